@@ -1,0 +1,44 @@
+//! `aviato-lsp`: the language server (`server`, the default) and the CLI.
+
+mod check;
+mod rule;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "aviato-lsp",
+    version,
+    about = "Language server and checker for aviato sandbox functions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Language Server Protocol on stdin/stdout (the default).
+    Server,
+    /// Check Python files and directories for sandbox-function problems.
+    Check(check::Args),
+    /// Print the documentation of a rule, e.g. `aviato-lsp rule AV201`.
+    Rule(rule::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Server) {
+        Command::Server => match aviato_lsp_server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Check(args) => check::run(args),
+        Command::Rule(args) => rule::run(args),
+    }
+}
