@@ -1,0 +1,1 @@
+//! Hostile code in the local sandbox.
