@@ -3,11 +3,17 @@
 //! Pure and fast: text in, diagnostics out. No protocol types and no I/O beyond
 //! finding a `pyproject.toml` in [`settings`].
 
+mod builtins;
+mod checker;
 pub mod diagnostic;
 mod noqa;
 pub mod rules;
+mod sandbox;
+mod semantic;
 pub mod settings;
+mod stdlib;
 pub mod text;
+mod value;
 
 use ruff_python_ast::PySourceType;
 use ruff_python_ast::PythonVersion;
@@ -38,6 +44,10 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
             fix: None,
         });
     }
+    let module = parsed.syntax().as_module().expect("parsed as a module");
+    let model = semantic::SemanticModel::build(&module.body);
+    let functions = sandbox::Finder { model: &model }.sandbox_functions();
+    diagnostics.extend(checker::Checker::new(source, &model, &functions).run());
     let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), source);
     diagnostics.retain(|diagnostic| {
         settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, source)

@@ -78,3 +78,145 @@ impl std::fmt::Display for Rule {
         f.write_str(self.code())
     }
 }
+
+mod av101_async_sandbox_function;
+mod av102_decorator_not_called;
+mod av103_invalid_decorator_arguments;
+mod av104_generator_sandbox_function;
+mod av105_method_sandbox_function;
+mod av106_unstripped_decorator_alias;
+mod av201_module_not_in_sandbox;
+mod av202_name_not_sent;
+mod av203_decorator_not_in_sandbox;
+mod av204_annotation_not_in_sandbox;
+mod av205_default_not_in_sandbox;
+mod av206_undefined_name;
+mod av301_unserializable_capture;
+mod av302_lossy_json_conversion;
+mod av303_json_unserializable_return;
+mod av304_pickle_script_class;
+mod av305_pickle_trust;
+mod av401_missing_await;
+mod av402_call_signature_mismatch;
+mod av403_global_write_lost;
+mod av404_exit_in_sandbox;
+mod av501_relative_temp_dir;
+
+use ruff_python_ast::helpers::ReturnStatementVisitor;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprContext, ExprName, StmtFunctionDef, StmtReturn};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::checker::{Capture, Checker, Origin};
+use crate::sandbox::{SandboxFunction, Serialization};
+use crate::semantic::{BindingKind, ScopeId, ScopeKind};
+use crate::value::ValueKind;
+
+/// The rules about one sandbox function.
+pub(crate) fn check_function(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
+    av101_async_sandbox_function::check(checker, function);
+    av102_decorator_not_called::check(checker, function);
+    av103_invalid_decorator_arguments::check(checker, function);
+    av104_generator_sandbox_function::check(checker, function);
+    av105_method_sandbox_function::check(checker, function);
+    av106_unstripped_decorator_alias::check(checker, function);
+    av201_module_not_in_sandbox::check(checker, function, captures);
+    av202_name_not_sent::check(checker, function, captures);
+    av203_decorator_not_in_sandbox::check(checker, function, captures);
+    av204_annotation_not_in_sandbox::check(checker, function, captures);
+    av205_default_not_in_sandbox::check(checker, function, captures);
+    av206_undefined_name::check(checker, captures);
+    av301_unserializable_capture::check(checker, function, captures);
+    av302_lossy_json_conversion::check(checker, function, captures);
+    av303_json_unserializable_return::check(checker, function);
+    av304_pickle_script_class::check(checker, function, captures);
+    av305_pickle_trust::check(checker, function);
+    av403_global_write_lost::check(checker, function);
+    av404_exit_in_sandbox::check(checker, function);
+    av501_relative_temp_dir::check(checker, function);
+}
+
+/// The rules about calls of sandbox functions: awaiting, signatures, arguments.
+pub(crate) fn check_calls(checker: &mut Checker) {
+    let model = checker.model;
+    for record in &model.calls {
+        let Some(function) = checker.called_sandbox_function(record.name, record.scope) else { continue };
+        checker.set_current(function);
+        av401_missing_await::check(checker, record);
+        av402_call_signature_mismatch::check(checker, function, record);
+        check_arguments(checker, function, record.call, record.scope);
+    }
+}
+
+/// AV301, AV302 and AV304 for the values passed at a call site.
+fn check_arguments(checker: &mut Checker, function: &SandboxFunction, call: &ruff_python_ast::ExprCall, scope: ScopeId) {
+    let mode = function.serialization;
+    let values = call.arguments.args.iter().chain(call.arguments.keywords.iter().map(|keyword| &keyword.value));
+    for value in values {
+        let (kind, range) = checker.values.worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
+        if let Some(reason) = av301_unserializable_capture::unserializable_reason(&kind, mode, Origin::Closure(scope)) {
+            checker.report(Rule::UnserializableCapture, range, format!("this argument is {}; {reason}", kind.describe()));
+        } else if let (Serialization::Pickle, Some(class)) = (mode, kind.pickles_script_class()) {
+            checker.report(Rule::PickleScriptClass, range, av304_pickle_script_class::message(class));
+        } else if let (Serialization::Json, Some(message)) = (mode, av302_lossy_json_conversion::argument_message(&kind)) {
+            checker.report(Rule::LossyJsonConversion, range, message);
+        }
+    }
+}
+
+/// How badly `mode` handles a value: 2 fails, 1 changes it, 0 carries it.
+fn severity(kind: &ValueKind, mode: Serialization) -> u8 {
+    match mode {
+        Serialization::Json if kind.json_unserializable() => 2,
+        Serialization::Json if kind.json_conversion().is_some() => 1,
+        Serialization::Pickle if kind.pickle_unserializable() || kind.pickles_script_class().is_some() => 2,
+        _ => 0,
+    }
+}
+
+/// The kind of the value the SDK sends for a capture: for a container literal, its
+/// worst element in `mode`.
+pub(crate) fn sent_value(checker: &Checker, capture: &Capture, mode: Serialization) -> (ValueKind, TextRange) {
+    match capture.binding.map(|binding| (binding.kind, binding.scope)) {
+        Some((BindingKind::Assignment(value), scope)) => {
+            let (kind, range) = checker.values.worst_element(value, scope, TextSize::from(u32::MAX), &|kind| severity(kind, mode));
+            if severity(&kind, mode) > severity(&capture.kind, mode) { (kind, range) } else { (capture.kind.clone(), range) }
+        }
+        _ => (capture.kind.clone(), capture.first_use),
+    }
+}
+
+/// The `return` statements of the function itself, not of nested functions.
+pub(crate) fn own_returns(def: &StmtFunctionDef) -> Vec<&StmtReturn> {
+    let mut returns = ReturnStatementVisitor::default();
+    for statement in &def.body {
+        returns.visit_stmt(statement);
+    }
+    returns.returns
+}
+
+/// The names an expression reads, outside quoted annotations and lambdas.
+pub(crate) fn names_in(expr: &Expr) -> Vec<&ExprName> {
+    #[derive(Default)]
+    struct Names<'a>(Vec<&'a ExprName>);
+    impl<'a> Visitor<'a> for Names<'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(name) if name.ctx == ExprContext::Load => self.0.push(name),
+                Expr::StringLiteral(_) | Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut names = Names::default();
+    names.visit_expr(expr);
+    names.0
+}
+
+/// The name of a function scope, for messages.
+pub(crate) fn scope_name<'a>(checker: &Checker<'_, 'a>, scope: ScopeId) -> &'a str {
+    match checker.model.scopes[scope].kind {
+        ScopeKind::Function(def) => def.name.id.as_str(),
+        _ => "<enclosing scope>",
+    }
+}

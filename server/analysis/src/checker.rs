@@ -1,0 +1,218 @@
+//! Runs every rule over the sandbox functions of one module.
+
+use ruff_python_ast::{Expr, ExprContext, Stmt};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+use rustc_hash::FxHashMap;
+
+use crate::diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related};
+use crate::rules::{self, Rule};
+use crate::sandbox::SandboxFunction;
+use crate::semantic::{Binding, BindingKind, MODULE_SCOPE, Resolution, ScopeId, SemanticModel};
+use crate::value::{ValueKind, Values};
+
+pub(crate) struct Checker<'m, 'a> {
+    pub(crate) source: &'a str,
+    pub(crate) model: &'m SemanticModel<'a>,
+    pub(crate) values: Values<'m, 'a>,
+    pub(crate) functions: &'m [SandboxFunction<'a>],
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    current: Option<FunctionRef>,
+}
+
+/// Where a name the body reads comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A module-level name: sent unless it is a module, a class or a builtin.
+    Global,
+    /// A local of an enclosing function: always sent.
+    Closure(ScopeId),
+    Unbound,
+}
+
+/// A name the function's body reads from outside itself, and what the SDK sends for it.
+#[derive(Clone, Debug)]
+pub(crate) struct Capture<'a> {
+    pub(crate) name: &'a str,
+    /// The first read in the body.
+    pub(crate) first_use: TextRange,
+    pub(crate) origin: Origin,
+    /// The binding whose value is sent.
+    pub(crate) binding: Option<Binding<'a>>,
+    pub(crate) kind: ValueKind,
+}
+
+impl Capture<'_> {
+    /// Whether the SDK skips the global: modules, classes and builtins.
+    pub(crate) fn skipped_by_sdk(&self) -> bool {
+        self.origin == Origin::Global
+            && matches!(
+                self.kind,
+                ValueKind::Module(_) | ValueKind::Class { .. } | ValueKind::BuiltinFunction(_)
+            )
+    }
+
+    /// Whether the SDK sends a value for this name (it may still fail to serialize).
+    pub(crate) fn is_sent(&self) -> bool {
+        self.origin != Origin::Unbound && !self.skipped_by_sdk()
+    }
+}
+
+impl<'m, 'a> Checker<'m, 'a> {
+    pub(crate) fn new(source: &'a str, model: &'m SemanticModel<'a>, functions: &'m [SandboxFunction<'a>]) -> Self {
+        Checker { source, model, values: Values { model }, functions, diagnostics: Vec::new(), current: None }
+    }
+
+    pub(crate) fn run(mut self) -> Vec<Diagnostic> {
+        for function in self.functions {
+            self.current = Some(FunctionRef {
+                name: function.def.name.id.to_string(),
+                name_range: function.def.name.range,
+            });
+            let captures = self.captures(function);
+            rules::check_function(&mut self, function, &captures);
+        }
+        self.current = None;
+        rules::check_calls(&mut self);
+        self.diagnostics
+    }
+
+    /// Adds a diagnostic about the function being checked.
+    pub(crate) fn report(&mut self, rule: Rule, range: TextRange, message: String) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic {
+            rule,
+            severity: rule.default_severity(),
+            message,
+            range,
+            related: Vec::new(),
+            function: self.current.clone(),
+            fix: None,
+        });
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn set_current(&mut self, function: &SandboxFunction) {
+        self.current = Some(FunctionRef { name: function.def.name.id.to_string(), name_range: function.def.name.range });
+    }
+
+    pub(crate) fn text(&self, ranged: impl Ranged) -> &'a str {
+        &self.source[ranged.range()]
+    }
+
+    /// The names the body reads from outside the function, in order of first use.
+    pub(crate) fn captures(&self, function: &SandboxFunction<'a>) -> Vec<Capture<'a>> {
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut captures: Vec<Capture<'a>> = Vec::new();
+        for scope in self.model.scope_and_descendants(function.scope) {
+            for &use_id in &self.model.scopes[scope].uses {
+                let name_use = self.model.uses[use_id];
+                let origin = match self.model.resolve(scope, name_use.name) {
+                    Resolution::Scope(found) if self.model.is_within(found, function.scope) => continue,
+                    Resolution::Scope(MODULE_SCOPE) => Origin::Global,
+                    Resolution::Scope(found) => Origin::Closure(found),
+                    Resolution::Builtin => continue,
+                    Resolution::Unbound => Origin::Unbound,
+                };
+                if let Some(&existing) = index.get(name_use.name) {
+                    let capture = &mut captures[existing];
+                    if name_use.range.start() < capture.first_use.start() {
+                        capture.first_use = name_use.range;
+                    }
+                    continue;
+                }
+                index.insert(name_use.name, captures.len());
+                captures.push(self.capture(name_use.name, name_use.range, origin));
+            }
+        }
+        captures.sort_by_key(|capture| capture.first_use.start());
+        captures
+    }
+
+    fn capture(&self, name: &'a str, first_use: TextRange, origin: Origin) -> Capture<'a> {
+        let scope = match origin {
+            Origin::Global => MODULE_SCOPE,
+            Origin::Closure(scope) => scope,
+            Origin::Unbound => return Capture { name, first_use, origin, binding: None, kind: ValueKind::Unknown },
+        };
+        let binding = self.model.binding_at(scope, name, TextSize::from(u32::MAX)).copied();
+        let mut kind = self.values.name_kind(name, scope, TextSize::from(u32::MAX));
+        if let (ValueKind::Function { sandbox, .. }, Some(Binding { kind: BindingKind::Function(def), .. })) =
+            (&mut kind, binding)
+        {
+            *sandbox = self.is_sandbox_function(def);
+        }
+        Capture { name, first_use, origin, binding, kind }
+    }
+
+    pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {
+        self.functions.iter().any(|function| std::ptr::eq(function.def, def))
+    }
+
+    /// The sandbox function a call of `name` in `scope` calls, if any.
+    pub(crate) fn called_sandbox_function(&self, name: &str, scope: ScopeId) -> Option<&'m SandboxFunction<'a>> {
+        let Resolution::Scope(found) = self.model.resolve(scope, name) else {
+            return None;
+        };
+        let binding = self.model.bindings_in(found, name).last()?;
+        let BindingKind::Function(def) = binding.kind else {
+            return None;
+        };
+        self.functions.iter().find(|function| std::ptr::eq(function.def, def))
+    }
+
+    /// Whether `name` is read in `scope` after `offset`.
+    pub(crate) fn is_read_after(&self, name: &str, scope: ScopeId, offset: TextSize) -> bool {
+        self.model.scope_and_descendants(scope).any(|inner| {
+            self.model.scopes[inner].uses.iter().any(|&id| {
+                let name_use = self.model.uses[id];
+                name_use.name == name && name_use.ctx == ExprContext::Load && name_use.range.start() > offset
+            })
+        })
+    }
+
+    /// An edit that adds `line` as the first statement of the function's body (after
+    /// its docstring), or `None` when the body starts on the `def` line.
+    pub(crate) fn insert_at_body_start(&self, function: &SandboxFunction, line: &str) -> Option<Edit> {
+        let body = &function.def.body;
+        let first = body.first()?;
+        let is_docstring =
+            matches!(first, Stmt::Expr(statement) if matches!(statement.value.as_ref(), Expr::StringLiteral(_)));
+        let (anchor, after_anchor) = match body.get(1) {
+            Some(next) if is_docstring => (next, false),
+            None if is_docstring => (first, true),
+            _ => (first, false),
+        };
+        let start = anchor.start().to_usize();
+        let line_start = self.source[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let indent = &self.source[line_start..start];
+        if !indent.chars().all(|c| c == ' ' || c == '\t') || line_start <= function.def.name.end().to_usize() {
+            return None;
+        }
+        Some(if after_anchor {
+            Edit { range: TextRange::empty(anchor.end()), content: format!("\n{indent}{line}") }
+        } else {
+            let line_start = TextSize::try_from(line_start).ok()?;
+            Edit { range: TextRange::empty(line_start), content: format!("{indent}{line}\n") }
+        })
+    }
+
+    /// `(binding range, message)` for related information pointing at a capture's binding.
+    pub(crate) fn related_binding(&self, capture: &Capture) -> Option<Related> {
+        let binding = capture.binding?;
+        let line = self.text(binding.statement).lines().next().unwrap_or_default().trim();
+        Some(Related { range: binding.range, message: format!("`{}` is bound here: `{line}`", capture.name) })
+    }
+}
+
+impl Diagnostic {
+    pub(crate) fn with_related(&mut self, related: Option<Related>) -> &mut Diagnostic {
+        self.related.extend(related);
+        self
+    }
+
+    pub(crate) fn with_fix(&mut self, title: impl Into<String>, edits: Vec<Edit>) -> &mut Diagnostic {
+        if !edits.is_empty() {
+            self.fix = Some(Fix { title: title.into(), edits });
+        }
+        self
+    }
+}

@@ -1,0 +1,101 @@
+use ruff_python_ast::Expr;
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::checker::Checker;
+use crate::diagnostic::Edit;
+use crate::rules::Rule;
+use crate::sandbox::{DecoratorForm, SandboxFunction};
+use crate::semantic::{BindingKind, MODULE_SCOPE, Resolution};
+
+/// The keywords `session.function()` takes: its own, then what it passes on to the
+/// sandbox (`Sandbox(...)` and the start request's fields).
+const KNOWN_KEYWORDS: &[&str] = &[
+    "container_image",
+    "serialization",
+    "temp_dir",
+    "tags",
+    "base_url",
+    "request_timeout_seconds",
+    "max_lifetime_seconds",
+    "runway_ids",
+    "tower_ids",
+    "resources",
+    "environment_variables",
+    "ports",
+    "mounted_files",
+    "s3_mount",
+    "network",
+    "max_timeout_seconds",
+];
+
+/// AV103: positional arguments, a `serialization=` that is not a `Serialization`
+/// member, or a keyword the SDK does not take.
+pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
+    let call = match function.form {
+        DecoratorForm::Call(call) | DecoratorForm::Alias { call: Some(call), .. } => call,
+        _ => return,
+    };
+    if let (Some(first), Some(last)) = (call.arguments.args.first(), call.arguments.args.last()) {
+        checker.report(
+            Rule::InvalidDecoratorArguments,
+            TextRange::new(first.start(), last.end()),
+            "`session.function()` takes keyword arguments only; positional arguments raise `TypeError` when the function is defined"
+                .to_string(),
+        );
+    }
+    for keyword in &call.arguments.keywords {
+        let Some(name) = &keyword.arg else { continue };
+        let name = name.id.as_str();
+        if name == "serialization" {
+            check_serialization(checker, function, &keyword.value);
+        } else if !KNOWN_KEYWORDS.contains(&name) {
+            checker.report(
+                Rule::InvalidDecoratorArguments,
+                keyword.range(),
+                format!(
+                    "`session.function()` has no option `{name}`; the SDK passes it on to the sandbox request, which fails when the function is called"
+                ),
+            );
+        }
+    }
+}
+
+fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value: &Expr) {
+    let Expr::StringLiteral(text) = value else { return };
+    let member = match text.value.to_str().to_ascii_lowercase().as_str() {
+        "pickle" => Some("PICKLE"),
+        "json" => Some("JSON"),
+        _ => None,
+    };
+    let edits = member.map(|member| serialization_edits(checker, function, value, member)).unwrap_or_default();
+    checker
+        .report(
+            Rule::InvalidDecoratorArguments,
+            value.range(),
+            format!(
+                "`serialization={}` is a string, not a `Serialization` member; the SDK raises `AttributeError` when the function is called",
+                checker.text(value)
+            ),
+        )
+        .with_fix(format!("Use `Serialization.{}`", member.unwrap_or_default()), edits);
+}
+
+/// Replaces `value` with `Serialization.MEMBER`, importing `Serialization` next to the
+/// file's other `from aviato import ...` when it is not bound yet.
+fn serialization_edits(checker: &Checker, function: &SandboxFunction, value: &Expr, member: &str) -> Vec<Edit> {
+    let mut edits = vec![Edit { range: value.range(), content: format!("Serialization.{member}") }];
+    if checker.model.resolve(function.enclosing, "Serialization") != Resolution::Unbound {
+        return edits;
+    }
+    let aviato_import = checker.model.bindings.iter().find(|binding| {
+        binding.scope == MODULE_SCOPE && matches!(binding.kind, BindingKind::FromImport { module: "aviato", .. })
+    });
+    match aviato_import {
+        Some(binding) => edits.push(Edit {
+            range: TextRange::empty(binding.statement.end()),
+            content: "\nfrom aviato import Serialization".into(),
+        }),
+        None => return Vec::new(),
+    }
+    edits
+}

@@ -1,0 +1,31 @@
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
+
+use crate::checker::Checker;
+use crate::rules::Rule;
+use crate::sandbox::SandboxFunction;
+use crate::semantic::ScopeKind;
+
+/// AV105: a sandbox function defined in a class body that takes `self` or `cls`.
+pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
+    if !matches!(checker.model.scopes[function.enclosing].kind, ScopeKind::Class(_)) {
+        return;
+    }
+    let is_static = function.def.decorator_list.iter().any(
+        |decorator| matches!(&decorator.expression, Expr::Name(name) if name.id.as_str() == "staticmethod"),
+    );
+    let parameters = &function.def.parameters;
+    let Some(first) = parameters.posonlyargs.iter().chain(&parameters.args).next() else { return };
+    let name = first.parameter.name.id.as_str();
+    if is_static || !matches!(name, "self" | "cls") {
+        return;
+    }
+    checker.report(
+        Rule::MethodSandboxFunction,
+        first.parameter.range(),
+        format!(
+            "`{}` is a method: the SDK sends `{name}` as its first argument, and the instance cannot be serialized; make it a module-level or static function",
+            function.def.name.id
+        ),
+    );
+}

@@ -1,0 +1,44 @@
+use crate::checker::{Capture, Checker, Origin};
+use crate::rules::{Rule, sent_value};
+use crate::sandbox::{SandboxFunction, Serialization};
+use crate::value::ValueKind;
+
+/// AV301: a captured value the SDK cannot serialize in the function's mode.
+pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
+    for capture in captures {
+        if !capture.is_sent() || matches!(capture.kind, ValueKind::Module(_)) {
+            continue;
+        }
+        let (kind, _) = sent_value(checker, capture, function.serialization);
+        let Some(reason) = unserializable_reason(&kind, function.serialization, capture.origin) else { continue };
+        let related = checker.related_binding(capture);
+        checker
+            .report(
+                Rule::UnserializableCapture,
+                capture.first_use,
+                format!("`{}` is {}; {reason}", capture.name, kind.describe()),
+            )
+            .with_related(related);
+    }
+}
+
+/// Why the SDK fails on a value in `mode`, or `None` when it does not.
+pub(crate) fn unserializable_reason(kind: &ValueKind, mode: Serialization, origin: Origin) -> Option<String> {
+    let fails_at_await = |mode: &str| {
+        format!("the SDK cannot serialize it in {mode} mode, so the call fails with `FunctionSerializationError` before any sandbox starts")
+    };
+    match (mode, kind) {
+        (_, ValueKind::Function { sandbox: true, .. }) => Some(
+            "the SDK captures its async wrapper, which cannot be serialized (`FunctionSerializationError`); call it outside and pass the result as an argument".into(),
+        ),
+        (Serialization::Pickle, ValueKind::Function { nested: false, .. }) if origin == Origin::Global => Some(
+            "pickle sends it by reference to `__main__`, which the sandbox cannot load; define it inside the function".into(),
+        ),
+        (Serialization::Json, kind) if kind.json_unserializable() => Some(fails_at_await("JSON")),
+        (Serialization::Pickle, kind) if kind.pickle_unserializable() => Some(fails_at_await("PICKLE")),
+        (Serialization::Unknown, kind) if kind.json_unserializable() && kind.pickle_unserializable() => {
+            Some(fails_at_await("either"))
+        }
+        _ => None,
+    }
+}

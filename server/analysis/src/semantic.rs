@@ -1,0 +1,669 @@
+//! Python's scopes and bindings for a whole module, built in one pass.
+//!
+//! Every scope (module, function, lambda, class, comprehension) records the
+//! names it binds and the names it uses; [`SemanticModel::resolve`] then applies
+//! Python's lookup rules: local, enclosing functions (never class bodies),
+//! module, builtins.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{
+    self as ast, Expr, ExprContext, Parameters, Pattern, Stmt, StmtClassDef, StmtFunctionDef,
+};
+use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::builtins::is_builtin;
+
+pub(crate) type ScopeId = usize;
+pub(crate) type BindingId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ScopeKind<'a> {
+    Module,
+    Function(&'a StmtFunctionDef),
+    Lambda,
+    Class(&'a StmtClassDef),
+    Comprehension,
+}
+
+#[derive(Debug)]
+pub(crate) struct Scope<'a> {
+    pub(crate) kind: ScopeKind<'a>,
+    pub(crate) parent: Option<ScopeId>,
+    /// Each bound name's bindings in source order.
+    pub(crate) bindings: FxHashMap<&'a str, Vec<BindingId>>,
+    pub(crate) global_names: FxHashMap<&'a str, TextRange>,
+    pub(crate) nonlocal_names: FxHashSet<&'a str>,
+    /// The `yield` and `yield from` expressions directly in this scope.
+    pub(crate) yields: Vec<TextRange>,
+    /// The `await` expressions and `async for`/`async with` statements directly in this scope.
+    pub(crate) awaits: Vec<TextRange>,
+    /// Whether this scope contains a star import (`from x import *`).
+    pub(crate) has_star_import: bool,
+    /// The names this scope reads, deletes or declares `global` and assigns.
+    pub(crate) uses: Vec<usize>,
+    /// Scopes are numbered in pre-order: this one's descendants are `id + 1..end`.
+    pub(crate) end: ScopeId,
+}
+
+/// How a name got its value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BindingKind<'a> {
+    /// `import a.b.c` (binds `a`, `module` is `a`) or `import a.b as c` (`module` is `a.b`).
+    Import { module: &'a str },
+    /// `from module import member [as name]`.
+    FromImport { module: &'a str, member: &'a str },
+    Function(&'a StmtFunctionDef),
+    Class(&'a StmtClassDef),
+    /// `name = value`, `name: T = value`, `(name := value)`.
+    Assignment(&'a Expr),
+    /// `with context as name`.
+    WithItem(&'a Expr),
+    Parameter(&'a ast::Parameter),
+    /// Anything whose value cannot be known: loop variables, unpacking, `+=`, `except ... as`.
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Binding<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) range: TextRange,
+    /// The whole statement that binds, for related information.
+    pub(crate) statement: TextRange,
+    pub(crate) kind: BindingKind<'a>,
+    pub(crate) scope: ScopeId,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NameUse<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) range: TextRange,
+    pub(crate) ctx: ExprContext,
+    pub(crate) scope: ScopeId,
+}
+
+/// Where a name's value comes from, seen from one scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resolution {
+    /// Bound in this scope (a function, the module...).
+    Scope(ScopeId),
+    Builtin,
+    Unbound,
+}
+
+/// Where a call's result goes, for calls of plain names (`add(2, 3)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum CallContext<'a> {
+    Awaited,
+    /// The call is a whole statement: its result is dropped.
+    Statement,
+    /// `name = call(...)` (also inside a list or comprehension that is assigned).
+    Assigned(&'a str),
+    /// An argument of another call (also inside a list or comprehension argument).
+    Argument(&'a Expr),
+    /// An operand: `call() + 1`, `f"{call()}"`, `call().attribute`, `call()[0]`.
+    Operand,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallRecord<'a> {
+    pub(crate) call: &'a ast::ExprCall,
+    pub(crate) name: &'a str,
+    pub(crate) scope: ScopeId,
+    pub(crate) context: CallContext<'a>,
+}
+
+pub(crate) struct SemanticModel<'a> {
+    pub(crate) scopes: Vec<Scope<'a>>,
+    pub(crate) bindings: Vec<Binding<'a>>,
+    pub(crate) uses: Vec<NameUse<'a>>,
+    pub(crate) calls: Vec<CallRecord<'a>>,
+    /// The scope each function definition opens, by the definition's range start.
+    function_scopes: FxHashMap<ruff_text_size::TextSize, ScopeId>,
+}
+
+pub(crate) const MODULE_SCOPE: ScopeId = 0;
+
+impl<'a> SemanticModel<'a> {
+    pub(crate) fn build(body: &'a [Stmt]) -> SemanticModel<'a> {
+        let mut builder = Builder {
+            model: SemanticModel {
+                scopes: vec![Scope::new(ScopeKind::Module, None)],
+                bindings: Vec::new(),
+                uses: Vec::new(),
+                calls: Vec::new(),
+                function_scopes: FxHashMap::default(),
+            },
+            current: MODULE_SCOPE,
+            statement: TextRange::default(),
+            call_context: CallContext::Other,
+        };
+        builder.visit_body(body);
+        builder.model.scopes[MODULE_SCOPE].end = builder.model.scopes.len();
+        builder.model
+    }
+
+    /// `scope` and the scopes nested in it.
+    pub(crate) fn scope_and_descendants(&self, scope: ScopeId) -> std::ops::Range<ScopeId> {
+        scope..self.scopes[scope].end
+    }
+
+    pub(crate) fn function_scope(&self, function: &StmtFunctionDef) -> Option<ScopeId> {
+        self.function_scopes.get(&function.range.start()).copied()
+    }
+
+    /// Resolves `name` as used in `scope`, following Python's rules.
+    pub(crate) fn resolve(&self, scope: ScopeId, name: &str) -> Resolution {
+        let mut current = scope;
+        loop {
+            let this = &self.scopes[current];
+            if this.global_names.contains_key(name) {
+                return self.resolve_global(name);
+            }
+            let visible = current == scope || !matches!(this.kind, ScopeKind::Class(_));
+            if visible && !this.nonlocal_names.contains(name) && this.bindings.contains_key(name) {
+                return Resolution::Scope(current);
+            }
+            match this.parent {
+                Some(parent) => current = parent,
+                None => return self.builtin_or_unbound(name),
+            }
+        }
+    }
+
+    fn resolve_global(&self, name: &str) -> Resolution {
+        if self.scopes[MODULE_SCOPE].bindings.contains_key(name) {
+            Resolution::Scope(MODULE_SCOPE)
+        } else {
+            self.builtin_or_unbound(name)
+        }
+    }
+
+    fn builtin_or_unbound(&self, name: &str) -> Resolution {
+        if is_builtin(name) {
+            Resolution::Builtin
+        } else {
+            Resolution::Unbound
+        }
+    }
+
+    /// The bindings of `name` in `scope`, in source order.
+    pub(crate) fn bindings_in(&self, scope: ScopeId, name: &str) -> impl Iterator<Item = &Binding<'a>> {
+        self.scopes[scope]
+            .bindings
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&id| &self.bindings[id])
+    }
+
+    /// The binding whose value `name` has when read at `offset` in `scope`: the last
+    /// one before `offset`, else the last one.
+    pub(crate) fn binding_at(
+        &self,
+        scope: ScopeId,
+        name: &str,
+        offset: ruff_text_size::TextSize,
+    ) -> Option<&Binding<'a>> {
+        let mut last = None;
+        let mut before = None;
+        for binding in self.bindings_in(scope, name) {
+            if binding.range.start() < offset {
+                before = Some(binding);
+            }
+            last = Some(binding);
+        }
+        before.or(last)
+    }
+
+    /// Whether `inner` is `outer` or nested in it.
+    pub(crate) fn is_within(&self, inner: ScopeId, outer: ScopeId) -> bool {
+        let mut current = Some(inner);
+        while let Some(scope) = current {
+            if scope == outer {
+                return true;
+            }
+            current = self.scopes[scope].parent;
+        }
+        false
+    }
+
+    /// The enclosing scope of `scope`.
+    pub(crate) fn parent(&self, scope: ScopeId) -> Option<ScopeId> {
+        self.scopes[scope].parent
+    }
+
+    /// Whether any scope of the file has `from x import *`: names may then be bound
+    /// where the analysis cannot see.
+    pub(crate) fn has_star_import(&self) -> bool {
+        self.scopes.iter().any(|scope| scope.has_star_import)
+    }
+}
+
+impl Scope<'_> {
+    fn new(kind: ScopeKind<'_>, parent: Option<ScopeId>) -> Scope<'_> {
+        Scope {
+            kind,
+            parent,
+            bindings: FxHashMap::default(),
+            global_names: FxHashMap::default(),
+            nonlocal_names: FxHashSet::default(),
+            yields: Vec::new(),
+            awaits: Vec::new(),
+            has_star_import: false,
+            uses: Vec::new(),
+            end: 0,
+        }
+    }
+}
+
+struct Builder<'a> {
+    model: SemanticModel<'a>,
+    current: ScopeId,
+    /// The statement being visited, recorded with each binding.
+    statement: TextRange,
+    /// Where the value of the expression about to be visited goes.
+    call_context: CallContext<'a>,
+}
+
+impl<'a> Builder<'a> {
+    fn push_scope(&mut self, kind: ScopeKind<'a>) -> ScopeId {
+        let id = self.model.scopes.len();
+        self.model.scopes.push(Scope::new(kind, Some(self.current)));
+        self.current = id;
+        id
+    }
+
+    fn pop_scope(&mut self) {
+        let end = self.model.scopes.len();
+        let scope = &mut self.model.scopes[self.current];
+        scope.end = end;
+        self.current = scope.parent.unwrap_or(MODULE_SCOPE);
+    }
+
+    fn record_use(&mut self, name: &'a str, range: TextRange, ctx: ExprContext) {
+        let id = self.model.uses.len();
+        self.model.uses.push(NameUse { name, range, ctx, scope: self.current });
+        self.model.scopes[self.current].uses.push(id);
+    }
+
+    fn bind_in(&mut self, scope: ScopeId, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
+        // An assignment to a `global` name is a use of the module's name.
+        if self.model.scopes[scope].global_names.contains_key(name) {
+            self.record_use(name, range, ExprContext::Store);
+        }
+        let id = self.model.bindings.len();
+        self.model.bindings.push(Binding { name, range, statement: self.statement, kind, scope });
+        self.model.scopes[scope].bindings.entry(name).or_default().push(id);
+    }
+
+    fn bind(&mut self, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
+        self.bind_in(self.current, name, range, kind);
+    }
+
+    /// Binds every name in an assignment target; a plain name gets `value`.
+    fn bind_target(&mut self, target: &'a Expr, value: Option<&'a Expr>) {
+        match (target, value) {
+            (Expr::Name(name), Some(value)) => {
+                self.bind(name.id.as_str(), name.range, BindingKind::Assignment(value));
+            }
+            _ => self.visit_expr(target),
+        }
+    }
+
+    fn visit_expr_in(&mut self, expr: &'a Expr, context: CallContext<'a>) {
+        self.call_context = context;
+        self.visit_expr(expr);
+    }
+
+    /// The context of a container's elements: still stored or passed on when the
+    /// container is, else nothing.
+    fn element_context(context: CallContext<'a>) -> CallContext<'a> {
+        match context {
+            CallContext::Assigned(_) | CallContext::Argument(_) => context,
+            _ => CallContext::Other,
+        }
+    }
+
+    fn bind_parameters(&mut self, parameters: &'a Parameters) {
+        for parameter in parameters.iter() {
+            let parameter = parameter.as_parameter();
+            self.bind(
+                parameter.name.id.as_str(),
+                parameter.name.range,
+                BindingKind::Parameter(parameter),
+            );
+        }
+    }
+
+    /// Visits what a definition evaluates in the enclosing scope: decorators,
+    /// defaults and annotations.
+    fn visit_parameter_defaults_and_annotations(&mut self, parameters: &'a Parameters) {
+        visitor::walk_parameters(self, parameters);
+    }
+
+    fn visit_comprehension_scope(
+        &mut self,
+        generators: &'a [ast::Comprehension],
+        elements: &[&'a Expr],
+    ) {
+        let element_context = Self::element_context(self.call_context);
+        self.call_context = CallContext::Other;
+        let Some((first, _)) = generators.split_first() else {
+            return;
+        };
+        // The first iterable is evaluated in the enclosing scope.
+        self.visit_expr(&first.iter);
+        self.push_scope(ScopeKind::Comprehension);
+        for (index, generator) in generators.iter().enumerate() {
+            if index > 0 {
+                self.visit_expr(&generator.iter);
+            }
+            self.visit_expr(&generator.target);
+            for condition in &generator.ifs {
+                self.visit_expr(condition);
+            }
+        }
+        for element in elements {
+            self.visit_expr_in(element, element_context);
+        }
+        self.pop_scope();
+    }
+
+    /// The nearest scope that is not a comprehension: where `:=` binds.
+    fn walrus_scope(&self) -> ScopeId {
+        let mut scope = self.current;
+        while self.model.scopes[scope].kind == ScopeKind::Comprehension {
+            scope = self.model.scopes[scope].parent.unwrap_or(MODULE_SCOPE);
+        }
+        scope
+    }
+}
+
+impl<'a> Visitor<'a> for Builder<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let outer_statement = self.statement;
+        self.statement = stmt.range();
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.visit_parameter_defaults_and_annotations(&function.parameters);
+                if let Some(returns) = &function.returns {
+                    self.visit_annotation(returns);
+                }
+                self.bind(function.name.id.as_str(), function.name.range, BindingKind::Function(function));
+                let scope = self.push_scope(ScopeKind::Function(function));
+                self.model.function_scopes.insert(function.range.start(), scope);
+                if let Some(type_params) = &function.type_params {
+                    self.visit_type_params(type_params);
+                }
+                self.bind_parameters(&function.parameters);
+                self.visit_body(&function.body);
+                self.pop_scope();
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                if let Some(arguments) = &class.arguments {
+                    self.visit_arguments(arguments);
+                }
+                self.bind(class.name.id.as_str(), class.name.range, BindingKind::Class(class));
+                self.push_scope(ScopeKind::Class(class));
+                if let Some(type_params) = &class.type_params {
+                    self.visit_type_params(type_params);
+                }
+                self.visit_body(&class.body);
+                self.pop_scope();
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let dotted = alias.name.id.as_str();
+                    match &alias.asname {
+                        Some(asname) => self.bind(
+                            asname.id.as_str(),
+                            asname.range,
+                            BindingKind::Import { module: dotted },
+                        ),
+                        None => {
+                            let top = dotted.split('.').next().unwrap_or(dotted);
+                            self.bind(top, alias.name.range, BindingKind::Import { module: top });
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let module = import.module.as_ref().map_or("", |module| module.id.as_str());
+                for alias in &import.names {
+                    let member = alias.name.id.as_str();
+                    if member == "*" {
+                        self.model.scopes[self.current].has_star_import = true;
+                        continue;
+                    }
+                    let (name, range) = match &alias.asname {
+                        Some(asname) => (asname.id.as_str(), asname.range),
+                        None => (member, alias.name.range),
+                    };
+                    let module = if import.level > 0 { "" } else { module };
+                    self.bind(name, range, BindingKind::FromImport { module, member });
+                }
+            }
+            Stmt::Global(global) => {
+                for name in &global.names {
+                    self.model.scopes[self.current].global_names.insert(name.id.as_str(), name.range);
+                }
+            }
+            Stmt::Nonlocal(nonlocal) => {
+                for name in &nonlocal.names {
+                    self.model.scopes[self.current].nonlocal_names.insert(name.id.as_str());
+                }
+            }
+            Stmt::Expr(statement) => self.visit_expr_in(&statement.value, CallContext::Statement),
+            Stmt::Assign(assign) => {
+                let context = match assign.targets.as_slice() {
+                    [Expr::Name(name)] => CallContext::Assigned(name.id.as_str()),
+                    _ => CallContext::Other,
+                };
+                self.visit_expr_in(&assign.value, context);
+                for target in &assign.targets {
+                    self.bind_target(target, Some(&assign.value));
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                }
+                self.visit_annotation(&assign.annotation);
+                match &assign.value {
+                    Some(value) => self.bind_target(&assign.target, Some(value)),
+                    // `x: int` alone binds nothing.
+                    None if assign.target.is_name_expr() => {}
+                    None => self.visit_expr(&assign.target),
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                self.visit_expr(&assign.value);
+                if let Expr::Name(name) = assign.target.as_ref() {
+                    self.record_use(name.id.as_str(), name.range, ExprContext::Load);
+                }
+                self.visit_expr(&assign.target);
+            }
+            Stmt::With(with) => {
+                if with.is_async {
+                    self.model.scopes[self.current].awaits.push(with.range);
+                }
+                for item in &with.items {
+                    self.visit_expr(&item.context_expr);
+                    match item.optional_vars.as_deref() {
+                        Some(Expr::Name(name)) => self.bind(
+                            name.id.as_str(),
+                            name.range,
+                            BindingKind::WithItem(&item.context_expr),
+                        ),
+                        Some(target) => self.visit_expr(target),
+                        None => {}
+                    }
+                }
+                self.visit_body(&with.body);
+            }
+            Stmt::For(for_stmt) if for_stmt.is_async => {
+                self.model.scopes[self.current].awaits.push(for_stmt.range);
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+        self.statement = outer_statement;
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(inner) = handler;
+        if let Some(name) = &inner.name {
+            self.bind(name.id.as_str(), name.range, BindingKind::Unknown);
+        }
+        visitor::walk_except_handler(self, handler);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a Pattern) {
+        let name = match pattern {
+            Pattern::MatchAs(pattern) => pattern.name.as_ref(),
+            Pattern::MatchStar(pattern) => pattern.name.as_ref(),
+            Pattern::MatchMapping(pattern) => pattern.rest.as_ref(),
+            _ => None,
+        };
+        if let Some(name) = name {
+            self.bind(name.id.as_str(), name.range, BindingKind::Unknown);
+        }
+        visitor::walk_pattern(self, pattern);
+    }
+
+    fn visit_type_param(&mut self, type_param: &'a ast::TypeParam) {
+        let name = type_param.name();
+        self.bind(name.id.as_str(), name.range, BindingKind::Unknown);
+        visitor::walk_type_param(self, type_param);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        let context = std::mem::replace(&mut self.call_context, CallContext::Other);
+        match expr {
+            Expr::Call(call) => {
+                if let Expr::Name(name) = call.func.as_ref() {
+                    self.model.calls.push(CallRecord { call, name: name.id.as_str(), scope: self.current, context });
+                }
+                self.visit_expr(&call.func);
+                for argument in &call.arguments.args {
+                    self.visit_expr_in(argument, CallContext::Argument(&call.func));
+                }
+                for keyword in &call.arguments.keywords {
+                    self.visit_expr_in(&keyword.value, CallContext::Argument(&call.func));
+                }
+            }
+            Expr::Await(await_expr) => {
+                self.model.scopes[self.current].awaits.push(expr.range());
+                self.visit_expr_in(&await_expr.value, CallContext::Awaited);
+            }
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Starred(_) | Expr::Dict(_) => {
+                self.call_context = Self::element_context(context);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::BinOp(_)
+            | Expr::Compare(_)
+            | Expr::BoolOp(_)
+            | Expr::UnaryOp(_)
+            | Expr::FString(_)
+            | Expr::Attribute(_)
+            | Expr::Subscript(_) => {
+                self.call_context = CallContext::Operand;
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Name(name) => match name.ctx {
+                ExprContext::Store => self.bind(name.id.as_str(), name.range, BindingKind::Unknown),
+                ctx => self.record_use(name.id.as_str(), name.range, ctx),
+            },
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.visit_parameter_defaults_and_annotations(parameters);
+                }
+                self.push_scope(ScopeKind::Lambda);
+                if let Some(parameters) = &lambda.parameters {
+                    self.bind_parameters(parameters);
+                }
+                self.visit_expr(&lambda.body);
+                self.pop_scope();
+            }
+            Expr::ListComp(comp) => {
+                self.call_context = context;
+                self.visit_comprehension_scope(&comp.generators, &[&comp.elt]);
+            }
+            Expr::SetComp(comp) => {
+                self.call_context = context;
+                self.visit_comprehension_scope(&comp.generators, &[&comp.elt]);
+            }
+            Expr::Generator(comp) => {
+                self.call_context = context;
+                self.visit_comprehension_scope(&comp.generators, &[&comp.elt]);
+            }
+            Expr::DictComp(comp) => {
+                self.call_context = context;
+                let elements: Vec<&'a Expr> = comp.key.iter().map(AsRef::as_ref).chain([&*comp.value]).collect();
+                self.visit_comprehension_scope(&comp.generators, &elements);
+            }
+            Expr::Named(named) => {
+                self.visit_expr(&named.value);
+                if let Expr::Name(name) = named.target.as_ref() {
+                    let scope = self.walrus_scope();
+                    self.bind_in(scope, name.id.as_str(), name.range, BindingKind::Assignment(&named.value));
+                }
+            }
+            Expr::Yield(_) | Expr::YieldFrom(_) => {
+                self.model.scopes[self.current].yields.push(expr.range());
+                visitor::walk_expr(self, expr);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_parser::parse_module;
+
+    fn resolve_in_function(source: &str, function: &str, name: &str) -> Resolution {
+        let parsed = parse_module(source).unwrap();
+        let model = SemanticModel::build(&parsed.syntax().body);
+        let scope = model
+            .scopes
+            .iter()
+            .position(|scope| matches!(scope.kind, ScopeKind::Function(def) if def.name.id.as_str() == function))
+            .unwrap();
+        model.resolve(scope, name)
+    }
+
+    #[test]
+    fn python_lookup_rules() {
+        let source = "
+import math
+X = 1
+class C:
+    Y = 2
+    def method(self):
+        return Y
+def outer():
+    z = 3
+    def inner():
+        global X
+        return z, X, len, nothing
+    return inner
+";
+        assert_eq!(resolve_in_function(source, "inner", "z"), Resolution::Scope(7));
+        assert_eq!(resolve_in_function(source, "inner", "X"), Resolution::Scope(MODULE_SCOPE));
+        assert_eq!(resolve_in_function(source, "inner", "len"), Resolution::Builtin);
+        assert_eq!(resolve_in_function(source, "inner", "nothing"), Resolution::Unbound);
+        // Class bodies are not enclosing scopes for their methods.
+        assert_eq!(resolve_in_function(source, "method", "Y"), Resolution::Unbound);
+        assert_eq!(resolve_in_function(source, "method", "math"), Resolution::Scope(MODULE_SCOPE));
+    }
+}

@@ -1,0 +1,126 @@
+//! What the analysis knows of the standard library: which module members are
+//! modules, classes, functions or constants, and what some calls return.
+//! Anything not listed is unknown, and rules stay silent about it.
+
+use crate::value::ValueKind;
+
+pub(crate) enum Member {
+    Module,
+    Class,
+    Function,
+    Value(ValueKind),
+}
+
+/// What `module.member` is, for the stdlib members users commonly import.
+pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
+    let kind = match (module, member) {
+        ("os", "path") | ("xml", "etree") | ("concurrent", "futures") | ("urllib", "request" | "parse") => {
+            Member::Module
+        }
+        ("collections", "Counter" | "defaultdict" | "OrderedDict" | "deque" | "ChainMap" | "UserDict")
+        | ("datetime", "datetime" | "date" | "time" | "timedelta" | "timezone")
+        | ("decimal", "Decimal")
+        | ("fractions", "Fraction")
+        | ("pathlib", "Path" | "PurePath" | "PosixPath" | "PurePosixPath" | "WindowsPath")
+        | ("enum", "Enum" | "IntEnum" | "StrEnum" | "Flag" | "IntFlag")
+        | ("typing", "NamedTuple" | "TypedDict" | "Any" | "Protocol" | "Generic")
+        | ("uuid", "UUID")
+        | ("io", "StringIO" | "BytesIO")
+        | ("functools", "partial")
+        | ("itertools", "count" | "chain" | "cycle" | "product" | "permutations" | "combinations")
+        | ("threading", "Thread" | "Event" | "Condition" | "Semaphore" | "BoundedSemaphore")
+        | ("socket", "socket")
+        | ("argparse", "ArgumentParser")
+        | ("random", "Random")
+        | ("json", "JSONEncoder" | "JSONDecoder")
+        | ("dataclasses", "Field")
+        | ("abc", "ABC")
+        | ("asyncio", "Lock" | "Event" | "Queue" | "Semaphore") => Member::Class,
+        ("threading" | "multiprocessing", "Lock" | "RLock") => Member::Function,
+        ("math", "pi" | "e" | "tau") => Member::Value(ValueKind::Float),
+        ("math", "inf" | "nan") => Member::Value(ValueKind::NonFiniteFloat),
+        ("string", "ascii_letters" | "ascii_lowercase" | "ascii_uppercase" | "digits" | "punctuation") => {
+            Member::Value(ValueKind::Str)
+        }
+        ("sys", "maxsize") => Member::Value(ValueKind::Int),
+        ("sys", "platform" | "version") => Member::Value(ValueKind::Str),
+        ("typing", _) => return None,
+        (
+            "math" | "statistics" | "json" | "time" | "random" | "re" | "operator" | "shutil" | "subprocess"
+            | "glob" | "hashlib" | "base64" | "copy" | "textwrap" | "heapq" | "bisect" | "csv" | "pickle"
+            | "itertools" | "functools" | "dataclasses" | "os" | "os.path" | "collections" | "threading"
+            | "inspect" | "zlib" | "gzip" | "struct" | "urllib.parse" | "uuid",
+            _,
+        ) if is_function_name(member) => Member::Function,
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// Lower-case names are functions in the modules listed above (classes and constants
+/// are matched before).
+fn is_function_name(member: &str) -> bool {
+    member.starts_with(|c: char| c.is_ascii_lowercase()) && !member.starts_with('_')
+}
+
+/// The kind of what a stdlib function returns, where it matters to a rule.
+pub(crate) fn function_result(function: &str) -> ValueKind {
+    match function {
+        "threading.Lock" | "threading.RLock" | "multiprocessing.Lock" => {
+            ValueKind::Lock(if function.ends_with("RLock") { "threading.RLock" } else { "threading.Lock" })
+        }
+        "socket.create_connection" | "socket.socketpair" => ValueKind::Socket,
+        "uuid.uuid4" | "uuid.uuid1" => ValueKind::StringLike("UUID"),
+        "collections.namedtuple" | "typing.NamedTuple" => ValueKind::Unknown,
+        "json.dumps" | "os.getcwd" | "os.path.join" | "os.path.basename" | "os.path.dirname" => ValueKind::Str,
+        "time.time" | "time.monotonic" | "time.perf_counter" | "math.sqrt" => ValueKind::Float,
+        "io.open" => ValueKind::File,
+        _ => ValueKind::Unknown,
+    }
+}
+
+/// The kind of an instance of a stdlib or builtin class, by the class's short name.
+pub(crate) fn instance_kind(class: &str) -> ValueKind {
+    match class {
+        "int" => ValueKind::Int,
+        "float" => ValueKind::Float,
+        "str" => ValueKind::Str,
+        "bool" => ValueKind::Bool,
+        "list" => ValueKind::List,
+        "dict" | "Counter" | "defaultdict" | "OrderedDict" => ValueKind::Dict,
+        "tuple" => ValueKind::Tuple,
+        "set" => ValueKind::Set,
+        "frozenset" => ValueKind::FrozenSet,
+        "deque" => ValueKind::Deque,
+        "datetime" | "date" | "time" | "timedelta" => ValueKind::StringLike(static_name(class)),
+        "Decimal" | "Path" | "PurePath" | "PosixPath" | "PurePosixPath" | "UUID" => {
+            ValueKind::StringLike(static_name(class))
+        }
+        "Lock" | "RLock" | "Semaphore" | "BoundedSemaphore" | "Condition" | "Event" => {
+            ValueKind::Lock(static_name(class))
+        }
+        "socket" => ValueKind::Socket,
+        "StringIO" | "BytesIO" => ValueKind::File,
+        _ => ValueKind::Unknown,
+    }
+}
+
+/// What `Class.method()` returns for stdlib classes' alternate constructors.
+pub(crate) fn class_method_result(class: &str, method: &str) -> Option<ValueKind> {
+    let short = class.rsplit('.').next().unwrap_or(class);
+    match (short, method) {
+        ("datetime", "now" | "utcnow" | "today" | "fromisoformat" | "fromtimestamp" | "strptime")
+        | ("date", "today" | "fromisoformat")
+        | ("Path", "cwd" | "home") => Some(ValueKind::StringLike(static_name(short))),
+        ("Decimal", "from_float") => Some(ValueKind::StringLike("Decimal")),
+        _ => None,
+    }
+}
+
+fn static_name(class: &str) -> &'static str {
+    const NAMES: &[&str] = &[
+        "datetime", "date", "time", "timedelta", "Decimal", "Path", "PurePath", "PosixPath", "PurePosixPath",
+        "UUID", "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event",
+    ];
+    NAMES.iter().find(|name| **name == class).copied().unwrap_or("object")
+}

@@ -1,0 +1,488 @@
+//! The static kind of a value: what an expression evaluates to, as far as the
+//! code says. Anything that depends on an unknown call stays [`ValueKind::Unknown`].
+
+use ruff_python_ast::{self as ast, Expr, Number, Operator, StmtClassDef};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::builtins::{is_builtin, is_builtin_class};
+use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::stdlib::{self, Member};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    None,
+    Bool,
+    Int,
+    Float,
+    Str,
+    List,
+    Dict,
+    /// A dict literal with non-string keys, which JSON turns into strings.
+    DictNonStrKeys,
+    Tuple,
+    Set,
+    FrozenSet,
+    /// A `bytes` value; `utf8` when it decodes as UTF-8.
+    Bytes { utf8: bool },
+    /// `nan` or an infinity, which JSON turns into `null`.
+    NonFiniteFloat,
+    /// A value of a stdlib type JSON turns into a string: `datetime`, `Decimal`, `Path`, `UUID`...
+    StringLike(&'static str),
+    /// A `deque`, which JSON turns into a list.
+    Deque,
+    EnumMember { class: String, in_script: bool },
+    DataclassInstance { class: String },
+    /// An instance of a class defined in the file.
+    Instance { class: String },
+    Generator,
+    File,
+    Lock(&'static str),
+    Socket,
+    Lambda,
+    /// A function defined in the file; `sandbox` when it is itself a sandbox function.
+    Function { name: String, sandbox: bool, nested: bool },
+    /// A builtin function such as `print`: the SDK skips it as a global.
+    BuiltinFunction(String),
+    /// A function imported from a module, e.g. `math.sqrt`.
+    ImportedFunction(String),
+    /// A class; `in_script` when the file defines it.
+    Class { name: String, in_script: bool },
+    Module(String),
+    Unknown,
+}
+
+impl ValueKind {
+    /// How the value reads in a message: "a tuple", "the lock `threading.Lock()`"...
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            ValueKind::None => "`None`".into(),
+            ValueKind::Bool => "a bool".into(),
+            ValueKind::Int => "an int".into(),
+            ValueKind::Float => "a float".into(),
+            ValueKind::Str => "a str".into(),
+            ValueKind::List => "a list".into(),
+            ValueKind::Dict => "a dict".into(),
+            ValueKind::DictNonStrKeys => "a dict with non-string keys".into(),
+            ValueKind::Tuple => "a tuple".into(),
+            ValueKind::Set => "a set".into(),
+            ValueKind::FrozenSet => "a frozenset".into(),
+            ValueKind::Bytes { utf8: true } => "a bytes value".into(),
+            ValueKind::Bytes { utf8: false } => "a bytes value that is not UTF-8".into(),
+            ValueKind::NonFiniteFloat => "a NaN or infinite float".into(),
+            ValueKind::StringLike(type_name) => format!("a `{type_name}`"),
+            ValueKind::Deque => "a `deque`".into(),
+            ValueKind::EnumMember { class, .. } => format!("a `{class}` enum member"),
+            ValueKind::DataclassInstance { class } => format!("a `{class}` dataclass instance"),
+            ValueKind::Instance { class } => format!("a `{class}` instance"),
+            ValueKind::Generator => "a generator".into(),
+            ValueKind::File => "an open file".into(),
+            ValueKind::Lock(type_name) => format!("a `{type_name}`"),
+            ValueKind::Socket => "a socket".into(),
+            ValueKind::Lambda => "a lambda".into(),
+            ValueKind::Function { name, sandbox: true, .. } => format!("the sandbox function `{name}`"),
+            ValueKind::Function { name, .. } => format!("the function `{name}`"),
+            ValueKind::BuiltinFunction(name) => format!("the builtin `{name}`"),
+            ValueKind::ImportedFunction(name) => format!("the function `{name}`"),
+            ValueKind::Class { name, .. } => format!("the class `{name}`"),
+            ValueKind::Module(name) => format!("the module `{name}`"),
+            ValueKind::Unknown => "a value".into(),
+        }
+    }
+
+    /// What JSON mode turns the value into, when it silently changes type.
+    pub(crate) fn json_conversion(&self) -> Option<&'static str> {
+        Some(match self {
+            ValueKind::Tuple | ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque => "a list",
+            ValueKind::Generator => "a list (the generator is consumed)",
+            ValueKind::File => "a list of its lines",
+            ValueKind::DataclassInstance { .. } => "a dict",
+            ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true } => "a str",
+            ValueKind::EnumMember { .. } => "its value",
+            ValueKind::DictNonStrKeys => "a dict with str keys",
+            ValueKind::NonFiniteFloat => "`None`",
+            _ => return None,
+        })
+    }
+
+    /// Why the SDK cannot serialize the value in JSON mode, if it cannot.
+    pub(crate) fn json_unserializable(&self) -> bool {
+        matches!(
+            self,
+            ValueKind::Bytes { utf8: false }
+                | ValueKind::Instance { .. }
+                | ValueKind::Lock(_)
+                | ValueKind::Socket
+                | ValueKind::Lambda
+                | ValueKind::Function { .. }
+                | ValueKind::BuiltinFunction(_)
+                | ValueKind::ImportedFunction(_)
+                | ValueKind::Class { .. }
+                | ValueKind::Module(_)
+        )
+    }
+
+    /// Whether `pickle` fails on the client, or the sandbox cannot load it back.
+    /// Classes defined in the script are [`ValueKind::pickles_script_class`] instead.
+    pub(crate) fn pickle_unserializable(&self) -> bool {
+        matches!(
+            self,
+            ValueKind::Lock(_)
+                | ValueKind::Socket
+                | ValueKind::Lambda
+                | ValueKind::Function { .. }
+                | ValueKind::Generator
+                | ValueKind::File
+                | ValueKind::Module(_)
+        )
+    }
+
+    /// The script-defined class pickle would reference by name in `__main__`.
+    pub(crate) fn pickles_script_class(&self) -> Option<&str> {
+        match self {
+            ValueKind::EnumMember { class, in_script: true }
+            | ValueKind::DataclassInstance { class }
+            | ValueKind::Instance { class }
+            | ValueKind::Class { name: class, in_script: true } => Some(class),
+            _ => None,
+        }
+    }
+}
+
+/// Computes value kinds in one module.
+pub(crate) struct Values<'m, 'a> {
+    pub(crate) model: &'m SemanticModel<'a>,
+}
+
+const MAX_DEPTH: u8 = 8;
+
+impl<'a> Values<'_, 'a> {
+    /// The kind of `expr` evaluated in `scope` at `offset`.
+    pub(crate) fn kind(&self, expr: &'a Expr, scope: ScopeId, offset: TextSize) -> ValueKind {
+        self.kind_at_depth(expr, scope, offset, 0)
+    }
+
+    /// The kind of the value `name` has in `scope` when read at `offset`.
+    pub(crate) fn name_kind(&self, name: &str, scope: ScopeId, offset: TextSize) -> ValueKind {
+        self.name_kind_at_depth(name, scope, offset, 0)
+    }
+
+    /// The worst element of a value: the value itself, or for a container literal
+    /// the first element the mode cannot carry. Returns the element's range.
+    pub(crate) fn worst_element(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        offset: TextSize,
+        severity: &dyn Fn(&ValueKind) -> u8,
+    ) -> (ValueKind, TextRange) {
+        let own = self.kind(expr, scope, offset);
+        let mut worst = (own, expr.range());
+        let elements: Vec<&'a Expr> = match expr {
+            Expr::List(list) => list.elts.iter().collect(),
+            Expr::Tuple(tuple) => tuple.elts.iter().collect(),
+            Expr::Set(set) => set.elts.iter().collect(),
+            Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
+            _ => Vec::new(),
+        };
+        for element in elements {
+            let candidate = self.worst_element(element, scope, offset, severity);
+            if severity(&candidate.0) > severity(&worst.0) {
+                worst = candidate;
+            }
+        }
+        worst
+    }
+
+    fn name_kind_at_depth(&self, name: &str, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        if depth > MAX_DEPTH {
+            return ValueKind::Unknown;
+        }
+        match self.model.resolve(scope, name) {
+            Resolution::Builtin => builtin_kind(name),
+            Resolution::Unbound => ValueKind::Unknown,
+            Resolution::Scope(found) => {
+                // Read from an inner scope, a binding anywhere in `found` may be current.
+                let offset = if found == scope { offset } else { TextSize::from(u32::MAX) };
+                match self.model.binding_at(found, name, offset) {
+                    Some(binding) => self.binding_kind(binding.kind, found, binding.range.start(), depth + 1),
+                    None => ValueKind::Unknown,
+                }
+            }
+        }
+    }
+
+    fn binding_kind(&self, kind: BindingKind<'a>, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        match kind {
+            BindingKind::Import { module } => ValueKind::Module(module.to_string()),
+            BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
+                Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
+                Some(Member::Class) => ValueKind::Class { name: member.to_string(), in_script: false },
+                Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
+                Some(Member::Value(kind)) => kind,
+                None => ValueKind::Unknown,
+            },
+            BindingKind::Function(function) => ValueKind::Function {
+                name: function.name.id.to_string(),
+                sandbox: false,
+                nested: scope != crate::semantic::MODULE_SCOPE,
+            },
+            BindingKind::Class(class) => ValueKind::Class { name: class.name.id.to_string(), in_script: true },
+            BindingKind::Assignment(value) => self.kind_at_depth(value, scope, offset, depth),
+            BindingKind::WithItem(context) => match self.kind_at_depth(context, scope, offset, depth) {
+                ValueKind::File => ValueKind::File,
+                ValueKind::Socket => ValueKind::Socket,
+                _ => ValueKind::Unknown,
+            },
+            BindingKind::Parameter(_) | BindingKind::Unknown => ValueKind::Unknown,
+        }
+    }
+
+    fn kind_at_depth(&self, expr: &'a Expr, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        if depth > MAX_DEPTH {
+            return ValueKind::Unknown;
+        }
+        match expr {
+            Expr::NoneLiteral(_) => ValueKind::None,
+            Expr::BooleanLiteral(_) => ValueKind::Bool,
+            Expr::NumberLiteral(number) => match &number.value {
+                Number::Int(_) => ValueKind::Int,
+                Number::Float(value) if !value.is_finite() => ValueKind::NonFiniteFloat,
+                Number::Float(_) => ValueKind::Float,
+                Number::Complex { .. } => ValueKind::Unknown,
+            },
+            Expr::StringLiteral(_) | Expr::FString(_) => ValueKind::Str,
+            Expr::BytesLiteral(bytes) => {
+                let bytes: Vec<u8> = bytes.value.bytes().collect();
+                ValueKind::Bytes { utf8: std::str::from_utf8(&bytes).is_ok() }
+            }
+            Expr::List(_) | Expr::ListComp(_) => ValueKind::List,
+            Expr::Tuple(_) => ValueKind::Tuple,
+            Expr::Set(_) | Expr::SetComp(_) => ValueKind::Set,
+            Expr::Dict(dict) => {
+                let non_str_key = dict.items.iter().any(|item| {
+                    item.key.as_ref().is_some_and(|key| {
+                        !matches!(self.kind_at_depth(key, scope, offset, depth + 1), ValueKind::Str | ValueKind::Unknown)
+                    })
+                });
+                if non_str_key { ValueKind::DictNonStrKeys } else { ValueKind::Dict }
+            }
+            Expr::DictComp(_) => ValueKind::Dict,
+            Expr::Generator(_) => ValueKind::Generator,
+            Expr::Lambda(_) => ValueKind::Lambda,
+            Expr::Compare(_) => ValueKind::Bool,
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => ValueKind::Bool,
+            Expr::UnaryOp(unary) => match self.kind_at_depth(&unary.operand, scope, offset, depth + 1) {
+                kind @ (ValueKind::Int | ValueKind::Float | ValueKind::NonFiniteFloat) => kind,
+                ValueKind::Bool => ValueKind::Int,
+                _ => ValueKind::Unknown,
+            },
+            Expr::BinOp(binary) => {
+                let left = self.kind_at_depth(&binary.left, scope, offset, depth + 1);
+                let right = self.kind_at_depth(&binary.right, scope, offset, depth + 1);
+                binary_kind(&left, binary.op, &right)
+            }
+            Expr::If(if_expr) => {
+                let body = self.kind_at_depth(&if_expr.body, scope, offset, depth + 1);
+                let orelse = self.kind_at_depth(&if_expr.orelse, scope, offset, depth + 1);
+                if body == orelse { body } else { ValueKind::Unknown }
+            }
+            Expr::Named(named) => self.kind_at_depth(&named.value, scope, offset, depth + 1),
+            Expr::Name(name) => self.name_kind_at_depth(name.id.as_str(), scope, offset, depth + 1),
+            Expr::Attribute(attribute) => self.attribute_kind(attribute, scope, offset, depth),
+            Expr::Call(call) => self.call_kind(call, scope, offset, depth),
+            _ => ValueKind::Unknown,
+        }
+    }
+
+    fn attribute_kind(&self, attribute: &'a ast::ExprAttribute, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        let member = attribute.attr.id.as_str();
+        match self.kind_at_depth(&attribute.value, scope, offset, depth + 1) {
+            ValueKind::Module(module) => match stdlib::member(&module, member) {
+                Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
+                Some(Member::Class) => ValueKind::Class { name: format!("{module}.{member}"), in_script: false },
+                Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
+                Some(Member::Value(kind)) => kind,
+                None => ValueKind::Unknown,
+            },
+            ValueKind::Class { name, in_script: true } => {
+                match self.script_class(&attribute.value, scope) {
+                    Some(class) if is_enum_class(class) && !member.starts_with('_') => {
+                        ValueKind::EnumMember { class: name, in_script: true }
+                    }
+                    _ => ValueKind::Unknown,
+                }
+            }
+            _ => ValueKind::Unknown,
+        }
+    }
+
+    fn call_kind(&self, call: &'a ast::ExprCall, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        // `"é".encode()`, `datetime.now()`, `Path.cwd()`...
+        if let Expr::Attribute(method) = call.func.as_ref() {
+            let receiver = self.kind_at_depth(&method.value, scope, offset, depth + 1);
+            if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
+                return kind;
+            }
+        }
+        match self.kind_at_depth(&call.func, scope, offset, depth + 1) {
+            ValueKind::Class { name, in_script: false } => constructed_kind(&name, call),
+            ValueKind::Class { name, in_script: true } => {
+                let Some(class) = self.script_class(&call.func, scope) else {
+                    return ValueKind::Unknown;
+                };
+                if is_dataclass(class) {
+                    ValueKind::DataclassInstance { class: name }
+                } else if inherits(class, &["NamedTuple"]) {
+                    ValueKind::Tuple
+                } else if is_enum_class(class) {
+                    ValueKind::EnumMember { class: name, in_script: true }
+                } else if class_is_plain(class) {
+                    ValueKind::Instance { class: name }
+                } else {
+                    ValueKind::Unknown
+                }
+            }
+            ValueKind::BuiltinFunction(name) => match name.as_str() {
+                "open" => ValueKind::File,
+                "sorted" => ValueKind::List,
+                "len" | "hash" | "id" | "ord" => ValueKind::Int,
+                "repr" | "ascii" | "chr" | "format" | "input" | "hex" | "oct" | "bin" => ValueKind::Str,
+                "callable" | "isinstance" | "issubclass" | "hasattr" | "all" | "any" => ValueKind::Bool,
+                _ => ValueKind::Unknown,
+            },
+            ValueKind::ImportedFunction(name) => stdlib::function_result(&name),
+            ValueKind::Function { .. } => match self.script_function(&call.func, scope) {
+                Some(function) if is_generator_function(self.model, function) => ValueKind::Generator,
+                _ => ValueKind::Unknown,
+            },
+            _ => ValueKind::Unknown,
+        }
+    }
+
+    /// The class statement a name refers to, when the file defines it.
+    pub(crate) fn script_class(&self, expr: &Expr, scope: ScopeId) -> Option<&'a StmtClassDef> {
+        let Expr::Name(name) = expr else { return None };
+        let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
+            return None;
+        };
+        match self.model.bindings_in(found, name.id.as_str()).last()?.kind {
+            BindingKind::Class(class) => Some(class),
+            _ => None,
+        }
+    }
+
+    fn script_function(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtFunctionDef> {
+        let Expr::Name(name) = expr else { return None };
+        let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
+            return None;
+        };
+        match self.model.bindings_in(found, name.id.as_str()).last()?.kind {
+            BindingKind::Function(function) => Some(function),
+            _ => None,
+        }
+    }
+}
+
+fn builtin_kind(name: &str) -> ValueKind {
+    if is_builtin_class(name) {
+        ValueKind::Class { name: name.to_string(), in_script: false }
+    } else if is_builtin(name) && !name.starts_with("__") {
+        ValueKind::BuiltinFunction(name.to_string())
+    } else {
+        ValueKind::Unknown
+    }
+}
+
+/// The kind of `left op right` for values whose kinds are known.
+fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
+    use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Str, Tuple};
+    match (left, op, right) {
+        (Int | Bool, Operator::Div, Int | Bool | Float) | (Float, Operator::Div, Int | Bool | Float) => Float,
+        (Int | Bool, _, Int | Bool) if op != Operator::MatMult => Int,
+        (Float, _, Int | Bool | Float) | (Int | Bool, _, Float) if op != Operator::MatMult => Float,
+        (NonFiniteFloat, _, Int | Float) | (Int | Float, _, NonFiniteFloat) => NonFiniteFloat,
+        (Str, Operator::Add, Str) | (Str, Operator::Mult, Int) | (Int, Operator::Mult, Str) => Str,
+        (Str, Operator::Mod, _) => Str,
+        (List, Operator::Add, List) | (List, Operator::Mult, Int) | (Int, Operator::Mult, List) => List,
+        (Tuple, Operator::Add, Tuple) | (Tuple, Operator::Mult, Int) => Tuple,
+        _ => ValueKind::Unknown,
+    }
+}
+
+/// The kind a stdlib or builtin class's constructor returns.
+fn constructed_kind(class: &str, call: &ast::ExprCall) -> ValueKind {
+    let short = class.rsplit('.').next().unwrap_or(class);
+    match short {
+        "float" if is_non_finite_literal(call) => ValueKind::NonFiniteFloat,
+        _ => stdlib::instance_kind(short),
+    }
+}
+
+/// `float("nan")`, `float("inf")`, `float("-inf")`.
+fn is_non_finite_literal(call: &ast::ExprCall) -> bool {
+    match call.arguments.args.first() {
+        Some(Expr::StringLiteral(text)) => {
+            let text = text.value.to_str().trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
+            matches!(text.as_str(), "nan" | "inf" | "infinity")
+        }
+        _ => false,
+    }
+}
+
+/// What calling `receiver.method()` returns, for the methods users commonly use on values.
+fn method_result(receiver: &ValueKind, method: &str) -> Option<ValueKind> {
+    match (receiver, method) {
+        (ValueKind::Str, "encode") => Some(ValueKind::Bytes { utf8: true }),
+        (ValueKind::Str, "split" | "splitlines") => Some(ValueKind::List),
+        (ValueKind::Str, "upper" | "lower" | "strip" | "format" | "join" | "replace" | "title") => {
+            Some(ValueKind::Str)
+        }
+        (ValueKind::Class { name, in_script: false }, method) => stdlib::class_method_result(name, method),
+        (ValueKind::Dict, "keys" | "values" | "items") => Some(ValueKind::Unknown),
+        _ => None,
+    }
+}
+
+pub(crate) fn is_dataclass(class: &StmtClassDef) -> bool {
+    class.decorator_list.iter().any(|decorator| {
+        let expr = match &decorator.expression {
+            Expr::Call(call) => call.func.as_ref(),
+            expr => expr,
+        };
+        matches!(expr, Expr::Name(name) if name.id.as_str() == "dataclass")
+            || matches!(expr, Expr::Attribute(attr) if attr.attr.id.as_str() == "dataclass")
+    })
+}
+
+/// Whether any base class is named one of `names` (`Enum` or `enum.Enum`...).
+pub(crate) fn inherits(class: &StmtClassDef, names: &[&str]) -> bool {
+    class.bases().iter().any(|base| {
+        let last = match base {
+            Expr::Name(name) => name.id.as_str(),
+            Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+            Expr::Subscript(subscript) => match subscript.value.as_ref() {
+                Expr::Name(name) => name.id.as_str(),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        names.contains(&last)
+    })
+}
+
+pub(crate) fn is_enum_class(class: &StmtClassDef) -> bool {
+    inherits(class, &["Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"])
+}
+
+/// A class whose instances are plain objects: no bases, or only `object`/exceptions.
+fn class_is_plain(class: &StmtClassDef) -> bool {
+    class.bases().iter().all(|base| matches!(base, Expr::Name(name) if name.id.as_str() == "object"))
+        && class.keywords().is_empty()
+}
+
+/// Whether a function's own body yields, so calling it returns a generator.
+pub(crate) fn is_generator_function(model: &SemanticModel, function: &ast::StmtFunctionDef) -> bool {
+    model
+        .function_scope(function)
+        .is_some_and(|scope| !model.scopes[scope].yields.is_empty())
+}
