@@ -1,1 +1,6 @@
-//! End-to-end tests of `aviato-lsp` (cli).
+//! End-to-end tests of the `aviato-lsp` command line: the real binary on files in
+//! temporary directories.
+
+mod check;
+mod project;
+mod rule;

@@ -1,10 +1,209 @@
-//! `aviato-lsp check`.
+//! `aviato-lsp check`: check files and directories, print diagnostics in one of
+//! the output formats, and exit 0 (no error-severity diagnostic), 1 (at least one)
+//! or 2 (a usage error, or a path that could not be checked).
 
+mod files;
+mod output;
+mod settings;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use aviato_analysis::text::LineIndex;
+use aviato_analysis::{Diagnostic, Settings, Severity};
+
+use self::files::SourceFile;
+use self::settings::{Overrides, SettingsResolver};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Files and directories to check (default: the current directory). Directories are
+    /// walked recursively for `*.py` and `*.pyi` files, honouring `.gitignore`.
+    paths: Vec<PathBuf>,
 
-pub fn run(_args: Args) -> ExitCode {
-    ExitCode::from(2)
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output_format: OutputFormat,
+
+    /// Rules to enable (codes, code prefixes or names, comma-separated), replacing the
+    /// configuration's `select` and `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Option<Vec<String>>,
+
+    /// Rules to disable (codes, code prefixes or names, comma-separated), added to the
+    /// configuration's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+
+    /// A `pyproject.toml` whose `[tool.aviato-lsp]` table applies to every file,
+    /// instead of the nearest one of each file.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    /// `path:line:col: CODE message` with a source excerpt, then a summary.
+    Text,
+    /// A JSON array of diagnostics (see docs/json-output.md).
+    Json,
+    /// GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
+}
+
+/// One checked file and what was found in it.
+pub(crate) struct FileReport {
+    pub path: PathBuf,
+    pub source: String,
+    pub index: LineIndex,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything a check run produced, in path order.
+pub(crate) struct Report {
+    pub files: Vec<FileReport>,
+    /// Paths that could not be checked; each was reported on stderr.
+    pub failures: usize,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.files
+            .iter()
+            .flat_map(|file| &file.diagnostics)
+            .filter(|diagnostic| diagnostic.severity == severity)
+            .count()
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let overrides = Overrides {
+        select: args.select,
+        ignore: args.ignore,
+    };
+    let mut resolver = match SettingsResolver::new(overrides, args.config.as_deref()) {
+        Ok(resolver) => resolver,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let mut errors = Errors::default();
+    let sources = files::collect(&paths, &mut |err| errors.report(err));
+    if sources.is_empty() && errors.count == 0 {
+        eprintln!("warning: no Python files found under the given paths");
+    }
+
+    let mut jobs = Vec::with_capacity(sources.len());
+    for source in sources {
+        match resolver.for_file(&source.path) {
+            Ok(settings) => jobs.push((source, settings)),
+            Err(err) => errors.report_once(&err),
+        }
+    }
+    let mut files = Vec::with_capacity(jobs.len());
+    for result in check_all(jobs) {
+        match result {
+            Ok(file) => files.push(file),
+            Err(err) => errors.report(&err),
+        }
+    }
+
+    let report = Report {
+        files,
+        failures: errors.count,
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let written = match args.output_format {
+        OutputFormat::Text => output::text::write(&mut stdout, &report, output::Colors::detect()),
+        OutputFormat::Json => output::json::write(&mut stdout, &report),
+        OutputFormat::Github => output::github::write(&mut stdout, &report),
+    };
+    if let Err(err) = written.and_then(|()| stdout.flush())
+        && err.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the output: {err}");
+        return ExitCode::from(2);
+    }
+
+    if report.failures > 0 {
+        ExitCode::from(2)
+    } else if report.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reports problems with paths on stderr as they happen, one line each.
+#[derive(Default)]
+struct Errors {
+    count: usize,
+    /// Messages shared by many files (a broken `pyproject.toml`) print once.
+    printed: std::collections::HashSet<Arc<str>>,
+}
+
+impl Errors {
+    fn report(&mut self, message: &str) {
+        eprintln!("error: {message}");
+        self.count += 1;
+    }
+
+    fn report_once(&mut self, message: &Arc<str>) {
+        if self.printed.insert(message.clone()) {
+            eprintln!("error: {message}");
+        }
+        self.count += 1;
+    }
+}
+
+/// Reads and checks every file, on as many threads as there are cores, keeping the
+/// input order.
+fn check_all(jobs: Vec<(SourceFile, Arc<Settings>)>) -> Vec<Result<FileReport, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk_size = jobs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(chunk_size)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(file, settings)| check_file(file, settings))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("checking a file panicked"))
+            .collect()
+    })
+}
+
+fn check_file(file: &SourceFile, settings: &Settings) -> Result<FileReport, String> {
+    let source = file.read()?;
+    // A bug in one rule should cost one file, not the whole run; the panic hook has
+    // already printed the details.
+    let diagnostics = std::panic::catch_unwind(|| aviato_analysis::check(&source, settings))
+        .map_err(|_| {
+            format!(
+                "{}: internal error while checking this file",
+                file.path.display()
+            )
+        })?;
+    Ok(FileReport {
+        path: file.path.clone(),
+        index: LineIndex::from_source_text(&source),
+        source,
+        diagnostics,
+    })
 }

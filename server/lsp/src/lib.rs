@@ -1,6 +1,33 @@
-//! The language server.
+//! The language server: protocol glue over the analysis.
+//!
+//! - [`edit`] owns the open documents and applies the client's edits to them.
+//! - [`proto`] converts between analysis types (byte offsets, diagnostics) and
+//!   protocol types (positions in the negotiated encoding); nothing else does.
+//! - [`handlers`] holds one module per request or notification.
+//! - [`session`] is the state the handlers share; [`diagnostics`] publishes the
+//!   analysis results, off the protocol task.
+
+mod diagnostics;
+mod edit;
+mod handlers;
+mod logging;
+mod proto;
+mod server;
+mod session;
+mod settings;
 
 /// Serves the Language Server Protocol on stdin/stdout until `exit` or EOF.
+///
+/// Returns an error when the client leaves without a `shutdown` request.
 pub fn run_stdio() -> Result<(), String> {
-    Err("the language server is not built yet".to_string())
+    logging::init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start the async runtime: {err}"))?;
+    let outcome = runtime.block_on(server::serve_stdio());
+    // Stdin is read on a blocking thread that only returns when the client closes
+    // it; after `exit` the client may keep it open, so don't wait for that thread.
+    runtime.shutdown_background();
+    outcome
 }

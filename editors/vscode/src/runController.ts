@@ -1,0 +1,142 @@
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { isRunOutcome, summarize, type RunOutcome } from "./outcome";
+import { RunReportView, frameTarget } from "./runReportView";
+import { RunTracker, runStatusText, type InFlightRun } from "./runs";
+import type { RunArguments } from "./sandboxFunctions";
+import { formatRunReport } from "./traceback";
+
+/** The payload of the server's `aviato/runOutput` notification. */
+export interface RunOutputParams {
+  uri: string;
+  function: string;
+  line: number;
+  stream: "stdout" | "stderr" | string;
+  text: string;
+}
+
+/**
+ * Everything around one `aviato.run`: the status bar while it is in flight,
+ * the run output channel, and what to offer when it ends. The value inline and
+ * the error at the raising line come from the server (inlay hint, diagnostic).
+ */
+export class RunController implements vscode.Disposable {
+  readonly tracker = new RunTracker();
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly streamed = new Set<number>();
+  private lastReport: vscode.Uri | undefined;
+
+  constructor(
+    private readonly output: vscode.OutputChannel,
+    private readonly reports: RunReportView,
+  ) {
+    this.statusItem = vscode.window.createStatusBarItem("aviato.run", vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = "Aviato Run";
+    this.statusItem.command = "aviato.cancelFunctionRun";
+    this.tracker.onDidChange(() => this.updateStatus());
+  }
+
+  dispose(): void {
+    this.statusItem.dispose();
+  }
+
+  /** Wraps the server's `aviato.run` (from a lens click or the palette). */
+  async execute(args: RunArguments, send: () => Promise<unknown>): Promise<unknown> {
+    const run = this.tracker.start(args);
+    const where = `${path.basename(vscode.Uri.parse(args.uri).path)}:${args.line}`;
+    this.output.appendLine(`▶ ${args.function}(${args.args ?? ""}) · ${where}${args.callSite ? ` · call site line ${args.callSite}` : ""}`);
+    let result: unknown;
+    try {
+      result = await send();
+    } catch (error) {
+      if (this.tracker.finish(run)) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.output.appendLine(`  run failed: ${message}`);
+        void vscode.window.showErrorMessage(`Aviato: running ${args.function} failed: ${message}`, "Show Output").then(
+          (choice) => choice && this.output.show(true),
+        );
+      }
+      throw error;
+    }
+    if (this.tracker.finish(run) && isRunOutcome(result)) {
+      this.present(run, result);
+    }
+    this.streamed.delete(run.id);
+    return result;
+  }
+
+  /** Appends streamed stdout/stderr of a run in flight to the output channel. */
+  onRunOutput(params: RunOutputParams): void {
+    const run = this.tracker
+      .list()
+      .find((candidate) => candidate.args.uri === params.uri && candidate.args.function === params.function);
+    if (run) this.streamed.add(run.id);
+    const prefix = params.stream === "stderr" ? "  stderr│ " : "  stdout│ ";
+    for (const line of params.text.replace(/\n$/, "").split("\n")) this.output.appendLine(prefix + line);
+  }
+
+  /** Opens the report of the last failed run, if any. */
+  async showLastReport(): Promise<void> {
+    if (this.lastReport) {
+      await this.reports.show(this.lastReport);
+    } else {
+      void vscode.window.showInformationMessage("Aviato: no run has failed yet.");
+    }
+  }
+
+  private present(run: InFlightRun, outcome: RunOutcome): void {
+    const { args } = run;
+    if (!this.streamed.has(run.id)) {
+      // The server did not stream this run's output: show what the outcome carries.
+      for (const [stream, text] of [["stdout", outcome.stdout], ["stderr", outcome.stderr]] as const) {
+        if (text) this.onRunOutput({ uri: args.uri, function: args.function, line: args.line, stream, text });
+      }
+    }
+    const summary = summarize(args.function, outcome);
+    this.output.appendLine(`  ${outcome.outcome === "ok" ? "✓" : "✗"} ${summary}`);
+
+    if (outcome.outcome === "ok") {
+      vscode.window.setStatusBarMessage(`$(check) ${summary}`, 8000);
+      return;
+    }
+
+    const source = vscode.Uri.parse(args.uri);
+    const report = formatRunReport(`${args.function}(${args.args ?? ""})`, outcome, (file, line) =>
+      lineText(file, line, source),
+    );
+    this.lastReport = this.reports.add(`${args.function} run report`, report, source);
+    void vscode.commands.executeCommand("setContext", "aviato.hasTraceback", true);
+
+    const reportUri = this.lastReport;
+    const actions = outcome.outcome === "raised" ? ["Show Traceback", "Show Output"] : ["Show Details", "Show Output"];
+    const show = outcome.outcome === "raised" || outcome.outcome === "refused"
+      ? vscode.window.showWarningMessage
+      : vscode.window.showErrorMessage;
+    void show(`Aviato: ${summary}`, ...actions).then((choice) => {
+      if (choice === "Show Output") this.output.show(true);
+      else if (choice) void this.reports.show(reportUri);
+    });
+  }
+
+  private updateStatus(): void {
+    const runs = this.tracker.list();
+    const text = runStatusText(runs);
+    void vscode.commands.executeCommand("setContext", "aviato.runInFlight", text !== undefined);
+    if (text === undefined) {
+      this.statusItem.hide();
+      return;
+    }
+    this.statusItem.text = text;
+    this.statusItem.tooltip = `${runs.map((run) => run.args.function).join(", ")}: click to cancel`;
+    this.statusItem.show();
+  }
+}
+
+/** The text of a traceback line when it is in the run's document (open or on disk). */
+function lineText(file: string, line: number, source: vscode.Uri): string | undefined {
+  const target = frameTarget(file, source);
+  if (!target) return undefined;
+  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === target.toString());
+  if (!document || line < 1 || line > document.lineCount) return undefined;
+  return document.lineAt(line - 1).text;
+}

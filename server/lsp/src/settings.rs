@@ -1,0 +1,168 @@
+//! Rule settings for a document: the editor's settings over the nearest
+//! `pyproject.toml`'s `[tool.aviato-lsp]`, key by key (a key the editor sets wins;
+//! per-rule severities are merged, the editor's winning per rule).
+
+use std::collections::BTreeMap;
+
+use aviato_analysis::settings::RawSettings;
+use aviato_analysis::{Settings, Severity};
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp_server::ls_types::Uri;
+
+/// What the editor sends, before validation. Keys it does not know are ignored, so
+/// settings for later features can sit next to these.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct EditorSettings {
+    select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    severity: Option<BTreeMap<String, Severity>>,
+}
+
+impl EditorSettings {
+    /// Reads `initializationOptions` or `didChangeConfiguration` params. Accepts
+    /// `{"settings": {"aviato": {...}}}`, `{"settings": {...}}`, `{"aviato": {...}}`
+    /// and the bare object; `null` means no settings.
+    pub(crate) fn from_client(value: &Value) -> Result<EditorSettings, String> {
+        let value = value.get("settings").unwrap_or(value);
+        let value = value.get("aviato").unwrap_or(value);
+        if value.is_null() {
+            return Ok(EditorSettings::default());
+        }
+        let settings = EditorSettings::deserialize(value)
+            .map_err(|err| format!("invalid aviato settings: {err}"))?;
+        Settings::from_raw(settings.over(RawSettings::default()))
+            .map_err(|err| format!("invalid aviato settings: {err}"))?;
+        Ok(settings)
+    }
+
+    /// These settings, with `file`'s for the keys the editor leaves unset.
+    fn over(&self, file: RawSettings) -> RawSettings {
+        let severity = match (file.severity, &self.severity) {
+            (None, None) => None,
+            (file, editor) => {
+                let mut merged = file.unwrap_or_default();
+                merged.extend(editor.iter().flatten().map(|(k, v)| (k.clone(), *v)));
+                Some(merged)
+            }
+        };
+        RawSettings {
+            select: self.select.clone().or(file.select),
+            ignore: self.ignore.clone().or(file.ignore),
+            severity,
+        }
+    }
+}
+
+/// The settings for the document at `uri`, and a problem to show the user when a
+/// `pyproject.toml` could not be used (the editor's settings still apply).
+pub(crate) fn resolve(uri: &Uri, editor: &EditorSettings) -> (Settings, Option<String>) {
+    let (file, problem) = match pyproject_settings(uri) {
+        Ok(file) => (file.unwrap_or_default(), None),
+        Err(problem) => (RawSettings::default(), Some(problem)),
+    };
+    match Settings::from_raw(editor.over(file)) {
+        Ok(settings) => (settings, problem),
+        Err(err) => (Settings::default(), Some(err)),
+    }
+}
+
+/// The `[tool.aviato-lsp]` table of the `pyproject.toml` nearest to a `file:` document.
+fn pyproject_settings(uri: &Uri) -> Result<Option<RawSettings>, String> {
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return Ok(None);
+    }
+    let Some(path) = uri.to_file_path() else {
+        return Ok(None);
+    };
+    // `discover` finds and validates the table; its raw keys are what merges with
+    // the editor's.
+    let Some((pyproject, _)) = Settings::discover(&path)? else {
+        return Ok(None);
+    };
+    let problem = |err: &dyn std::fmt::Display| format!("{}: {err}", pyproject.display());
+    let text = std::fs::read_to_string(&pyproject).map_err(|err| problem(&err))?;
+    let document: toml::Table = toml::from_str(&text).map_err(|err| problem(&err))?;
+    document
+        .get("tool")
+        .and_then(|tool| tool.get("aviato-lsp"))
+        .map(|table| RawSettings::deserialize(table.clone()).map_err(|err| problem(&err)))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use aviato_analysis::Rule;
+    use serde_json::json;
+
+    use super::*;
+
+    fn editor(value: Value) -> EditorSettings {
+        EditorSettings::from_client(&value).unwrap()
+    }
+
+    #[test]
+    fn every_accepted_shape() {
+        let inner = json!({"ignore": ["AV001"], "runTimeout": 30});
+        for value in [
+            json!({"settings": {"aviato": inner.clone()}}),
+            json!({"settings": inner.clone()}),
+            json!({"aviato": inner.clone()}),
+            inner,
+        ] {
+            let settings = Settings::from_raw(editor(value).over(RawSettings::default())).unwrap();
+            assert!(!settings.is_enabled(Rule::SyntaxError));
+        }
+    }
+
+    #[test]
+    fn null_and_foreign_sections_are_no_settings() {
+        for value in [
+            Value::Null,
+            json!({"settings": null}),
+            json!({"settings": {"python": {"analysis": {}}}}),
+        ] {
+            let settings = Settings::from_raw(editor(value).over(RawSettings::default())).unwrap();
+            assert_eq!(settings, Settings::default());
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_errors() {
+        for value in [
+            json!({"select": "AV001"}),
+            json!({"ignore": ["AV999"]}),
+            json!({"severity": {"AV001": "fatal"}}),
+            json!([1, 2]),
+        ] {
+            assert!(EditorSettings::from_client(&value).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn editor_keys_win_and_severities_merge() {
+        let file = RawSettings {
+            select: Some(vec!["AV3".to_string()]),
+            ignore: Some(vec!["AV305".to_string()]),
+            severity: Some(BTreeMap::from([
+                ("AV302".to_string(), Severity::Error),
+                ("AV303".to_string(), Severity::Hint),
+            ])),
+        };
+        let editor = editor(json!({
+            "select": ["AV001", "AV3"],
+            "severity": {"AV303": "warning"},
+        }));
+        let settings = Settings::from_raw(editor.over(file)).unwrap();
+        assert!(settings.is_enabled(Rule::SyntaxError));
+        assert!(!settings.is_enabled(Rule::PickleTrust));
+        assert_eq!(
+            settings.severity(Rule::LossyJsonConversion),
+            Severity::Error
+        );
+        assert_eq!(
+            settings.severity(Rule::JsonUnserializableReturn),
+            Severity::Warning
+        );
+    }
+}
