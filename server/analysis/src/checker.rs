@@ -58,8 +58,19 @@ impl Capture<'_> {
 }
 
 impl<'m, 'a> Checker<'m, 'a> {
-    pub(crate) fn new(source: &'a str, model: &'m SemanticModel<'a>, functions: &'m [SandboxFunction<'a>]) -> Self {
-        Checker { source, model, values: Values { model }, functions, diagnostics: Vec::new(), current: None }
+    pub(crate) fn new(
+        source: &'a str,
+        model: &'m SemanticModel<'a>,
+        functions: &'m [SandboxFunction<'a>],
+    ) -> Self {
+        Checker {
+            source,
+            model,
+            values: Values { model },
+            functions,
+            diagnostics: Vec::new(),
+            current: None,
+        }
     }
 
     pub(crate) fn run(mut self) -> Vec<Diagnostic> {
@@ -77,7 +88,12 @@ impl<'m, 'a> Checker<'m, 'a> {
     }
 
     /// Adds a diagnostic about the function being checked.
-    pub(crate) fn report(&mut self, rule: Rule, range: TextRange, message: String) -> &mut Diagnostic {
+    pub(crate) fn report(
+        &mut self,
+        rule: Rule,
+        range: TextRange,
+        message: String,
+    ) -> &mut Diagnostic {
         self.diagnostics.push(Diagnostic {
             rule,
             severity: rule.default_severity(),
@@ -91,7 +107,10 @@ impl<'m, 'a> Checker<'m, 'a> {
     }
 
     pub(crate) fn set_current(&mut self, function: &SandboxFunction) {
-        self.current = Some(FunctionRef { name: function.def.name.id.to_string(), name_range: function.def.name.range });
+        self.current = Some(FunctionRef {
+            name: function.def.name.id.to_string(),
+            name_range: function.def.name.range,
+        });
     }
 
     pub(crate) fn text(&self, ranged: impl Ranged) -> &'a str {
@@ -106,7 +125,9 @@ impl<'m, 'a> Checker<'m, 'a> {
             for &use_id in &self.model.scopes[scope].uses {
                 let name_use = self.model.uses[use_id];
                 let origin = match self.model.resolve(scope, name_use.name) {
-                    Resolution::Scope(found) if self.model.is_within(found, function.scope) => continue,
+                    Resolution::Scope(found) if self.model.is_within(found, function.scope) => {
+                        continue;
+                    }
                     Resolution::Scope(MODULE_SCOPE) => Origin::Global,
                     Resolution::Scope(found) => Origin::Closure(found),
                     Resolution::Builtin => continue,
@@ -131,24 +152,52 @@ impl<'m, 'a> Checker<'m, 'a> {
         let scope = match origin {
             Origin::Global => MODULE_SCOPE,
             Origin::Closure(scope) => scope,
-            Origin::Unbound => return Capture { name, first_use, origin, binding: None, kind: ValueKind::Unknown },
+            Origin::Unbound => {
+                return Capture {
+                    name,
+                    first_use,
+                    origin,
+                    binding: None,
+                    kind: ValueKind::Unknown,
+                };
+            }
         };
-        let binding = self.model.binding_at(scope, name, TextSize::from(u32::MAX)).copied();
+        let binding = self
+            .model
+            .binding_at(scope, name, TextSize::from(u32::MAX))
+            .copied();
         let mut kind = self.values.name_kind(name, scope, TextSize::from(u32::MAX));
-        if let (ValueKind::Function { sandbox, .. }, Some(Binding { kind: BindingKind::Function(def), .. })) =
-            (&mut kind, binding)
+        if let (
+            ValueKind::Function { sandbox, .. },
+            Some(Binding {
+                kind: BindingKind::Function(def),
+                ..
+            }),
+        ) = (&mut kind, binding)
         {
             *sandbox = self.is_sandbox_function(def);
         }
-        Capture { name, first_use, origin, binding, kind }
+        Capture {
+            name,
+            first_use,
+            origin,
+            binding,
+            kind,
+        }
     }
 
     pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {
-        self.functions.iter().any(|function| std::ptr::eq(function.def, def))
+        self.functions
+            .iter()
+            .any(|function| std::ptr::eq(function.def, def))
     }
 
     /// The sandbox function a call of `name` in `scope` calls, if any.
-    pub(crate) fn called_sandbox_function(&self, name: &str, scope: ScopeId) -> Option<&'m SandboxFunction<'a>> {
+    pub(crate) fn called_sandbox_function(
+        &self,
+        name: &str,
+        scope: ScopeId,
+    ) -> Option<&'m SandboxFunction<'a>> {
         let Resolution::Scope(found) = self.model.resolve(scope, name) else {
             return None;
         };
@@ -156,7 +205,9 @@ impl<'m, 'a> Checker<'m, 'a> {
         let BindingKind::Function(def) = binding.kind else {
             return None;
         };
-        self.functions.iter().find(|function| std::ptr::eq(function.def, def))
+        self.functions
+            .iter()
+            .find(|function| std::ptr::eq(function.def, def))
     }
 
     /// Whether `name` is read in `scope` after `offset`.
@@ -164,42 +215,65 @@ impl<'m, 'a> Checker<'m, 'a> {
         self.model.scope_and_descendants(scope).any(|inner| {
             self.model.scopes[inner].uses.iter().any(|&id| {
                 let name_use = self.model.uses[id];
-                name_use.name == name && name_use.ctx == ExprContext::Load && name_use.range.start() > offset
+                name_use.name == name
+                    && name_use.ctx == ExprContext::Load
+                    && name_use.range.start() > offset
             })
         })
     }
 
     /// An edit that adds `line` as the first statement of the function's body (after
     /// its docstring), or `None` when the body starts on the `def` line.
-    pub(crate) fn insert_at_body_start(&self, function: &SandboxFunction, line: &str) -> Option<Edit> {
+    pub(crate) fn insert_at_body_start(
+        &self,
+        function: &SandboxFunction,
+        line: &str,
+    ) -> Option<Edit> {
         let body = &function.def.body;
         let first = body.first()?;
-        let is_docstring =
-            matches!(first, Stmt::Expr(statement) if matches!(statement.value.as_ref(), Expr::StringLiteral(_)));
+        let is_docstring = matches!(first, Stmt::Expr(statement) if matches!(statement.value.as_ref(), Expr::StringLiteral(_)));
         let (anchor, after_anchor) = match body.get(1) {
             Some(next) if is_docstring => (next, false),
             None if is_docstring => (first, true),
             _ => (first, false),
         };
         let start = anchor.start().to_usize();
-        let line_start = self.source[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line_start = self.source[..start]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
         let indent = &self.source[line_start..start];
-        if !indent.chars().all(|c| c == ' ' || c == '\t') || line_start <= function.def.name.end().to_usize() {
+        if !indent.chars().all(|c| c == ' ' || c == '\t')
+            || line_start <= function.def.name.end().to_usize()
+        {
             return None;
         }
         Some(if after_anchor {
-            Edit { range: TextRange::empty(anchor.end()), content: format!("\n{indent}{line}") }
+            Edit {
+                range: TextRange::empty(anchor.end()),
+                content: format!("\n{indent}{line}"),
+            }
         } else {
             let line_start = TextSize::try_from(line_start).ok()?;
-            Edit { range: TextRange::empty(line_start), content: format!("{indent}{line}\n") }
+            Edit {
+                range: TextRange::empty(line_start),
+                content: format!("{indent}{line}\n"),
+            }
         })
     }
 
     /// `(binding range, message)` for related information pointing at a capture's binding.
     pub(crate) fn related_binding(&self, capture: &Capture) -> Option<Related> {
         let binding = capture.binding?;
-        let line = self.text(binding.statement).lines().next().unwrap_or_default().trim();
-        Some(Related { range: binding.range, message: format!("`{}` is bound here: `{line}`", capture.name) })
+        let line = self
+            .text(binding.statement)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim();
+        Some(Related {
+            range: binding.range,
+            message: format!("`{}` is bound here: `{line}`", capture.name),
+        })
     }
 }
 
@@ -209,9 +283,16 @@ impl Diagnostic {
         self
     }
 
-    pub(crate) fn with_fix(&mut self, title: impl Into<String>, edits: Vec<Edit>) -> &mut Diagnostic {
+    pub(crate) fn with_fix(
+        &mut self,
+        title: impl Into<String>,
+        edits: Vec<Edit>,
+    ) -> &mut Diagnostic {
         if !edits.is_empty() {
-            self.fix = Some(Fix { title: title.into(), edits });
+            self.fix = Some(Fix {
+                title: title.into(),
+                edits,
+            });
         }
         self
     }

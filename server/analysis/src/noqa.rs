@@ -69,17 +69,22 @@ fn parse_directive(comment: &str) -> Option<Directive> {
             .is_none_or(char::is_whitespace)
             .then_some(Directive::All);
     };
-    let rules: Vec<Rule> = codes
+    let words: Vec<&str> = codes
         .split([',', ' ', '\t'])
         .map(str::trim)
-        .take_while(|word| word.is_empty() || word.starts_with(|c: char| c.is_ascii_alphabetic()))
-        .filter_map(Rule::from_code)
+        .filter(|word| !word.is_empty())
+        .take_while(|word| {
+            word.starts_with(|c: char| c.is_ascii_uppercase())
+                && word.ends_with(|c: char| c.is_ascii_digit())
+        })
         .collect();
-    if rules.is_empty() {
-        Some(Directive::All)
-    } else {
-        Some(Directive::Codes(rules))
+    if words.is_empty() {
+        return Some(Directive::All);
     }
+    // Codes of other tools (`# noqa: F821`) suppress nothing here.
+    Some(Directive::Codes(
+        words.into_iter().filter_map(Rule::from_code).collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -101,6 +106,15 @@ mod tests {
             codes("# noqa:AV201,AV202 because"),
             Some(vec![Rule::ModuleNotInSandbox, Rule::NameNotSent])
         );
+        assert_eq!(codes("# noqa: F821"), Some(vec![]));
+        assert!(
+            matches!(parse_directive("# noqa: F821"), Some(Directive::Codes(codes)) if codes.is_empty())
+        );
+        assert!(matches!(parse_directive("# noqa:"), Some(Directive::All)));
+        assert!(
+            matches!(parse_directive("# noqa: F821"), Some(Directive::Codes(codes)) if codes.is_empty())
+        );
+        assert!(matches!(parse_directive("# noqa:"), Some(Directive::All)));
         assert_eq!(codes("# noqanything"), None);
         assert_eq!(codes("# a comment"), None);
     }

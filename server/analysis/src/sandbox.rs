@@ -15,16 +15,6 @@ pub enum Serialization {
     Unknown,
 }
 
-impl Serialization {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Serialization::Json => "json",
-            Serialization::Pickle => "pickle",
-            Serialization::Unknown => "unknown",
-        }
-    }
-}
-
 /// How the decorator names the session's `function` method.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum DecoratorForm<'a> {
@@ -33,7 +23,10 @@ pub(crate) enum DecoratorForm<'a> {
     /// `@session.function`, without the call the SDK needs.
     NotCalled,
     /// `@remote(...)` or `@remote` after `remote = session.function`: never stripped.
-    Alias { call: Option<&'a ast::ExprCall>, binding: ruff_text_size::TextRange },
+    Alias {
+        call: Option<&'a ast::ExprCall>,
+        binding: ruff_text_size::TextRange,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -51,7 +44,10 @@ pub(crate) struct SandboxFunction<'a> {
 impl<'a> SandboxFunction<'a> {
     pub(crate) fn keyword(&self, name: &str) -> Option<&'a ast::Keyword> {
         let call = match self.form {
-            DecoratorForm::Call(call) | DecoratorForm::Alias { call: Some(call), .. } => call,
+            DecoratorForm::Call(call)
+            | DecoratorForm::Alias {
+                call: Some(call), ..
+            } => call,
             _ => return None,
         };
         call.arguments.find_keyword(name)
@@ -59,7 +55,10 @@ impl<'a> SandboxFunction<'a> {
 
     /// The decorators the SDK keeps in the source it sends: all but `.function` ones.
     pub(crate) fn kept_decorators(&self) -> impl Iterator<Item = &'a Decorator> {
-        self.def.decorator_list.iter().filter(|decorator| !is_stripped_by_sdk(&decorator.expression))
+        self.def
+            .decorator_list
+            .iter()
+            .filter(|decorator| !is_stripped_by_sdk(&decorator.expression))
     }
 }
 
@@ -84,8 +83,12 @@ impl<'a> Finder<'_, 'a> {
     pub(crate) fn sandbox_functions(&self) -> Vec<SandboxFunction<'a>> {
         let mut functions = Vec::new();
         for (scope_id, scope) in self.model.scopes.iter().enumerate() {
-            let ScopeKind::Function(def) = scope.kind else { continue };
-            let Some(enclosing) = scope.parent else { continue };
+            let ScopeKind::Function(def) = scope.kind else {
+                continue;
+            };
+            let Some(enclosing) = scope.parent else {
+                continue;
+            };
             for decorator in &def.decorator_list {
                 if let Some(form) = self.decorator_form(&decorator.expression, enclosing) {
                     let mut function = SandboxFunction {
@@ -120,11 +123,23 @@ impl<'a> Finder<'_, 'a> {
             }
             Expr::Name(name) => {
                 let binding = self.last_binding(name.id.as_str(), scope)?;
-                let BindingKind::Assignment(Expr::Attribute(attribute)) = binding.kind else {
+                let BindingKind::Assignment(value) = binding.kind else {
                     return None;
                 };
-                (attribute.attr.id.as_str() == "function" && self.is_session(&attribute.value, binding.scope, 0))
-                    .then_some(DecoratorForm::Alias { call, binding: binding.statement })
+                // `remote = session.function` or `sandboxed = session.function(...)`.
+                let (alias_call, method) = match value {
+                    Expr::Call(alias_call) => (Some(alias_call), alias_call.func.as_ref()),
+                    value => (None, value),
+                };
+                let Expr::Attribute(attribute) = method else {
+                    return None;
+                };
+                let is_alias = attribute.attr.id.as_str() == "function"
+                    && self.is_session(&attribute.value, binding.scope, 0);
+                is_alias.then_some(DecoratorForm::Alias {
+                    call: call.or(alias_call),
+                    binding: binding.statement,
+                })
             }
             _ => None,
         }
@@ -143,24 +158,29 @@ impl<'a> Finder<'_, 'a> {
             return false;
         }
         match expr {
-            Expr::Call(call) => self.qualified_name(&call.func, scope, depth).is_some_and(|name| {
-                matches!(name.as_str(), "aviato.Sandbox.session" | "aviato.Session")
-            }),
+            Expr::Call(call) => self
+                .qualified_name(&call.func, scope, depth)
+                .is_some_and(|name| {
+                    matches!(name.as_str(), "aviato.Sandbox.session" | "aviato.Session")
+                }),
             Expr::Await(await_expr) => self.is_session(&await_expr.value, scope, depth + 1),
             Expr::Name(name) => {
                 let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
                     return false;
                 };
-                self.model.bindings_in(found, name.id.as_str()).any(|binding| match binding.kind {
-                    BindingKind::WithItem(context) | BindingKind::Assignment(context) => {
-                        self.is_session(context, found, depth + 1)
-                    }
-                    BindingKind::Parameter(parameter) => parameter
-                        .annotation
-                        .as_deref()
-                        .is_some_and(|annotation| self.is_session_annotation(annotation, found, depth)),
-                    _ => false,
-                })
+                self.model
+                    .bindings_in(found, name.id.as_str())
+                    .any(|binding| match binding.kind {
+                        BindingKind::WithItem(context) | BindingKind::Assignment(context) => {
+                            self.is_session(context, found, depth + 1)
+                        }
+                        BindingKind::Parameter(parameter) => {
+                            parameter.annotation.as_deref().is_some_and(|annotation| {
+                                self.is_session_annotation(annotation, found, depth)
+                            })
+                        }
+                        _ => false,
+                    })
             }
             _ => false,
         }
@@ -177,16 +197,24 @@ impl<'a> Finder<'_, 'a> {
                 self.is_session_annotation(&union.left, scope, depth)
                     || self.is_session_annotation(&union.right, scope, depth)
             }
-            Expr::Subscript(subscript) => self.is_session_annotation(&subscript.slice, scope, depth),
-            expr => self
-                .qualified_name(expr, scope, depth)
-                .is_some_and(|name| name == "aviato.Session" || name.starts_with("aviato.") && name.ends_with(".Session")),
+            Expr::Subscript(subscript) => {
+                self.is_session_annotation(&subscript.slice, scope, depth)
+            }
+            expr => self.qualified_name(expr, scope, depth).is_some_and(|name| {
+                name == "aviato.Session"
+                    || name.starts_with("aviato.") && name.ends_with(".Session")
+            }),
         }
     }
 
     /// The dotted name `expr` refers to through imports: `SB.session` after
     /// `from aviato import Sandbox as SB` is `aviato.Sandbox.session`.
-    pub(crate) fn qualified_name(&self, expr: &'a Expr, scope: ScopeId, depth: u8) -> Option<String> {
+    pub(crate) fn qualified_name(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        depth: u8,
+    ) -> Option<String> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -221,8 +249,12 @@ impl<'a> Finder<'_, 'a> {
             Some("aviato.Serialization.JSON") => Serialization::Json,
             Some("aviato.Serialization.PICKLE") => Serialization::Pickle,
             _ => match &keyword.value {
-                Expr::Attribute(attribute) if is_serialization_member(attribute, "PICKLE") => Serialization::Pickle,
-                Expr::Attribute(attribute) if is_serialization_member(attribute, "JSON") => Serialization::Json,
+                Expr::Attribute(attribute) if is_serialization_member(attribute, "PICKLE") => {
+                    Serialization::Pickle
+                }
+                Expr::Attribute(attribute) if is_serialization_member(attribute, "JSON") => {
+                    Serialization::Json
+                }
                 _ => Serialization::Unknown,
             },
         }

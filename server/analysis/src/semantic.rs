@@ -50,9 +50,14 @@ pub(crate) struct Scope<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum BindingKind<'a> {
     /// `import a.b.c` (binds `a`, `module` is `a`) or `import a.b as c` (`module` is `a.b`).
-    Import { module: &'a str },
+    Import {
+        module: &'a str,
+    },
     /// `from module import member [as name]`.
-    FromImport { module: &'a str, member: &'a str },
+    FromImport {
+        module: &'a str,
+        member: &'a str,
+    },
     Function(&'a StmtFunctionDef),
     Class(&'a StmtClassDef),
     /// `name = value`, `name: T = value`, `(name := value)`.
@@ -66,7 +71,6 @@ pub(crate) enum BindingKind<'a> {
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Binding<'a> {
-    pub(crate) name: &'a str,
     pub(crate) range: TextRange,
     /// The whole statement that binds, for related information.
     pub(crate) statement: TextRange,
@@ -79,7 +83,6 @@ pub(crate) struct NameUse<'a> {
     pub(crate) name: &'a str,
     pub(crate) range: TextRange,
     pub(crate) ctx: ExprContext,
-    pub(crate) scope: ScopeId,
 }
 
 /// Where a name's value comes from, seen from one scope.
@@ -189,7 +192,11 @@ impl<'a> SemanticModel<'a> {
     }
 
     /// The bindings of `name` in `scope`, in source order.
-    pub(crate) fn bindings_in(&self, scope: ScopeId, name: &str) -> impl Iterator<Item = &Binding<'a>> {
+    pub(crate) fn bindings_in(
+        &self,
+        scope: ScopeId,
+        name: &str,
+    ) -> impl Iterator<Item = &Binding<'a>> {
         self.scopes[scope]
             .bindings
             .get(name)
@@ -227,11 +234,6 @@ impl<'a> SemanticModel<'a> {
             current = self.scopes[scope].parent;
         }
         false
-    }
-
-    /// The enclosing scope of `scope`.
-    pub(crate) fn parent(&self, scope: ScopeId) -> Option<ScopeId> {
-        self.scopes[scope].parent
     }
 
     /// Whether any scope of the file has `from x import *`: names may then be bound
@@ -284,18 +286,30 @@ impl<'a> Builder<'a> {
 
     fn record_use(&mut self, name: &'a str, range: TextRange, ctx: ExprContext) {
         let id = self.model.uses.len();
-        self.model.uses.push(NameUse { name, range, ctx, scope: self.current });
+        self.model.uses.push(NameUse { name, range, ctx });
         self.model.scopes[self.current].uses.push(id);
     }
 
     fn bind_in(&mut self, scope: ScopeId, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
-        // An assignment to a `global` name is a use of the module's name.
-        if self.model.scopes[scope].global_names.contains_key(name) {
+        // An assignment to a `global` name binds the module's name.
+        let scope = if self.model.scopes[scope].global_names.contains_key(name) {
             self.record_use(name, range, ExprContext::Store);
-        }
+            MODULE_SCOPE
+        } else {
+            scope
+        };
         let id = self.model.bindings.len();
-        self.model.bindings.push(Binding { name, range, statement: self.statement, kind, scope });
-        self.model.scopes[scope].bindings.entry(name).or_default().push(id);
+        self.model.bindings.push(Binding {
+            range,
+            statement: self.statement,
+            kind,
+            scope,
+        });
+        self.model.scopes[scope]
+            .bindings
+            .entry(name)
+            .or_default()
+            .push(id);
     }
 
     fn bind(&mut self, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
@@ -394,9 +408,15 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 if let Some(returns) = &function.returns {
                     self.visit_annotation(returns);
                 }
-                self.bind(function.name.id.as_str(), function.name.range, BindingKind::Function(function));
+                self.bind(
+                    function.name.id.as_str(),
+                    function.name.range,
+                    BindingKind::Function(function),
+                );
                 let scope = self.push_scope(ScopeKind::Function(function));
-                self.model.function_scopes.insert(function.range.start(), scope);
+                self.model
+                    .function_scopes
+                    .insert(function.range.start(), scope);
                 if let Some(type_params) = &function.type_params {
                     self.visit_type_params(type_params);
                 }
@@ -411,7 +431,11 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
-                self.bind(class.name.id.as_str(), class.name.range, BindingKind::Class(class));
+                self.bind(
+                    class.name.id.as_str(),
+                    class.name.range,
+                    BindingKind::Class(class),
+                );
                 self.push_scope(ScopeKind::Class(class));
                 if let Some(type_params) = &class.type_params {
                     self.visit_type_params(type_params);
@@ -436,7 +460,10 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 }
             }
             Stmt::ImportFrom(import) => {
-                let module = import.module.as_ref().map_or("", |module| module.id.as_str());
+                let module = import
+                    .module
+                    .as_ref()
+                    .map_or("", |module| module.id.as_str());
                 for alias in &import.names {
                     let member = alias.name.id.as_str();
                     if member == "*" {
@@ -453,12 +480,16 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             Stmt::Global(global) => {
                 for name in &global.names {
-                    self.model.scopes[self.current].global_names.insert(name.id.as_str(), name.range);
+                    self.model.scopes[self.current]
+                        .global_names
+                        .insert(name.id.as_str(), name.range);
                 }
             }
             Stmt::Nonlocal(nonlocal) => {
                 for name in &nonlocal.names {
-                    self.model.scopes[self.current].nonlocal_names.insert(name.id.as_str());
+                    self.model.scopes[self.current]
+                        .nonlocal_names
+                        .insert(name.id.as_str());
                 }
             }
             Stmt::Expr(statement) => self.visit_expr_in(&statement.value, CallContext::Statement),
@@ -476,7 +507,10 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 if let Some(value) = &assign.value {
                     self.visit_expr(value);
                 }
-                self.visit_annotation(&assign.annotation);
+                // Annotations of a function's local variables are never evaluated.
+                if !matches!(self.model.scopes[self.current].kind, ScopeKind::Function(_)) {
+                    self.visit_annotation(&assign.annotation);
+                }
                 match &assign.value {
                     Some(value) => self.bind_target(&assign.target, Some(value)),
                     // `x: int` alone binds nothing.
@@ -550,7 +584,12 @@ impl<'a> Visitor<'a> for Builder<'a> {
         match expr {
             Expr::Call(call) => {
                 if let Expr::Name(name) = call.func.as_ref() {
-                    self.model.calls.push(CallRecord { call, name: name.id.as_str(), scope: self.current, context });
+                    self.model.calls.push(CallRecord {
+                        call,
+                        name: name.id.as_str(),
+                        scope: self.current,
+                        context,
+                    });
                 }
                 self.visit_expr(&call.func);
                 for argument in &call.arguments.args {
@@ -607,14 +646,24 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             Expr::DictComp(comp) => {
                 self.call_context = context;
-                let elements: Vec<&'a Expr> = comp.key.iter().map(AsRef::as_ref).chain([&*comp.value]).collect();
+                let elements: Vec<&'a Expr> = comp
+                    .key
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .chain([&*comp.value])
+                    .collect();
                 self.visit_comprehension_scope(&comp.generators, &elements);
             }
             Expr::Named(named) => {
                 self.visit_expr(&named.value);
                 if let Expr::Name(name) = named.target.as_ref() {
                     let scope = self.walrus_scope();
-                    self.bind_in(scope, name.id.as_str(), name.range, BindingKind::Assignment(&named.value));
+                    self.bind_in(
+                        scope,
+                        name.id.as_str(),
+                        name.range,
+                        BindingKind::Assignment(&named.value),
+                    );
                 }
             }
             Expr::Yield(_) | Expr::YieldFrom(_) => {
@@ -631,15 +680,26 @@ mod tests {
     use super::*;
     use ruff_python_parser::parse_module;
 
-    fn resolve_in_function(source: &str, function: &str, name: &str) -> Resolution {
-        let parsed = parse_module(source).unwrap();
-        let model = SemanticModel::build(&parsed.syntax().body);
-        let scope = model
+    fn function_scope(model: &SemanticModel, function: &str) -> ScopeId {
+        model
             .scopes
             .iter()
             .position(|scope| matches!(scope.kind, ScopeKind::Function(def) if def.name.id.as_str() == function))
-            .unwrap();
-        model.resolve(scope, name)
+            .unwrap()
+    }
+
+    fn resolve_in_function(
+        source: &str,
+        function: &str,
+        name: &str,
+    ) -> (Resolution, Option<ScopeId>) {
+        let parsed = parse_module(source).unwrap();
+        let model = SemanticModel::build(&parsed.syntax().body);
+        let outer = model.scopes.iter().any(|scope| matches!(scope.kind, ScopeKind::Function(def) if def.name.id.as_str() == "outer"));
+        (
+            model.resolve(function_scope(&model, function), name),
+            outer.then(|| function_scope(&model, "outer")),
+        )
     }
 
     #[test]
@@ -658,12 +718,28 @@ def outer():
         return z, X, len, nothing
     return inner
 ";
-        assert_eq!(resolve_in_function(source, "inner", "z"), Resolution::Scope(7));
-        assert_eq!(resolve_in_function(source, "inner", "X"), Resolution::Scope(MODULE_SCOPE));
-        assert_eq!(resolve_in_function(source, "inner", "len"), Resolution::Builtin);
-        assert_eq!(resolve_in_function(source, "inner", "nothing"), Resolution::Unbound);
+        let (z, outer) = resolve_in_function(source, "inner", "z");
+        assert_eq!(Some(z), outer.map(Resolution::Scope));
+        assert_eq!(
+            resolve_in_function(source, "inner", "X").0,
+            Resolution::Scope(MODULE_SCOPE)
+        );
+        assert_eq!(
+            resolve_in_function(source, "inner", "len").0,
+            Resolution::Builtin
+        );
+        assert_eq!(
+            resolve_in_function(source, "inner", "nothing").0,
+            Resolution::Unbound
+        );
         // Class bodies are not enclosing scopes for their methods.
-        assert_eq!(resolve_in_function(source, "method", "Y"), Resolution::Unbound);
-        assert_eq!(resolve_in_function(source, "method", "math"), Resolution::Scope(MODULE_SCOPE));
+        assert_eq!(
+            resolve_in_function(source, "method", "Y").0,
+            Resolution::Unbound
+        );
+        assert_eq!(
+            resolve_in_function(source, "method", "math").0,
+            Resolution::Scope(MODULE_SCOPE)
+        );
     }
 }

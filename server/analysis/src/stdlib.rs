@@ -14,10 +14,14 @@ pub(crate) enum Member {
 /// What `module.member` is, for the stdlib members users commonly import.
 pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
     let kind = match (module, member) {
-        ("os", "path") | ("xml", "etree") | ("concurrent", "futures") | ("urllib", "request" | "parse") => {
-            Member::Module
-        }
-        ("collections", "Counter" | "defaultdict" | "OrderedDict" | "deque" | "ChainMap" | "UserDict")
+        ("os", "path")
+        | ("xml", "etree")
+        | ("concurrent", "futures")
+        | ("urllib", "request" | "parse") => Member::Module,
+        (
+            "collections",
+            "Counter" | "defaultdict" | "OrderedDict" | "deque" | "ChainMap" | "UserDict",
+        )
         | ("datetime", "datetime" | "date" | "time" | "timedelta" | "timezone")
         | ("decimal", "Decimal")
         | ("fractions", "Fraction")
@@ -27,7 +31,10 @@ pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
         | ("uuid", "UUID")
         | ("io", "StringIO" | "BytesIO")
         | ("functools", "partial")
-        | ("itertools", "count" | "chain" | "cycle" | "product" | "permutations" | "combinations")
+        | (
+            "itertools",
+            "count" | "chain" | "cycle" | "product" | "permutations" | "combinations",
+        )
         | ("threading", "Thread" | "Event" | "Condition" | "Semaphore" | "BoundedSemaphore")
         | ("socket", "socket")
         | ("argparse", "ArgumentParser")
@@ -39,17 +46,19 @@ pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
         ("threading" | "multiprocessing", "Lock" | "RLock") => Member::Function,
         ("math", "pi" | "e" | "tau") => Member::Value(ValueKind::Float),
         ("math", "inf" | "nan") => Member::Value(ValueKind::NonFiniteFloat),
-        ("string", "ascii_letters" | "ascii_lowercase" | "ascii_uppercase" | "digits" | "punctuation") => {
-            Member::Value(ValueKind::Str)
-        }
+        (
+            "string",
+            "ascii_letters" | "ascii_lowercase" | "ascii_uppercase" | "digits" | "punctuation",
+        ) => Member::Value(ValueKind::Str),
         ("sys", "maxsize") => Member::Value(ValueKind::Int),
         ("sys", "platform" | "version") => Member::Value(ValueKind::Str),
         ("typing", _) => return None,
         (
-            "math" | "statistics" | "json" | "time" | "random" | "re" | "operator" | "shutil" | "subprocess"
-            | "glob" | "hashlib" | "base64" | "copy" | "textwrap" | "heapq" | "bisect" | "csv" | "pickle"
-            | "itertools" | "functools" | "dataclasses" | "os" | "os.path" | "collections" | "threading"
-            | "inspect" | "zlib" | "gzip" | "struct" | "urllib.parse" | "uuid",
+            "math" | "statistics" | "json" | "time" | "random" | "re" | "operator" | "shutil"
+            | "subprocess" | "glob" | "hashlib" | "base64" | "copy" | "textwrap" | "heapq"
+            | "bisect" | "csv" | "pickle" | "itertools" | "functools" | "dataclasses" | "os"
+            | "os.path" | "collections" | "threading" | "inspect" | "zlib" | "gzip" | "struct"
+            | "urllib.parse" | "uuid",
             _,
         ) if is_function_name(member) => Member::Function,
         _ => return None,
@@ -67,12 +76,21 @@ fn is_function_name(member: &str) -> bool {
 pub(crate) fn function_result(function: &str) -> ValueKind {
     match function {
         "threading.Lock" | "threading.RLock" | "multiprocessing.Lock" => {
-            ValueKind::Lock(if function.ends_with("RLock") { "threading.RLock" } else { "threading.Lock" })
+            ValueKind::Lock(if function.ends_with("RLock") {
+                "threading.RLock"
+            } else {
+                "threading.Lock"
+            })
         }
         "socket.create_connection" | "socket.socketpair" => ValueKind::Socket,
         "uuid.uuid4" | "uuid.uuid1" => ValueKind::StringLike("UUID"),
-        "collections.namedtuple" | "typing.NamedTuple" => ValueKind::Unknown,
-        "json.dumps" | "os.getcwd" | "os.path.join" | "os.path.basename" | "os.path.dirname" => ValueKind::Str,
+        "collections.namedtuple" | "typing.NamedTuple" => ValueKind::Class {
+            name: "namedtuple".into(),
+            in_script: true,
+        },
+        "json.dumps" | "os.getcwd" | "os.path.join" | "os.path.basename" | "os.path.dirname" => {
+            ValueKind::Str
+        }
         "time.time" | "time.monotonic" | "time.perf_counter" | "math.sqrt" => ValueKind::Float,
         "io.open" => ValueKind::File,
         _ => ValueKind::Unknown,
@@ -109,7 +127,10 @@ pub(crate) fn instance_kind(class: &str) -> ValueKind {
 pub(crate) fn class_method_result(class: &str, method: &str) -> Option<ValueKind> {
     let short = class.rsplit('.').next().unwrap_or(class);
     match (short, method) {
-        ("datetime", "now" | "utcnow" | "today" | "fromisoformat" | "fromtimestamp" | "strptime")
+        (
+            "datetime",
+            "now" | "utcnow" | "today" | "fromisoformat" | "fromtimestamp" | "strptime",
+        )
         | ("date", "today" | "fromisoformat")
         | ("Path", "cwd" | "home") => Some(ValueKind::StringLike(static_name(short))),
         ("Decimal", "from_float") => Some(ValueKind::StringLike("Decimal")),
@@ -119,8 +140,26 @@ pub(crate) fn class_method_result(class: &str, method: &str) -> Option<ValueKind
 
 fn static_name(class: &str) -> &'static str {
     const NAMES: &[&str] = &[
-        "datetime", "date", "time", "timedelta", "Decimal", "Path", "PurePath", "PosixPath", "PurePosixPath",
-        "UUID", "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event",
+        "datetime",
+        "date",
+        "time",
+        "timedelta",
+        "Decimal",
+        "Path",
+        "PurePath",
+        "PosixPath",
+        "PurePosixPath",
+        "UUID",
+        "Lock",
+        "RLock",
+        "Semaphore",
+        "BoundedSemaphore",
+        "Condition",
+        "Event",
     ];
-    NAMES.iter().find(|name| **name == class).copied().unwrap_or("object")
+    NAMES
+        .iter()
+        .find(|name| **name == class)
+        .copied()
+        .unwrap_or("object")
 }

@@ -23,30 +23,46 @@ pub(crate) enum ValueKind {
     Set,
     FrozenSet,
     /// A `bytes` value; `utf8` when it decodes as UTF-8.
-    Bytes { utf8: bool },
+    Bytes {
+        utf8: bool,
+    },
     /// `nan` or an infinity, which JSON turns into `null`.
     NonFiniteFloat,
     /// A value of a stdlib type JSON turns into a string: `datetime`, `Decimal`, `Path`, `UUID`...
     StringLike(&'static str),
     /// A `deque`, which JSON turns into a list.
     Deque,
-    EnumMember { class: String, in_script: bool },
-    DataclassInstance { class: String },
+    EnumMember {
+        class: String,
+        in_script: bool,
+    },
+    DataclassInstance {
+        class: String,
+    },
     /// An instance of a class defined in the file.
-    Instance { class: String },
+    Instance {
+        class: String,
+    },
     Generator,
     File,
     Lock(&'static str),
     Socket,
     Lambda,
     /// A function defined in the file; `sandbox` when it is itself a sandbox function.
-    Function { name: String, sandbox: bool, nested: bool },
+    Function {
+        name: String,
+        sandbox: bool,
+        nested: bool,
+    },
     /// A builtin function such as `print`: the SDK skips it as a global.
     BuiltinFunction(String),
     /// A function imported from a module, e.g. `math.sqrt`.
     ImportedFunction(String),
     /// A class; `in_script` when the file defines it.
-    Class { name: String, in_script: bool },
+    Class {
+        name: String,
+        in_script: bool,
+    },
     Module(String),
     Unknown,
 }
@@ -79,10 +95,16 @@ impl ValueKind {
             ValueKind::Lock(type_name) => format!("a `{type_name}`"),
             ValueKind::Socket => "a socket".into(),
             ValueKind::Lambda => "a lambda".into(),
-            ValueKind::Function { name, sandbox: true, .. } => format!("the sandbox function `{name}`"),
-            ValueKind::Function { name, .. } => format!("the function `{name}`"),
+            ValueKind::Function { sandbox: true, .. } => "a sandbox function".into(),
+            ValueKind::Function { nested: true, .. } => {
+                "a function defined in an enclosing function".into()
+            }
+            ValueKind::Function { .. } => "a module-level function".into(),
             ValueKind::BuiltinFunction(name) => format!("the builtin `{name}`"),
             ValueKind::ImportedFunction(name) => format!("the function `{name}`"),
+            ValueKind::Class {
+                in_script: true, ..
+            } => "a class defined in this file".into(),
             ValueKind::Class { name, .. } => format!("the class `{name}`"),
             ValueKind::Module(name) => format!("the module `{name}`"),
             ValueKind::Unknown => "a value".into(),
@@ -139,10 +161,16 @@ impl ValueKind {
     /// The script-defined class pickle would reference by name in `__main__`.
     pub(crate) fn pickles_script_class(&self) -> Option<&str> {
         match self {
-            ValueKind::EnumMember { class, in_script: true }
+            ValueKind::EnumMember {
+                class,
+                in_script: true,
+            }
             | ValueKind::DataclassInstance { class }
             | ValueKind::Instance { class }
-            | ValueKind::Class { name: class, in_script: true } => Some(class),
+            | ValueKind::Class {
+                name: class,
+                in_script: true,
+            } => Some(class),
             _ => None,
         }
     }
@@ -193,7 +221,13 @@ impl<'a> Values<'_, 'a> {
         worst
     }
 
-    fn name_kind_at_depth(&self, name: &str, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+    fn name_kind_at_depth(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> ValueKind {
         if depth > MAX_DEPTH {
             return ValueKind::Unknown;
         }
@@ -202,21 +236,36 @@ impl<'a> Values<'_, 'a> {
             Resolution::Unbound => ValueKind::Unknown,
             Resolution::Scope(found) => {
                 // Read from an inner scope, a binding anywhere in `found` may be current.
-                let offset = if found == scope { offset } else { TextSize::from(u32::MAX) };
+                let offset = if found == scope {
+                    offset
+                } else {
+                    TextSize::from(u32::MAX)
+                };
                 match self.model.binding_at(found, name, offset) {
-                    Some(binding) => self.binding_kind(binding.kind, found, binding.range.start(), depth + 1),
+                    Some(binding) => {
+                        self.binding_kind(binding.kind, found, binding.range.start(), depth + 1)
+                    }
                     None => ValueKind::Unknown,
                 }
             }
         }
     }
 
-    fn binding_kind(&self, kind: BindingKind<'a>, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+    fn binding_kind(
+        &self,
+        kind: BindingKind<'a>,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> ValueKind {
         match kind {
             BindingKind::Import { module } => ValueKind::Module(module.to_string()),
             BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
                 Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
-                Some(Member::Class) => ValueKind::Class { name: member.to_string(), in_script: false },
+                Some(Member::Class) => ValueKind::Class {
+                    name: member.to_string(),
+                    in_script: false,
+                },
                 Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
                 Some(Member::Value(kind)) => kind,
                 None => ValueKind::Unknown,
@@ -226,18 +275,29 @@ impl<'a> Values<'_, 'a> {
                 sandbox: false,
                 nested: scope != crate::semantic::MODULE_SCOPE,
             },
-            BindingKind::Class(class) => ValueKind::Class { name: class.name.id.to_string(), in_script: true },
-            BindingKind::Assignment(value) => self.kind_at_depth(value, scope, offset, depth),
-            BindingKind::WithItem(context) => match self.kind_at_depth(context, scope, offset, depth) {
-                ValueKind::File => ValueKind::File,
-                ValueKind::Socket => ValueKind::Socket,
-                _ => ValueKind::Unknown,
+            BindingKind::Class(class) => ValueKind::Class {
+                name: class.name.id.to_string(),
+                in_script: true,
             },
+            BindingKind::Assignment(value) => self.kind_at_depth(value, scope, offset, depth),
+            BindingKind::WithItem(context) => {
+                match self.kind_at_depth(context, scope, offset, depth) {
+                    ValueKind::File => ValueKind::File,
+                    ValueKind::Socket => ValueKind::Socket,
+                    _ => ValueKind::Unknown,
+                }
+            }
             BindingKind::Parameter(_) | BindingKind::Unknown => ValueKind::Unknown,
         }
     }
 
-    fn kind_at_depth(&self, expr: &'a Expr, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+    fn kind_at_depth(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> ValueKind {
         if depth > MAX_DEPTH {
             return ValueKind::Unknown;
         }
@@ -253,7 +313,9 @@ impl<'a> Values<'_, 'a> {
             Expr::StringLiteral(_) | Expr::FString(_) => ValueKind::Str,
             Expr::BytesLiteral(bytes) => {
                 let bytes: Vec<u8> = bytes.value.bytes().collect();
-                ValueKind::Bytes { utf8: std::str::from_utf8(&bytes).is_ok() }
+                ValueKind::Bytes {
+                    utf8: std::str::from_utf8(&bytes).is_ok(),
+                }
             }
             Expr::List(_) | Expr::ListComp(_) => ValueKind::List,
             Expr::Tuple(_) => ValueKind::Tuple,
@@ -261,21 +323,30 @@ impl<'a> Values<'_, 'a> {
             Expr::Dict(dict) => {
                 let non_str_key = dict.items.iter().any(|item| {
                     item.key.as_ref().is_some_and(|key| {
-                        !matches!(self.kind_at_depth(key, scope, offset, depth + 1), ValueKind::Str | ValueKind::Unknown)
+                        !matches!(
+                            self.kind_at_depth(key, scope, offset, depth + 1),
+                            ValueKind::Str | ValueKind::Unknown
+                        )
                     })
                 });
-                if non_str_key { ValueKind::DictNonStrKeys } else { ValueKind::Dict }
+                if non_str_key {
+                    ValueKind::DictNonStrKeys
+                } else {
+                    ValueKind::Dict
+                }
             }
             Expr::DictComp(_) => ValueKind::Dict,
             Expr::Generator(_) => ValueKind::Generator,
             Expr::Lambda(_) => ValueKind::Lambda,
             Expr::Compare(_) => ValueKind::Bool,
             Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => ValueKind::Bool,
-            Expr::UnaryOp(unary) => match self.kind_at_depth(&unary.operand, scope, offset, depth + 1) {
-                kind @ (ValueKind::Int | ValueKind::Float | ValueKind::NonFiniteFloat) => kind,
-                ValueKind::Bool => ValueKind::Int,
-                _ => ValueKind::Unknown,
-            },
+            Expr::UnaryOp(unary) => {
+                match self.kind_at_depth(&unary.operand, scope, offset, depth + 1) {
+                    kind @ (ValueKind::Int | ValueKind::Float | ValueKind::NonFiniteFloat) => kind,
+                    ValueKind::Bool => ValueKind::Int,
+                    _ => ValueKind::Unknown,
+                }
+            }
             Expr::BinOp(binary) => {
                 let left = self.kind_at_depth(&binary.left, scope, offset, depth + 1);
                 let right = self.kind_at_depth(&binary.right, scope, offset, depth + 1);
@@ -284,7 +355,11 @@ impl<'a> Values<'_, 'a> {
             Expr::If(if_expr) => {
                 let body = self.kind_at_depth(&if_expr.body, scope, offset, depth + 1);
                 let orelse = self.kind_at_depth(&if_expr.orelse, scope, offset, depth + 1);
-                if body == orelse { body } else { ValueKind::Unknown }
+                if body == orelse {
+                    body
+                } else {
+                    ValueKind::Unknown
+                }
             }
             Expr::Named(named) => self.kind_at_depth(&named.value, scope, offset, depth + 1),
             Expr::Name(name) => self.name_kind_at_depth(name.id.as_str(), scope, offset, depth + 1),
@@ -294,29 +369,48 @@ impl<'a> Values<'_, 'a> {
         }
     }
 
-    fn attribute_kind(&self, attribute: &'a ast::ExprAttribute, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+    fn attribute_kind(
+        &self,
+        attribute: &'a ast::ExprAttribute,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> ValueKind {
         let member = attribute.attr.id.as_str();
         match self.kind_at_depth(&attribute.value, scope, offset, depth + 1) {
             ValueKind::Module(module) => match stdlib::member(&module, member) {
                 Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
-                Some(Member::Class) => ValueKind::Class { name: format!("{module}.{member}"), in_script: false },
+                Some(Member::Class) => ValueKind::Class {
+                    name: format!("{module}.{member}"),
+                    in_script: false,
+                },
                 Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
                 Some(Member::Value(kind)) => kind,
                 None => ValueKind::Unknown,
             },
-            ValueKind::Class { name, in_script: true } => {
-                match self.script_class(&attribute.value, scope) {
-                    Some(class) if is_enum_class(class) && !member.starts_with('_') => {
-                        ValueKind::EnumMember { class: name, in_script: true }
+            ValueKind::Class {
+                name,
+                in_script: true,
+            } => match self.script_class(&attribute.value, scope) {
+                Some(class) if is_enum_class(class) && !member.starts_with('_') => {
+                    ValueKind::EnumMember {
+                        class: name,
+                        in_script: true,
                     }
-                    _ => ValueKind::Unknown,
                 }
-            }
+                _ => ValueKind::Unknown,
+            },
             _ => ValueKind::Unknown,
         }
     }
 
-    fn call_kind(&self, call: &'a ast::ExprCall, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+    fn call_kind(
+        &self,
+        call: &'a ast::ExprCall,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> ValueKind {
         // `"é".encode()`, `datetime.now()`, `Path.cwd()`...
         if let Expr::Attribute(method) = call.func.as_ref() {
             let receiver = self.kind_at_depth(&method.value, scope, offset, depth + 1);
@@ -325,8 +419,14 @@ impl<'a> Values<'_, 'a> {
             }
         }
         match self.kind_at_depth(&call.func, scope, offset, depth + 1) {
-            ValueKind::Class { name, in_script: false } => constructed_kind(&name, call),
-            ValueKind::Class { name, in_script: true } => {
+            ValueKind::Class {
+                name,
+                in_script: false,
+            } => constructed_kind(&name, call),
+            ValueKind::Class {
+                name,
+                in_script: true,
+            } => {
                 let Some(class) = self.script_class(&call.func, scope) else {
                     return ValueKind::Unknown;
                 };
@@ -335,7 +435,10 @@ impl<'a> Values<'_, 'a> {
                 } else if inherits(class, &["NamedTuple"]) {
                     ValueKind::Tuple
                 } else if is_enum_class(class) {
-                    ValueKind::EnumMember { class: name, in_script: true }
+                    ValueKind::EnumMember {
+                        class: name,
+                        in_script: true,
+                    }
                 } else if class_is_plain(class) {
                     ValueKind::Instance { class: name }
                 } else {
@@ -346,13 +449,19 @@ impl<'a> Values<'_, 'a> {
                 "open" => ValueKind::File,
                 "sorted" => ValueKind::List,
                 "len" | "hash" | "id" | "ord" => ValueKind::Int,
-                "repr" | "ascii" | "chr" | "format" | "input" | "hex" | "oct" | "bin" => ValueKind::Str,
-                "callable" | "isinstance" | "issubclass" | "hasattr" | "all" | "any" => ValueKind::Bool,
+                "repr" | "ascii" | "chr" | "format" | "input" | "hex" | "oct" | "bin" => {
+                    ValueKind::Str
+                }
+                "callable" | "isinstance" | "issubclass" | "hasattr" | "all" | "any" => {
+                    ValueKind::Bool
+                }
                 _ => ValueKind::Unknown,
             },
             ValueKind::ImportedFunction(name) => stdlib::function_result(&name),
             ValueKind::Function { .. } => match self.script_function(&call.func, scope) {
-                Some(function) if is_generator_function(self.model, function) => ValueKind::Generator,
+                Some(function) if is_generator_function(self.model, function) => {
+                    ValueKind::Generator
+                }
                 _ => ValueKind::Unknown,
             },
             _ => ValueKind::Unknown,
@@ -385,7 +494,10 @@ impl<'a> Values<'_, 'a> {
 
 fn builtin_kind(name: &str) -> ValueKind {
     if is_builtin_class(name) {
-        ValueKind::Class { name: name.to_string(), in_script: false }
+        ValueKind::Class {
+            name: name.to_string(),
+            in_script: false,
+        }
     } else if is_builtin(name) && !name.starts_with("__") {
         ValueKind::BuiltinFunction(name.to_string())
     } else {
@@ -397,13 +509,16 @@ fn builtin_kind(name: &str) -> ValueKind {
 fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
     use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Str, Tuple};
     match (left, op, right) {
-        (Int | Bool, Operator::Div, Int | Bool | Float) | (Float, Operator::Div, Int | Bool | Float) => Float,
+        (Int | Bool, Operator::Div, Int | Bool | Float)
+        | (Float, Operator::Div, Int | Bool | Float) => Float,
         (Int | Bool, _, Int | Bool) if op != Operator::MatMult => Int,
         (Float, _, Int | Bool | Float) | (Int | Bool, _, Float) if op != Operator::MatMult => Float,
         (NonFiniteFloat, _, Int | Float) | (Int | Float, _, NonFiniteFloat) => NonFiniteFloat,
         (Str, Operator::Add, Str) | (Str, Operator::Mult, Int) | (Int, Operator::Mult, Str) => Str,
         (Str, Operator::Mod, _) => Str,
-        (List, Operator::Add, List) | (List, Operator::Mult, Int) | (Int, Operator::Mult, List) => List,
+        (List, Operator::Add, List) | (List, Operator::Mult, Int) | (Int, Operator::Mult, List) => {
+            List
+        }
         (Tuple, Operator::Add, Tuple) | (Tuple, Operator::Mult, Int) => Tuple,
         _ => ValueKind::Unknown,
     }
@@ -422,7 +537,12 @@ fn constructed_kind(class: &str, call: &ast::ExprCall) -> ValueKind {
 fn is_non_finite_literal(call: &ast::ExprCall) -> bool {
     match call.arguments.args.first() {
         Some(Expr::StringLiteral(text)) => {
-            let text = text.value.to_str().trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
+            let text = text
+                .value
+                .to_str()
+                .trim()
+                .trim_start_matches(['+', '-'])
+                .to_ascii_lowercase();
             matches!(text.as_str(), "nan" | "inf" | "infinity")
         }
         _ => false,
@@ -432,12 +552,19 @@ fn is_non_finite_literal(call: &ast::ExprCall) -> bool {
 /// What calling `receiver.method()` returns, for the methods users commonly use on values.
 fn method_result(receiver: &ValueKind, method: &str) -> Option<ValueKind> {
     match (receiver, method) {
-        (ValueKind::Str, "encode") => Some(ValueKind::Bytes { utf8: true }),
+        // `encode` is `str`'s: whatever the receiver, the result is bytes.
+        (_, "encode") => Some(ValueKind::Bytes { utf8: true }),
         (ValueKind::Str, "split" | "splitlines") => Some(ValueKind::List),
         (ValueKind::Str, "upper" | "lower" | "strip" | "format" | "join" | "replace" | "title") => {
             Some(ValueKind::Str)
         }
-        (ValueKind::Class { name, in_script: false }, method) => stdlib::class_method_result(name, method),
+        (
+            ValueKind::Class {
+                name,
+                in_script: false,
+            },
+            method,
+        ) => stdlib::class_method_result(name, method),
         (ValueKind::Dict, "keys" | "values" | "items") => Some(ValueKind::Unknown),
         _ => None,
     }
@@ -476,12 +603,18 @@ pub(crate) fn is_enum_class(class: &StmtClassDef) -> bool {
 
 /// A class whose instances are plain objects: no bases, or only `object`/exceptions.
 fn class_is_plain(class: &StmtClassDef) -> bool {
-    class.bases().iter().all(|base| matches!(base, Expr::Name(name) if name.id.as_str() == "object"))
+    class
+        .bases()
+        .iter()
+        .all(|base| matches!(base, Expr::Name(name) if name.id.as_str() == "object"))
         && class.keywords().is_empty()
 }
 
 /// Whether a function's own body yields, so calling it returns a generator.
-pub(crate) fn is_generator_function(model: &SemanticModel, function: &ast::StmtFunctionDef) -> bool {
+pub(crate) fn is_generator_function(
+    model: &SemanticModel,
+    function: &ast::StmtFunctionDef,
+) -> bool {
     model
         .function_scope(function)
         .is_some_and(|scope| !model.scopes[scope].yields.is_empty())

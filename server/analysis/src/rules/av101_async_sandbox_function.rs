@@ -13,12 +13,22 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     }
     let after_decorators = def.decorator_list.last().map_or(def.start(), Ranged::end);
     let header = &checker.source[TextRange::new(after_decorators, def.name.start())];
-    let Some(async_offset) = header.find("async") else { return };
+    let Some(async_offset) = header.find("async") else {
+        return;
+    };
     let async_start = after_decorators + TextSize::try_from(async_offset).unwrap_or_default();
-    let def_start = after_decorators + TextSize::try_from(header.find("def").unwrap_or(async_offset)).unwrap_or_default();
+    let def_start = after_decorators
+        + TextSize::try_from(header.find("def").unwrap_or(async_offset)).unwrap_or_default();
     let scope = &checker.model.scopes[function.scope];
-    let what = if scope.yields.is_empty() { "an `async def`" } else { "an async generator" };
-    let fix = scope.awaits.is_empty().then(|| Edit { range: TextRange::new(async_start, def_start), content: String::new() });
+    let what = if scope.yields.is_empty() {
+        "an `async def`"
+    } else {
+        "an async generator"
+    };
+    let fix = scope.awaits.is_empty().then(|| Edit {
+        range: TextRange::new(async_start, def_start),
+        content: String::new(),
+    });
     checker
         .report(
             Rule::AsyncSandboxFunction,

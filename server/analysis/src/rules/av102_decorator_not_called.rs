@@ -7,7 +7,9 @@ use crate::sandbox::{DecoratorForm, SandboxFunction};
 
 /// AV102: `@session.function` without the call.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
-    let DecoratorForm::NotCalled = function.form else { return };
+    let DecoratorForm::NotCalled = function.form else {
+        return;
+    };
     let expression = &function.decorator.expression;
     let text = checker.text(expression);
     checker

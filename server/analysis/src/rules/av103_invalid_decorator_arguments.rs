@@ -32,7 +32,10 @@ const KNOWN_KEYWORDS: &[&str] = &[
 /// member, or a keyword the SDK does not take.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     let call = match function.form {
-        DecoratorForm::Call(call) | DecoratorForm::Alias { call: Some(call), .. } => call,
+        DecoratorForm::Call(call)
+        | DecoratorForm::Alias {
+            call: Some(call), ..
+        } => call,
         _ => return,
     };
     if let (Some(first), Some(last)) = (call.arguments.args.first(), call.arguments.args.last()) {
@@ -61,13 +64,17 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
 }
 
 fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value: &Expr) {
-    let Expr::StringLiteral(text) = value else { return };
+    let Expr::StringLiteral(text) = value else {
+        return;
+    };
     let member = match text.value.to_str().to_ascii_lowercase().as_str() {
         "pickle" => Some("PICKLE"),
         "json" => Some("JSON"),
         _ => None,
     };
-    let edits = member.map(|member| serialization_edits(checker, function, value, member)).unwrap_or_default();
+    let edits = member
+        .map(|member| serialization_edits(checker, function, value, member))
+        .unwrap_or_default();
     checker
         .report(
             Rule::InvalidDecoratorArguments,
@@ -82,13 +89,28 @@ fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value:
 
 /// Replaces `value` with `Serialization.MEMBER`, importing `Serialization` next to the
 /// file's other `from aviato import ...` when it is not bound yet.
-fn serialization_edits(checker: &Checker, function: &SandboxFunction, value: &Expr, member: &str) -> Vec<Edit> {
-    let mut edits = vec![Edit { range: value.range(), content: format!("Serialization.{member}") }];
+fn serialization_edits(
+    checker: &Checker,
+    function: &SandboxFunction,
+    value: &Expr,
+    member: &str,
+) -> Vec<Edit> {
+    let mut edits = vec![Edit {
+        range: value.range(),
+        content: format!("Serialization.{member}"),
+    }];
     if checker.model.resolve(function.enclosing, "Serialization") != Resolution::Unbound {
         return edits;
     }
     let aviato_import = checker.model.bindings.iter().find(|binding| {
-        binding.scope == MODULE_SCOPE && matches!(binding.kind, BindingKind::FromImport { module: "aviato", .. })
+        binding.scope == MODULE_SCOPE
+            && matches!(
+                binding.kind,
+                BindingKind::FromImport {
+                    module: "aviato",
+                    ..
+                }
+            )
     });
     match aviato_import {
         Some(binding) => edits.push(Edit {

@@ -7,7 +7,9 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if function.def.is_async {
         return;
     }
-    let Some(&first_yield) = checker.model.scopes[function.scope].yields.first() else { return };
+    let Some(&first_yield) = checker.model.scopes[function.scope].yields.first() else {
+        return;
+    };
     checker.report(
         Rule::GeneratorSandboxFunction,
         first_yield,

@@ -8,14 +8,19 @@ use crate::semantic::ScopeKind;
 
 /// AV105: a sandbox function defined in a class body that takes `self` or `cls`.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
-    if !matches!(checker.model.scopes[function.enclosing].kind, ScopeKind::Class(_)) {
+    if !matches!(
+        checker.model.scopes[function.enclosing].kind,
+        ScopeKind::Class(_)
+    ) {
         return;
     }
     let is_static = function.def.decorator_list.iter().any(
         |decorator| matches!(&decorator.expression, Expr::Name(name) if name.id.as_str() == "staticmethod"),
     );
     let parameters = &function.def.parameters;
-    let Some(first) = parameters.posonlyargs.iter().chain(&parameters.args).next() else { return };
+    let Some(first) = parameters.posonlyargs.iter().chain(&parameters.args).next() else {
+        return;
+    };
     let name = first.parameter.name.id.as_str();
     if is_static || !matches!(name, "self" | "cls") {
         return;

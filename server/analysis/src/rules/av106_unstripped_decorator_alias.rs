@@ -9,29 +9,40 @@ use crate::semantic::{BindingKind, Resolution};
 
 /// AV106: `remote = session.function` then `@remote()`: the SDK does not strip it.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
-    let DecoratorForm::Alias { binding, .. } = function.form else { return };
+    let DecoratorForm::Alias { binding, .. } = function.form else {
+        return;
+    };
     let expression = &function.decorator.expression;
     let alias = match expression {
         Expr::Call(call) => call.func.as_ref(),
         expr => expr,
     };
     let Expr::Name(name) = alias else { return };
-    let replacement = match checker.model.resolve(function.enclosing, name.id.as_str()) {
-        Resolution::Scope(scope) => checker.model.bindings_in(scope, name.id.as_str()).last().and_then(|binding| {
-            match binding.kind {
-                BindingKind::Assignment(value) => Some(checker.text(value).to_string()),
+    let alias_value = match checker.model.resolve(function.enclosing, name.id.as_str()) {
+        Resolution::Scope(scope) => checker
+            .model
+            .bindings_in(scope, name.id.as_str())
+            .last()
+            .and_then(|binding| match binding.kind {
+                BindingKind::Assignment(value) => Some(value),
                 _ => None,
-            }
-        }),
+            }),
         _ => None,
     };
-    let mut edits: Vec<Edit> =
-        replacement.into_iter().map(|content| Edit { range: alias.range(), content }).collect();
-    if !matches!(expression, Expr::Call(_)) {
-        for edit in &mut edits {
-            edit.content.push_str("()");
-        }
-    }
+    // `session.function` needs its call added unless the decorator or the alias has one.
+    let needs_call =
+        !matches!(expression, Expr::Call(_)) && !matches!(alias_value, Some(Expr::Call(_)));
+    let edits: Vec<Edit> = alias_value
+        .map(|value| Edit {
+            range: alias.range(),
+            content: format!(
+                "{}{}",
+                checker.text(value),
+                if needs_call { "()" } else { "" }
+            ),
+        })
+        .into_iter()
+        .collect();
     checker
         .report(
             Rule::UnstrippedDecoratorAlias,

@@ -7,7 +7,9 @@ use crate::value::ValueKind;
 /// AV201: a module imported outside the function is used in its body.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
     for capture in captures {
-        let ValueKind::Module(_) = capture.kind else { continue };
+        let ValueKind::Module(_) = capture.kind else {
+            continue;
+        };
         let name = capture.name;
         let message = match capture.origin {
             Origin::Global => format!(
@@ -20,12 +22,16 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             ),
             Origin::Unbound => continue,
         };
-        let fix = import_statement(capture).and_then(|line| checker.insert_at_body_start(function, &line));
+        let fix = import_statement(capture)
+            .and_then(|line| checker.insert_at_body_start(function, &line));
         let related = checker.related_binding(capture);
         checker
             .report(Rule::ModuleNotInSandbox, capture.first_use, message)
             .with_related(related)
-            .with_fix(format!("Import `{name}` inside `{}`", function.def.name.id), fix.into_iter().collect());
+            .with_fix(
+                format!("Import `{name}` inside `{}`", function.def.name.id),
+                fix.into_iter().collect(),
+            );
     }
 }
 
@@ -35,9 +41,13 @@ pub(crate) fn import_statement(capture: &Capture) -> Option<String> {
     match capture.binding?.kind {
         BindingKind::Import { module } if module == name => Some(format!("import {module}")),
         BindingKind::Import { module } => Some(format!("import {module} as {name}")),
-        BindingKind::FromImport { module, .. } if module.is_empty() => None,
-        BindingKind::FromImport { module, member } if member == name => Some(format!("from {module} import {member}")),
-        BindingKind::FromImport { module, member } => Some(format!("from {module} import {member} as {name}")),
+        BindingKind::FromImport { module: "", .. } => None,
+        BindingKind::FromImport { module, member } if member == name => {
+            Some(format!("from {module} import {member}"))
+        }
+        BindingKind::FromImport { module, member } => {
+            Some(format!("from {module} import {member} as {name}"))
+        }
         _ => None,
     }
 }
@@ -47,7 +57,15 @@ fn attribute_chain(source: &str, capture: &Capture) -> String {
     let rest = &source[capture.first_use.end().to_usize()..];
     let attribute: String = rest
         .strip_prefix('.')
-        .map(|rest| rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
         .unwrap_or_default();
-    if attribute.is_empty() { capture.name.to_string() } else { format!("{}.{attribute}", capture.name) }
+    if attribute.is_empty() {
+        capture.name.to_string()
+    } else {
+        format!("{}.{attribute}", capture.name)
+    }
 }

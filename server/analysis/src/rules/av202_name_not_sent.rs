@@ -12,14 +12,21 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
         }
         let name = capture.name;
         let (what, fix_line) = match (&capture.kind, capture.binding.map(|binding| binding.kind)) {
-            (ValueKind::Class { .. }, Some(BindingKind::Class(_))) => ("a class defined at module level".to_string(), None),
-            (ValueKind::Class { .. }, Some(BindingKind::Import { .. } | BindingKind::FromImport { .. })) => {
-                ("an imported class".to_string(), super::av201_module_not_in_sandbox::import_statement(capture))
+            (ValueKind::Class { .. }, Some(BindingKind::Class(_))) => {
+                ("a class defined at module level".to_string(), None)
             }
-            (ValueKind::Class { .. }, _) => ("a class".to_string(), single_line_statement(checker, capture)),
-            (ValueKind::BuiltinFunction(builtin), _) => {
-                (format!("the builtin `{builtin}`"), single_line_statement(checker, capture))
-            }
+            (
+                ValueKind::Class { .. },
+                Some(BindingKind::Import { .. } | BindingKind::FromImport { .. }),
+            ) => (
+                "an imported class".to_string(),
+                super::av201_module_not_in_sandbox::import_statement(capture),
+            ),
+            (ValueKind::Class { .. }, _) => ("a class".to_string(), None),
+            (ValueKind::BuiltinFunction(builtin), _) => (
+                format!("the builtin `{builtin}`"),
+                single_line_statement(checker, capture),
+            ),
             _ => continue,
         };
         let fix = fix_line.and_then(|line| checker.insert_at_body_start(function, &line));
@@ -40,7 +47,9 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
 /// The binding's statement, when it is one simple line such as `log = print`.
 fn single_line_statement(checker: &Checker, capture: &Capture) -> Option<String> {
     let binding = capture.binding?;
-    let BindingKind::Assignment(_) = binding.kind else { return None };
+    let BindingKind::Assignment(_) = binding.kind else {
+        return None;
+    };
     let text = checker.text(binding.statement);
     (!text.contains(['\n', '\r', ';'])).then(|| text.to_string())
 }

@@ -8,18 +8,35 @@ use crate::sandbox::SandboxFunction;
 
 /// AV203: a decorator other than `.function` whose name the sandbox will not have.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
-    for decorator in function.kept_decorators() {
-        let Some(root) = root_name(&decorator.expression) else { continue };
-        if is_builtin(root) || captures.iter().any(|capture| capture.name == root && capture.is_sent()) {
+    // The sandbox decorator itself, when an alias, is AV106's.
+    let others = function
+        .kept_decorators()
+        .filter(|decorator| !std::ptr::eq(*decorator, function.decorator));
+    for decorator in others {
+        let Some(root) = root_name(&decorator.expression) else {
             continue;
-        }
+        };
         let text = checker.text(&decorator.expression);
+        let message = match root {
+            "staticmethod" => continue,
+            "classmethod" | "property" => format!(
+                "`@{text}` turns the function into a `{root}` object, which neither the client nor the sandbox can call like a function (`TypeError` or `AttributeError`); drop it"
+            ),
+            _ if is_builtin(root)
+                || captures
+                    .iter()
+                    .any(|capture| capture.name == root && capture.is_sent()) =>
+            {
+                continue;
+            }
+            _ => format!(
+                "`@{text}` stays in the source the SDK sends and runs in the sandbox, where `{root}` is not defined (`NameError`); apply it inside the function or drop it"
+            ),
+        };
         checker.report(
             Rule::DecoratorNotInSandbox,
             decorator.expression.range(),
-            format!(
-                "`@{text}` stays in the source the SDK sends and runs in the sandbox, where `{root}` is not defined (`NameError`); apply it inside the function or drop it"
-            ),
+            message,
         );
     }
 }

@@ -15,15 +15,24 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             continue;
         }
         let text = checker.text(annotation);
-        let fix = (!text.contains(['"', '\n', '\r', '\\']))
-            .then(|| Edit { range: annotation.range(), content: format!("\"{text}\"") });
+        let fix = (!text.contains(['"', '\n', '\r', '\\'])).then(|| Edit {
+            range: annotation.range(),
+            content: format!("\"{text}\""),
+        });
         for name in super::names_in(annotation) {
             let id = name.id.as_str();
-            if is_builtin(id) || captures.iter().any(|capture| capture.name == id && capture.is_sent()) {
+            if is_builtin(id)
+                || captures
+                    .iter()
+                    .any(|capture| capture.name == id && capture.is_sent())
+            {
                 continue;
             }
             if function.serialization == Serialization::Pickle
-                && checker.values.script_class(&Expr::Name(name.clone()), function.enclosing).is_some()
+                && checker
+                    .values
+                    .script_class(&Expr::Name(name.clone()), function.enclosing)
+                    .is_some()
             {
                 continue;
             }
@@ -48,4 +57,3 @@ pub(crate) fn annotations<'a>(function: &SandboxFunction<'a>) -> impl Iterator<I
         .filter_map(|parameter| parameter.as_parameter().annotation.as_deref())
         .chain(def.returns.as_deref())
 }
-

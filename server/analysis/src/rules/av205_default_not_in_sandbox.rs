@@ -1,4 +1,3 @@
-
 use crate::checker::{Capture, Checker};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
@@ -6,11 +5,18 @@ use crate::semantic::Resolution;
 
 /// AV205: a default value reads a name the SDK does not send.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
-    let defaults = function.def.parameters.iter_non_variadic_params().filter_map(|parameter| parameter.default());
+    let defaults = function
+        .def
+        .parameters
+        .iter_non_variadic_params()
+        .filter_map(|parameter| parameter.default());
     for default in defaults {
         for name in super::names_in(default) {
             let id = name.id.as_str();
-            if !matches!(checker.model.resolve(function.enclosing, id), Resolution::Scope(_)) {
+            if !matches!(
+                checker.model.resolve(function.enclosing, id),
+                Resolution::Scope(_)
+            ) {
                 continue;
             }
             let reason = match captures.iter().find(|capture| capture.name == id) {
@@ -28,4 +34,3 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
         }
     }
 }
-

@@ -13,7 +13,10 @@ pub(crate) fn check(checker: &mut Checker, captures: &[Capture]) {
         checker.report(
             Rule::UndefinedName,
             capture.first_use,
-            format!("`{}` is not defined anywhere in this file: it raises `NameError` in the sandbox", capture.name),
+            format!(
+                "`{}` is not defined anywhere in this file: it raises `NameError` in the sandbox",
+                capture.name
+            ),
         );
     }
 }

@@ -10,7 +10,10 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             continue;
         }
         let (kind, _) = sent_value(checker, capture, function.serialization);
-        let Some(reason) = unserializable_reason(&kind, function.serialization, capture.origin) else { continue };
+        let Some(reason) = unserializable_reason(&kind, function.serialization, capture.origin)
+        else {
+            continue;
+        };
         let related = checker.related_binding(capture);
         checker
             .report(
@@ -23,9 +26,15 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
 }
 
 /// Why the SDK fails on a value in `mode`, or `None` when it does not.
-pub(crate) fn unserializable_reason(kind: &ValueKind, mode: Serialization, origin: Origin) -> Option<String> {
+pub(crate) fn unserializable_reason(
+    kind: &ValueKind,
+    mode: Serialization,
+    origin: Origin,
+) -> Option<String> {
     let fails_at_await = |mode: &str| {
-        format!("the SDK cannot serialize it in {mode} mode, so the call fails with `FunctionSerializationError` before any sandbox starts")
+        format!(
+            "the SDK cannot serialize it in {mode} mode, so the call fails with `FunctionSerializationError` before any sandbox starts"
+        )
     };
     match (mode, kind) {
         (_, ValueKind::Function { sandbox: true, .. }) => Some(
@@ -34,6 +43,11 @@ pub(crate) fn unserializable_reason(kind: &ValueKind, mode: Serialization, origi
         (Serialization::Pickle, ValueKind::Function { nested: false, .. }) if origin == Origin::Global => Some(
             "pickle sends it by reference to `__main__`, which the sandbox cannot load; define it inside the function".into(),
         ),
+        (Serialization::Pickle, ValueKind::Lambda | ValueKind::Function { .. } | ValueKind::Class { in_script: true, .. })
+            if matches!(origin, Origin::Closure(_)) =>
+        {
+            Some("pickle cannot serialize objects defined inside a function, so the call fails on the client (`AttributeError: Can't pickle local object`)".into())
+        }
         (Serialization::Json, kind) if kind.json_unserializable() => Some(fails_at_await("JSON")),
         (Serialization::Pickle, kind) if kind.pickle_unserializable() => Some(fails_at_await("PICKLE")),
         (Serialization::Unknown, kind) if kind.json_unserializable() && kind.pickle_unserializable() => {

@@ -17,7 +17,9 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             continue;
         }
         let (kind, _) = sent_value(checker, capture, Serialization::Json);
-        let Some(becomes) = kind.json_conversion() else { continue };
+        let Some(becomes) = kind.json_conversion() else {
+            continue;
+        };
         let related = checker.related_binding(capture);
         checker
             .report(
@@ -32,7 +34,10 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             .with_related(related);
     }
     let mut returned_tuple = false;
-    for value in own_returns(function.def).into_iter().flat_map(|statement| statement.value.as_deref()) {
+    for value in own_returns(function.def)
+        .into_iter()
+        .flat_map(|statement| statement.value.as_deref())
+    {
         if checker.values.kind(value, function.scope, value.start()) == ValueKind::Tuple {
             returned_tuple = true;
             checker.report(
@@ -42,14 +47,16 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             );
         }
     }
-    if let Some(returns) = function.def.returns.as_deref() {
-        if !returned_tuple && is_tuple_annotation(returns) {
-            checker.report(
-                Rule::LossyJsonConversion,
-                returns.range(),
-                "the function is annotated to return a tuple; JSON mode gives the caller a list".to_string(),
-            );
-        }
+    if let Some(returns) = function.def.returns.as_deref()
+        && !returned_tuple
+        && is_tuple_annotation(returns)
+    {
+        checker.report(
+            Rule::LossyJsonConversion,
+            returns.range(),
+            "the function is annotated to return a tuple; JSON mode gives the caller a list"
+                .to_string(),
+        );
     }
 }
 

@@ -4,26 +4,31 @@ use ruff_text_size::Ranged;
 use crate::checker::Checker;
 use crate::rules::{Rule, own_returns};
 use crate::sandbox::{SandboxFunction, Serialization};
-use crate::value::{ValueKind, is_dataclass};
+use crate::value::ValueKind;
 
 /// AV303: JSON mode and the function returns something `json.dump` rejects.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if function.serialization != Serialization::Json {
         return;
     }
-    if let Some(returns) = function.def.returns.as_deref() {
-        if let Some(type_name) = unserializable_annotation(checker, function, returns) {
-            checker.report(
-                Rule::JsonUnserializableReturn,
-                returns.range(),
-                message(&format!("is annotated to return {type_name}"), &type_name),
-            );
-            return;
-        }
+    if let Some(returns) = function.def.returns.as_deref()
+        && let Some(type_name) = unserializable_annotation(returns)
+    {
+        checker.report(
+            Rule::JsonUnserializableReturn,
+            returns.range(),
+            message(&format!("is annotated to return {type_name}"), &type_name),
+        );
+        return;
     }
-    for value in own_returns(function.def).into_iter().flat_map(|statement| statement.value.as_deref()) {
+    for value in own_returns(function.def)
+        .into_iter()
+        .flat_map(|statement| statement.value.as_deref())
+    {
         let kind = checker.values.kind(value, function.scope, value.start());
-        let Some(type_name) = json_type_name(&kind) else { continue };
+        let Some(type_name) = json_type_name(&kind) else {
+            continue;
+        };
         checker.report(
             Rule::JsonUnserializableReturn,
             value.range(),
@@ -33,7 +38,10 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
 }
 
 fn message(what: &str, type_name: &str) -> String {
-    let bare = type_name.trim_start_matches("a ").trim_start_matches("an ").trim_matches('`');
+    let bare = type_name
+        .trim_start_matches("a ")
+        .trim_start_matches("an ")
+        .trim_matches('`');
     format!(
         "the function {what}; the sandbox writes the result with `json.dump`, which raises `TypeError: Object of type {bare} is not JSON serializable`"
     )
@@ -53,17 +61,13 @@ fn json_type_name(kind: &ValueKind) -> Option<String> {
     })
 }
 
-fn unserializable_annotation(checker: &Checker, function: &SandboxFunction, annotation: &Expr) -> Option<String> {
+fn unserializable_annotation(annotation: &Expr) -> Option<String> {
     let base = match annotation {
         Expr::Subscript(subscript) => subscript.value.as_ref(),
         expr => expr,
     };
+    // Other names in annotations fail earlier, with AV204's `NameError`.
     let Expr::Name(name) = base else { return None };
     let id = name.id.as_str();
-    match id {
-        "set" | "frozenset" | "bytes" | "bytearray" => return Some(id.to_string()),
-        _ => {}
-    }
-    let class = checker.values.script_class(base, function.enclosing)?;
-    (is_dataclass(class) || class.bases().is_empty()).then(|| id.to_string())
+    matches!(id, "set" | "frozenset" | "bytes" | "bytearray").then(|| id.to_string())
 }

@@ -9,7 +9,9 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if function.serialization != Serialization::Pickle {
         return;
     }
-    let Some(keyword) = function.keyword("serialization") else { return };
+    let Some(keyword) = function.keyword("serialization") else {
+        return;
+    };
     checker.report(
         Rule::PickleTrust,
         keyword.range(),

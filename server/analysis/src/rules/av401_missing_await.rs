@@ -7,15 +7,19 @@ use crate::rules::Rule;
 use crate::semantic::{CallContext, CallRecord, ScopeKind};
 
 /// Builtins that only look at the coroutine object, never await it.
-const NON_AWAITING: &[&str] =
-    &["print", "str", "repr", "len", "list", "dict", "int", "float", "bool", "sum", "sorted", "format"];
+const NON_AWAITING: &[&str] = &[
+    "print", "str", "repr", "len", "list", "dict", "int", "float", "bool", "sum", "sorted",
+    "format",
+];
 
 /// AV401: a sandbox function's coroutine is never awaited.
 pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
     let dropped = match record.context {
         CallContext::Statement | CallContext::Operand => true,
         CallContext::Argument(Expr::Name(callee)) => NON_AWAITING.contains(&callee.id.as_str()),
-        CallContext::Assigned(name) => !checker.is_read_after(name, record.scope, record.call.end()),
+        CallContext::Assigned(name) => {
+            !checker.is_read_after(name, record.scope, record.call.end())
+        }
         _ => false,
     };
     if !dropped {
@@ -23,9 +27,16 @@ pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
     }
     let in_async_function =
         matches!(checker.model.scopes[record.scope].kind, ScopeKind::Function(def) if def.is_async);
-    let fix = in_async_function.then(|| Edit { range: TextRange::empty(record.call.start()), content: "await ".into() });
+    let fix = in_async_function.then(|| Edit {
+        range: TextRange::empty(record.call.start()),
+        content: "await ".into(),
+    });
     let text = checker.text(record.call);
-    let call = if text.len() > 40 { format!("{}(...)", record.name) } else { text.to_string() };
+    let call = if text.len() > 40 {
+        format!("{}(...)", record.name)
+    } else {
+        text.to_string()
+    };
     checker
         .report(
             Rule::MissingAwait,

@@ -10,12 +10,19 @@ use crate::semantic::CallRecord;
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &CallRecord) {
     let arguments = &record.call.arguments;
     let unpacks = arguments.args.iter().any(Expr::is_starred_expr)
-        || arguments.keywords.iter().any(|keyword| keyword.arg.is_none());
+        || arguments
+            .keywords
+            .iter()
+            .any(|keyword| keyword.arg.is_none());
     if unpacks {
         return;
     }
     let parameters = &function.def.parameters;
-    let positional: Vec<_> = parameters.posonlyargs.iter().chain(&parameters.args).collect();
+    let positional: Vec<_> = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .collect();
     let name = function.def.name.id.as_str();
     if parameters.vararg.is_none() && arguments.args.len() > positional.len() {
         let extra = &arguments.args[positional.len()];
@@ -31,12 +38,19 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &
         );
         return;
     }
-    let keyword_names: Vec<&str> =
-        parameters.args.iter().chain(&parameters.kwonlyargs).map(|p| p.parameter.name.id.as_str()).collect();
+    let keyword_names: Vec<&str> = parameters
+        .args
+        .iter()
+        .chain(&parameters.kwonlyargs)
+        .map(|p| p.parameter.name.id.as_str())
+        .collect();
     for keyword in &arguments.keywords {
         let Some(arg) = &keyword.arg else { continue };
         let arg = arg.id.as_str();
-        let given_positionally = positional.iter().take(arguments.args.len()).any(|p| p.parameter.name.id.as_str() == arg);
+        let given_positionally = positional
+            .iter()
+            .take(arguments.args.len())
+            .any(|p| p.parameter.name.id.as_str() == arg);
         if given_positionally {
             checker.report(
                 Rule::CallSignatureMismatch,
@@ -58,14 +72,26 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &
         .chain(&parameters.kwonlyargs)
         .filter(|p| p.default.is_none())
         .map(|p| p.parameter.name.id.as_str())
-        .filter(|param| !arguments.keywords.iter().any(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == *param)))
+        .filter(|param| {
+            !arguments
+                .keywords
+                .iter()
+                .any(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == *param))
+        })
         .collect();
     if !missing.is_empty() {
-        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let list = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         checker.report(
             Rule::CallSignatureMismatch,
             record.call.range(),
-            format!("`{name}` is missing required argument{}: {list}", if missing.len() == 1 { "" } else { "s" }),
+            format!(
+                "`{name}` is missing required argument{}: {list}",
+                if missing.len() == 1 { "" } else { "s" }
+            ),
         );
     }
 }

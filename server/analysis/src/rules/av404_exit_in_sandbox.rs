@@ -1,6 +1,6 @@
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, ExprCall};
-use ruff_text_size::Ranged;
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
 use crate::rules::Rule;
@@ -8,14 +8,30 @@ use crate::sandbox::SandboxFunction;
 
 /// AV404: the body calls `sys.exit`, `exit`, `quit` or `os._exit`.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
+    /// The exits in a body: `(range, what)`.
     #[derive(Default)]
-    struct Exits<'a>(Vec<&'a ExprCall>);
-    impl<'a> Visitor<'a> for Exits<'a> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Call(call) = expr {
-                if exit_name(&call.func).is_some() {
-                    self.0.push(call);
+    struct Exits(Vec<(TextRange, &'static str)>);
+    impl<'a> Visitor<'a> for Exits {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if let Stmt::Raise(raise) = stmt {
+                let exception = raise.exc.as_deref().map(|exc| match exc {
+                    Expr::Call(call) => call.func.as_ref(),
+                    exc => exc,
+                });
+                if let Some(Expr::Name(name)) = exception
+                    && name.id.as_str() == "SystemExit"
+                {
+                    self.0.push((name.range, "raise SystemExit"));
                 }
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr
+                && let Some(name) = exit_name(&call.func)
+            {
+                self.0.push((call.func.range(), name));
             }
             visitor::walk_expr(self, expr);
         }
@@ -24,13 +40,12 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     for statement in &function.def.body {
         exits.visit_stmt(statement);
     }
-    for call in exits.0 {
-        let Some(name) = exit_name(&call.func) else { continue };
+    for (range, what) in exits.0 {
         checker.report(
             Rule::ExitInSandbox,
-            call.func.range(),
+            range,
             format!(
-                "`{name}()` ends the sandbox's Python before the result is written: the caller gets a failed run with no value and no exception type; raise an exception or return instead"
+                "`{what}` ends the sandbox's Python before the result is written: the caller gets a failed run with no value and no exception type; raise an exception or return instead"
             ),
         );
     }
@@ -39,16 +54,17 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
 fn exit_name(func: &Expr) -> Option<&'static str> {
     match func {
         Expr::Name(name) => match name.id.as_str() {
-            "exit" => Some("exit"),
-            "quit" => Some("quit"),
+            "exit" => Some("exit()"),
+            "quit" => Some("quit()"),
             _ => None,
         },
-        Expr::Attribute(attribute) => match (attribute.value.as_ref(), attribute.attr.id.as_str()) {
-            (Expr::Name(module), "exit") if module.id.as_str() == "sys" => Some("sys.exit"),
-            (Expr::Name(module), "_exit") if module.id.as_str() == "os" => Some("os._exit"),
-            _ => None,
-        },
+        Expr::Attribute(attribute) => {
+            match (attribute.value.as_ref(), attribute.attr.id.as_str()) {
+                (Expr::Name(module), "exit") if module.id.as_str() == "sys" => Some("sys.exit()"),
+                (Expr::Name(module), "_exit") if module.id.as_str() == "os" => Some("os._exit()"),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
-

@@ -113,7 +113,11 @@ use crate::semantic::{BindingKind, ScopeId, ScopeKind};
 use crate::value::ValueKind;
 
 /// The rules about one sandbox function.
-pub(crate) fn check_function(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
+pub(crate) fn check_function(
+    checker: &mut Checker,
+    function: &SandboxFunction,
+    captures: &[Capture],
+) {
     av101_async_sandbox_function::check(checker, function);
     av102_decorator_not_called::check(checker, function);
     av103_invalid_decorator_arguments::check(checker, function);
@@ -140,7 +144,9 @@ pub(crate) fn check_function(checker: &mut Checker, function: &SandboxFunction, 
 pub(crate) fn check_calls(checker: &mut Checker) {
     let model = checker.model;
     for record in &model.calls {
-        let Some(function) = checker.called_sandbox_function(record.name, record.scope) else { continue };
+        let Some(function) = checker.called_sandbox_function(record.name, record.scope) else {
+            continue;
+        };
         checker.set_current(function);
         av401_missing_await::check(checker, record);
         av402_call_signature_mismatch::check(checker, function, record);
@@ -149,16 +155,39 @@ pub(crate) fn check_calls(checker: &mut Checker) {
 }
 
 /// AV301, AV302 and AV304 for the values passed at a call site.
-fn check_arguments(checker: &mut Checker, function: &SandboxFunction, call: &ruff_python_ast::ExprCall, scope: ScopeId) {
+fn check_arguments(
+    checker: &mut Checker,
+    function: &SandboxFunction,
+    call: &ruff_python_ast::ExprCall,
+    scope: ScopeId,
+) {
     let mode = function.serialization;
-    let values = call.arguments.args.iter().chain(call.arguments.keywords.iter().map(|keyword| &keyword.value));
+    let values = call
+        .arguments
+        .args
+        .iter()
+        .chain(call.arguments.keywords.iter().map(|keyword| &keyword.value));
     for value in values {
-        let (kind, range) = checker.values.worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
-        if let Some(reason) = av301_unserializable_capture::unserializable_reason(&kind, mode, Origin::Closure(scope)) {
-            checker.report(Rule::UnserializableCapture, range, format!("this argument is {}; {reason}", kind.describe()));
+        let (kind, range) = checker
+            .values
+            .worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
+        if let Some(reason) =
+            av301_unserializable_capture::unserializable_reason(&kind, mode, Origin::Closure(scope))
+        {
+            checker.report(
+                Rule::UnserializableCapture,
+                range,
+                format!("this argument is {}; {reason}", kind.describe()),
+            );
         } else if let (Serialization::Pickle, Some(class)) = (mode, kind.pickles_script_class()) {
-            checker.report(Rule::PickleScriptClass, range, av304_pickle_script_class::message(class));
-        } else if let (Serialization::Json, Some(message)) = (mode, av302_lossy_json_conversion::argument_message(&kind)) {
+            checker.report(
+                Rule::PickleScriptClass,
+                range,
+                av304_pickle_script_class::message(class),
+            );
+        } else if let (Serialization::Json, Some(message)) =
+            (mode, av302_lossy_json_conversion::argument_message(&kind))
+        {
             checker.report(Rule::LossyJsonConversion, range, message);
         }
     }
@@ -169,18 +198,35 @@ fn severity(kind: &ValueKind, mode: Serialization) -> u8 {
     match mode {
         Serialization::Json if kind.json_unserializable() => 2,
         Serialization::Json if kind.json_conversion().is_some() => 1,
-        Serialization::Pickle if kind.pickle_unserializable() || kind.pickles_script_class().is_some() => 2,
+        Serialization::Pickle
+            if kind.pickle_unserializable() || kind.pickles_script_class().is_some() =>
+        {
+            2
+        }
         _ => 0,
     }
 }
 
 /// The kind of the value the SDK sends for a capture: for a container literal, its
 /// worst element in `mode`.
-pub(crate) fn sent_value(checker: &Checker, capture: &Capture, mode: Serialization) -> (ValueKind, TextRange) {
+pub(crate) fn sent_value(
+    checker: &Checker,
+    capture: &Capture,
+    mode: Serialization,
+) -> (ValueKind, TextRange) {
     match capture.binding.map(|binding| (binding.kind, binding.scope)) {
         Some((BindingKind::Assignment(value), scope)) => {
-            let (kind, range) = checker.values.worst_element(value, scope, TextSize::from(u32::MAX), &|kind| severity(kind, mode));
-            if severity(&kind, mode) > severity(&capture.kind, mode) { (kind, range) } else { (capture.kind.clone(), range) }
+            let (kind, range) =
+                checker
+                    .values
+                    .worst_element(value, scope, TextSize::from(u32::MAX), &|kind| {
+                        severity(kind, mode)
+                    });
+            if severity(&kind, mode) > severity(&capture.kind, mode) {
+                (kind, range)
+            } else {
+                (capture.kind.clone(), range)
+            }
         }
         _ => (capture.kind.clone(), capture.first_use),
     }

@@ -1,0 +1,122 @@
+//! The rules judged against what the real SDK did with each fixture function
+//! (`tests/fixtures/sdk/oracle.jsonl`, recorded by `tests/oracle/record.py`):
+//! a function the SDK fails on carries an error; one it runs carries none.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aviato_analysis::text::LineIndex;
+use aviato_analysis::{Diagnostic, Settings, Severity, check};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Record {
+    file: String,
+    function: String,
+    def_line: usize,
+    outcome: String,
+    detail: String,
+}
+
+fn records() -> Vec<Record> {
+    let text =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/sdk/oracle.jsonl")).unwrap();
+    text.lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let outcome = &value["outcome"];
+            Record {
+                file: value["file"].as_str().unwrap().to_string(),
+                function: value["function"].as_str().unwrap().to_string(),
+                def_line: value["def_line"].as_u64().unwrap() as usize,
+                outcome: outcome["kind"].as_str().unwrap().to_string(),
+                detail: outcome.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Each function's diagnostics, keyed by (name, line of the `def`).
+fn diagnostics_by_function(source: &str) -> BTreeMap<(String, usize), Vec<Diagnostic>> {
+    let index = LineIndex::from_source_text(source);
+    let mut by_function: BTreeMap<(String, usize), Vec<Diagnostic>> = BTreeMap::new();
+    for diagnostic in check(source, &Settings::default()) {
+        if let Some(function) = &diagnostic.function {
+            let line = index.line_index(function.name_range.start()).get();
+            by_function
+                .entry((function.name.clone(), line))
+                .or_default()
+                .push(diagnostic);
+        }
+    }
+    by_function
+}
+
+const DELIBERATE_RAISES: &str = "row22_exceptions.py";
+
+#[test]
+fn exits_in_the_sandbox_are_flagged() {
+    let source = std::fs::read_to_string(
+        repo_root()
+            .join("tests/fixtures/sdk")
+            .join(DELIBERATE_RAISES),
+    )
+    .unwrap();
+    let by_function = diagnostics_by_function(&source);
+    for function in ["calls_sys_exit_with_code", "raises_system_exit_zero"] {
+        let flagged = by_function.iter().any(|((name, _), diagnostics)| {
+            name == function
+                && diagnostics
+                    .iter()
+                    .any(|d| d.rule == aviato_analysis::Rule::ExitInSandbox)
+        });
+        assert!(flagged, "{function}: no AV404");
+    }
+}
+
+#[test]
+fn errors_exactly_where_the_sdk_fails() {
+    let mut by_file: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    // Functions that raise on purpose: what they raise is for "Run in sandbox" to
+    // report, not for a rule to predict.
+    for record in records()
+        .into_iter()
+        .filter(|record| !record.file.ends_with(DELIBERATE_RAISES))
+    {
+        by_file.entry(record.file.clone()).or_default().push(record);
+    }
+    let mut mismatches = Vec::new();
+    for (file, records) in &by_file {
+        let source = std::fs::read_to_string(repo_root().join(file)).unwrap();
+        let diagnostics = diagnostics_by_function(&source);
+        for record in records {
+            let errors: Vec<String> = diagnostics
+                .get(&(record.function.clone(), record.def_line))
+                .into_iter()
+                .flatten()
+                .filter(|diagnostic| diagnostic.severity == Severity::Error)
+                .map(|diagnostic| format!("{} {}", diagnostic.rule.code(), diagnostic.message))
+                .collect();
+            let sdk_failed = record.outcome != "ok";
+            if sdk_failed && errors.is_empty() {
+                mismatches.push(format!(
+                    "{file}:{} {}: SDK {} but no error",
+                    record.def_line, record.function, record.detail
+                ));
+            } else if !sdk_failed && !errors.is_empty() {
+                mismatches.push(format!(
+                    "{file}:{} {}: SDK ok but {errors:?}",
+                    record.def_line, record.function
+                ));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
