@@ -69,7 +69,11 @@ fn write_diagnostic(
             continue;
         };
         let number = colors.paint(GUTTER_STYLE, &format!("{:>width$} |", line.number));
-        writeln!(out, "{number} {}", line.text)?;
+        if line.text.is_empty() {
+            writeln!(out, "{number}")?;
+        } else {
+            writeln!(out, "{number} {}", line.text)?;
+        }
         let Some((start, len)) = line.underline else {
             continue;
         };
