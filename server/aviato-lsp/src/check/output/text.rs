@@ -239,3 +239,30 @@ fn summary(report: &Report) -> String {
         (false, _) => format!("Found {}.{unchecked}", parts.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_and_notes_follow_the_excerpt() {
+        let mut out = Vec::new();
+        let colors = Colors { enabled: false };
+        write(&mut out, &super::super::sample_report(), colors).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let expected = "\
+pkg/geo.py:5:12: AV201 `math` is imported at module level
+  |
+3 | @s.function()
+4 | def área(r):
+5 |     return math.pi
+  |            ^^^^ AV201
+  |
+  = help: Import `math` in the function
+  = note: pkg/geo.py:1:1: imported here
+
+Found 1 error.
+";
+        assert_eq!(text, expected);
+    }
+}
