@@ -77,6 +77,24 @@ mod output_formats {
     }
 
     #[test]
+    fn text_context_keeps_inner_blank_lines_and_drops_outer_ones() {
+        let project = Project::new();
+        project
+            .write("inner.py", "import math\n\ndef area(r)\n    return 1\n\n\n")
+            .write("outer.py", "\n\nx = )\n\n");
+        let run = project.run(&["check", "inner.py"]);
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines[1..4], ["  |", "1 | import math", "2 |"]);
+        assert_eq!(lines[4], "3 | def area(r)");
+        assert_eq!(lines[6..8], ["4 |     return 1", "  |"]);
+
+        let run = project.run(&["check", "outer.py"]);
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines[1..3], ["  |", "3 | x = )"]);
+        assert_eq!(lines[4], "  |");
+    }
+
+    #[test]
     fn clean_text_says_all_checks_passed() {
         let project = Project::new();
         project.write("app.py", CLEAN);

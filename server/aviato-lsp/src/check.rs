@@ -18,6 +18,10 @@ use self::files::SourceFile;
 use self::settings::{Overrides, SettingsResolver};
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when no diagnostic has error severity, 1 when one has, \
+2 on a usage error or when a path could not be checked (reported on stderr)."
+)]
 pub struct Args {
     /// Files and directories to check (default: the current directory). Directories are
     /// walked recursively for `*.py` and `*.pyi` files, honouring `.gitignore`.

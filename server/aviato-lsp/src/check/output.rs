@@ -57,3 +57,51 @@ impl Colors {
         }
     }
 }
+
+/// A one-file report with one diagnostic that has a function, a fix and related
+/// information, as the analysis reports for AV201.
+#[cfg(test)]
+pub(crate) fn sample_report() -> super::Report {
+    use aviato_analysis::text::LineIndex;
+    use aviato_analysis::{Diagnostic, Edit, Fix, FunctionRef, Related, Rule, Severity};
+
+    let source = "import math\n\n@s.function()\ndef área(r):\n    return math.pi\n";
+    let range_of = |needle: &str, nth: usize| {
+        let start = source.match_indices(needle).nth(nth).unwrap().0;
+        TextRange::at(
+            TextSize::try_from(start).unwrap(),
+            TextSize::try_from(needle.len()).unwrap(),
+        )
+    };
+    let body_start = range_of("return", 0).start();
+    let diagnostic = Diagnostic {
+        rule: Rule::ModuleNotInSandbox,
+        severity: Severity::Error,
+        message: "`math` is imported at module level".to_string(),
+        range: range_of("math", 1),
+        related: vec![Related {
+            range: range_of("import math", 0),
+            message: "imported here".to_string(),
+        }],
+        function: Some(FunctionRef {
+            name: "área".to_string(),
+            name_range: range_of("área", 0),
+        }),
+        fix: Some(Fix {
+            title: "Import `math` in the function".to_string(),
+            edits: vec![Edit {
+                range: TextRange::empty(body_start),
+                content: "import math\n    ".to_string(),
+            }],
+        }),
+    };
+    super::Report {
+        files: vec![super::FileReport {
+            path: "pkg/geo.py".into(),
+            index: LineIndex::from_source_text(source),
+            source: source.to_string(),
+            diagnostics: vec![diagnostic],
+        }],
+        failures: 0,
+    }
+}

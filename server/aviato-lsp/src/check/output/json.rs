@@ -98,3 +98,32 @@ fn range(file: &FileReport, range: TextRange) -> JsonRange {
     let (start, end) = file.positions(range);
     JsonRange { start, end }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn function_fix_and_related_in_lines_and_character_columns() {
+        let mut out = Vec::new();
+        super::write(&mut out, &super::super::sample_report()).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let range = |line: usize, start: usize, end: usize| json!({"start": {"line": line, "column": start}, "end": {"line": line, "column": end}});
+        assert_eq!(
+            value,
+            json!([{
+                "code": "AV201",
+                "severity": "error",
+                "message": "`math` is imported at module level",
+                "file": "pkg/geo.py",
+                "range": range(5, 12, 16),
+                "function": {"name": "área", "def_line": 4},
+                "fix": {
+                    "title": "Import `math` in the function",
+                    "edits": [{"range": range(5, 5, 5), "content": "import math\n    "}],
+                },
+                "related": [{"message": "imported here", "range": range(1, 1, 12)}],
+            }])
+        );
+    }
+}

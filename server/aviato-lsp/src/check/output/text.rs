@@ -69,7 +69,11 @@ fn write_diagnostic(
             continue;
         };
         let number = colors.paint(GUTTER_STYLE, &format!("{:>width$} |", line.number));
-        writeln!(out, "{number} {}", line.text)?;
+        if line.text.is_empty() {
+            writeln!(out, "{number}")?;
+        } else {
+            writeln!(out, "{number} {}", line.text)?;
+        }
         let Some((start, len)) = line.underline else {
             continue;
         };
@@ -233,5 +237,32 @@ fn summary(report: &Report) -> String {
         (true, 0) => "All checks passed!".to_string(),
         (true, _) => format!("No diagnostics.{unchecked}"),
         (false, _) => format!("Found {}.{unchecked}", parts.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_and_notes_follow_the_excerpt() {
+        let mut out = Vec::new();
+        let colors = Colors { enabled: false };
+        write(&mut out, &super::super::sample_report(), colors).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let expected = "\
+pkg/geo.py:5:12: AV201 `math` is imported at module level
+  |
+3 | @s.function()
+4 | def área(r):
+5 |     return math.pi
+  |            ^^^^ AV201
+  |
+  = help: Import `math` in the function
+  = note: pkg/geo.py:1:1: imported here
+
+Found 1 error.
+";
+        assert_eq!(text, expected);
     }
 }

@@ -1,0 +1,123 @@
+--- aviato.nvim: aviato-lsp in Neovim ≥ 0.11 — diagnostics, quick fixes and
+--- "Run in sandbox" for aviato `@session.function()` code.
+---
+--- ```lua
+--- require('aviato').setup({
+---   server = { path = '/path/to/aviato-lsp' },   -- default: aviato-lsp on PATH
+---   settings = { ignore = { 'AV305' }, run = { timeout = 10 } },
+--- })
+--- ```
+local run = require('aviato.run')
+
+local M = {}
+
+---@class aviato.Options
+M.defaults = {
+  server = {
+    path = nil, ---@type string? the aviato-lsp binary; default: `aviato-lsp` on PATH
+    env = nil, ---@type table<string,string>? extra environment (RUST_LOG, AVIATO_API_KEY, AVIATO_BASE_URL)
+  },
+  cmd = nil, ---@type string[]? the full command, overriding `server.path`
+  filetypes = { 'python' },
+  root_markers = { 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
+  --- Server settings, sent as initializationOptions and `settings.aviato`:
+  --- select, ignore, severity, run = { backend, timeout, limits, interpreter, images },
+  --- codeLens = { enable }, inlayHints = { showResults }.
+  settings = {},
+  codelens = { enable = true }, -- show and refresh the "Run in sandbox" lenses
+  inlay_hints = { enable = true }, -- show run values inline
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+local function lsp_cmd(options)
+  return options.cmd or { options.server.path or 'aviato-lsp', 'server' }
+end
+
+local function refresh_lenses_later(bufnr)
+  local timer = assert(vim.uv.new_timer())
+  return function()
+    timer:stop()
+    timer:start(250, 0, vim.schedule_wrap(function()
+      if vim.api.nvim_buf_is_valid(bufnr) and run.client(bufnr) then
+        vim.lsp.codelens.refresh({ bufnr = bufnr })
+      end
+    end))
+  end
+end
+
+local function on_attach(client, bufnr)
+  local group = vim.api.nvim_create_augroup('aviato.buffer.' .. bufnr, { clear = true })
+  if M.options.codelens.enable and client:supports_method('textDocument/codeLens') then
+    vim.lsp.codelens.refresh({ bufnr = bufnr })
+    vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'TextChanged' }, {
+      group = group,
+      buffer = bufnr,
+      callback = refresh_lenses_later(bufnr),
+    })
+  end
+  if M.options.inlay_hints.enable and client:supports_method('textDocument/inlayHint') then
+    vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+  end
+  vim.api.nvim_create_autocmd({ 'TextChanged', 'TextChangedI' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      run.clear_values(bufnr)
+    end,
+  })
+end
+
+local function create_commands()
+  vim.api.nvim_create_user_command('AviatoRun', function(command)
+    run.run_at_cursor({ args = command.args })
+  end, {
+    nargs = '?',
+    desc = 'Run the sandbox function under the cursor (optional: its arguments, e.g. 2, 3)',
+  })
+  vim.api.nvim_create_user_command('AviatoCancel', run.cancel, { desc = 'Cancel the sandbox run in flight' })
+  vim.api.nvim_create_user_command('AviatoOutput', function()
+    require('aviato.output').open()
+  end, { desc = 'Show the stdout, stderr and tracebacks of runs' })
+end
+
+--- Configures and enables the `aviato` language server for Python buffers.
+---@param opts aviato.Options?
+function M.setup(opts)
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  local cmd = lsp_cmd(M.options)
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    vim.notify(
+      string.format(
+        'aviato: %s is not executable; build it with `cargo build --release -p aviato-lsp` and set server.path, or put it on PATH (:checkhealth aviato)',
+        cmd[1]
+      ),
+      vim.log.levels.ERROR
+    )
+    return
+  end
+  vim.lsp.config('aviato', {
+    cmd = cmd,
+    cmd_env = M.options.server.env,
+    filetypes = M.options.filetypes,
+    root_markers = M.options.root_markers,
+    init_options = M.options.settings,
+    settings = { aviato = M.options.settings },
+    commands = { ['aviato.run'] = run.lens_command },
+    handlers = { ['aviato/runOutput'] = run.on_run_output },
+    on_attach = on_attach,
+  })
+  vim.lsp.enable('aviato')
+  create_commands()
+end
+
+--- The server command `setup` uses (for :checkhealth).
+function M.command()
+  return lsp_cmd(M.options)
+end
+
+M.run = run.run_at_cursor
+M.cancel = run.cancel
+M.status = run.status
+
+return M

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# End-to-end test of editors/neovim in the real Neovim 0.11 against the real
+# aviato-lsp. Installs Neovim first if needed (tests/editors/setup.sh neovim).
+#
+#   tests/editors/run-neovim.sh            # builds target/debug/aviato-lsp
+#   AVIATO_LSP_BIN=/path/aviato-lsp tests/editors/run-neovim.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/env.sh"
+source "$here/lib.sh"
+
+"$here/setup.sh" neovim | grep -v '^setup:.*0\.[0-9] s$' || true
+locate_server
+make_workdir neovim
+marker="$E2E_DIR/started"
+touch "$marker"
+trap 'stop_groups || true' EXIT
+
+echo "neovim e2e: server $AVIATO_LSP_BIN"
+echo "neovim e2e: workspace $E2E_DIR/workspace"
+echo "neovim e2e: screenshots (text snapshots) in $E2E_DIR/screenshots"
+
+start=$(date +%s.%N)
+status=0
+# shellcheck disable=SC2046
+start_group env $(editor_env) AVIATO_E2E_FILE="$E2E_DIR/workspace/sandbox_app.py" \
+  AVIATO_PLUGIN_DIR="$AVIATO_REPO/editors/neovim" AVIATO_E2E_SNAPSHOTS="$E2E_DIR/screenshots" \
+  timeout 300 "$NVIM_BIN" --clean --headless -l "$here/neovim/e2e.lua"
+wait "$GROUP_PID" || status=$?
+printf 'neovim e2e: took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+
+if ! stop_groups report; then
+  echo "FAIL: processes were left behind"
+  status=1
+fi
+changes="$(home_changes "$marker")"
+if [[ -n "$changes" ]]; then
+  echo "FAIL: the test wrote into \$HOME:"
+  echo "$changes"
+  status=1
+fi
+exit "$status"
