@@ -6,6 +6,8 @@
 mod builtins;
 mod checker;
 pub mod diagnostic;
+pub mod facts;
+mod literal;
 mod noqa;
 pub mod rules;
 mod sandbox;
@@ -15,12 +17,17 @@ mod stdlib;
 pub mod text;
 mod value;
 
-use ruff_python_ast::PySourceType;
 use ruff_python_ast::PythonVersion;
-use ruff_python_parser::{ParseOptions, parse_unchecked};
+use ruff_python_ast::{ModModule, PySourceType};
+use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
 
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
+pub use facts::{
+    CallSite, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts, evaluate_arguments,
+    sandbox_functions,
+};
 pub use rules::Rule;
+pub use sandbox::Serialization;
 pub use settings::Settings;
 pub use text::{TextRange, TextSize};
 
@@ -30,8 +37,7 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    let options = ParseOptions::from(PySourceType::Python).with_target_version(TARGET_VERSION);
-    let parsed = parse_unchecked(source, options);
+    let parsed = parse(source);
     let mut diagnostics = Vec::new();
     for error in parsed.errors() {
         diagnostics.push(Diagnostic {
@@ -44,8 +50,7 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
             fix: None,
         });
     }
-    let module = parsed.syntax().as_module().expect("parsed as a module");
-    let model = semantic::SemanticModel::build(&module.body);
+    let model = semantic::SemanticModel::build(&parsed.syntax().body);
     let functions = sandbox::Finder { model: &model }.sandbox_functions();
     diagnostics.extend(checker::Checker::new(source, &model, &functions).run());
     let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), source);
@@ -57,4 +62,12 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
     }
     diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
     diagnostics
+}
+
+/// Parses a module with error recovery: always a tree, plus the syntax errors.
+fn parse(source: &str) -> Parsed<ModModule> {
+    let options = ParseOptions::from(PySourceType::Python).with_target_version(TARGET_VERSION);
+    parse_unchecked(source, options)
+        .try_into_module()
+        .expect("a module parse yields a module")
 }

@@ -1,0 +1,409 @@
+//! What the SDK would send for each sandbox function, as far as the file says:
+//! the facts "Run in sandbox" prepares a payload from and hover shows.
+
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::checker::{Capture, Checker, Origin};
+use crate::literal::Emitter;
+use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
+use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::value::ValueKind;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxFunctionFacts {
+    pub name: String,
+    pub name_range: TextRange,
+    /// The `def` statement, decorators included.
+    pub statement_range: TextRange,
+    /// The decorators the SDK removes before sending the source (`@<x>.function(...)`).
+    pub stripped_decorators: Vec<TextRange>,
+    pub is_async: bool,
+    pub serialization: Serialization,
+    /// `container_image=` of the decorator, else of the session's `SandboxDefaults`.
+    pub container_image: Option<String>,
+    /// `temp_dir=` of the decorator, else of the session's `SandboxDefaults`.
+    pub temp_dir: Option<String>,
+    pub parameters: Vec<String>,
+    /// The names the body reads from outside, in order of first use.
+    pub captures: Vec<CapturedName>,
+    pub call_sites: Vec<CallSite>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureOrigin {
+    /// A module-level name (`LOAD_GLOBAL`).
+    Global,
+    /// A variable of an enclosing function (a closure cell).
+    Closure,
+    /// Bound nowhere.
+    Undefined,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedName {
+    pub name: String,
+    pub origin: CaptureOrigin,
+    /// The first read in the body.
+    pub use_range: TextRange,
+    /// The binding whose value would be sent.
+    pub binding_range: Option<TextRange>,
+    pub value: CapturedValue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapturedValue {
+    /// Sent, with this value as a self-contained Python expression.
+    Sent(String),
+    /// Not sent by the SDK (modules, classes, builtins), with the reason.
+    Skipped(String),
+    /// Sent, but its value cannot be known without running the file.
+    NotStatic(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    pub range: TextRange,
+    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not static.
+    pub arguments: Result<String, String>,
+}
+
+/// The facts of every sandbox function in `source`, in source order.
+pub fn sandbox_functions(source: &str) -> Vec<SandboxFunctionFacts> {
+    let parsed = crate::parse(source);
+    let module = parsed.syntax();
+    let model = SemanticModel::build(&module.body);
+    let functions = Finder { model: &model }.sandbox_functions();
+    let checker = Checker::new(source, &model, &functions);
+    let emitter = Emitter {
+        model: &model,
+        source,
+    };
+    functions
+        .iter()
+        .map(|function| facts(&checker, &emitter, function))
+        .collect()
+}
+
+/// Evaluates an argument list typed by the user (`2, 3` or `"b", x=[1, 2]`) into
+/// self-contained Python source; only literals are accepted.
+pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
+    let wrapped = format!("_({arguments}\n)");
+    let parsed = ruff_python_parser::parse_expression(&wrapped)
+        .map_err(|error| format!("invalid arguments: {}", error.error))?;
+    let call = match parsed.expr() {
+        Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "_") => {
+            call
+        }
+        _ => {
+            return Err(
+                "invalid arguments: expected an argument list such as `2, 3` or `\"b\", x=[1, 2]`"
+                    .into(),
+            );
+        }
+    };
+    let model = SemanticModel::build(&[]);
+    let emitter = Emitter {
+        model: &model,
+        source: &wrapped,
+    };
+    emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
+}
+
+fn facts<'a>(
+    checker: &Checker<'_, 'a>,
+    emitter: &Emitter<'_, 'a>,
+    function: &SandboxFunction<'a>,
+) -> SandboxFunctionFacts {
+    let def = function.def;
+    let finder = Finder {
+        model: checker.model,
+    };
+    let captures = checker.captures(function);
+    SandboxFunctionFacts {
+        name: def.name.id.to_string(),
+        name_range: def.name.range,
+        statement_range: def.range,
+        stripped_decorators: def
+            .decorator_list
+            .iter()
+            .filter(|decorator| is_stripped_by_sdk(&decorator.expression))
+            .map(Ranged::range)
+            .collect(),
+        is_async: def.is_async,
+        serialization: function.serialization,
+        container_image: option(&finder, function, "container_image"),
+        temp_dir: option(&finder, function, "temp_dir"),
+        parameters: def
+            .parameters
+            .iter()
+            .map(|parameter| parameter.name().id.to_string())
+            .collect(),
+        captures: captures
+            .iter()
+            .map(|capture| captured_name(emitter, capture))
+            .collect(),
+        call_sites: checker
+            .model
+            .calls
+            .iter()
+            .filter(|record| {
+                checker
+                    .called_sandbox_function(record.name, record.scope)
+                    .is_some_and(|called| std::ptr::eq(called.def, def))
+            })
+            .map(|record| CallSite {
+                range: record.call.range(),
+                arguments: emit_arguments(emitter, record.call, record.scope),
+            })
+            .collect(),
+    }
+}
+
+fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
+    let origin = match capture.origin {
+        Origin::Global => CaptureOrigin::Global,
+        Origin::Closure(_) => CaptureOrigin::Closure,
+        Origin::Unbound => CaptureOrigin::Undefined,
+    };
+    let value = if capture.skipped_by_sdk() {
+        let what = match &capture.kind {
+            ValueKind::Module(_) => "a module",
+            ValueKind::Class { .. } => "a class",
+            _ => "a builtin",
+        };
+        CapturedValue::Skipped(format!("{what}: the SDK does not send it"))
+    } else if capture.origin == Origin::Unbound {
+        CapturedValue::Skipped("not defined anywhere in this file".into())
+    } else {
+        match capture
+            .binding
+            .map(|binding| (binding.kind, binding.scope, binding.range.start()))
+        {
+            Some((BindingKind::Assignment(value), scope, offset)) => {
+                match emitter.emit(value, scope, offset) {
+                    Ok(literal) => CapturedValue::Sent(literal),
+                    Err(reason) => CapturedValue::NotStatic(reason),
+                }
+            }
+            Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
+                CapturedValue::Sent(format!("__import__({module:?}).{member}"))
+            }
+            _ => CapturedValue::NotStatic(format!(
+                "`{}` is {}",
+                capture.name,
+                capture.kind.describe()
+            )),
+        }
+    };
+    CapturedName {
+        name: capture.name.to_string(),
+        origin,
+        use_range: capture.first_use,
+        binding_range: capture.binding.map(|binding| binding.range),
+        value,
+    }
+}
+
+fn emit_arguments<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Result<String, String> {
+    let offset = call.start();
+    let mut arguments = Vec::new();
+    for argument in &call.arguments.args {
+        if argument.is_starred_expr() {
+            return Err("an argument is unpacked with `*`".into());
+        }
+        arguments.push(
+            emitter
+                .emit(argument, scope, offset)
+                .map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?,
+        );
+    }
+    for keyword in &call.arguments.keywords {
+        let Some(name) = &keyword.arg else {
+            return Err("arguments are unpacked with `**`".into());
+        };
+        let value = emitter
+            .emit(&keyword.value, scope, offset)
+            .map_err(|reason| format!("argument `{}`: {reason}", name.id))?;
+        arguments.push(format!("{}={value}", name.id));
+    }
+    Ok(arguments.join(", "))
+}
+
+/// A string option of the decorator, else of the session's `SandboxDefaults(...)`.
+fn option(finder: &Finder, function: &SandboxFunction, keyword: &str) -> Option<String> {
+    if let Some(keyword) = function.keyword(keyword) {
+        return string_value(&keyword.value);
+    }
+    let session = match function.form {
+        DecoratorForm::Call(_) | DecoratorForm::NotCalled => match &function.decorator.expression {
+            Expr::Call(call) => call.func.as_attribute_expr()?.value.as_ref(),
+            Expr::Attribute(attribute) => attribute.value.as_ref(),
+            _ => return None,
+        },
+        DecoratorForm::Alias { .. } => return None,
+    };
+    let defaults = session_defaults(finder, session, function.enclosing, 0)?;
+    string_value(&defaults.arguments.find_keyword(keyword)?.value)
+}
+
+/// The `SandboxDefaults(...)` call a session was created with, when the file says.
+fn session_defaults<'a>(
+    finder: &Finder<'_, 'a>,
+    expr: &'a Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Option<&'a ExprCall> {
+    if depth > 8 {
+        return None;
+    }
+    match expr {
+        Expr::Call(call) => {
+            let qualified = finder.qualified_name(&call.func, scope, 0)?;
+            match qualified.as_str() {
+                "aviato.SandboxDefaults" => Some(call),
+                "aviato.Sandbox.session" | "aviato.Session" => {
+                    let argument = call.arguments.args.first().or_else(|| {
+                        call.arguments
+                            .find_keyword("defaults")
+                            .map(|keyword| &keyword.value)
+                    })?;
+                    session_defaults(finder, argument, scope, depth + 1)
+                }
+                _ => None,
+            }
+        }
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
+                return None;
+            };
+            finder
+                .model
+                .bindings_in(found, name.id.as_str())
+                .find_map(|binding| match binding.kind {
+                    BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
+                        session_defaults(finder, value, found, depth + 1)
+                    }
+                    _ => None,
+                })
+        }
+        _ => None,
+    }
+}
+
+fn string_value(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = r#"
+import asyncio
+import math
+from datetime import datetime
+from aviato import Sandbox, SandboxDefaults, Serialization
+
+RATE = 60 * 60
+ORIGIN = (0, RATE)
+WHEN = datetime(2024, 1, 2)
+
+async def main():
+    offset = 5
+    defaults = SandboxDefaults(container_image="python:3.12", temp_dir="/work")
+    async with Sandbox.session(defaults) as session:
+        @session.function(serialization=Serialization.PICKLE)
+        def scaled(x, y=2):
+            return math.floor(x * RATE) + offset, ORIGIN, WHEN, load()
+
+        print(await scaled(2, y=[1, 2]))
+        print(await scaled(offset))
+        print(await scaled(load()))
+
+def load():
+    return 1
+
+asyncio.run(main())
+"#;
+
+    #[test]
+    fn captures_options_and_call_sites() {
+        let functions = sandbox_functions(SOURCE);
+        let [function] = functions.as_slice() else {
+            panic!("{functions:?}")
+        };
+        assert_eq!(function.name, "scaled");
+        assert_eq!(function.serialization, Serialization::Pickle);
+        assert_eq!(function.container_image.as_deref(), Some("python:3.12"));
+        assert_eq!(function.temp_dir.as_deref(), Some("/work"));
+        assert_eq!(function.parameters, ["x", "y"]);
+        let [decorator] = function.stripped_decorators.as_slice() else {
+            panic!()
+        };
+        assert_eq!(
+            &SOURCE[*decorator],
+            "@session.function(serialization=Serialization.PICKLE)"
+        );
+
+        let value = |name: &str| {
+            function
+                .captures
+                .iter()
+                .find(|capture| capture.name == name)
+                .unwrap()
+                .value
+                .clone()
+        };
+        assert!(matches!(value("math"), CapturedValue::Skipped(_)));
+        assert_eq!(value("RATE"), CapturedValue::Sent("((60) * (60))".into()));
+        assert_eq!(
+            value("ORIGIN"),
+            CapturedValue::Sent("((0), ((60) * (60)))".into())
+        );
+        assert_eq!(
+            value("WHEN"),
+            CapturedValue::Sent(r#"__import__("datetime").datetime((2024), (1), (2))"#.into())
+        );
+        assert_eq!(value("offset"), CapturedValue::Sent("(5)".into()));
+        assert!(matches!(value("load"), CapturedValue::NotStatic(_)));
+        let origins: Vec<_> = function
+            .captures
+            .iter()
+            .map(|capture| (capture.name.as_str(), capture.origin))
+            .collect();
+        assert!(origins.contains(&("offset", CaptureOrigin::Closure)));
+        assert!(origins.contains(&("RATE", CaptureOrigin::Global)));
+
+        let arguments: Vec<_> = function
+            .call_sites
+            .iter()
+            .map(|site| site.arguments.clone())
+            .collect();
+        assert_eq!(arguments[0], Ok("(2), y=[(1), (2)]".into()));
+        assert_eq!(arguments[1], Ok("(5)".into()));
+        assert!(
+            arguments[2]
+                .as_ref()
+                .is_err_and(|reason| reason.contains("load"))
+        );
+    }
+
+    #[test]
+    fn user_arguments_are_literals_only() {
+        assert_eq!(
+            evaluate_arguments(r#""b", x=[1, 2]"#),
+            Ok(r#"("b"), x=[(1), (2)]"#.into())
+        );
+        assert_eq!(evaluate_arguments(""), Ok(String::new()));
+        assert!(evaluate_arguments("value").is_err());
+        assert!(evaluate_arguments("1, )(").is_err());
+    }
+}
