@@ -1,1 +1,9 @@
-//! End-to-end tests of `aviato-lsp` (lsp).
+//! End-to-end tests of the language server: the real `aviato-lsp` binary, spoken
+//! to over stdio with JSON-RPC.
+
+mod client;
+mod diagnostics;
+mod encodings;
+mod lifecycle;
+mod robustness;
+mod settings;

@@ -15,6 +15,7 @@ mod proto;
 mod server;
 mod session;
 mod settings;
+mod transport;
 
 /// Serves the Language Server Protocol on stdin/stdout until `exit` or EOF.
 ///

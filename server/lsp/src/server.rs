@@ -11,6 +11,7 @@ use tower_lsp_server::{LanguageServer, LspService};
 
 use crate::handlers;
 use crate::session::Session;
+use crate::transport;
 
 struct Server {
     session: Arc<Session>,
@@ -22,9 +23,7 @@ pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
         session: Arc::new(Session::new(client)),
     });
     let session = service.inner().session.clone();
-    tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-        .serve(service)
-        .await;
+    transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
     if session.shutdown_requested() {
         Ok(())
     } else {

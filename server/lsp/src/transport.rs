@@ -1,0 +1,183 @@
+//! JSON-RPC messages over stdio.
+//!
+//! tower-lsp-server's own transport stops reading at the first message it cannot
+//! decode, which ends the session. This one answers such a message with an error
+//! and keeps serving, and hands everything else to the `LspService`.
+
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tower::{Service, ServiceExt};
+use tower_lsp_server::jsonrpc::{Error, Id, Request, Response};
+use tower_lsp_server::{ClientSocket, ExitedError, LanguageServer, LspService};
+
+/// Longer header lines are cut, and what follows read as further lines.
+const MAX_HEADER_LINE: u64 = 8 * 1024;
+/// Larger messages are skipped rather than buffered.
+const MAX_MESSAGE: usize = 512 * 1024 * 1024;
+
+/// Encoded messages on their way to the client.
+type Outgoing = UnboundedSender<String>;
+
+/// Serves until `exit` or the end of `input`.
+pub(crate) async fn serve<S: LanguageServer>(
+    input: impl AsyncRead + Unpin,
+    output: impl AsyncWrite + Unpin + Send + 'static,
+    mut service: LspService<S>,
+    socket: ClientSocket,
+) {
+    let (outgoing, queue) = unbounded_channel();
+    tokio::spawn(write_messages(output, queue));
+    let (mut server_requests, mut client_responses) = socket.split();
+    let forward = outgoing.clone();
+    tokio::spawn(async move {
+        while let Some(request) = server_requests.next().await {
+            send(&forward, &request);
+        }
+    });
+
+    let mut input = BufReader::new(input);
+    while let Some(body) = read_message(&mut input).await {
+        match decode(&body) {
+            Incoming::Request(request) => {
+                if !dispatch(&mut service, request, &outgoing).await {
+                    break;
+                }
+            }
+            Incoming::Response(response) => {
+                if client_responses.send(response).await.is_err() {
+                    tracing::warn!("dropping a response: the server has stopped");
+                }
+            }
+            Incoming::Invalid(error) => send(&outgoing, &error),
+        }
+    }
+}
+
+/// Hands `request` to the service; `false` once the session is over.
+async fn dispatch<S: LanguageServer>(
+    service: &mut LspService<S>,
+    request: Request,
+    outgoing: &Outgoing,
+) -> bool {
+    let exit = request.method() == "exit";
+    // Notifications, `initialize` and `shutdown` finish before the next message is
+    // read, so the state they change changes in the order the client meant.
+    let in_order = request.id().is_none() || matches!(request.method(), "initialize" | "shutdown");
+    let Ok(ready) = service.ready().await else {
+        return false;
+    };
+    let response = ready.call(request);
+    if in_order {
+        respond(response.await, outgoing);
+    } else {
+        let outgoing = outgoing.clone();
+        tokio::spawn(async move { respond(response.await, &outgoing) });
+    }
+    !exit
+}
+
+fn respond(result: Result<Option<Response>, ExitedError>, outgoing: &Outgoing) {
+    if let Ok(Some(response)) = result {
+        send(outgoing, &response);
+    }
+}
+
+enum Incoming {
+    Request(Request),
+    Response(Response),
+    /// The error response to a message that is not JSON-RPC.
+    Invalid(Response),
+}
+
+fn decode(body: &[u8]) -> Incoming {
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(err) => {
+            tracing::warn!("unparsable message: {err}");
+            return Incoming::Invalid(Response::from_error(Id::Null, Error::parse_error()));
+        }
+    };
+    let decoded = if value.get("method").is_some() {
+        Request::deserialize(&value).map(Incoming::Request)
+    } else {
+        Response::deserialize(&value).map(Incoming::Response)
+    };
+    decoded.unwrap_or_else(|err| {
+        tracing::warn!("invalid message: {err}");
+        let id = value
+            .get("id")
+            .and_then(|id| Id::deserialize(id).ok())
+            .unwrap_or_default();
+        Incoming::Invalid(Response::from_error(id, Error::invalid_request()))
+    })
+}
+
+/// The body of the next message, or `None` at the end of the input. Header blocks
+/// without a usable `Content-Length` are skipped.
+async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
+    loop {
+        let mut length = None;
+        loop {
+            let mut line = Vec::new();
+            let read = (&mut *input)
+                .take(MAX_HEADER_LINE)
+                .read_until(b'\n', &mut line)
+                .await
+                .ok()?;
+            if read == 0 {
+                return None;
+            }
+            let line = line.trim_ascii();
+            if line.is_empty() {
+                break;
+            }
+            let header = String::from_utf8_lossy(line);
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+        match length {
+            Some(length) if length <= MAX_MESSAGE => {
+                let mut body = vec![0; length];
+                input.read_exact(&mut body).await.ok()?;
+                return Some(body);
+            }
+            Some(length) => {
+                tracing::warn!("skipping a message of {length} bytes");
+                let mut rest = (&mut *input).take(length as u64);
+                tokio::io::copy(&mut rest, &mut tokio::io::sink())
+                    .await
+                    .ok()?;
+            }
+            None => tracing::warn!("skipping a message header without a valid Content-Length"),
+        }
+    }
+}
+
+async fn write_messages(mut output: impl AsyncWrite + Unpin, mut queue: UnboundedReceiver<String>) {
+    while let Some(message) = queue.recv().await {
+        let frame = format!("Content-Length: {}\r\n\r\n{message}", message.len());
+        let written = async {
+            output.write_all(frame.as_bytes()).await?;
+            output.flush().await
+        };
+        if let Err(err) = written.await {
+            tracing::error!("cannot write to the client: {err}");
+            break;
+        }
+    }
+}
+
+fn send(outgoing: &Outgoing, message: &impl Serialize) {
+    match serde_json::to_string(message) {
+        // A closed queue means the writer has stopped; the error is logged there.
+        Ok(json) => drop(outgoing.send(json)),
+        Err(err) => tracing::error!("cannot encode a message: {err}"),
+    }
+}

@@ -1,0 +1,80 @@
+//! Initialization, position-encoding negotiation and the ways a session ends.
+
+use serde_json::{Value, json};
+
+use crate::client::{CORRECT_SOURCE, Server};
+
+#[test]
+fn utf8_is_negotiated_when_the_client_offers_it() {
+    let (server, result) = Server::start(&["utf-16", "utf-8"], None);
+    let capabilities = &result["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-8");
+    assert_eq!(capabilities["textDocumentSync"]["openClose"], true);
+    // 2 = incremental.
+    assert_eq!(capabilities["textDocumentSync"]["change"], 2);
+    assert_eq!(result["serverInfo"]["name"], "aviato-lsp");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn utf16_is_negotiated_otherwise() {
+    for offered in [&[][..], &["utf-16"], &["utf-32", "utf-16"]] {
+        let (server, result) = Server::start(offered, None);
+        assert_eq!(
+            result["capabilities"]["positionEncoding"], "utf-16",
+            "client offered {offered:?}"
+        );
+        assert_eq!(server.shutdown_and_exit().code(), Some(0));
+    }
+}
+
+#[test]
+fn requests_before_initialize_are_refused() {
+    let mut server = Server::spawn();
+    let error = server.request("shutdown", Value::Null).unwrap_err();
+    // -32002: server not initialized.
+    assert_eq!(error["code"], -32002);
+    server.initialize(&[], None);
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn shutdown_then_exit_ends_the_process_with_status_zero_while_stdin_stays_open() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open("untitled:one.py", 1, CORRECT_SOURCE);
+    server.diagnostics("untitled:one.py", 1);
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn exit_without_shutdown_ends_the_process_with_an_error_status() {
+    let (mut server, _) = Server::start(&[], None);
+    server.notify("exit", Value::Null);
+    let status = server.wait_for_exit();
+    assert!(!status.success(), "{status:?}");
+}
+
+#[test]
+fn closing_stdin_ends_the_process() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open("untitled:one.py", 1, "def broken(:\n");
+    server.close_stdin();
+    server.wait_for_exit();
+
+    let mut uninitialized = Server::spawn();
+    uninitialized.close_stdin();
+    uninitialized.wait_for_exit();
+}
+
+#[test]
+fn logs_go_to_stderr() {
+    let (mut server, _) = Server::start(&["utf-8"], None);
+    server.open("untitled:one.py", 1, CORRECT_SOURCE);
+    server.diagnostics("untitled:one.py", 1);
+    // A second request after diagnostics shows stdout carried only protocol.
+    let error = server.request("aviato/unknown", json!({})).unwrap_err();
+    assert_eq!(error["code"], -32601);
+    let stderr = server.stderr();
+    assert!(stderr.contains("Utf8"), "{stderr}");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}
