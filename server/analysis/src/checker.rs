@@ -7,7 +7,9 @@ use rustc_hash::FxHashMap;
 use crate::diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related};
 use crate::rules::{self, Rule};
 use crate::sandbox::SandboxFunction;
-use crate::semantic::{Binding, BindingKind, MODULE_SCOPE, Resolution, ScopeId, SemanticModel};
+use crate::semantic::{
+    Binding, BindingKind, MODULE_SCOPE, NameUse, Resolution, ScopeId, SemanticModel,
+};
 use crate::value::{ValueKind, Values};
 
 pub(crate) struct Checker<'m, 'a> {
@@ -210,16 +212,23 @@ impl<'m, 'a> Checker<'m, 'a> {
             .find(|function| std::ptr::eq(function.def, def))
     }
 
-    /// Whether `name` is read in `scope` after `offset`.
-    pub(crate) fn is_read_after(&self, name: &str, scope: ScopeId, offset: TextSize) -> bool {
-        self.model.scope_and_descendants(scope).any(|inner| {
-            self.model.scopes[inner].uses.iter().any(|&id| {
-                let name_use = self.model.uses[id];
-                name_use.name == name
+    /// The reads of `name` in `scope` (and nested scopes) after `offset`.
+    pub(crate) fn reads_after(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        offset: TextSize,
+    ) -> impl Iterator<Item = &NameUse<'a>> {
+        self.model
+            .scope_and_descendants(scope)
+            .flat_map(|inner| self.model.scopes[inner].uses.iter())
+            .filter_map(move |&id| {
+                let name_use = &self.model.uses[id];
+                (name_use.name == name
                     && name_use.ctx == ExprContext::Load
-                    && name_use.range.start() > offset
+                    && name_use.range.start() > offset)
+                    .then_some(name_use)
             })
-        })
     }
 
     /// An edit that adds `line` as the first statement of the function's body (after

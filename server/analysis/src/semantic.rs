@@ -83,6 +83,8 @@ pub(crate) struct NameUse<'a> {
     pub(crate) name: &'a str,
     pub(crate) range: TextRange,
     pub(crate) ctx: ExprContext,
+    /// Where a read value goes: awaited, passed on, dropped...
+    pub(crate) context: CallContext<'a>,
 }
 
 /// Where a name's value comes from, seen from one scope.
@@ -284,16 +286,31 @@ impl<'a> Builder<'a> {
         self.current = scope.parent.unwrap_or(MODULE_SCOPE);
     }
 
-    fn record_use(&mut self, name: &'a str, range: TextRange, ctx: ExprContext) {
+    fn record_use(
+        &mut self,
+        name: &'a str,
+        range: TextRange,
+        ctx: ExprContext,
+        context: CallContext<'a>,
+    ) {
+        // Error recovery fills a missing expression with an empty name.
+        if name.is_empty() {
+            return;
+        }
         let id = self.model.uses.len();
-        self.model.uses.push(NameUse { name, range, ctx });
+        self.model.uses.push(NameUse {
+            name,
+            range,
+            ctx,
+            context,
+        });
         self.model.scopes[self.current].uses.push(id);
     }
 
     fn bind_in(&mut self, scope: ScopeId, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
         // An assignment to a `global` name binds the module's name.
         let scope = if self.model.scopes[scope].global_names.contains_key(name) {
-            self.record_use(name, range, ExprContext::Store);
+            self.record_use(name, range, ExprContext::Store, CallContext::Other);
             MODULE_SCOPE
         } else {
             scope
@@ -521,7 +538,12 @@ impl<'a> Visitor<'a> for Builder<'a> {
             Stmt::AugAssign(assign) => {
                 self.visit_expr(&assign.value);
                 if let Expr::Name(name) = assign.target.as_ref() {
-                    self.record_use(name.id.as_str(), name.range, ExprContext::Load);
+                    self.record_use(
+                        name.id.as_str(),
+                        name.range,
+                        ExprContext::Load,
+                        CallContext::Other,
+                    );
                 }
                 self.visit_expr(&assign.target);
             }
@@ -619,7 +641,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             Expr::Name(name) => match name.ctx {
                 ExprContext::Store => self.bind(name.id.as_str(), name.range, BindingKind::Unknown),
-                ctx => self.record_use(name.id.as_str(), name.range, ctx),
+                ctx => self.record_use(name.id.as_str(), name.range, ctx, context),
             },
             Expr::Lambda(lambda) => {
                 if let Some(parameters) = &lambda.parameters {

@@ -4,7 +4,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::checker::Checker;
 use crate::diagnostic::Edit;
 use crate::rules::Rule;
-use crate::semantic::{CallContext, CallRecord, ScopeKind};
+use crate::semantic::{CallContext, CallRecord, Resolution, ScopeKind};
 
 /// Builtins that only look at the coroutine object, never await it.
 const NON_AWAITING: &[&str] = &[
@@ -12,15 +12,29 @@ const NON_AWAITING: &[&str] = &[
     "format",
 ];
 
+/// Whether a coroutine in this context is never awaited: dropped, used as a plain
+/// value, or given to a builtin that only looks at it.
+fn is_dropped(context: CallContext) -> bool {
+    match context {
+        CallContext::Statement | CallContext::Operand => true,
+        CallContext::Argument(Expr::Name(callee)) => NON_AWAITING.contains(&callee.id.as_str()),
+        _ => false,
+    }
+}
+
 /// AV401: a sandbox function's coroutine is never awaited.
 pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
     let dropped = match record.context {
-        CallContext::Statement | CallContext::Operand => true,
-        CallContext::Argument(Expr::Name(callee)) => NON_AWAITING.contains(&callee.id.as_str()),
         CallContext::Assigned(name) => {
-            !checker.is_read_after(name, record.scope, record.call.end())
+            // Inside a comprehension, the list is assigned in the enclosing scope.
+            let Resolution::Scope(bound_in) = checker.model.resolve(record.scope, name) else {
+                return;
+            };
+            checker
+                .reads_after(name, bound_in, record.call.end())
+                .all(|read| is_dropped(read.context))
         }
-        _ => false,
+        context => is_dropped(context),
     };
     if !dropped {
         return;
