@@ -1,1 +1,33 @@
-//! The shared execution core.
+//! The shared execution core: run a sandbox function the way the aviato SDK would.
+//!
+//! A [`Payload`] is what the SDK would send for one call: the function's source,
+//! its captured variables and its arguments as Python literal source. A [`Backend`]
+//! runs it and returns an [`Outcome`]: the value the SDK's client would receive, or
+//! the exception raised in the sandbox, or why there is neither.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use aviato_exec::{Backend, CancellationToken, Limits, LocalBackend, Payload};
+//!
+//! let mut payload = Payload::new("app.py", "add", "def add(x, y):\n    return x + y\n");
+//! payload.args_source = "2, 3".to_owned();
+//! let outcome = LocalBackend::default()
+//!     .run(&payload, &Limits::default(), CancellationToken::new())
+//!     .await;
+//! assert_eq!(outcome.value_repr.as_deref(), Some("5"));
+//! # }
+//! ```
+
+mod backend;
+mod limits;
+mod local;
+mod outcome;
+mod payload;
+mod runner;
+
+pub use backend::{Backend, RunFuture};
+pub use limits::Limits;
+pub use local::{INSTALL_HINT, Isolation, LocalBackend, LocalConfig};
+pub use outcome::{Frame, Outcome, OutcomeKind};
+pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
+pub use tokio_util::sync::CancellationToken;

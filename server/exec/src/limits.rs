@@ -1,0 +1,38 @@
+//! Resource limits of one run.
+
+use std::time::Duration;
+
+/// What one run may use. Every limit is enforced by the backend, not by the user's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time, from start to the last process of the sandbox.
+    pub timeout: Duration,
+    /// CPU time of each process (`RLIMIT_CPU`), in seconds.
+    pub cpu_seconds: u64,
+    /// Address space of each process (`RLIMIT_AS`), in bytes.
+    pub memory_bytes: u64,
+    /// Processes and threads of the sandbox's user (`RLIMIT_NPROC`).
+    pub processes: u64,
+    /// Size of any one file written (`RLIMIT_FSIZE`), in bytes.
+    pub file_size_bytes: u64,
+    /// Size of each private tmpfs (`/tmp`, `temp_dir`, `/dev/shm`), in bytes.
+    pub tmpfs_bytes: u64,
+    /// What is kept of stdout, and of stderr; the rest is read and dropped.
+    pub output_bytes: usize,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            cpu_seconds: 60,
+            memory_bytes: 2048 * MIB,
+            processes: 256,
+            file_size_bytes: 64 * MIB,
+            tmpfs_bytes: 256 * MIB,
+            output_bytes: MIB as usize,
+        }
+    }
+}

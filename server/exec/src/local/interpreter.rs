@@ -1,0 +1,203 @@
+//! Which local Python stands in for the container image the SDK would start.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::process::Command;
+
+/// A Python installation the sandbox can bind read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Interpreter {
+    /// The real executable, symlinks resolved.
+    pub executable: PathBuf,
+    /// `sys.base_prefix`: everything the interpreter loads lives under it.
+    pub prefix: PathBuf,
+    /// `X.Y`.
+    pub version: String,
+}
+
+/// The interpreter chosen for an image, and what the outcome should say about it.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    pub interpreter: Interpreter,
+    pub note: Option<String>,
+}
+
+/// `python:X.Y` (with any suffix: `python:3.12-slim`) runs on a local `pythonX.Y`
+/// when there is one; anything else on `default_command`, with a note.
+pub(crate) async fn select(image: &str, default_command: &str) -> Result<Selection, String> {
+    let wanted = python_image_version(image);
+    if let Some(version) = &wanted
+        && let Some(interpreter) = resolve(&format!("python{version}")).await
+    {
+        return Ok(Selection {
+            interpreter,
+            note: None,
+        });
+    }
+    let interpreter = resolve(default_command).await.ok_or_else(|| {
+        format!("no Python interpreter to run on: `{default_command}` was not found on PATH")
+    })?;
+    let note = match wanted {
+        Some(version) if version == interpreter.version => None,
+        Some(version) => Some(format!(
+            "image {image} has no local interpreter (no working python{version} on PATH): \
+             ran on Python {} instead",
+            interpreter.version
+        )),
+        None => Some(format!(
+            "image {image} has no local equivalent: ran on Python {} instead",
+            interpreter.version
+        )),
+    };
+    Ok(Selection { interpreter, note })
+}
+
+fn python_image_version(image: &str) -> Option<String> {
+    let tag = image
+        .trim_start_matches("docker.io/")
+        .trim_start_matches("library/")
+        .strip_prefix("python:")?;
+    let mut parts = tag.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next().filter(|part| !part.is_empty())?;
+    let minor = parts.next().filter(|part| !part.is_empty())?;
+    tag[major.len()..]
+        .starts_with('.')
+        .then(|| format!("{major}.{minor}"))
+}
+
+/// Resolves a command (`python3.11`, or a path) to the interpreter it runs, once per
+/// process.
+pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Interpreter>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(known) = cache.lock().unwrap().get(command) {
+        return known.clone();
+    }
+    let found = match find_executable(command) {
+        Some(path) => match from_installation(&path) {
+            Some(interpreter) => Some(interpreter),
+            None => ask(&path).await,
+        },
+        None => None,
+    };
+    cache
+        .lock()
+        .unwrap()
+        .insert(command.to_owned(), found.clone());
+    found
+}
+
+/// A command as the shell would find it.
+pub(crate) fn find_executable(command: &str) -> Option<PathBuf> {
+    if command.contains('/') {
+        let path = PathBuf::from(command);
+        return is_executable(&path).then_some(path);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(command))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// Reads the installation off the file system, without starting Python: a native
+/// `PREFIX/bin/pythonX.Y` whose standard library is at `PREFIX/lib/pythonX.Y`.
+fn from_installation(path: &Path) -> Option<Interpreter> {
+    let executable = path.canonicalize().ok()?;
+    let version = executable
+        .file_name()
+        .and_then(OsStr::to_str)?
+        .strip_prefix("python")?
+        .to_owned();
+    let mut digits = version.split('.');
+    let well_formed = digits.next().is_some_and(is_number)
+        && digits.next().is_some_and(is_number)
+        && digits.next().is_none();
+    if !well_formed || !is_elf(&executable) {
+        return None;
+    }
+    let prefix = executable.parent()?.parent()?.to_path_buf();
+    prefix
+        .join("lib")
+        .join(format!("python{version}"))
+        .join("os.py")
+        .is_file()
+        .then_some(Interpreter {
+            executable,
+            prefix,
+            version,
+        })
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+fn is_elf(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"\x7fELF")
+}
+
+/// Asks the command itself: wrappers such as pyenv shims only say by running.
+async fn ask(path: &Path) -> Option<Interpreter> {
+    const SCRIPT: &str = "import os, sys\n\
+        print(os.path.realpath(sys.executable))\n\
+        print(sys.base_prefix)\n\
+        print('%d.%d' % sys.version_info[:2])";
+    let output = tokio::time::timeout(
+        Duration::from_secs(20),
+        Command::new(path)
+            .args(["-I", "-S", "-c", SCRIPT])
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    let mut lines = text.lines();
+    let (executable, prefix, version) = (lines.next()?, lines.next()?, lines.next()?);
+    Some(Interpreter {
+        executable: PathBuf::from(executable),
+        prefix: Path::new(prefix).canonicalize().ok()?,
+        version: version.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_images_name_their_version() {
+        assert_eq!(python_image_version("python:3.11").as_deref(), Some("3.11"));
+        assert_eq!(
+            python_image_version("python:3.12-slim").as_deref(),
+            Some("3.12")
+        );
+        assert_eq!(
+            python_image_version("docker.io/library/python:3.10.4-bookworm").as_deref(),
+            Some("3.10")
+        );
+        assert_eq!(python_image_version("python:latest"), None);
+        assert_eq!(python_image_version("python:3"), None);
+        assert_eq!(python_image_version("pytorch/pytorch:2.1"), None);
+        assert_eq!(python_image_version("mypython:3.11"), None);
+    }
+}

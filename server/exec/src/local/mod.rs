@@ -1,0 +1,273 @@
+//! The local backend: the function runs in a bubblewrap sandbox on this machine.
+
+mod interpreter;
+mod process;
+mod sandbox;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tokio_util::sync::CancellationToken;
+
+use self::interpreter::Selection;
+use self::process::{Captured, Ending, Finished};
+pub use self::sandbox::Isolation;
+use self::sandbox::{SANDBOX_ID, SandboxSpec};
+use crate::runner::{RunnerInput, RunnerReport, new_nonce};
+use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture};
+
+/// What the error says when bubblewrap is missing.
+pub const INSTALL_HINT: &str = "apt-get install bubblewrap";
+
+/// Settings of the local backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalConfig {
+    /// The `bwrap` executable; found on PATH when `None`.
+    pub bwrap: Option<PathBuf>,
+    /// The interpreter for images with no local equivalent: a command on PATH, or a
+    /// path.
+    pub default_interpreter: String,
+    pub isolation: Isolation,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            bwrap: None,
+            default_interpreter: "python3".to_owned(),
+            isolation: Isolation::Auto,
+        }
+    }
+}
+
+/// Runs functions in a bubblewrap sandbox: no network, a read-only system and
+/// interpreter, private `/tmp` and `temp_dir`, an empty environment, the `nobody`
+/// account, resource limits, and nothing left running afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct LocalBackend {
+    config: LocalConfig,
+}
+
+impl LocalBackend {
+    pub fn new(config: LocalConfig) -> Self {
+        Self { config }
+    }
+
+    async fn run_local(
+        &self,
+        payload: &Payload,
+        limits: &Limits,
+        cancel: CancellationToken,
+    ) -> Outcome {
+        let mut outcome = match self.prepare(payload, limits).await {
+            Ok(prepared) => prepared.run(payload, limits, &cancel).await,
+            Err(message) => Outcome::error(message),
+        };
+        outcome.backend = Some(self.name().to_owned());
+        outcome.image = Some(payload.image.clone());
+        outcome
+    }
+
+    async fn prepare(&self, payload: &Payload, limits: &Limits) -> Result<Prepared, String> {
+        let bwrap = match &self.config.bwrap {
+            Some(path) => path.clone(),
+            None => interpreter::find_executable("bwrap").ok_or_else(|| {
+                format!(
+                    "bubblewrap (`bwrap`) is not installed; the local backend needs it: \
+                     `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
+                )
+            })?,
+        };
+        let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
+        let selection =
+            interpreter::select(&payload.image, &self.config.default_interpreter).await?;
+        let isolation = self.config.isolation.resolve();
+        let arguments = SandboxSpec {
+            interpreter: &selection.interpreter,
+            isolation,
+            limits,
+            temp_dir: &payload.temp_dir,
+            file_name: &payload.file_name,
+            sized_tmpfs,
+        }
+        .arguments()?;
+        Ok(Prepared {
+            bwrap,
+            arguments,
+            selection,
+            switch_user: isolation == Isolation::SwitchUser,
+        })
+    }
+}
+
+impl Backend for LocalBackend {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn run<'a>(
+        &'a self,
+        payload: &'a Payload,
+        limits: &'a Limits,
+        cancel: CancellationToken,
+    ) -> RunFuture<'a> {
+        Box::pin(self.run_local(payload, limits, cancel))
+    }
+}
+
+/// Whether this bubblewrap takes `--size` for a tmpfs, asked once per executable.
+async fn bwrap_takes_size(bwrap: &Path) -> Result<bool, String> {
+    static KNOWN: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
+    if let Some((_, sized)) = KNOWN.lock().unwrap().iter().find(|(path, _)| path == bwrap) {
+        return Ok(*sized);
+    }
+    let help = tokio::process::Command::new(bwrap)
+        .arg("--help")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|err| format!("cannot run {}: {err}", bwrap.display()))?;
+    let sized = String::from_utf8_lossy(&help.stdout).contains("--size");
+    KNOWN.lock().unwrap().push((bwrap.to_owned(), sized));
+    Ok(sized)
+}
+
+struct Prepared {
+    bwrap: PathBuf,
+    arguments: Vec<std::ffi::OsString>,
+    selection: Selection,
+    switch_user: bool,
+}
+
+impl Prepared {
+    async fn run(self, payload: &Payload, limits: &Limits, cancel: &CancellationToken) -> Outcome {
+        let nonce = new_nonce();
+        let mut input = RunnerInput::new(payload, &nonce, limits.processes);
+        if self.switch_user {
+            input.drop_privileges = Some((SANDBOX_ID, SANDBOX_ID));
+        }
+        let input = serde_json::to_vec(&input).expect("the runner input serializes");
+        let finished =
+            match process::supervise(&self.bwrap, &self.arguments, &input, limits, cancel).await {
+                Ok(finished) => finished,
+                Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
+            };
+        let mut outcome = judge(&finished, &nonce, limits);
+        outcome.stdout = lossy(&finished.stdout);
+        outcome.stderr = lossy(&finished.stderr);
+        outcome.stdout_truncated = finished.stdout.truncated;
+        outcome.stderr_truncated = finished.stderr.truncated;
+        outcome.duration_ms = u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX);
+        outcome.interpreter = Some(self.selection.interpreter.executable.display().to_string());
+        if let Some(note) = self.selection.note {
+            let runner_note = outcome.note.take();
+            outcome.add_note(note);
+            if let Some(runner_note) = runner_note {
+                outcome.add_note(runner_note);
+            }
+        }
+        outcome
+    }
+}
+
+fn lossy(captured: &Captured) -> String {
+    String::from_utf8_lossy(&captured.bytes).into_owned()
+}
+
+/// The outcome of a finished sandbox, from the runner's report and how it ended.
+fn judge(finished: &Finished, nonce: &str, limits: &Limits) -> Outcome {
+    let report = RunnerReport::decode(&finished.channel.bytes, nonce);
+    let seconds = limits.timeout.as_secs_f64();
+    match (finished.ending, report) {
+        (Ending::Cancelled, _) => Outcome {
+            message: Some("cancelled".to_owned()),
+            ..Outcome::new(OutcomeKind::Killed)
+        },
+        (Ending::TimedOut, None) => Outcome {
+            message: Some(format!("wall-clock limit of {seconds} s reached")),
+            ..Outcome::new(OutcomeKind::Timeout)
+        },
+        (Ending::TimedOut, Some(report)) => {
+            let mut outcome = report.into_outcome();
+            outcome.outcome = OutcomeKind::Timeout;
+            outcome.message = Some(format!(
+                "the function finished, but the interpreter did not exit within {seconds} s \
+                 (a thread still running?): the SDK would time out too"
+            ));
+            outcome
+        }
+        (Ending::Exited(_), Some(report)) => over_limit(report.into_outcome(), limits),
+        (Ending::Exited(status), None) => without_report(status, finished, limits),
+    }
+}
+
+/// A raised exception that is the sandbox's limit speaking.
+fn over_limit(mut outcome: Outcome, limits: &Limits) -> Outcome {
+    if outcome.outcome != OutcomeKind::Raised {
+        return outcome;
+    }
+    let message = outcome.exception_message.as_deref().unwrap_or_default();
+    let limit = match outcome.exception_type.as_deref() {
+        Some("MemoryError") => format!(
+            "memory limit of {} MiB reached (MemoryError)",
+            limits.memory_bytes / (1024 * 1024)
+        ),
+        Some("OSError") if message.starts_with("[Errno 27]") => format!(
+            "file size limit of {} bytes reached",
+            limits.file_size_bytes
+        ),
+        _ => return outcome,
+    };
+    outcome.outcome = OutcomeKind::Killed;
+    outcome.message = Some(limit);
+    outcome
+}
+
+fn without_report(
+    status: std::process::ExitStatus,
+    finished: &Finished,
+    limits: &Limits,
+) -> Outcome {
+    // bubblewrap exits with 128 + the signal that ended the runner.
+    let code = status.code().unwrap_or(-1);
+    if code > 128 {
+        let signal = code - 128;
+        let message = match signal {
+            libc::SIGXCPU => format!("CPU time limit of {} s reached", limits.cpu_seconds),
+            libc::SIGXFSZ => format!(
+                "file size limit of {} bytes reached",
+                limits.file_size_bytes
+            ),
+            _ => format!("killed by signal {signal} ({})", signal_name(signal)),
+        };
+        return Outcome {
+            message: Some(message),
+            ..Outcome::new(OutcomeKind::Killed)
+        };
+    }
+    let stderr = String::from_utf8_lossy(&finished.stderr.bytes);
+    if let Some(line) = stderr.lines().find(|line| line.starts_with("bwrap: ")) {
+        return Outcome::error(format!("bubblewrap could not start the sandbox: {line}"));
+    }
+    if finished.channel.truncated {
+        return Outcome::error("the sandbox flooded the result channel; no result could be read");
+    }
+    Outcome::error(format!(
+        "the sandbox exited with status {code} without reporting a result"
+    ))
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => "signal",
+    }
+}

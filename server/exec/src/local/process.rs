@@ -1,0 +1,202 @@
+//! Starting bubblewrap, feeding the runner, capturing what comes out, and making sure
+//! nothing of the sandbox outlives the run.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use crate::Limits;
+use crate::runner::RESULT_FD;
+
+/// The most the result channel may carry; the runner's report is far smaller.
+const CHANNEL_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How long the output pipes may stay open once the sandbox has exited. They close
+/// with its last process, which the end of its pid namespace takes down at once.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub bytes: Vec<u8>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    Exited(ExitStatus),
+    TimedOut,
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub ending: Ending,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub channel: Captured,
+    pub duration: Duration,
+}
+
+/// Runs `bwrap args`, writes `input` to its stdin, and waits for the sandbox to end,
+/// killing it at the wall-clock limit or on cancellation. The sandbox is also killed
+/// if this future is dropped. Spawn it from a runtime worker, not a blocking-pool
+/// thread: `--die-with-parent` follows the spawning thread.
+pub(crate) async fn supervise(
+    bwrap: &Path,
+    args: &[OsString],
+    input: &[u8],
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> io::Result<Finished> {
+    let (host_end, sandbox_end) = std::os::unix::net::UnixStream::pair()?;
+    let sandbox_fd = sandbox_end.as_raw_fd();
+    let rlimits = rlimits(limits);
+    let mut command = Command::new(bwrap);
+    command
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // SAFETY: the closure only calls async-signal-safe functions (dup2, fcntl,
+    // setrlimit) on values computed before the fork.
+    unsafe {
+        command.pre_exec(move || prepare_child(sandbox_fd, &rlimits));
+    }
+
+    let start = Instant::now();
+    let mut child = command.spawn()?;
+    drop(sandbox_end);
+    host_end.set_nonblocking(true)?;
+    let channel = tokio::net::UnixStream::from_std(host_end)?;
+    let (Some(mut stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        unreachable!("all three streams are piped");
+    };
+    let output_limit = limits.output_bytes;
+    let readers = tokio::spawn(async move {
+        tokio::join!(
+            read_capped(stdout, output_limit),
+            read_capped(stderr, output_limit),
+            read_capped(channel, CHANNEL_LIMIT),
+        )
+    });
+
+    let feed = async move {
+        // A runner that died early closes its stdin; the error says nothing more.
+        let _ = stdin.write_all(input).await;
+    };
+    let wait = async {
+        let status = tokio::select! {
+            status = child.wait() => Some(status?),
+            () = tokio::time::sleep(limits.timeout) => None,
+            () = cancel.cancelled() => None,
+        };
+        let ending = match status {
+            Some(status) => Ending::Exited(status),
+            None => {
+                child.start_kill()?;
+                child.wait().await?;
+                if cancel.is_cancelled() {
+                    Ending::Cancelled
+                } else {
+                    Ending::TimedOut
+                }
+            }
+        };
+        io::Result::Ok((ending, start.elapsed()))
+    };
+    let ((), waited) = tokio::join!(feed, wait);
+    let (ending, duration) = waited?;
+
+    let (stdout, stderr, channel) = match tokio::time::timeout(DRAIN_GRACE, readers).await {
+        Ok(joined) => joined.map_err(io::Error::other)?,
+        Err(_) => {
+            return Err(io::Error::other(
+                "the sandbox's output stayed open after it exited",
+            ));
+        }
+    };
+    Ok(Finished {
+        ending,
+        stdout,
+        stderr,
+        channel,
+        duration,
+    })
+}
+
+type Rlimit = (libc::__rlimit_resource_t, libc::rlim_t, libc::rlim_t);
+
+/// Limits set on bubblewrap and inherited by everything in the sandbox. The process
+/// limit is not among them: see `enter_sandbox_account` in runner.py.
+fn rlimits(limits: &Limits) -> [Rlimit; 4] {
+    [
+        // SIGXCPU at the soft limit, SIGKILL a second later.
+        (
+            libc::RLIMIT_CPU,
+            limits.cpu_seconds,
+            limits.cpu_seconds.saturating_add(1),
+        ),
+        (libc::RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
+        (
+            libc::RLIMIT_FSIZE,
+            limits.file_size_bytes,
+            limits.file_size_bytes,
+        ),
+        // A crash must not reach the host's core dump handler.
+        (libc::RLIMIT_CORE, 0, 0),
+    ]
+}
+
+/// In the forked child, before `exec`: the result channel at fd 3, and the limits.
+fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit]) -> io::Result<()> {
+    // SAFETY: plain system calls on file descriptors and limits of this process.
+    unsafe {
+        if sandbox_fd == RESULT_FD {
+            let flags = libc::fcntl(RESULT_FD, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(RESULT_FD, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        } else if libc::dup2(sandbox_fd, RESULT_FD) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        for &(resource, soft, hard) in rlimits {
+            let limit = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            if libc::setrlimit(resource, &limit) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads to the end, keeping the first `limit` bytes.
+async fn read_capped(mut reader: impl AsyncRead + Unpin, limit: usize) -> Captured {
+    let mut captured = Captured::default();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buffer).await {
+            Ok(0) | Err(_) => return captured,
+            Ok(read) => {
+                let room = limit - captured.bytes.len();
+                if read > room {
+                    captured.truncated = true;
+                }
+                captured.bytes.extend_from_slice(&buffer[..read.min(room)]);
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The bubblewrap command line of one run.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Component, Path, PathBuf};
+
+use super::interpreter::Interpreter;
+use crate::Limits;
+use crate::runner::RUNNER_SOURCE;
+
+/// The unprivileged account the user's code runs as (`nobody`).
+pub(crate) const SANDBOX_ID: u32 = 65534;
+
+/// How the sandbox gets to run as [`SANDBOX_ID`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// A user namespace when the host user is unprivileged, [`Isolation::SwitchUser`]
+    /// when it is root.
+    Auto,
+    /// A user namespace mapping [`SANDBOX_ID`] to the host user. Under a root host
+    /// the kernel exempts the sandbox from the process limit.
+    UserNamespace,
+    /// Root only: no user namespace; the runner switches to the host's [`SANDBOX_ID`]
+    /// before any of the user's code runs, so that every limit applies.
+    SwitchUser,
+}
+
+impl Isolation {
+    pub(crate) fn resolve(self) -> Isolation {
+        match self {
+            // SAFETY: geteuid has no preconditions.
+            Isolation::Auto if unsafe { libc::geteuid() } == 0 => Isolation::SwitchUser,
+            Isolation::Auto => Isolation::UserNamespace,
+            chosen => chosen,
+        }
+    }
+}
+
+/// Read-only system paths every sandbox sees.
+const SYSTEM_DIRS: [&str; 6] = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+/// What Python and the C library read from `/etc`; nothing else of it is visible.
+const ETC_FILES: [&str; 8] = [
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/mime.types",
+];
+
+/// Directories the sandbox mounts itself; a `temp_dir` inside them cannot be made.
+const MOUNTED: [&str; 4] = ["/usr", "/etc", "/proc", "/dev"];
+
+pub(crate) struct SandboxSpec<'a> {
+    pub interpreter: &'a Interpreter,
+    pub isolation: Isolation,
+    pub limits: &'a Limits,
+    pub temp_dir: &'a str,
+    pub file_name: &'a str,
+    /// Whether this bubblewrap takes `--size` (0.8 and later).
+    pub sized_tmpfs: bool,
+}
+
+impl SandboxSpec<'_> {
+    /// The arguments to `bwrap`.
+    pub(crate) fn arguments(&self) -> Result<Vec<OsString>, String> {
+        let mut args = Arguments::default();
+        args.push(["--die-with-parent", "--new-session"]);
+        match self.isolation {
+            Isolation::SwitchUser => args.push([
+                "--unshare-ipc",
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+            ]),
+            Isolation::UserNamespace | Isolation::Auto => {
+                let id = SANDBOX_ID.to_string();
+                args.push(["--unshare-all", "--unshare-user", "--cap-drop", "ALL"]);
+                args.push(["--uid", &id, "--gid", &id]);
+            }
+        }
+
+        args.push(["--ro-bind", "/usr", "/usr"]);
+        for dir in SYSTEM_DIRS {
+            let path = Path::new(dir);
+            match path.symlink_metadata() {
+                Ok(meta) if meta.is_symlink() => {
+                    let target = std::fs::read_link(path).map_err(|err| err.to_string())?;
+                    args.push([
+                        OsStr::new("--symlink"),
+                        target.as_os_str(),
+                        path.as_os_str(),
+                    ]);
+                }
+                Ok(meta) if meta.is_dir() => args.push(["--ro-bind", dir, dir]),
+                _ => {}
+            }
+        }
+        for file in ETC_FILES {
+            args.push(["--ro-bind-try", file, file]);
+        }
+        args.push(["--proc", "/proc", "--dev", "/dev"]);
+        self.tmpfs(&mut args, "/dev/shm");
+        args.push(["--remount-ro", "/dev"]);
+        self.tmpfs(&mut args, "/tmp");
+        if let Some(temp_dir) = self.private_temp_dir()? {
+            self.tmpfs(&mut args, &temp_dir);
+        }
+
+        // Bound after the tmpfs mounts, so that a temp_dir above it cannot hide it.
+        let interpreter = self.interpreter;
+        if !interpreter.prefix.starts_with("/usr") {
+            bind_read_only(&mut args, &interpreter.prefix);
+        }
+        let executable = interpreter.executable.as_os_str();
+        if !interpreter.executable.starts_with("/usr")
+            && !interpreter.executable.starts_with(&interpreter.prefix)
+        {
+            bind_read_only(&mut args, &interpreter.executable);
+        }
+        args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
+        let path = format!(
+            "{}:/usr/local/bin:/usr/bin:/bin",
+            interpreter.prefix.join("bin").display()
+        );
+        args.push(["--setenv", "PATH", &path]);
+        args.push(["--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
+        // The file name also marks the sandbox's processes in `ps` and /proc.
+        args.push([OsStr::new("--"), executable]);
+        args.push(["-c", RUNNER_SOURCE, self.file_name]);
+        Ok(args.0)
+    }
+
+    fn tmpfs(&self, args: &mut Arguments, dest: &str) {
+        if self.sized_tmpfs {
+            args.push(["--size", &self.limits.tmpfs_bytes.to_string()]);
+        }
+        args.push(["--tmpfs", dest]);
+    }
+
+    /// The tmpfs to mount at `temp_dir`, if it needs one of its own: a relative
+    /// `temp_dir` lands in `/tmp`, the sandbox's working directory.
+    fn private_temp_dir(&self) -> Result<Option<String>, String> {
+        let path = Path::new(self.temp_dir);
+        if !path.is_absolute() {
+            return Ok(None);
+        }
+        let mut normal = PathBuf::from("/");
+        for component in path.components() {
+            match component {
+                Component::Normal(part) => normal.push(part),
+                Component::RootDir | Component::CurDir => {}
+                Component::ParentDir | Component::Prefix(_) => {
+                    return Err(format!(
+                        "temp_dir {:?} must not contain `..`",
+                        self.temp_dir
+                    ));
+                }
+            }
+        }
+        if normal.starts_with("/tmp") {
+            return Ok(None);
+        }
+        let clashes = normal == Path::new("/")
+            || MOUNTED
+                .iter()
+                .chain(&SYSTEM_DIRS)
+                .any(|dir| normal.starts_with(dir))
+            || normal.starts_with(&self.interpreter.prefix);
+        if clashes {
+            return Err(format!(
+                "temp_dir {:?} lies in the sandbox's read-only system directories",
+                self.temp_dir
+            ));
+        }
+        Ok(Some(normal.to_string_lossy().into_owned()))
+    }
+}
+
+/// Binds `path` read-only at the same place, below directories anyone may enter
+/// (`--dir` makes them 0755): bubblewrap would otherwise copy the host's modes, and
+/// `/root` is 0700.
+fn bind_read_only(args: &mut Arguments, path: &Path) {
+    let mut ancestors: Vec<&Path> = path
+        .ancestors()
+        .skip(1)
+        .filter(|dir| dir.parent().is_some())
+        .collect();
+    ancestors.reverse();
+    for dir in ancestors {
+        args.push([OsStr::new("--dir"), dir.as_os_str()]);
+    }
+    args.push([OsStr::new("--ro-bind"), path.as_os_str(), path.as_os_str()]);
+}
+
+#[derive(Default)]
+struct Arguments(Vec<OsString>);
+
+impl Arguments {
+    fn push<const N: usize, T: AsRef<OsStr>>(&mut self, items: [T; N]) {
+        self.0
+            .extend(items.iter().map(|item| item.as_ref().to_os_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_arguments(isolation: Isolation, temp_dir: &str) -> Result<Vec<String>, String> {
+        let interpreter = Interpreter {
+            executable: PathBuf::from("/opt/py/bin/python3.11"),
+            prefix: PathBuf::from("/opt/py"),
+            version: "3.11".to_owned(),
+        };
+        let limits = Limits::default();
+        let spec = SandboxSpec {
+            interpreter: &interpreter,
+            isolation,
+            limits: &limits,
+            temp_dir,
+            file_name: "/home/u/app.py",
+            sized_tmpfs: true,
+        };
+        spec.arguments().map(|args| {
+            args.into_iter()
+                .map(|arg| arg.into_string().unwrap())
+                .collect()
+        })
+    }
+
+    fn has(args: &[String], window: &[&str]) -> bool {
+        args.windows(window.len()).any(|w| w == window)
+    }
+
+    #[test]
+    fn user_namespace_runs_as_nobody_without_capabilities() {
+        let args = spec_arguments(Isolation::UserNamespace, "/tmp").unwrap();
+        assert!(has(&args, &["--unshare-all", "--unshare-user"]));
+        assert!(has(&args, &["--uid", "65534", "--gid", "65534"]));
+        assert!(has(&args, &["--cap-drop", "ALL"]));
+        assert!(!args.iter().any(|arg| arg == "--cap-add"));
+    }
+
+    #[test]
+    fn switch_user_keeps_only_the_capabilities_to_switch() {
+        let args = spec_arguments(Isolation::SwitchUser, "/tmp").unwrap();
+        assert!(has(&args, &["--unshare-net"]));
+        assert!(has(&args, &["--unshare-pid"]));
+        assert!(!args.iter().any(|arg| arg.starts_with("--unshare-user")));
+        assert!(has(&args, &["--cap-add", "CAP_SETUID"]));
+        assert!(has(&args, &["--cap-add", "CAP_SETGID"]));
+    }
+
+    #[test]
+    fn binds_the_interpreter_prefix_not_the_home_directory() {
+        let args = spec_arguments(Isolation::UserNamespace, "/tmp").unwrap();
+        assert!(has(
+            &args,
+            &["--dir", "/opt", "--ro-bind", "/opt/py", "/opt/py"]
+        ));
+        let bound: Vec<&str> = args
+            .windows(2)
+            .filter(|pair| pair[0].ends_with("bind") || pair[0].ends_with("bind-try"))
+            .map(|pair| pair[1].as_str())
+            .collect();
+        assert!(bound.contains(&"/opt/py"));
+        assert!(
+            !bound
+                .iter()
+                .any(|source| ["/opt", "/home", "/root"].contains(source))
+        );
+        assert!(
+            !args.iter().any(|arg| arg == "--bind"),
+            "nothing is bound writable"
+        );
+        assert!(has(&args, &["--remount-ro", "/"]));
+        let dashdash = args.iter().position(|arg| arg == "--").unwrap();
+        assert_eq!(args[dashdash + 1], "/opt/py/bin/python3.11");
+        assert_eq!(args[dashdash + 2], "-c");
+        assert_eq!(args.last().unwrap(), "/home/u/app.py");
+    }
+
+    #[test]
+    fn temp_dir_gets_a_private_sized_tmpfs() {
+        let args = spec_arguments(Isolation::UserNamespace, "/scratch/work/").unwrap();
+        let size = Limits::default().tmpfs_bytes.to_string();
+        assert!(has(&args, &["--size", &size, "--tmpfs", "/scratch/work"]));
+        let inside_tmp = spec_arguments(Isolation::UserNamespace, "/tmp/x").unwrap();
+        assert!(!inside_tmp.iter().any(|arg| arg == "/tmp/x"));
+    }
+
+    #[test]
+    fn temp_dir_cannot_cover_the_system() {
+        for bad in [
+            "/",
+            "/usr/tmp",
+            "/etc",
+            "/opt/py/tmp",
+            "/proc/x",
+            "/a/../usr",
+        ] {
+            assert!(
+                spec_arguments(Isolation::UserNamespace, bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! What the SDK would send for one call of a sandbox function, as the host prepares it.
+
+use serde::{Deserialize, Serialize};
+
+/// The decorator's `container_image` when it has none: the SDK session's default.
+pub const DEFAULT_IMAGE: &str = "python:3.11";
+
+/// The decorator's `temp_dir` when it has none.
+pub const DEFAULT_TEMP_DIR: &str = "/tmp";
+
+/// How the SDK moves values between client and sandbox (`Serialization` in the SDK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Serialization {
+    /// pydantic `dump_json` on the client, `json.load`/`json.dump` in the sandbox.
+    #[default]
+    Json,
+    /// `pickle` both ways.
+    Pickle,
+}
+
+impl Serialization {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Serialization::Json => "json",
+            Serialization::Pickle => "pickle",
+        }
+    }
+}
+
+/// One call of a sandbox function, ready to run.
+///
+/// Values travel as Python literal source, evaluated inside the sandbox: the host
+/// never builds, and never unpickles, a Python object. The vocabulary literal source
+/// may use beyond Python's literal syntax is listed in `docs/run-output.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The user's file path; tracebacks name it.
+    pub file_name: String,
+    /// The decorated function's name (`func.__name__`).
+    pub function_name: String,
+    /// The function's source with only its `.function` decorators removed, padded so
+    /// that its line numbers are the original file's (e.g. with leading newlines).
+    /// An indented function (nested in `main()`) is dedented as the SDK does.
+    pub source: String,
+    /// Captured globals, then closures, in order: `(name, literal source)`.
+    pub captures: Vec<(String, String)>,
+    /// A Python argument list: `2, 3` or `"b", x=[1, 2]`; empty for no arguments.
+    pub args_source: String,
+    pub serialization: Serialization,
+    /// The container image the SDK would start, e.g. `python:3.11`.
+    pub image: String,
+    /// The decorator's `temp_dir`.
+    pub temp_dir: String,
+}
+
+impl Payload {
+    /// A call with no captures and no arguments, in JSON mode, on the default image.
+    pub fn new(
+        file_name: impl Into<String>,
+        function_name: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            file_name: file_name.into(),
+            function_name: function_name.into(),
+            source: source.into(),
+            captures: Vec::new(),
+            args_source: String::new(),
+            serialization: Serialization::Json,
+            image: DEFAULT_IMAGE.to_owned(),
+            temp_dir: DEFAULT_TEMP_DIR.to_owned(),
+        }
+    }
+}

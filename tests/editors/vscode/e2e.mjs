@@ -1,0 +1,408 @@
+// End-to-end test of the VS Code extension in a real VS Code (code-server),
+// driven through headless Chromium with playwright-core, against the real
+// aviato-lsp. Run it through tests/editors/run-vscode.sh, which installs the
+// extension, starts code-server and sets:
+//   AVIATO_E2E_URL          code-server's address (http://127.0.0.1:PORT)
+//   AVIATO_E2E_WORKSPACE    folder holding sandbox_app.py
+//   AVIATO_E2E_SCREENSHOTS  where the PNG screenshots go
+//   AVIATO_E2E_PROFILE      Chromium's profile folder
+//   AVIATO_LSP_BIN          the server binary (probed for its capabilities)
+//   PLAYWRIGHT_DIR, CHROMIUM_BIN
+//
+// Checks for server features not built yet print `SKIP: <why>`; they turn on
+// by themselves once the server advertises the feature.
+import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const url = env("AVIATO_E2E_URL");
+const workspace = env("AVIATO_E2E_WORKSPACE");
+const screenshots = env("AVIATO_E2E_SCREENSHOTS");
+const server = env("AVIATO_LSP_BIN");
+const fixture = path.join(workspace, "sandbox_app.py");
+const WAIT_MS = Number(process.env.AVIATO_E2E_WAIT_MS ?? 20000);
+const RUN_WAIT_MS = 60000;
+
+const { chromium } = createRequire(path.join(env("PLAYWRIGHT_DIR"), "package.json"))("playwright-core");
+
+// ---------------------------------------------------------------------------
+// What the server can do, asked the way the editor asks: `initialize`.
+
+function serverCapabilities() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(server, ["server"], { stdio: ["pipe", "pipe", "ignore"] });
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error("aviato-lsp did not answer initialize in 10 s"));
+    }, 10000);
+    let buffer = Buffer.alloc(0);
+    const send = (message) => {
+      const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", ...message }));
+      child.stdin.write(`Content-Length: ${body.length}\r\n\r\n`);
+      child.stdin.write(body);
+    };
+    child.stdout.on("data", (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        const headerEnd = buffer.indexOf("\r\n\r\n");
+        if (headerEnd < 0) return;
+        const length = Number(/Content-Length: (\d+)/i.exec(buffer.subarray(0, headerEnd).toString())[1]);
+        if (buffer.length < headerEnd + 4 + length) return;
+        const message = JSON.parse(buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString());
+        buffer = buffer.subarray(headerEnd + 4 + length);
+        if (message.id === 1) {
+          send({ id: 2, method: "shutdown" });
+        } else if (message.id === 2) {
+          send({ method: "exit" });
+        }
+        if (message.id === 1) initialized = message.result;
+      }
+    });
+    let initialized;
+    child.on("exit", () => {
+      clearTimeout(timer);
+      if (initialized) resolve(initialized.capabilities);
+      else reject(new Error("aviato-lsp exited before answering initialize"));
+    });
+    send({ id: 1, method: "initialize", params: { processId: process.pid, rootUri: null, capabilities: {} } });
+  });
+}
+
+const capabilities = await serverCapabilities();
+// What `aviato-lsp check` reports on the fixture (exit 1 means it found errors).
+const checked = spawnSync(server, ["check", "--output-format", "json", fixture], { encoding: "utf8" });
+if (checked.status !== 0 && checked.status !== 1) throw new Error(`aviato-lsp check failed: ${checked.stderr}`);
+const expected = JSON.parse(checked.stdout);
+const hasLenses = capabilities.codeLensProvider !== undefined && capabilities.codeLensProvider !== null;
+const canRun = (capabilities.executeCommandProvider?.commands ?? []).includes("aviato.run");
+const hasQuickFixes = Boolean(capabilities.codeActionProvider);
+
+// ---------------------------------------------------------------------------
+// A tiny check runner: PASS / FAIL / SKIP lines and a closing count.
+
+const counts = { passed: 0, failed: 0, skipped: 0 };
+class Skip extends Error {}
+const skip = (reason) => {
+  throw new Skip(reason);
+};
+let shot = 0;
+
+async function check(name, body) {
+  try {
+    await body();
+    counts.passed++;
+    console.log(`PASS: ${name}`);
+  } catch (error) {
+    if (error instanceof Skip) {
+      counts.skipped++;
+      console.log(`SKIP: ${error.message}`);
+      return;
+    }
+    counts.failed++;
+    console.log(`FAIL: ${name}\n  ${String(error?.stack ?? error).replaceAll("\n", "\n  ")}`);
+    await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`).catch(() => {});
+  }
+}
+
+async function waitFor(what, condition, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await condition();
+    if (last) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+// ---------------------------------------------------------------------------
+// The browser and the workbench.
+
+const context = await chromium.launchPersistentContext(env("AVIATO_E2E_PROFILE"), {
+  executablePath: env("CHROMIUM_BIN"),
+  headless: true,
+  viewport: { width: 1500, height: 1000 },
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const hardStop = setTimeout(() => {
+  console.log("FAIL: the whole test took over 300 s");
+  process.exit(3);
+}, 300000);
+
+async function screenshot(name) {
+  shot++;
+  const file = path.join(screenshots, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+const editor = () => page.locator(".editor-instance .monaco-editor").first();
+
+/** The visible lines of the editor: text and vertical position. */
+async function viewLines() {
+  return editor().evaluate((root) =>
+    [...root.querySelectorAll(".view-lines .view-line")]
+      .map((line) => ({ text: line.textContent.replace(/\u00a0/g, " "), top: line.getBoundingClientRect().top }))
+      .sort((a, b) => a.top - b.top),
+  );
+}
+
+async function lineContaining(text) {
+  return waitFor(`a line with ${JSON.stringify(text)}`, async () =>
+    (await viewLines()).find((line) => line.text.includes(text)),
+  );
+}
+
+/** The links of the code lens rendered right above a line at `top` (page pixels). */
+async function lensLinksAbove(top) {
+  return editor().evaluate((root, lineTop) => {
+    const above = [...root.querySelectorAll(".codelens-decoration")]
+      .map((element) => ({ element, rect: element.getBoundingClientRect() }))
+      .filter(({ rect }) => rect.bottom <= lineTop + 2 && rect.bottom > lineTop - 40)
+      .sort((a, b) => b.rect.bottom - a.rect.bottom)[0];
+    return [...(above?.element.querySelectorAll("a") ?? [])].map((link) => {
+      const rect = link.getBoundingClientRect();
+      return { text: link.textContent, x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+    });
+  }, top);
+}
+
+/** The lens links of sandbox function `name`: above its decorator, else above its def. */
+async function functionLensLinks(name) {
+  const lines = await viewLines();
+  const def = lines.findIndex((line) => line.text.includes(`def ${name}(`));
+  if (def < 0) return [];
+  let first = def;
+  while (first > 0 && lines[first - 1].text.trim().startsWith("@")) first--;
+  for (const index of [first, def]) {
+    const links = await lensLinksAbove(lines[index].top);
+    if (links.length) return links;
+  }
+  return [];
+}
+
+async function callSiteLensLinks(text) {
+  return lensLinksAbove((await lineContaining(text)).top);
+}
+
+async function clickFunctionLens(name, pattern = /Run/) {
+  const link = (await functionLensLinks(name)).find((candidate) => pattern.test(candidate.text));
+  if (!link) throw new Error(`no lens matching ${pattern} on ${name}`);
+  await page.mouse.click(link.x, link.y);
+}
+
+async function problemsText() {
+  return page.locator(".markers-panel").first().innerText().catch(() => "");
+}
+
+async function showProblems() {
+  if (!(await page.locator(".markers-panel").first().isVisible().catch(() => false))) {
+    await page.keyboard.press("Control+Shift+M");
+  }
+  await page.locator(".markers-panel").first().waitFor({ state: "visible", timeout: WAIT_MS });
+}
+
+async function focusEditor() {
+  await editor().locator(".view-lines").click({ position: { x: 400, y: 5 } });
+}
+
+async function runPaletteCommand(title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: WAIT_MS });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor({ timeout: WAIT_MS });
+  await page.keyboard.press("Enter");
+}
+
+/** Puts the cursor at the start of the first line containing `text`. */
+async function goToLineWith(text) {
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: WAIT_MS });
+  const number = (await fixtureLines()).findIndex((line) => line.includes(text)) + 1;
+  if (number < 1) throw new Error(`no line with ${text}`);
+  await input.fill(`:${number}`);
+  await page.keyboard.press("Enter");
+  return number;
+}
+
+async function fixtureLines() {
+  // The editor's own model is the truth; read it from the visible lines (the
+  // fixture fits the viewport).
+  return (await viewLines()).map((line) => line.text);
+}
+
+// ---------------------------------------------------------------------------
+
+console.log(`vscode e2e: screenshots in ${screenshots}`);
+
+await check("VS Code opens the workspace and the fixture from the Explorer", async () => {
+  await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row[aria-label*="sandbox_app.py"]').first();
+  await row.waitFor({ timeout: 60000 });
+  await row.click();
+  await page.locator(".tab", { hasText: "sandbox_app.py" }).first().waitFor({ timeout: WAIT_MS });
+  await lineContaining("def check_positive(");
+  await screenshot("opened");
+});
+
+/** The error count the status bar shows (the first number of its problems item). */
+async function statusBarErrors() {
+  const text = await page.locator("#status\\.problems").first().innerText().catch(() => "");
+  const match = /\d+/.exec(text);
+  return match ? Number(match[0]) : undefined;
+}
+
+await check("a syntax error shows the AV001 squiggle, status bar count and Problems entry", async () => {
+  await focusEditor();
+  await page.keyboard.press("Control+End");
+  // Start from the settled state: the errors `aviato-lsp check` finds, no more.
+  const errorsBefore = expected.filter((d) => d.severity === "error").length;
+  await waitFor(`${errorsBefore} errors in the status bar`, async () => (await statusBarErrors()) === errorsBefore);
+  const squigglesBefore = await editor().locator(".squiggly-error").count();
+  await page.keyboard.type("broken = (", { delay: 10 });
+  await waitFor("a new error squiggle", async () => (await editor().locator(".squiggly-error").count()) > squigglesBefore);
+  await waitFor("the status bar error count to grow", async () => (await statusBarErrors()) > errorsBefore);
+  await screenshot("syntax-error");
+  await showProblems();
+  const text = await waitFor("AV001 in Problems", async () => {
+    const problems = await problemsText();
+    return /AV001/.test(problems) && /SyntaxError/.test(problems) && problems;
+  });
+  if (!/aviato-lsp/.test(text)) throw new Error(`Problems entry does not name aviato-lsp:\n${text}`);
+  await screenshot("syntax-error-problems");
+
+  await focusEditor();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Shift+Home");
+  await page.keyboard.press("Backspace");
+  await waitFor("AV001 to leave Problems", async () => !/AV001/.test(await problemsText()));
+  await waitFor("the status bar count to go back", async () => (await statusBarErrors()) === errorsBefore);
+  await screenshot("syntax-error-fixed");
+});
+
+await check("the rule diagnostics of `aviato-lsp check` appear in Problems", async () => {
+  if (expected.length === 0) skip("server reports no rule diagnostics on the fixture yet (aviato-lsp check finds none)");
+  await showProblems();
+  for (const diagnostic of expected) {
+    await waitFor(`${diagnostic.code} at line ${diagnostic.range.start.line}`, async () => {
+      const problems = await problemsText();
+      return problems.includes(diagnostic.code) && problems.includes(`Ln ${diagnostic.range.start.line}`);
+    });
+  }
+  await screenshot("rule-diagnostics");
+});
+
+await check('"Run in sandbox" lenses above each sandbox function and the literal call site', async () => {
+  if (!hasLenses) skip("server has no code lenses yet");
+  for (const name of ["add", "check_positive", "scale"]) {
+    await waitFor(`the lens on ${name}`, async () => (await functionLensLinks(name)).some((link) => /Run/.test(link.text)));
+  }
+  await waitFor('"Run add(2, 3)" above the call', async () =>
+    (await callSiteLensLinks("await add(2, 3)")).some((link) => /Run add\(2, 3\)/.test(link.text)),
+  );
+  await screenshot("lenses");
+});
+
+await check('clicking "Run in sandbox" on add shows → 5 inline', async () => {
+  if (!hasLenses) skip('server has no code lenses yet: cannot click "Run in sandbox"');
+  if (!canRun) skip("server does not offer the aviato.run command yet");
+  await clickFunctionLens("add");
+  await waitFor(
+    "→ 5 after the def line or the call site",
+    async () => (await viewLines()).some((line) => /def add\(|await add\(2, 3\)/.test(line.text) && /→\s*5\b/.test(line.text)),
+    RUN_WAIT_MS,
+  );
+  await screenshot("run-add");
+});
+
+await check("a failing function shows its error at the raising line; the traceback is one click away", async () => {
+  if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
+  await clickFunctionLens("check_positive");
+  const raiseLine = (await fixtureLines()).findIndex((line) => line.includes("raise ValueError")) + 1;
+  await showProblems();
+  await waitFor(
+    "the aviato-run problem at the raise line",
+    async () => {
+      const problems = await problemsText();
+      return problems.includes("x must be non-negative") && problems.includes("aviato-run") && problems.includes(`Ln ${raiseLine}`);
+    },
+    RUN_WAIT_MS,
+  );
+  await editor().locator(".squiggly-error").first().waitFor({ timeout: WAIT_MS });
+  await screenshot("run-failing");
+  const toast = page.locator(".notification-toast", { hasText: "check_positive raised ValueError" }).first();
+  await toast.waitFor({ timeout: WAIT_MS });
+  await toast.locator("a.monaco-button, .monaco-button", { hasText: "Show Traceback" }).first().click();
+  await page.locator(".tab", { hasText: "check_positive run report" }).first().waitFor({ timeout: WAIT_MS });
+  await waitFor("the traceback text", async () => {
+    const text = await page.locator(".editor-instance .monaco-editor .view-lines").last().innerText();
+    return text.includes("Traceback (most recent call last):") && text.includes("ValueError: x must be non-negative");
+  });
+  await screenshot("traceback");
+  await page.keyboard.press("Control+W");
+});
+
+await check("Run Function in Sandbox asks for arguments when there is no call site", async () => {
+  if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
+  await focusEditor();
+  await goToLineWith("return [value * factor");
+  await runPaletteCommand("Aviato: Run Function in Sandbox");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: WAIT_MS });
+  const prompt = await page.locator(".quick-input-widget").innerText();
+  if (!/scale\(values/.test(prompt)) throw new Error(`unexpected prompt: ${prompt}`);
+  await input.fill("[1, 2], 3");
+  await screenshot("arguments-prompt");
+  await page.keyboard.press("Enter");
+  await waitFor(
+    "scale → [3, 6]",
+    async () =>
+      /scale → \[3, 6\]/.test(await page.locator(".statusbar").innerText()) ||
+      (await viewLines()).some((line) => line.text.includes("def scale(") && line.text.includes("[3, 6]")),
+    RUN_WAIT_MS,
+  );
+  await screenshot("arguments-run");
+});
+
+await check("the quick fix for AV201 moves the import and its diagnostic goes", async () => {
+  if (!expected.some((d) => d.code === "AV201")) skip("server does not report AV201 on the fixture yet");
+  if (!hasQuickFixes) skip("server has no code actions (quick fixes) yet");
+  await showProblems();
+  await page.locator(".markers-panel .monaco-list-row", { hasText: "AV201" }).first().click();
+  await page.keyboard.press("Control+.");
+  const menu = page.locator(".action-widget");
+  await menu.waitFor({ state: "visible", timeout: WAIT_MS });
+  await screenshot("quick-fix-menu");
+  const item = menu.locator(".action-widget-action, .monaco-list-row").filter({ hasNotText: /ignore|noqa/i }).first();
+  await item.click();
+  await waitFor("AV201 to leave Problems", async () => !/AV201/.test(await problemsText()));
+  const lines = await fixtureLines();
+  const def = lines.findIndex((line) => line.includes("def hypotenuse("));
+  if (!lines.slice(def + 1).some((line) => /^\s+import math/.test(line))) {
+    throw new Error(`import math not moved into hypotenuse:\n${lines.join("\n")}`);
+  }
+  await screenshot("quick-fix-applied");
+});
+
+clearTimeout(hardStop);
+await context.close();
+console.log(`vscode: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+process.exit(counts.failed === 0 ? 0 : 1);
