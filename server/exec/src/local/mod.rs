@@ -92,7 +92,7 @@ impl LocalBackend {
             sized_tmpfs,
         }
         .build()?;
-        let switch_user = (isolation == Isolation::SwitchUser).then(|| SwitchUser {
+        let switch_user = (isolation == Isolation::SwitchUser).then_some(SwitchUser {
             uid: SANDBOX_ID,
             gid: SANDBOX_ID,
             writable_dirs: command.writable_dirs,
