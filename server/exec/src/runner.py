@@ -474,6 +474,9 @@ def raised(error, file_name, context):
     elif not name.endswith(("Error", "Exception")):
         notes.append("the SDK reports exception_type None here: it only recognises "
                      "names ending in Error or Exception")
+    elif safe_str(error) == "":
+        notes.append("the SDK reports exception_type None here: it only recognises "
+                     "an exception whose message is not empty")
     frames = user_frames(error, file_name)
     if len(frames) > FRAME_LIMIT:
         notes.append("%d outer frames omitted" % (len(frames) - FRAME_LIMIT))
