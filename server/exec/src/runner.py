@@ -100,9 +100,14 @@ def run(request, main_pid):
     except BaseException as error:
         return raised(error, file_name, "raised while loading the payload in the sandbox")
 
-    namespace = dict(captures)
     try:
         os.makedirs(request["temp_dir"], exist_ok=True)
+    except BaseException as error:
+        return raised(error, file_name, "raised while creating temp_dir, as the SDK's "
+                      "sandbox script does")
+
+    namespace = dict(captures)
+    try:
         code = compile(dedent(request["source"]), file_name, "exec", dont_inherit=True)
         exec(code, namespace)
     except BaseException as error:
@@ -116,6 +121,7 @@ def run(request, main_pid):
         value = function(*args, **kwargs)
     except BaseException as error:
         leave_if_forked(main_pid, 1)
+        flush_standard_streams()
         return raised(error, file_name, None)
     leave_if_forked(main_pid, 0)
     flush_standard_streams()
