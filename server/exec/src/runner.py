@@ -203,6 +203,9 @@ class LiteralNames(dict):
             value = importlib.import_module(module_name)
             if attribute is not None:
                 value = getattr(value, attribute)
+        elif name in sys.stdlib_module_names:
+            # A stdlib module, for references such as `math.sqrt` sent under PICKLE.
+            value = importlib.import_module(name)
         else:
             raise NameError("name %r is not defined" % name)
         self[name] = value
