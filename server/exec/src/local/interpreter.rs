@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use super::find_executable;
+
 /// A Python installation the sandbox can bind read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Interpreter {
@@ -90,24 +92,6 @@ pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
         .unwrap()
         .insert(command.to_owned(), found.clone());
     found
-}
-
-/// A command as the shell would find it.
-pub(crate) fn find_executable(command: &str) -> Option<PathBuf> {
-    if command.contains('/') {
-        let path = PathBuf::from(command);
-        return is_executable(&path).then_some(path);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Reads the installation off the file system, without starting Python: a native
