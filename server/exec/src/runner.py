@@ -56,9 +56,11 @@ def enter_sandbox_account(request):
 
     processes = request["processes"]
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-    account = request.get("drop_privileges")
+    account = request.get("switch_user")
     if account is not None:
-        uid, gid = account
+        for path in account["writable_dirs"]:
+            os.chmod(path, 0o1777)
+        uid, gid = account["uid"], account["gid"]
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)

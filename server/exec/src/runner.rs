@@ -29,9 +29,18 @@ pub(crate) struct RunnerInput<'a> {
     pub temp_dir: &'a str,
     /// `RLIMIT_NPROC`, which only the sandbox itself can set (see runner.py).
     pub processes: u64,
-    /// `(uid, gid)` to switch to before running anything of the user's, when the
+    /// The account to switch to before running anything of the user's, when the
     /// sandbox starts as root.
-    pub drop_privileges: Option<(u32, u32)>,
+    pub switch_user: Option<SwitchUser>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SwitchUser {
+    pub uid: u32,
+    pub gid: u32,
+    /// The private tmpfs mounts, root's until the runner opens them to everyone
+    /// (mode 1777, like `/tmp`).
+    pub writable_dirs: Vec<String>,
 }
 
 impl<'a> RunnerInput<'a> {
@@ -46,7 +55,7 @@ impl<'a> RunnerInput<'a> {
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
             processes,
-            drop_privileges: None,
+            switch_user: None,
         }
     }
 }

@@ -13,7 +13,7 @@ use self::interpreter::Selection;
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
 use self::sandbox::{SANDBOX_ID, SandboxSpec};
-use crate::runner::{RunnerInput, RunnerReport, new_nonce};
+use crate::runner::{RunnerInput, RunnerReport, SwitchUser, new_nonce};
 use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture};
 
 /// What the error says when bubblewrap is missing.
@@ -22,7 +22,7 @@ pub const INSTALL_HINT: &str = "apt-get install bubblewrap";
 /// Settings of the local backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalConfig {
-    /// The `bwrap` executable; found on PATH when `None`.
+    /// The `bwrap` executable, a path or a command on PATH; `bwrap` when `None`.
     pub bwrap: Option<PathBuf>,
     /// The interpreter for images with no local equivalent: a command on PATH, or a
     /// path.
@@ -69,20 +69,21 @@ impl LocalBackend {
     }
 
     async fn prepare(&self, payload: &Payload, limits: &Limits) -> Result<Prepared, String> {
-        let bwrap = match &self.config.bwrap {
-            Some(path) => path.clone(),
-            None => interpreter::find_executable("bwrap").ok_or_else(|| {
-                format!(
-                    "bubblewrap (`bwrap`) is not installed; the local backend needs it: \
-                     `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
-                )
-            })?,
+        let command = match &self.config.bwrap {
+            Some(path) => path.to_string_lossy(),
+            None => "bwrap".into(),
         };
+        let bwrap = interpreter::find_executable(&command).ok_or_else(|| {
+            format!(
+                "bubblewrap (`{command}`) is not installed; the local backend needs it: \
+                 `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
+            )
+        })?;
         let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
         let selection =
             interpreter::select(&payload.image, &self.config.default_interpreter).await?;
         let isolation = self.config.isolation.resolve();
-        let arguments = SandboxSpec {
+        let command = SandboxSpec {
             interpreter: &selection.interpreter,
             isolation,
             limits,
@@ -90,12 +91,17 @@ impl LocalBackend {
             file_name: &payload.file_name,
             sized_tmpfs,
         }
-        .arguments()?;
+        .build()?;
+        let switch_user = (isolation == Isolation::SwitchUser).then_some(SwitchUser {
+            uid: SANDBOX_ID,
+            gid: SANDBOX_ID,
+            writable_dirs: command.writable_dirs,
+        });
         Ok(Prepared {
             bwrap,
-            arguments,
+            arguments: command.arguments,
             selection,
-            switch_user: isolation == Isolation::SwitchUser,
+            switch_user,
         })
     }
 }
@@ -136,16 +142,14 @@ struct Prepared {
     bwrap: PathBuf,
     arguments: Vec<std::ffi::OsString>,
     selection: Selection,
-    switch_user: bool,
+    switch_user: Option<SwitchUser>,
 }
 
 impl Prepared {
     async fn run(self, payload: &Payload, limits: &Limits, cancel: &CancellationToken) -> Outcome {
         let nonce = new_nonce();
         let mut input = RunnerInput::new(payload, &nonce, limits.processes);
-        if self.switch_user {
-            input.drop_privileges = Some((SANDBOX_ID, SANDBOX_ID));
-        }
+        input.switch_user = self.switch_user;
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
         let finished =
             match process::supervise(&self.bwrap, &self.arguments, &input, limits, cancel).await {

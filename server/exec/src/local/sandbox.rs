@@ -63,10 +63,16 @@ pub(crate) struct SandboxSpec<'a> {
     pub sized_tmpfs: bool,
 }
 
+/// A bubblewrap command line, and the private tmpfs mounts it makes.
+pub(crate) struct BwrapCommand {
+    pub arguments: Vec<OsString>,
+    pub writable_dirs: Vec<String>,
+}
+
 impl SandboxSpec<'_> {
-    /// The arguments to `bwrap`.
-    pub(crate) fn arguments(&self) -> Result<Vec<OsString>, String> {
+    pub(crate) fn build(&self) -> Result<BwrapCommand, String> {
         let mut args = Arguments::default();
+        let mut writable_dirs = vec!["/dev/shm".to_owned(), "/tmp".to_owned()];
         args.push(["--die-with-parent", "--new-session"]);
         match self.isolation {
             Isolation::SwitchUser => args.push([
@@ -114,6 +120,7 @@ impl SandboxSpec<'_> {
         self.tmpfs(&mut args, "/tmp");
         if let Some(temp_dir) = self.private_temp_dir()? {
             self.tmpfs(&mut args, &temp_dir);
+            writable_dirs.push(temp_dir);
         }
 
         // Bound after the tmpfs mounts, so that a temp_dir above it cannot hide it.
@@ -137,7 +144,10 @@ impl SandboxSpec<'_> {
         // The file name also marks the sandbox's processes in `ps` and /proc.
         args.push([OsStr::new("--"), executable]);
         args.push(["-c", RUNNER_SOURCE, self.file_name]);
-        Ok(args.0)
+        Ok(BwrapCommand {
+            arguments: args.0,
+            writable_dirs,
+        })
     }
 
     fn tmpfs(&self, args: &mut Arguments, dest: &str) {
@@ -231,8 +241,10 @@ mod tests {
             file_name: "/home/u/app.py",
             sized_tmpfs: true,
         };
-        spec.arguments().map(|args| {
-            args.into_iter()
+        spec.build().map(|command| {
+            command
+                .arguments
+                .into_iter()
                 .map(|arg| arg.into_string().unwrap())
                 .collect()
         })
