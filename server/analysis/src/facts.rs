@@ -79,9 +79,27 @@ pub fn sandbox_functions(source: &str) -> Vec<SandboxFunctionFacts> {
         model: &model,
         source,
     };
+    // Each call site, resolved once, goes to the function it calls.
+    let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
+    for record in &model.calls {
+        let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
+            continue;
+        };
+        if let Some(index) = functions
+            .iter()
+            .position(|function| std::ptr::eq(function, called))
+        {
+            let arguments = emit_arguments(&emitter, record.call, record.scope);
+            call_sites[index].push(CallSite {
+                range: record.call.range(),
+                arguments,
+            });
+        }
+    }
     functions
         .iter()
-        .map(|function| facts(&checker, &emitter, function))
+        .zip(call_sites)
+        .map(|(function, call_sites)| facts(&checker, &emitter, function, call_sites))
         .collect()
 }
 
@@ -114,6 +132,7 @@ fn facts<'a>(
     checker: &Checker<'_, 'a>,
     emitter: &Emitter<'_, 'a>,
     function: &SandboxFunction<'a>,
+    call_sites: Vec<CallSite>,
 ) -> SandboxFunctionFacts {
     let def = function.def;
     let finder = Finder {
@@ -143,20 +162,7 @@ fn facts<'a>(
             .iter()
             .map(|capture| captured_name(emitter, capture))
             .collect(),
-        call_sites: checker
-            .model
-            .calls
-            .iter()
-            .filter(|record| {
-                checker
-                    .called_sandbox_function(record.name, record.scope)
-                    .is_some_and(|called| std::ptr::eq(called.def, def))
-            })
-            .map(|record| CallSite {
-                range: record.call.range(),
-                arguments: emit_arguments(emitter, record.call, record.scope),
-            })
-            .collect(),
+        call_sites,
     }
 }
 
