@@ -76,23 +76,15 @@ impl Server {
         }
     }
 
-    /// Spawns and initializes a server for a client that offers `encodings`
-    /// (`general.positionEncodings`, omitted when empty). Returns the server and
-    /// the `initialize` result.
+    /// Spawns and initializes a server for a client with `capabilities(encodings)`.
+    /// Returns the server and the `initialize` result.
     pub fn start(encodings: &[&str], initialization_options: Option<Value>) -> (Server, Value) {
         let mut server = Server::spawn();
-        let result = server.initialize(encodings, initialization_options);
+        let result = server.initialize(capabilities(encodings), initialization_options);
         (server, result)
     }
 
-    pub fn initialize(&mut self, encodings: &[&str], options: Option<Value>) -> Value {
-        let mut capabilities = json!({
-            "textDocument": {"publishDiagnostics": {"relatedInformation": true, "versionSupport": true}},
-            "window": {"showMessage": {}},
-        });
-        if !encodings.is_empty() {
-            capabilities["general"] = json!({"positionEncodings": encodings});
-        }
+    pub fn initialize(&mut self, capabilities: Value, options: Option<Value>) -> Value {
         let mut params = json!({"processId": null, "rootUri": null, "capabilities": capabilities});
         if let Some(options) = options {
             params["initializationOptions"] = options;
@@ -171,6 +163,17 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// The next request the server sends to the client with `method`.
+    pub fn server_request(&mut self, method: &str) -> Value {
+        self.wait_for(&format!("a {method} request"), |message| {
+            message["method"] == method && message.get("id").is_some()
+        })
+    }
+
+    pub fn reply(&mut self, request: &Value, result: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "id": request["id"], "result": result}));
     }
 
     /// Every message that arrives within `period`, after the unread ones.
@@ -280,6 +283,19 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The capabilities of a client that offers the position `encodings`
+/// (`general.positionEncodings`, left out when empty).
+pub fn capabilities(encodings: &[&str]) -> Value {
+    let mut capabilities = json!({
+        "textDocument": {"publishDiagnostics": {"relatedInformation": true, "versionSupport": true}},
+        "window": {"showMessage": {}},
+    });
+    if !encodings.is_empty() {
+        capabilities["general"] = json!({"positionEncodings": encodings});
+    }
+    capabilities
 }
 
 /// Reads one framed message; `None` at EOF or on a malformed frame.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::client::{CORRECT_SOURCE, Server};
+use crate::client::{CORRECT_SOURCE, Server, capabilities};
 
 #[test]
 fn utf8_is_negotiated_when_the_client_offers_it() {
@@ -34,7 +34,7 @@ fn requests_before_initialize_are_refused() {
     let error = server.request("shutdown", Value::Null).unwrap_err();
     // -32002: server not initialized.
     assert_eq!(error["code"], -32002);
-    server.initialize(&[], None);
+    server.initialize(capabilities(&[]), None);
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::client::{CORRECT_SOURCE, Server};
+use crate::client::{CORRECT_SOURCE, Server, capabilities};
 
 const URI: &str = "file:///nonexistent/aviato-lsp-tests/settings.py";
 
@@ -63,6 +63,28 @@ fn initialization_options_apply_from_the_first_diagnostics() {
     // Clearing the settings brings the rule back.
     server.configure(Value::Null);
     assert_eq!(codes(&server.diagnostics(URI, 1)), ["AV001"]);
+}
+
+#[test]
+fn null_settings_make_a_pulling_client_be_asked() {
+    let mut server = Server::spawn();
+    let mut capabilities = capabilities(&[]);
+    capabilities["workspace"] = json!({"configuration": true});
+    server.initialize(capabilities, Some(json!({"severity": {"AV001": "hint"}})));
+    server.open(URI, 1, &broken_source());
+    assert_eq!(server.diagnostics(URI, 1)[0]["severity"], 4);
+
+    server.configure(Value::Null);
+    let request = server.server_request("workspace/configuration");
+    let items = request["params"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["section"], "aviato");
+    server.reply(
+        &request,
+        json!([{"ignore": ["AV001"], "run": {"timeout": 5}}]),
+    );
+    assert_eq!(server.diagnostics(URI, 1), Vec::<Value>::new());
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::settings::EditorSettings;
 
 pub(crate) struct Session {
     client: Client,
-    encoding: OnceLock<PositionEncoding>,
+    negotiated: OnceLock<Negotiated>,
     documents: DashMap<Uri, OpenDocument>,
     /// Counts every open and edit, so a result can tell whether its document has
     /// changed since, even when the client reuses version numbers.
@@ -29,6 +29,23 @@ pub(crate) struct Session {
     /// A problem with `initializationOptions`, shown once the client is initialized.
     startup_problem: Mutex<Option<String>>,
     shutdown_requested: AtomicBool,
+}
+
+/// What `initialize` settled about the client.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Negotiated {
+    pub(crate) encoding: PositionEncoding,
+    /// The client answers `workspace/configuration`.
+    pub(crate) pulls_configuration: bool,
+}
+
+impl Default for Negotiated {
+    fn default() -> Negotiated {
+        Negotiated {
+            encoding: PositionEncoding::Utf16,
+            pulls_configuration: false,
+        }
+    }
 }
 
 struct OpenDocument {
@@ -56,7 +73,7 @@ impl Session {
     pub(crate) fn new(client: Client) -> Session {
         Session {
             client,
-            encoding: OnceLock::new(),
+            negotiated: OnceLock::new(),
             documents: DashMap::new(),
             revisions: AtomicU64::new(0),
             editor_settings: RwLock::default(),
@@ -67,16 +84,21 @@ impl Session {
         }
     }
 
-    /// The negotiated position encoding; UTF-16, the protocol's default, until then.
-    pub(crate) fn encoding(&self) -> PositionEncoding {
-        self.encoding
-            .get()
-            .copied()
-            .unwrap_or(PositionEncoding::Utf16)
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
-    pub(crate) fn set_encoding(&self, encoding: PositionEncoding) {
-        let _ = self.encoding.set(encoding);
+    /// What `initialize` settled; the protocol's defaults until then.
+    pub(crate) fn negotiated(&self) -> Negotiated {
+        self.negotiated.get().copied().unwrap_or_default()
+    }
+
+    pub(crate) fn set_negotiated(&self, negotiated: Negotiated) {
+        let _ = self.negotiated.set(negotiated);
+    }
+
+    pub(crate) fn encoding(&self) -> PositionEncoding {
+        self.negotiated().encoding
     }
 
     fn next_revision(&self) -> u64 {

@@ -10,6 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::ls_types::Uri;
 
+/// The section of the client's configuration that holds the server's settings.
+pub(crate) const SECTION: &str = "aviato";
+
 /// What the editor sends, before validation. Keys it does not know are ignored, so
 /// settings for later features can sit next to these.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -25,7 +28,7 @@ impl EditorSettings {
     /// and the bare object; `null` means no settings.
     pub(crate) fn from_client(value: &Value) -> Result<EditorSettings, String> {
         let value = value.get("settings").unwrap_or(value);
-        let value = value.get("aviato").unwrap_or(value);
+        let value = value.get(SECTION).unwrap_or(value);
         if value.is_null() {
             return Ok(EditorSettings::default());
         }

@@ -181,3 +181,71 @@ fn send(outgoing: &Outgoing, message: &impl Serialize) {
         Err(err) => tracing::error!("cannot encode a message: {err}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn bodies(input: &[u8]) -> Vec<String> {
+        let mut input = BufReader::new(input);
+        let mut bodies = Vec::new();
+        while let Some(body) = read_message(&mut input).await {
+            bodies.push(String::from_utf8(body).unwrap());
+        }
+        bodies
+    }
+
+    #[tokio::test]
+    async fn header_blocks_without_a_usable_length_are_skipped() {
+        let input = b"Content-Length: 2\r\n\r\n{}\
+            X-Unknown: 1\r\n\r\n\
+            Content-Length: nope\r\n\r\n\
+            \r\n\
+            content-length: 3\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n[1]\
+            Content-Length: 1\n\n7";
+        assert_eq!(bodies(input).await, ["{}", "[1]", "7"]);
+    }
+
+    #[tokio::test]
+    async fn a_truncated_message_ends_the_input() {
+        assert_eq!(
+            bodies(b"Content-Length: 10\r\n\r\n{}").await,
+            Vec::<String>::new()
+        );
+        assert_eq!(bodies(b"Content-Length: 2\r\n").await, Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn an_endless_header_line_is_read_in_pieces() {
+        let mut input = vec![b'x'; 3 * MAX_HEADER_LINE as usize];
+        input.extend(b"\r\n\r\nContent-Length: 2\r\n\r\n{}");
+        assert_eq!(bodies(&input).await, ["{}"]);
+    }
+
+    fn error_of(incoming: Incoming) -> (Id, i64) {
+        let Incoming::Invalid(response) = incoming else {
+            panic!("expected an error response");
+        };
+        let (id, result) = response.into_parts();
+        (id, result.unwrap_err().code.code())
+    }
+
+    #[test]
+    fn decoding() {
+        assert!(matches!(
+            decode(br#"{"jsonrpc": "2.0", "method": "initialized", "params": {}}"#),
+            Incoming::Request(_)
+        ));
+        assert!(matches!(
+            decode(br#"{"jsonrpc": "2.0", "id": 1, "result": null}"#),
+            Incoming::Response(_)
+        ));
+        assert_eq!(error_of(decode(b"{")), (Id::Null, -32700));
+        assert_eq!(error_of(decode(b"\xff")), (Id::Null, -32700));
+        assert_eq!(error_of(decode(b"[]")), (Id::Null, -32600));
+        assert_eq!(
+            error_of(decode(br#"{"jsonrpc": "2.0", "id": 3, "method": null}"#)),
+            (Id::Number(3), -32600)
+        );
+    }
+}

@@ -1,10 +1,11 @@
 use std::sync::Arc;
 
-use tower_lsp_server::ls_types::DidChangeConfigurationParams;
+use serde_json::Value;
+use tower_lsp_server::ls_types::{ConfigurationItem, DidChangeConfigurationParams};
 
 use crate::diagnostics;
 use crate::session::Session;
-use crate::settings::EditorSettings;
+use crate::settings::{EditorSettings, SECTION};
 
 /// New settings re-analyse every open document; bad ones are shown and ignored,
 /// leaving the previous settings in force.
@@ -12,7 +13,28 @@ pub(crate) async fn did_change_configuration(
     session: &Arc<Session>,
     params: DidChangeConfigurationParams,
 ) {
-    match EditorSettings::from_client(&params.settings) {
+    if params.settings.is_null() && session.negotiated().pulls_configuration {
+        // The pull model: `null` says "changed, ask me". Asked from another task,
+        // since the answer arrives through the loop that is running this handler.
+        tokio::spawn(pull_configuration(session.clone()));
+    } else {
+        apply(session, &params.settings).await;
+    }
+}
+
+async fn pull_configuration(session: Arc<Session>) {
+    let item = ConfigurationItem {
+        scope_uri: None,
+        section: Some(SECTION.to_string()),
+    };
+    match session.client().configuration(vec![item]).await {
+        Ok(mut sections) => apply(&session, &sections.pop().unwrap_or_default()).await,
+        Err(err) => tracing::warn!("workspace/configuration failed: {err}"),
+    }
+}
+
+async fn apply(session: &Arc<Session>, settings: &Value) {
+    match EditorSettings::from_client(settings) {
         Ok(settings) => {
             session.set_editor_settings(settings);
             diagnostics::schedule_all(session);

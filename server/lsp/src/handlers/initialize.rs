@@ -5,12 +5,21 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::proto::{from_proto, to_proto};
-use crate::session::Session;
+use crate::session::{Negotiated, Session};
 use crate::settings::EditorSettings;
 
 pub(crate) fn initialize(session: &Session, params: InitializeParams) -> InitializeResult {
     let encoding = from_proto::position_encoding(&params.capabilities);
-    session.set_encoding(encoding);
+    let pulls_configuration = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|workspace| workspace.configuration)
+        .unwrap_or(false);
+    session.set_negotiated(Negotiated {
+        encoding,
+        pulls_configuration,
+    });
     if let Some(options) = &params.initialization_options {
         match EditorSettings::from_client(options) {
             Ok(settings) => session.set_editor_settings(settings),

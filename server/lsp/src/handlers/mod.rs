@@ -1,5 +1,8 @@
-//! One module per request or notification. Notification handlers change the
-//! session before their first `await`, so edits apply in the order they arrive.
+//! One module per request or notification.
+//!
+//! The transport runs each notification to completion before it reads the next
+//! message, so edits apply in order. A notification handler must therefore never
+//! wait for a reply from the client: it would wait for a message that is not read.
 
 pub(crate) mod did_change;
 pub(crate) mod did_change_configuration;
