@@ -271,8 +271,18 @@ impl Server {
         }
     }
 
-    pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+    /// Waits until the server's stderr contains `needle`.
+    pub fn wait_for_stderr(&self, needle: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !self.stderr.lock().unwrap().contains(needle) {
+            if Instant::now() > deadline {
+                panic!(
+                    "{}",
+                    self.failure(&format!("{needle:?} never appeared on stderr"))
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

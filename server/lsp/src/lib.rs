@@ -6,6 +6,7 @@
 //! - [`handlers`] holds one module per request or notification.
 //! - [`session`] is the state the handlers share; [`diagnostics`] publishes the
 //!   analysis results, off the protocol task.
+//! - [`transport`] frames JSON-RPC on stdio and survives malformed messages.
 
 mod diagnostics;
 mod edit;
