@@ -193,7 +193,7 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
                 }
             }
             Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
-                CapturedValue::Sent(format!("__import__({module:?}).{member}"))
+                CapturedValue::Sent(format!("{module}.{member}"))
             }
             _ => CapturedValue::NotStatic(format!(
                 "`{}` is {}",
@@ -376,7 +376,7 @@ asyncio.run(main())
         );
         assert_eq!(
             value("WHEN"),
-            CapturedValue::Sent(r#"__import__("datetime").datetime((2024), (1), (2))"#.into())
+            CapturedValue::Sent("datetime.datetime((2024), (1), (2))".into())
         );
         assert_eq!(value("offset"), CapturedValue::Sent("(5)".into()));
         assert!(matches!(value("load"), CapturedValue::NotStatic(_)));

@@ -248,11 +248,11 @@ impl<'a> Emitter<'_, 'a> {
     }
 }
 
-/// `__import__("datetime").datetime`: works in any namespace, shadows nothing.
+/// The qualified name as literal source: the sandbox's runner resolves stdlib
+/// module names (`datetime.datetime`, `math.sqrt`); builtins go by their own name.
 fn import_reference(qualified: &str) -> String {
-    match qualified.split_once('.') {
-        Some(("builtins", name)) => name.to_string(),
-        Some((module, rest)) => format!("__import__({module:?}).{rest}"),
-        None => format!("__import__({qualified:?})"),
-    }
+    qualified
+        .strip_prefix("builtins.")
+        .unwrap_or(qualified)
+        .to_string()
 }
