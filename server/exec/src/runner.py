@@ -100,9 +100,14 @@ def run(request, main_pid):
     except BaseException as error:
         return raised(error, file_name, "raised while loading the payload in the sandbox")
 
-    namespace = dict(captures)
     try:
         os.makedirs(request["temp_dir"], exist_ok=True)
+    except BaseException as error:
+        return raised(error, file_name, "raised while creating temp_dir, as the SDK's "
+                      "sandbox script does")
+
+    namespace = dict(captures)
+    try:
         code = compile(dedent(request["source"]), file_name, "exec", dont_inherit=True)
         exec(code, namespace)
     except BaseException as error:
@@ -116,6 +121,7 @@ def run(request, main_pid):
         value = function(*args, **kwargs)
     except BaseException as error:
         leave_if_forked(main_pid, 1)
+        flush_standard_streams()
         return raised(error, file_name, None)
     leave_if_forked(main_pid, 0)
     flush_standard_streams()
@@ -197,6 +203,9 @@ class LiteralNames(dict):
             value = importlib.import_module(module_name)
             if attribute is not None:
                 value = getattr(value, attribute)
+        elif name in sys.stdlib_module_names:
+            # A stdlib module, for references such as `math.sqrt` sent under PICKLE.
+            value = importlib.import_module(name)
         else:
             raise NameError("name %r is not defined" % name)
         self[name] = value
@@ -474,6 +483,9 @@ def raised(error, file_name, context):
     elif not name.endswith(("Error", "Exception")):
         notes.append("the SDK reports exception_type None here: it only recognises "
                      "names ending in Error or Exception")
+    elif safe_str(error) == "":
+        notes.append("the SDK reports exception_type None here: it only recognises "
+                     "an exception whose message is not empty")
     frames = user_frames(error, file_name)
     if len(frames) > FRAME_LIMIT:
         notes.append("%d outer frames omitted" % (len(frames) - FRAME_LIMIT))

@@ -215,13 +215,13 @@ impl Session {
 
     /// Shows a configuration problem to the user, once until the settings change.
     pub(crate) async fn show_problem(&self, problem: String) {
-        tracing::warn!("{problem}");
         let first_time = self
             .shown_problems
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(problem.clone());
         if first_time {
+            tracing::warn!("{problem}");
             self.client
                 .show_message(MessageType::ERROR, format!("aviato-lsp: {problem}"))
                 .await;

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use super::find_executable;
+
 /// A Python installation the sandbox can bind read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Interpreter {
@@ -79,7 +81,7 @@ pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
         return known.clone();
     }
     let found = match find_executable(command) {
-        Some(path) => match from_installation(&path) {
+        Some(path) => match from_installation(&path).or_else(|| from_pyenv(&path)) {
             Some(interpreter) => Some(interpreter),
             None => ask(&path).await,
         },
@@ -90,24 +92,6 @@ pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
         .unwrap()
         .insert(command.to_owned(), found.clone());
     found
-}
-
-/// A command as the shell would find it.
-pub(crate) fn find_executable(command: &str) -> Option<PathBuf> {
-    if command.contains('/') {
-        let path = PathBuf::from(command);
-        return is_executable(&path).then_some(path);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Reads the installation off the file system, without starting Python: a native
@@ -137,6 +121,34 @@ fn from_installation(path: &Path) -> Option<Interpreter> {
             prefix,
             version,
         })
+}
+
+/// A pyenv shim (`ROOT/shims/pythonX.Y`) stands for any installed X.Y: the newest
+/// `ROOT/versions/*/bin/pythonX.Y`, found without running the shim (which takes a
+/// few hundred milliseconds, and fails for versions that are not selected).
+fn from_pyenv(shim: &Path) -> Option<Interpreter> {
+    let shims = shim.parent()?;
+    if shims.file_name()? != "shims" {
+        return None;
+    }
+    let command = shim.file_name()?;
+    let mut installed: Vec<(Vec<u64>, Interpreter)> =
+        std::fs::read_dir(shims.parent()?.join("versions"))
+            .ok()?
+            .flatten()
+            .filter_map(|entry| {
+                let release = entry
+                    .file_name()
+                    .to_str()?
+                    .split('.')
+                    .map(|part| part.parse::<u64>().ok())
+                    .collect::<Option<Vec<u64>>>()?;
+                let interpreter = from_installation(&entry.path().join("bin").join(command))?;
+                Some((release, interpreter))
+            })
+            .collect();
+    installed.sort_by(|a, b| a.0.cmp(&b.0));
+    installed.pop().map(|(_, interpreter)| interpreter)
 }
 
 fn is_number(text: &str) -> bool {
@@ -183,6 +195,31 @@ async fn ask(path: &Path) -> Option<Interpreter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pyenv_shim_stands_for_the_newest_installed_version() {
+        let root = tempfile::tempdir().unwrap();
+        let shim = root.path().join("shims").join("python3.11");
+        std::fs::create_dir_all(shim.parent().unwrap()).unwrap();
+        std::fs::write(&shim, "#!/bin/sh\n").unwrap();
+        for release in ["3.11.2", "3.11.10", "3.12.1", "miniconda3-latest"] {
+            let prefix = root.path().join("versions").join(release);
+            let minor: String = release.split('.').take(2).collect::<Vec<_>>().join(".");
+            std::fs::create_dir_all(prefix.join("bin")).unwrap();
+            std::fs::create_dir_all(prefix.join(format!("lib/python{minor}"))).unwrap();
+            std::fs::write(prefix.join(format!("lib/python{minor}/os.py")), "").unwrap();
+            std::fs::write(prefix.join(format!("bin/python{minor}")), b"\x7fELF").unwrap();
+        }
+        let found = from_pyenv(&shim).unwrap();
+        let newest = root.path().join("versions/3.11.10").canonicalize().unwrap();
+        assert_eq!(found.prefix, newest);
+        assert_eq!(found.executable, newest.join("bin/python3.11"));
+        assert_eq!(found.version, "3.11");
+        assert_eq!(
+            from_pyenv(&root.path().join("versions/3.11.2/bin/python3.11")),
+            None
+        );
+    }
 
     #[test]
     fn python_images_name_their_version() {

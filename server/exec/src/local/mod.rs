@@ -73,7 +73,7 @@ impl LocalBackend {
             Some(path) => path.to_string_lossy(),
             None => "bwrap".into(),
         };
-        let bwrap = interpreter::find_executable(&command).ok_or_else(|| {
+        let bwrap = find_executable(&command).ok_or_else(|| {
             format!(
                 "bubblewrap (`{command}`) is not installed; the local backend needs it: \
                  `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
@@ -119,6 +119,24 @@ impl Backend for LocalBackend {
     ) -> RunFuture<'a> {
         Box::pin(self.run_local(payload, limits, cancel))
     }
+}
+
+/// A command as the shell would find it.
+fn find_executable(command: &str) -> Option<PathBuf> {
+    if command.contains('/') {
+        let path = PathBuf::from(command);
+        return is_executable(&path).then_some(path);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(command))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Whether this bubblewrap takes `--size` for a tmpfs, asked once per executable.

@@ -26,3 +26,61 @@ impl<'a> LineMap<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aviato_analysis::text::{TextLen, TextSize};
+    use proptest::prelude::*;
+    use tower_lsp_server::ls_types::Position;
+
+    use super::*;
+
+    const ENCODINGS: [PositionEncoding; 3] = [
+        PositionEncoding::Utf8,
+        PositionEncoding::Utf16,
+        PositionEncoding::Utf32,
+    ];
+
+    /// Text mixing ASCII, multi-byte characters and every kind of line ending.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop::sample::select(vec!["a", " ", "é", "中", "😀", "\n", "\r\n", "\r", "\t"]),
+            0..40,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn offsets_round_trip_through_positions(text in text(), at in 0usize..200) {
+            let index = LineIndex::from_source_text(&text);
+            let offset = text.floor_char_boundary(at.min(text.len()));
+            for encoding in ENCODINGS {
+                let lines = LineMap::new(&text, &index, encoding);
+                let offset = TextSize::try_from(offset).unwrap();
+                // Inside a `\r\n` there is no position; it maps to the line's end.
+                let inside_crlf = text[..offset.to_usize()].ends_with('\r')
+                    && text[offset.to_usize()..].starts_with('\n');
+                let round_trip = from_proto::offset(to_proto::position(offset, lines), lines);
+                if inside_crlf {
+                    prop_assert_eq!(round_trip + TextSize::new(1), offset);
+                } else {
+                    prop_assert_eq!(round_trip, offset);
+                }
+            }
+        }
+
+        #[test]
+        fn any_position_is_a_character_boundary(text in text(), line: u32, character: u32) {
+            let index = LineIndex::from_source_text(&text);
+            for encoding in ENCODINGS {
+                let lines = LineMap::new(&text, &index, encoding);
+                for position in [Position::new(line, character), Position::new(line % 8, character % 12)] {
+                    let offset = from_proto::offset(position, lines);
+                    prop_assert!(offset <= text.text_len());
+                    prop_assert!(text.is_char_boundary(offset.to_usize()));
+                }
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@ use tower_lsp_server::ls_types::{
 use super::LineMap;
 
 /// The `source` of every diagnostic the analysis reports.
-pub(crate) const DIAGNOSTIC_SOURCE: &str = "aviato-lsp";
+const DIAGNOSTIC_SOURCE: &str = "aviato-lsp";
 
 pub(crate) fn position_encoding(encoding: PositionEncoding) -> PositionEncodingKind {
     match encoding {
@@ -49,7 +49,7 @@ pub(crate) fn range(range: TextRange, lines: LineMap<'_>) -> lsp::Range {
     lsp::Range::new(position(range.start(), lines), position(range.end(), lines))
 }
 
-pub(crate) fn severity(severity: Severity) -> DiagnosticSeverity {
+fn severity(severity: Severity) -> DiagnosticSeverity {
     match severity {
         Severity::Error => DiagnosticSeverity::ERROR,
         Severity::Warning => DiagnosticSeverity::WARNING,
