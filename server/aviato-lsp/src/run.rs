@@ -83,7 +83,7 @@ fn outcome(args: &Args) -> Outcome {
     };
     let prepared = match prepare(&request) {
         Ok(prepared) => prepared,
-        Err(outcome) => return outcome,
+        Err(not_run) => return not_run.into(),
     };
     let mut limits = Limits {
         timeout: Duration::from_secs_f64(args.timeout),

@@ -27,6 +27,34 @@ pub struct RunRequest {
     pub call_site: Option<u32>,
 }
 
+/// Why a call is not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    /// The SDK would fail on the client, or a value is not static; `code` is the
+    /// rule that explains it, when one does.
+    Refused {
+        code: Option<&'static str>,
+        message: String,
+    },
+    /// The request itself is wrong: no such function, unreadable arguments.
+    Invalid(String),
+}
+
+impl NotRun {
+    fn refused(code: Option<&'static str>, message: String) -> NotRun {
+        NotRun::Refused { code, message }
+    }
+}
+
+impl From<NotRun> for Outcome {
+    fn from(not_run: NotRun) -> Outcome {
+        match not_run {
+            NotRun::Refused { code, message } => Outcome::refused(code, message),
+            NotRun::Invalid(message) => Outcome::error(message),
+        }
+    }
+}
+
 /// A call ready to run.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -50,17 +78,41 @@ const CLIENT_FAILURES: &[Rule] = &[
 /// Prepares the call, or returns the outcome that replaces it: `refused` when the
 /// SDK would fail on the client or a value is not static, `error` when the request
 /// itself is wrong.
-pub fn prepare(request: &RunRequest) -> Result<Prepared, Outcome> {
+pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let index = LineIndex::from_source_text(&request.source);
     let line_of = |offset: TextSize| index.line_index(offset).get() as u32;
     let function = find_function(request, &line_of)?;
     refuse_client_failures(request, &function, &line_of)?;
+    if let Some(property) = function
+        .kept_decorators
+        .iter()
+        .find(|range| &request.source[**range] == "property")
+    {
+        return Err(NotRun::refused(
+            Some(Rule::DecoratorNotInSandbox.code()),
+            format!(
+                "line {}: `@property` turns `{}` into a property object, and the SDK fails on the client (`AttributeError: 'property' object has no attribute '__name__'`)",
+                line_of(property.start()),
+                function.name
+            ),
+        ));
+    }
+    if let Some(decorator) = function.shipped_wrapper {
+        return Err(NotRun::refused(
+            Some(Rule::DecoratorNotInSandbox.code()),
+            format!(
+                "line {}: `@{}` does not use `functools.wraps`, so the SDK sends its inner wrapper, whose closure cannot be serialized (`FunctionSerializationError`)",
+                line_of(decorator.start()),
+                &request.source[decorator]
+            ),
+        ));
+    }
 
     let serialization = match function.serialization {
         aviato_analysis::Serialization::Json => Serialization::Json,
         aviato_analysis::Serialization::Pickle => Serialization::Pickle,
         aviato_analysis::Serialization::Unknown => {
-            return Err(Outcome::refused(
+            return Err(NotRun::refused(
                 None,
                 format!(
                     "the serialization mode of `{}` is not a `Serialization` member the file fixes",
@@ -88,7 +140,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, Outcome> {
                         .map_or(line_of(capture.use_range.start()), |range| {
                             line_of(range.start())
                         });
-                    return Err(Outcome::refused(
+                    return Err(NotRun::refused(
                         None,
                         format!(
                             "cannot send `{}` (line {line}) without running the file: {reason}; pass the value as an argument",
@@ -122,7 +174,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, Outcome> {
 fn find_function(
     request: &RunRequest,
     line_of: &impl Fn(TextSize) -> u32,
-) -> Result<SandboxFunctionFacts, Outcome> {
+) -> Result<SandboxFunctionFacts, NotRun> {
     let candidates: Vec<SandboxFunctionFacts> = sandbox_functions(&request.source)
         .into_iter()
         .filter(|function| function.name == request.function)
@@ -137,7 +189,7 @@ fn find_function(
     };
     chosen.ok_or_else(|| {
         let at = request.line.map(|line| format!(" at line {line}")).unwrap_or_default();
-        Outcome::error(format!(
+        NotRun::Invalid(format!(
             "no sandbox function `{}`{at} in {} (a function decorated with `@<session>.function()`)",
             request.function, request.file_name
         ))
@@ -148,7 +200,7 @@ fn refuse_client_failures(
     request: &RunRequest,
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
-) -> Result<(), Outcome> {
+) -> Result<(), NotRun> {
     let diagnostics = check(&request.source, &Settings::default());
     let blocking = diagnostics.iter().find(|diagnostic| {
         diagnostic.severity == Severity::Error
@@ -159,7 +211,7 @@ fn refuse_client_failures(
             }
     });
     match blocking {
-        Some(diagnostic) => Err(Outcome::refused(
+        Some(diagnostic) => Err(NotRun::refused(
             Some(diagnostic.rule.code()),
             format!(
                 "line {}: {}",
@@ -175,11 +227,11 @@ fn arguments(
     request: &RunRequest,
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
-) -> Result<(String, Option<u32>), Outcome> {
+) -> Result<(String, Option<u32>), NotRun> {
     if let Some(args) = &request.args {
         return evaluate_arguments(args)
             .map(|source| (source, None))
-            .map_err(|reason| Outcome::error(format!("--args: {reason}")));
+            .map_err(|reason| NotRun::Invalid(format!("--args: {reason}")));
     }
     let mut sites = function
         .call_sites
@@ -188,11 +240,11 @@ fn arguments(
     if let Some(wanted) = request.call_site {
         return match sites.find(|(line, _)| *line == wanted) {
             Some((line, Ok(arguments))) => Ok((arguments.clone(), Some(line))),
-            Some((line, Err(reason))) => Err(Outcome::refused(
+            Some((line, Err(reason))) => Err(NotRun::refused(
                 None,
                 format!("the call at line {line}: {reason}"),
             )),
-            None => Err(Outcome::error(format!(
+            None => Err(NotRun::Invalid(format!(
                 "no call of `{}` at line {wanted}",
                 function.name
             ))),
@@ -208,7 +260,7 @@ fn arguments(
         Some((line, Err(reason))) => format!("the call at line {line} is not static ({reason})"),
         _ => "the file never calls it".to_owned(),
     };
-    Err(Outcome::refused(
+    Err(NotRun::refused(
         None,
         format!(
             "`{}` takes arguments and {why}; give them with --args, e.g. --args '1, 2'",
@@ -313,8 +365,9 @@ mod tests {
 
     #[test]
     fn values_known_only_at_run_time_are_refused() {
-        let refused = prepare(&request("loaded")).unwrap_err();
-        let message = refused.message.unwrap();
+        let NotRun::Refused { message, .. } = prepare(&request("loaded")).unwrap_err() else {
+            panic!("not refused")
+        };
         assert!(message.contains("`VALUE` (line 27)"), "{message}");
     }
 
@@ -324,13 +377,10 @@ mod tests {
         with_args.args = Some("10".into());
         assert_eq!(prepare(&with_args).unwrap().payload.args_source, "(10)");
         with_args.args = Some("nope(".into());
-        assert_eq!(
-            prepare(&with_args).unwrap_err().outcome,
-            crate::OutcomeKind::Error
-        );
-        assert_eq!(
-            prepare(&request("missing")).unwrap_err().outcome,
-            crate::OutcomeKind::Error
-        );
+        assert!(matches!(prepare(&with_args), Err(NotRun::Invalid(_))));
+        assert!(matches!(
+            prepare(&request("missing")),
+            Err(NotRun::Invalid(_))
+        ));
     }
 }
