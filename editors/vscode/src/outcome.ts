@@ -83,3 +83,13 @@ export function summarize(functionName: string, outcome: RunOutcome): string {
       return `${functionName} could not run: ${outcome.message ?? outcome.exception_message ?? "sandbox error"}`;
   }
 }
+
+/**
+ * How a run is named in reports: `add(7, 8)` with typed arguments, `add · call
+ * site line 30` when the server took a call site's arguments, else `add()`.
+ */
+export function callLabel(functionName: string, args: string | undefined, callSite: number | null | undefined): string {
+  if (args !== undefined) return `${functionName}(${args})`;
+  if (typeof callSite === "number") return `${functionName} · call site line ${callSite}`;
+  return `${functionName}()`;
+}

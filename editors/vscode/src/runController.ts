@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { isRunOutcome, summarize, type RunOutcome } from "./outcome";
+import { callLabel, isRunOutcome, summarize, type RunOutcome } from "./outcome";
 import { RunReportView, frameTarget } from "./runReportView";
 import { RunTracker, runStatusText, type InFlightRun } from "./runs";
 import type { RunArguments } from "./sandboxFunctions";
@@ -44,7 +44,7 @@ export class RunController implements vscode.Disposable {
   async execute(args: RunArguments, send: () => Promise<unknown>): Promise<unknown> {
     const run = this.tracker.start(args);
     const where = `${path.basename(vscode.Uri.parse(args.uri).path)}:${args.line}`;
-    this.output.appendLine(`▶ ${args.function}(${args.args ?? ""}) · ${where}${args.callSite ? ` · call site line ${args.callSite}` : ""}`);
+    this.output.appendLine(`▶ ${callLabel(args.function, args.args, args.callSite)} · ${where}`);
     let result: unknown;
     try {
       result = await send();
@@ -101,7 +101,8 @@ export class RunController implements vscode.Disposable {
     }
 
     const source = vscode.Uri.parse(args.uri);
-    const report = formatRunReport(`${args.function}(${args.args ?? ""})`, outcome, (file, line) =>
+    const call = callLabel(args.function, args.args, args.callSite ?? outcome.call_site);
+    const report = formatRunReport(call, outcome, (file, line) =>
       lineText(file, line, source),
     );
     this.lastReport = this.reports.add(`${args.function} run report`, report, source);

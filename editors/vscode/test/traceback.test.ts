@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clip, isRunOutcome, summarize, type RunOutcome } from "../src/outcome";
+import { callLabel, clip, isRunOutcome, summarize, type RunOutcome } from "../src/outcome";
 import { formatRunReport, frameLinks } from "../src/traceback";
 
 const source = [
@@ -96,4 +96,11 @@ test("only objects with a known outcome are outcomes", () => {
   assert.ok(!isRunOutcome({ outcome: "finished" }));
   assert.ok(!isRunOutcome(null));
   assert.ok(!isRunOutcome("ok"));
+});
+
+test("runs are named by their arguments or the call site they used", () => {
+  assert.equal(callLabel("add", "7, 8", 30), "add(7, 8)");
+  assert.equal(callLabel("add", "", undefined), "add()");
+  assert.equal(callLabel("add", undefined, 30), "add · call site line 30");
+  assert.equal(callLabel("add", undefined, null), "add()");
 });

@@ -31,8 +31,22 @@ impl Serialization {
 /// One call of a sandbox function, ready to run.
 ///
 /// Values travel as Python literal source, evaluated inside the sandbox: the host
-/// never builds, and never unpickles, a Python object. The vocabulary literal source
-/// may use beyond Python's literal syntax is listed in `docs/run-output.md`.
+/// never builds, and never unpickles, a Python object. Besides Python's literal
+/// syntax (numbers, `1j`, strings, bytes, tuples, lists, dicts, sets, `True`, `None`,
+/// operators, comprehensions), literal source may name:
+///
+/// - `bool int float complex str bytes bytearray tuple list dict set frozenset
+///   range`, and `nan`, `inf`;
+/// - `datetime` both as the class and as the module, as `repr` writes it:
+///   `datetime(2024, 1, 2)`, `datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc)`;
+///   `date time timedelta timezone`;
+/// - `Decimal Fraction UUID Path PosixPath PurePath PurePosixPath`, `OrderedDict
+///   defaultdict deque Counter`, and the modules `decimal fractions uuid pathlib
+///   collections`, and any other standard library module (`math.sqrt`);
+/// - for instances of classes of the user's script: `namedtuple('Pair', 'a b')(1, 2)`,
+///   `make_dataclass('Point', ['x', 'y'])(1, 2)`, `Enum('Color', [('RED', 1)]).RED`
+///   (and `IntEnum`). In JSON mode they convert as the SDK converts them; in PICKLE
+///   mode they fail to load in the sandbox as the SDK's do (sdk-semantics row 13).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
     /// The user's file path; tracebacks name it.

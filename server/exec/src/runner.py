@@ -188,6 +188,25 @@ LITERAL_BUILTINS = ("bool", "int", "float", "complex", "str", "bytes", "bytearra
                     "tuple", "list", "dict", "set", "frozenset", "range")
 
 
+# Classes that literal source builds stand for classes of the user's script: the
+# SDK's client pickles their instances by reference to its `__main__`, where the
+# sandbox cannot find them.
+SCRIPT_CLASS_FACTORIES = ("namedtuple", "Enum", "IntEnum", "make_dataclass")
+SCRIPT_CLASSES = []
+
+
+def script_class_factory(factory, takes_module):
+    def build(*args, **kwargs):
+        if takes_module:
+            kwargs.setdefault("module", "__main__")
+        cls = factory(*args, **kwargs)
+        cls.__module__ = "__main__"
+        SCRIPT_CLASSES.append(cls)
+        return cls
+
+    return build
+
+
 class LiteralNames(dict):
     def __missing__(self, name):
         import importlib
@@ -203,7 +222,9 @@ class LiteralNames(dict):
             value = importlib.import_module(module_name)
             if attribute is not None:
                 value = getattr(value, attribute)
-        elif name in sys.stdlib_module_names:
+            if name in SCRIPT_CLASS_FACTORIES:
+                value = script_class_factory(value, name != "make_dataclass")
+        elif name in getattr(sys, "stdlib_module_names", ()):
             # A stdlib module, for references such as `math.sqrt` sent under PICKLE.
             value = importlib.import_module(name)
         else:
@@ -433,12 +454,34 @@ def pickle_transport(captures, args, kwargs):
     import pickle
 
     payload = {"closure_vars": dict(captures), "args": tuple(args), "kwargs": kwargs}
-    try:
-        data = pickle.dumps(payload)
-    except Exception as error:
-        raise pickle_refusal(captures, args, kwargs, error)
+    with ClassesInMain():
+        try:
+            data = pickle.dumps(payload)
+        except Exception as error:
+            raise pickle_refusal(captures, args, kwargs, error)
+    # As in the SDK's sandbox: `AttributeError: Can't get attribute 'Point' on <module
+    # '__main__' (built-in)>` for the script's classes.
     payload = pickle.loads(data)
     return list(payload["closure_vars"].items()), payload["args"], payload["kwargs"]
+
+
+class ClassesInMain:
+    """The script's classes in `__main__` while the client's side pickles."""
+
+    def __enter__(self):
+        main = sys.modules["__main__"]
+        self.saved = [(cls.__qualname__, main.__dict__.get(cls.__qualname__, self))
+                      for cls in SCRIPT_CLASSES]
+        for cls in SCRIPT_CLASSES:
+            setattr(main, cls.__qualname__, cls)
+
+    def __exit__(self, *exc_info):
+        main = sys.modules["__main__"]
+        for name, value in reversed(self.saved):
+            if value is self:
+                delattr(main, name)
+            else:
+                setattr(main, name, value)
 
 
 def pickle_refusal(captures, args, kwargs, error):

@@ -207,6 +207,29 @@ async fn pickle_mode_round_trips_stdlib_types() {
 }
 
 #[tokio::test]
+async fn pickle_mode_cannot_load_classes_of_the_user_s_script() {
+    // sdk-semantics row 13: the client pickles them by reference to its `__main__`.
+    let mut call = payload(1, "def use(config):\n    return repr(config)\n");
+    call.serialization = Serialization::Pickle;
+    for (class, literal) in [
+        ("Config", "namedtuple('Config', 'lr')(0.1)"),
+        ("Point", "make_dataclass('Point', ['x'])(1)"),
+        ("Color", "Enum('Color', [('RED', 1)]).RED"),
+    ] {
+        call.args_source = literal.to_owned();
+        let outcome = run(&call).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Raised, "{outcome:#?}");
+        assert_eq!(outcome.exception_type.as_deref(), Some("AttributeError"));
+        assert_eq!(
+            outcome.exception_message,
+            Some(format!(
+                "Can't get attribute '{class}' on <module '__main__' (built-in)>"
+            ))
+        );
+    }
+}
+
+#[tokio::test]
 async fn json_mode_turns_a_captured_decimal_into_a_string() {
     // sdk-semantics row 15: `Decimal * 3` becomes string repetition.
     let mut call = payload(1, "def triple():\n    return PRICE * 3\n");

@@ -11,12 +11,15 @@
 --
 -- Checks for server features not built yet print `SKIP: <why>` instead of
 -- failing; they turn on by themselves when the server advertises the feature.
+-- With AVIATO_E2E_NO_SKIP=1 a skip is a failure.
 
 local bin = assert(os.getenv('AVIATO_LSP_BIN'), 'AVIATO_LSP_BIN')
 local file = assert(os.getenv('AVIATO_E2E_FILE'), 'AVIATO_E2E_FILE')
 local plugin_dir = assert(os.getenv('AVIATO_PLUGIN_DIR'), 'AVIATO_PLUGIN_DIR')
 local snapshots = assert(os.getenv('AVIATO_E2E_SNAPSHOTS'), 'AVIATO_E2E_SNAPSHOTS')
 local WAIT_MS = tonumber(os.getenv('AVIATO_E2E_WAIT_MS') or '') or 15000
+-- Set once the server has every feature: a check that would skip then fails.
+local NO_SKIP = (os.getenv('AVIATO_E2E_NO_SKIP') or '') ~= ''
 
 vim.opt.runtimepath:prepend(plugin_dir)
 vim.o.swapfile = false
@@ -41,9 +44,12 @@ local function check(name, body)
   if ok then
     counts.passed = counts.passed + 1
     say('PASS: ' .. name)
-  elseif type(err) == 'table' and err[1] == SKIP then
+  elseif type(err) == 'table' and err[1] == SKIP and not NO_SKIP then
     counts.skipped = counts.skipped + 1
     say('SKIP: ' .. err[2])
+  elseif type(err) == 'table' and err[1] == SKIP then
+    counts.failed = counts.failed + 1
+    say('FAIL: ' .. name .. '\n  ' .. err[2] .. ' (AVIATO_E2E_NO_SKIP is set)')
   else
     counts.failed = counts.failed + 1
     say('FAIL: ' .. name .. '\n  ' .. tostring(err):gsub('\n', '\n  '))
@@ -84,15 +90,11 @@ local function find(list, predicate)
   end
 end
 
--- A text picture of the buffer as a user sees it: each line, then the
--- diagnostics, lenses, inlay hints and virtual text attached to it.
+-- A text picture of the buffer as a user sees it: each line with its inlay
+-- hints «» and virtual text ⟨⟩ (code lenses, values), then its diagnostics.
 local function snapshot(buf, name)
   local out = {}
-  local lenses, hints = {}, {}
-  for _, lens in ipairs(vim.lsp.codelens.get(buf)) do
-    local l = lens.range.start.line
-    lenses[l] = (lenses[l] and lenses[l] .. ' | ' or '') .. (lens.command and lens.command.title or '(unresolved)')
-  end
+  local hints = {}
   for _, item in ipairs(vim.lsp.inlay_hint.get({ bufnr = buf }) or {}) do
     local hint = item.inlay_hint
     local label = type(hint.label) == 'string' and hint.label
@@ -121,15 +123,25 @@ local function snapshot(buf, name)
   table.insert(lines, '') -- where diagnostics at the end of the file are reported
   for index, line in ipairs(lines) do
     local l = index - 1
-    if lenses[l] then
-      table.insert(out, string.format('     ┆ [lens] %s', lenses[l]))
-    end
     table.insert(out, string.format('%4d │ %s%s%s', index, line, hints[l] or '', virt[l] or ''))
     for _, d in ipairs(diagnostics[l] or {}) do
       table.insert(out, string.format('     ┆ %s^ %s %s [%s]: %s', string.rep(' ', d.col), vim.diagnostic.severity[d.severity], d.code or '', d.source or '', d.message))
     end
   end
   vim.fn.writefile(out, snapshots .. '/' .. name .. '.txt')
+end
+
+-- Notifications go to the test output, one per line.
+local notifications = {}
+vim.notify = function(message, level)
+  table.insert(notifications, message)
+  local name = 'INFO'
+  for key, value in pairs(vim.log.levels) do
+    if value == level then
+      name = key
+    end
+  end
+  say(string.format('  notify[%s]: %s', name, message))
 end
 
 local hard_stop = vim.uv.new_timer()

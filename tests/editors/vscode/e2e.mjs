@@ -10,8 +10,10 @@
 //   PLAYWRIGHT_DIR, CHROMIUM_BIN
 //
 // Checks for server features not built yet print `SKIP: <why>`; they turn on
-// by themselves once the server advertises the feature.
+// by themselves once the server advertises the feature. With
+// AVIATO_E2E_NO_SKIP=1 a skip is a failure.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -27,6 +29,8 @@ const server = env("AVIATO_LSP_BIN");
 const fixture = path.join(workspace, "sandbox_app.py");
 const WAIT_MS = Number(process.env.AVIATO_E2E_WAIT_MS ?? 20000);
 const RUN_WAIT_MS = 60000;
+// Set once the server has every feature: a check that would skip then fails.
+const NO_SKIP = Boolean(process.env.AVIATO_E2E_NO_SKIP);
 
 const { chromium } = createRequire(path.join(env("PLAYWRIGHT_DIR"), "package.json"))("playwright-core");
 
@@ -98,14 +102,18 @@ async function check(name, body) {
     counts.passed++;
     console.log(`PASS: ${name}`);
   } catch (error) {
-    if (error instanceof Skip) {
+    if (error instanceof Skip && !NO_SKIP) {
       counts.skipped++;
       console.log(`SKIP: ${error.message}`);
       return;
     }
     counts.failed++;
-    console.log(`FAIL: ${name}\n  ${String(error?.stack ?? error).replaceAll("\n", "\n  ")}`);
+    const why = error instanceof Skip ? `${error.message} (AVIATO_E2E_NO_SKIP is set)` : String(error?.stack ?? error);
+    console.log(`FAIL: ${name}\n  ${why.replaceAll("\n", "\n  ")}`);
     await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`).catch(() => {});
+    // Leave no prompt or menu open for the next check.
+    await page.keyboard.press("Escape").catch(() => {});
+    await page.keyboard.press("Escape").catch(() => {});
   }
 }
 
@@ -126,7 +134,7 @@ async function waitFor(what, condition, ms = WAIT_MS) {
 const context = await chromium.launchPersistentContext(env("AVIATO_E2E_PROFILE"), {
   executablePath: env("CHROMIUM_BIN"),
   headless: true,
-  viewport: { width: 1500, height: 1000 },
+  viewport: { width: 1500, height: 1200 },
   args: [
     "--headless",
     "--no-sandbox",
@@ -217,8 +225,23 @@ async function showProblems() {
   await page.locator(".markers-panel").first().waitFor({ state: "visible", timeout: WAIT_MS });
 }
 
+async function hideProblems() {
+  if (await page.locator(".markers-panel").first().isVisible().catch(() => false)) {
+    await runPaletteCommand("View: Hide Panel");
+    await page.locator(".markers-panel").first().waitFor({ state: "hidden", timeout: WAIT_MS });
+  }
+}
+
+/** The text of an editor's visible lines, with Monaco's non-breaking spaces made plain. */
+async function editorText(locator) {
+  return (await locator.innerText()).replace(/\u00a0/g, " ");
+}
+
 async function focusEditor() {
-  await editor().locator(".view-lines").click({ position: { x: 400, y: 5 } });
+  await runPaletteCommand("View: Focus First Editor Group");
+  await waitFor("the editor to take the keyboard focus", () =>
+    page.evaluate(() => Boolean(document.activeElement?.closest(".editor-instance .monaco-editor"))),
+  );
 }
 
 async function runPaletteCommand(title) {
@@ -230,21 +253,20 @@ async function runPaletteCommand(title) {
   await page.keyboard.press("Enter");
 }
 
-/** Puts the cursor at the start of the first line containing `text`. */
-async function goToLineWith(text) {
+/** Puts the cursor on the first line of the fixture containing `text` (at 1-based `column`). */
+async function goToLineWith(text, column = 1) {
+  const number = readFileSync(fixture, "utf8").split("\n").findIndex((line) => line.includes(text)) + 1;
+  if (number < 1) throw new Error(`no line with ${text} in the fixture`);
   await page.keyboard.press("Control+G");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: WAIT_MS });
-  const number = (await fixtureLines()).findIndex((line) => line.includes(text)) + 1;
-  if (number < 1) throw new Error(`no line with ${text}`);
-  await input.fill(`:${number}`);
+  await input.fill(`:${number}:${column}`);
   await page.keyboard.press("Enter");
   return number;
 }
 
+/** The editor's lines; the fixture fits the viewport once the panel is hidden. */
 async function fixtureLines() {
-  // The editor's own model is the truth; read it from the visible lines (the
-  // fixture fits the viewport).
   return (await viewLines()).map((line) => line.text);
 }
 
@@ -296,6 +318,7 @@ await check("a syntax error shows the AV001 squiggle, status bar count and Probl
   await waitFor("AV001 to leave Problems", async () => !/AV001/.test(await problemsText()));
   await waitFor("the status bar count to go back", async () => (await statusBarErrors()) === errorsBefore);
   await screenshot("syntax-error-fixed");
+  await hideProblems();
 });
 
 await check("the rule diagnostics of `aviato-lsp check` appear in Problems", async () => {
@@ -308,6 +331,7 @@ await check("the rule diagnostics of `aviato-lsp check` appear in Problems", asy
     });
   }
   await screenshot("rule-diagnostics");
+  await hideProblems();
 });
 
 await check('"Run in sandbox" lenses above each sandbox function and the literal call site', async () => {
@@ -336,7 +360,7 @@ await check('clicking "Run in sandbox" on add shows → 5 inline', async () => {
 await check("a failing function shows its error at the raising line; the traceback is one click away", async () => {
   if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
   await clickFunctionLens("check_positive");
-  const raiseLine = (await fixtureLines()).findIndex((line) => line.includes("raise ValueError")) + 1;
+  const raiseLine = readFileSync(fixture, "utf8").split("\n").findIndex((line) => line.includes("raise ValueError")) + 1;
   await showProblems();
   await waitFor(
     "the aviato-run problem at the raise line",
@@ -353,11 +377,12 @@ await check("a failing function shows its error at the raising line; the traceba
   await toast.locator("a.monaco-button, .monaco-button", { hasText: "Show Traceback" }).first().click();
   await page.locator(".tab", { hasText: "check_positive run report" }).first().waitFor({ timeout: WAIT_MS });
   await waitFor("the traceback text", async () => {
-    const text = await page.locator(".editor-instance .monaco-editor .view-lines").last().innerText();
+    const text = await editorText(page.locator(".editor-instance .monaco-editor .view-lines").last());
     return text.includes("Traceback (most recent call last):") && text.includes("ValueError: x must be non-negative");
   });
   await screenshot("traceback");
   await page.keyboard.press("Control+W");
+  await hideProblems();
 });
 
 await check("Run Function in Sandbox asks for arguments when there is no call site", async () => {
@@ -366,9 +391,9 @@ await check("Run Function in Sandbox asks for arguments when there is no call si
   await goToLineWith("return [value * factor");
   await runPaletteCommand("Aviato: Run Function in Sandbox");
   const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible", timeout: WAIT_MS });
-  const prompt = await page.locator(".quick-input-widget").innerText();
-  if (!/scale\(values/.test(prompt)) throw new Error(`unexpected prompt: ${prompt}`);
+  await waitFor("the arguments prompt for scale", async () =>
+    /Arguments for scale\(values/.test(await page.locator(".quick-input-widget").innerText().catch(() => "")),
+  );
   await input.fill("[1, 2], 3");
   await screenshot("arguments-prompt");
   await page.keyboard.press("Enter");
@@ -385,15 +410,18 @@ await check("Run Function in Sandbox asks for arguments when there is no call si
 await check("the quick fix for AV201 moves the import and its diagnostic goes", async () => {
   if (!expected.some((d) => d.code === "AV201")) skip("server does not report AV201 on the fixture yet");
   if (!hasQuickFixes) skip("server has no code actions (quick fixes) yet");
-  await showProblems();
-  await page.locator(".markers-panel .monaco-list-row", { hasText: "AV201" }).first().click();
+  const av201 = expected.find((d) => d.code === "AV201");
+  await focusEditor();
+  await goToLineWith("math.sqrt", av201.range.start.column);
   await page.keyboard.press("Control+.");
-  const menu = page.locator(".action-widget");
+  const menu = page.locator(".action-widget").filter({ hasText: "Quick Fix" }).first();
   await menu.waitFor({ state: "visible", timeout: WAIT_MS });
   await screenshot("quick-fix-menu");
-  const item = menu.locator(".action-widget-action, .monaco-list-row").filter({ hasNotText: /ignore|noqa/i }).first();
-  await item.click();
+  const fix = menu.locator(".monaco-list-row.action").filter({ hasNotText: /ignore|noqa/i }).first();
+  await fix.click();
+  await showProblems();
   await waitFor("AV201 to leave Problems", async () => !/AV201/.test(await problemsText()));
+  await hideProblems();
   const lines = await fixtureLines();
   const def = lines.findIndex((line) => line.includes("def hypotenuse("));
   if (!lines.slice(def + 1).some((line) => /^\s+import math/.test(line))) {

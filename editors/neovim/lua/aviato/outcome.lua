@@ -66,6 +66,17 @@ function M.summarize(name, outcome)
   return string.format('%s could not run: %s', name, field(outcome, 'message') or 'sandbox error')
 end
 
+--- How a run is named: `add(7, 8)` with typed arguments, `add · call site
+--- line 30` when the server took a call site's arguments, else `add()`.
+function M.call_label(name, args, call_site)
+  if args ~= nil then
+    return string.format('%s(%s)', name, args)
+  elseif type(call_site) == 'number' then
+    return string.format('%s · call site line %d', name, call_site)
+  end
+  return name .. '()'
+end
+
 --- The report as lines: traceback with source lines, exception, stdout, stderr.
 --- `line_text(file, line)` returns a frame's source line when known.
 function M.report(call, outcome, line_text)

@@ -108,7 +108,8 @@ local function present(run, result)
     vim.notify('aviato: ' .. summary, vim.log.levels.INFO)
     return
   end
-  local call = string.format('%s(%s)', args['function'], args.args or '')
+  local call_site = args.callSite ~= vim.NIL and args.callSite or outcome_view.field(result, 'call_site')
+  local call = outcome_view.call_label(args['function'], args.args, call_site)
   local report = outcome_view.report(call, result, frame_text(run))
   output.append(vim.tbl_map(function(line)
     return '  ' .. line
@@ -126,14 +127,13 @@ function M.execute(args, bufnr, client)
   local key = run_key(args)
   in_flight[key] = run
   changed()
+  local call_site = args.callSite ~= vim.NIL and args.callSite or nil
   output.append({
     string.format(
-      '▶ %s(%s) · %s:%d%s',
-      args['function'],
-      args.args or '',
+      '▶ %s · %s:%d',
+      outcome_view.call_label(args['function'], args.args, call_site),
       vim.fs.basename(vim.uri_to_fname(args.uri)),
-      args.line,
-      args.callSite and args.callSite ~= vim.NIL and (' · call site line ' .. args.callSite) or ''
+      args.line
     ),
   })
   client:request('workspace/executeCommand', { command = functions.RUN_COMMAND, arguments = { args } }, function(err, result)

@@ -10,16 +10,16 @@ use crate::runner::RUNNER_SOURCE;
 /// The unprivileged account the user's code runs as (`nobody`).
 pub(crate) const SANDBOX_ID: u32 = 65534;
 
-/// How the sandbox gets to run as [`SANDBOX_ID`].
+/// How the sandbox gets to run as `nobody` (65534).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
     /// A user namespace when the host user is unprivileged, [`Isolation::SwitchUser`]
     /// when it is root.
     Auto,
-    /// A user namespace mapping [`SANDBOX_ID`] to the host user. Under a root host
+    /// A user namespace mapping `nobody` (65534) to the host user. Under a root host
     /// the kernel exempts the sandbox from the process limit.
     UserNamespace,
-    /// Root only: no user namespace; the runner switches to the host's [`SANDBOX_ID`]
+    /// Root only: no user namespace; the runner switches to the host's `nobody` (65534)
     /// before any of the user's code runs, so that every limit applies.
     SwitchUser,
 }
