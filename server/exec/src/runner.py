@@ -45,6 +45,7 @@ def main():
     except BaseException as error:
         leave_if_forked(main_pid, 1)
         report = {"outcome": "error", "message": "the sandbox runner failed: " + describe(error)}
+    leave_if_forked(main_pid, 0)
     send(report, nonce)
 
 
@@ -112,10 +113,11 @@ def run(request, main_pid):
         exec(code, namespace)
     except BaseException as error:
         return raised(error, file_name, "raised while defining the function in the sandbox")
-    function = namespace.get(function_name)
-    if function is None:
-        return {"outcome": "error",
-                "message": "the source does not define a function named %r" % function_name}
+    try:
+        function = namespace[function_name]
+    except KeyError as error:
+        return raised(error, file_name, "raised while looking up the function, as the SDK's "
+                      "sandbox script does")
 
     try:
         value = function(*args, **kwargs)

@@ -337,6 +337,18 @@ async fn a_kept_decorator_fails_when_the_function_is_defined() {
 }
 
 #[tokio::test]
+async fn a_decorator_that_returns_none_leaves_nothing_to_call() {
+    let mut call = payload(1, "@(lambda f: None)\ndef lost():\n    return 1\n");
+    call.function_name = "lost".to_owned();
+    let outcome = run(&call).await;
+    assert_eq!(outcome.exception_type.as_deref(), Some("TypeError"));
+    assert_eq!(
+        outcome.exception_message.as_deref(),
+        Some("'NoneType' object is not callable")
+    );
+}
+
+#[tokio::test]
 async fn system_exit_is_reported_with_what_the_sdk_would_do() {
     let call = payload(1, "def leave():\n    import sys\n    sys.exit(3)\n");
     let outcome = run(&call).await;
