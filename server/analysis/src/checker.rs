@@ -19,6 +19,8 @@ pub(crate) struct Checker<'m, 'a> {
     pub(crate) functions: &'m [SandboxFunction<'a>],
     pub(crate) diagnostics: Vec<Diagnostic>,
     current: Option<FunctionRef>,
+    /// Each sandbox function's index in `functions`, by the start of its `def`.
+    by_def: FxHashMap<TextSize, usize>,
 }
 
 /// Where a name the body reads comes from.
@@ -65,6 +67,11 @@ impl<'m, 'a> Checker<'m, 'a> {
         model: &'m SemanticModel<'a>,
         functions: &'m [SandboxFunction<'a>],
     ) -> Self {
+        let by_def = functions
+            .iter()
+            .enumerate()
+            .map(|(index, function)| (function.def.range.start(), index))
+            .collect();
         Checker {
             source,
             model,
@@ -72,6 +79,7 @@ impl<'m, 'a> Checker<'m, 'a> {
             functions,
             diagnostics: Vec::new(),
             current: None,
+            by_def,
         }
     }
 
@@ -189,9 +197,7 @@ impl<'m, 'a> Checker<'m, 'a> {
     }
 
     pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {
-        self.functions
-            .iter()
-            .any(|function| std::ptr::eq(function.def, def))
+        self.by_def.contains_key(&def.range.start())
     }
 
     /// The sandbox function a call of `name` in `scope` calls, if any.
@@ -207,9 +213,9 @@ impl<'m, 'a> Checker<'m, 'a> {
         let BindingKind::Function(def) = binding.kind else {
             return None;
         };
-        self.functions
-            .iter()
-            .find(|function| std::ptr::eq(function.def, def))
+        self.by_def
+            .get(&def.range.start())
+            .map(|&index| &self.functions[index])
     }
 
     /// The reads of `name` in `scope` (and nested scopes) after `offset`.

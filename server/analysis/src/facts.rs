@@ -6,6 +6,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Capture, Checker, Origin};
 use crate::literal::Emitter;
+use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::value::ValueKind;
@@ -25,6 +26,11 @@ pub struct SandboxFunctionFacts {
     /// `temp_dir=` of the decorator, else of the session's `SandboxDefaults`.
     pub temp_dir: Option<String>,
     pub parameters: Vec<String>,
+    /// The other decorators, which the SDK keeps and the sandbox evaluates.
+    pub kept_decorators: Vec<TextRange>,
+    /// A decorator applied before `.function` without `functools.wraps`: the SDK
+    /// sends its inner wrapper instead of the function.
+    pub shipped_wrapper: Option<TextRange>,
     /// The names the body reads from outside, in order of first use.
     pub captures: Vec<CapturedName>,
     pub call_sites: Vec<CallSite>,
@@ -75,13 +81,32 @@ pub fn sandbox_functions(source: &str) -> Vec<SandboxFunctionFacts> {
     let model = SemanticModel::build(&module.body);
     let functions = Finder { model: &model }.sandbox_functions();
     let checker = Checker::new(source, &model, &functions);
-    let emitter = Emitter {
+    let emitter = |function: &SandboxFunction| Emitter {
         model: &model,
         source,
+        json: function.serialization == Serialization::Json,
     };
+    // Each call site, resolved once, goes to the function it calls.
+    let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
+    for record in &model.calls {
+        let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
+            continue;
+        };
+        if let Some(index) = functions
+            .iter()
+            .position(|function| std::ptr::eq(function, called))
+        {
+            let arguments = emit_arguments(&emitter(called), record.call, record.scope);
+            call_sites[index].push(CallSite {
+                range: record.call.range(),
+                arguments,
+            });
+        }
+    }
     functions
         .iter()
-        .map(|function| facts(&checker, &emitter, function))
+        .zip(call_sites)
+        .map(|(function, call_sites)| facts(&checker, &emitter(function), function, call_sites))
         .collect()
 }
 
@@ -106,6 +131,7 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
     let emitter = Emitter {
         model: &model,
         source: &wrapped,
+        json: false,
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
@@ -114,6 +140,7 @@ fn facts<'a>(
     checker: &Checker<'_, 'a>,
     emitter: &Emitter<'_, 'a>,
     function: &SandboxFunction<'a>,
+    call_sites: Vec<CallSite>,
 ) -> SandboxFunctionFacts {
     let def = function.def;
     let finder = Finder {
@@ -134,6 +161,14 @@ fn facts<'a>(
         serialization: function.serialization,
         container_image: option(&finder, function, "container_image"),
         temp_dir: option(&finder, function, "temp_dir"),
+        kept_decorators: function
+            .kept_decorators()
+            .map(|decorator| decorator.expression.range())
+            .collect(),
+        shipped_wrapper: function
+            .kept_decorators()
+            .find(|decorator| ships_wrapper(checker, function, decorator))
+            .map(|decorator| decorator.expression.range()),
         parameters: def
             .parameters
             .iter()
@@ -143,20 +178,7 @@ fn facts<'a>(
             .iter()
             .map(|capture| captured_name(emitter, capture))
             .collect(),
-        call_sites: checker
-            .model
-            .calls
-            .iter()
-            .filter(|record| {
-                checker
-                    .called_sandbox_function(record.name, record.scope)
-                    .is_some_and(|called| std::ptr::eq(called.def, def))
-            })
-            .map(|record| CallSite {
-                range: record.call.range(),
-                arguments: emit_arguments(emitter, record.call, record.scope),
-            })
-            .collect(),
+        call_sites,
     }
 }
 
@@ -175,6 +197,10 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
         CapturedValue::Skipped(format!("{what}: the SDK does not send it"))
     } else if capture.origin == Origin::Unbound {
         CapturedValue::Skipped("not defined anywhere in this file".into())
+    } else if capture.binding.is_none() {
+        CapturedValue::Skipped(
+            "only functions assign it, so it is not defined when the SDK looks it up".into(),
+        )
     } else {
         match capture
             .binding
@@ -187,7 +213,7 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
                 }
             }
             Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
-                CapturedValue::Sent(format!("__import__({module:?}).{member}"))
+                CapturedValue::Sent(format!("{module}.{member}"))
             }
             _ => CapturedValue::NotStatic(format!(
                 "`{}` is {}",
@@ -370,7 +396,7 @@ asyncio.run(main())
         );
         assert_eq!(
             value("WHEN"),
-            CapturedValue::Sent(r#"__import__("datetime").datetime((2024), (1), (2))"#.into())
+            CapturedValue::Sent("datetime.datetime((2024), (1), (2))".into())
         );
         assert_eq!(value("offset"), CapturedValue::Sent("(5)".into()));
         assert!(matches!(value("load"), CapturedValue::NotStatic(_)));

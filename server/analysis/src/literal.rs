@@ -53,6 +53,9 @@ const MAX_DEPTH: u8 = 16;
 pub(crate) struct Emitter<'m, 'a> {
     pub(crate) model: &'m SemanticModel<'a>,
     pub(crate) source: &'a str,
+    /// JSON mode: instances of the file's dataclasses and enums are sent as what
+    /// pydantic turns them into (a dict, the member's value).
+    pub(crate) json: bool,
 }
 
 impl<'a> Emitter<'_, 'a> {
@@ -152,6 +155,23 @@ impl<'a> Emitter<'_, 'a> {
                 )
             }
             Expr::Name(name) => self.emit_name(name.id.as_str(), scope, offset, depth)?,
+            Expr::Attribute(attribute)
+                if self.json && self.script_enum(&attribute.value, scope).is_some() =>
+            {
+                let class = self
+                    .script_enum(&attribute.value, scope)
+                    .expect("checked by the guard");
+                let member = attribute.attr.id.as_str();
+                let value = class_assignment(class, member).ok_or_else(|| {
+                    format!("`{member}` has no literal value in `{}`", class.name.id)
+                })?;
+                self.emit_at_depth(
+                    value,
+                    crate::semantic::MODULE_SCOPE,
+                    TextSize::from(u32::MAX),
+                    depth + 1,
+                )?
+            }
             Expr::Attribute(_) => {
                 let qualified = self.qualified_name(expr, scope);
                 match qualified {
@@ -165,6 +185,12 @@ impl<'a> Emitter<'_, 'a> {
                         ));
                     }
                 }
+            }
+            Expr::Call(call) if self.json && self.script_dataclass(&call.func, scope).is_some() => {
+                let class = self
+                    .script_dataclass(&call.func, scope)
+                    .expect("checked by the guard");
+                self.emit_dataclass_as_dict(class, call, scope, offset, depth)?
             }
             Expr::Call(call) => {
                 let callee = &self.source[call.func.range()];
@@ -238,6 +264,62 @@ impl<'a> Emitter<'_, 'a> {
         }
     }
 
+    fn script_class(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
+        crate::value::Values { model: self.model }.script_class(expr, scope)
+    }
+
+    fn script_enum(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
+        self.script_class(expr, scope)
+            .filter(|class| crate::value::is_enum_class(class))
+    }
+
+    fn script_dataclass(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
+        self.script_class(expr, scope)
+            .filter(|class| crate::value::is_dataclass(class))
+    }
+
+    /// `Point(1, y=2)` as pydantic sends a dataclass in JSON mode: `{"x": 1, "y": 2}`.
+    fn emit_dataclass_as_dict(
+        &self,
+        class: &'a ast::StmtClassDef,
+        call: &'a ast::ExprCall,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> Result<String, String> {
+        let fields: Vec<(&str, Option<&'a Expr>)> = class
+            .body
+            .iter()
+            .filter_map(|statement| match statement {
+                ast::Stmt::AnnAssign(field) => match field.target.as_ref() {
+                    Expr::Name(name) => Some((name.id.as_str(), field.value.as_deref())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if call.arguments.args.len() > fields.len() {
+            return Err(format!("`{}` takes {} fields", class.name.id, fields.len()));
+        }
+        let mut items = Vec::new();
+        for (index, (field, default)) in fields.iter().enumerate() {
+            let keyword = call
+                .arguments
+                .find_keyword(field)
+                .map(|keyword| &keyword.value);
+            let (value, value_scope) = match (call.arguments.args.get(index), keyword, default) {
+                (Some(value), _, _) | (None, Some(value), _) => (value, scope),
+                (None, None, Some(default)) => (*default, crate::semantic::MODULE_SCOPE),
+                (None, None, None) => {
+                    return Err(format!("`{field}` of `{}` is not given", class.name.id));
+                }
+            };
+            let value = self.emit_at_depth(value, value_scope, offset, depth + 1)?;
+            items.push(format!("{field:?}: {value}"));
+        }
+        Ok(format!("{{{}}}", items.join(", ")))
+    }
+
     fn qualified_name(&self, expr: &'a Expr, scope: ScopeId) -> Option<String> {
         if let Expr::Name(name) = expr
             && self.model.resolve(scope, name.id.as_str()) == Resolution::Builtin
@@ -248,11 +330,22 @@ impl<'a> Emitter<'_, 'a> {
     }
 }
 
-/// `__import__("datetime").datetime`: works in any namespace, shadows nothing.
+/// The qualified name as literal source: the sandbox's runner resolves stdlib
+/// module names (`datetime.datetime`, `math.sqrt`); builtins go by their own name.
 fn import_reference(qualified: &str) -> String {
-    match qualified.split_once('.') {
-        Some(("builtins", name)) => name.to_string(),
-        Some((module, rest)) => format!("__import__({module:?}).{rest}"),
-        None => format!("__import__({qualified:?})"),
-    }
+    qualified
+        .strip_prefix("builtins.")
+        .unwrap_or(qualified)
+        .to_string()
+}
+
+/// The value assigned to `name` in a class body (an enum member's value).
+fn class_assignment<'a>(class: &'a ast::StmtClassDef, name: &str) -> Option<&'a Expr> {
+    class.body.iter().find_map(|statement| match statement {
+        ast::Stmt::Assign(assign) => match assign.targets.as_slice() {
+            [Expr::Name(target)] if target.id.as_str() == name => Some(assign.value.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    })
 }

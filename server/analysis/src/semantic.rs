@@ -76,6 +76,9 @@ pub(crate) struct Binding<'a> {
     pub(crate) statement: TextRange,
     pub(crate) kind: BindingKind<'a>,
     pub(crate) scope: ScopeId,
+    /// Bound by a function that declares the name `global`: it only happens when
+    /// that function runs.
+    pub(crate) in_function: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -208,7 +211,7 @@ impl<'a> SemanticModel<'a> {
     }
 
     /// The binding whose value `name` has when read at `offset` in `scope`: the last
-    /// one before `offset`, else the last one.
+    /// one before `offset`, else the last one; `None` when only functions bind it.
     pub(crate) fn binding_at(
         &self,
         scope: ScopeId,
@@ -217,7 +220,11 @@ impl<'a> SemanticModel<'a> {
     ) -> Option<&Binding<'a>> {
         let mut last = None;
         let mut before = None;
-        for binding in self.bindings_in(scope, name) {
+        // What a function assigns to a global is not there until it runs.
+        for binding in self
+            .bindings_in(scope, name)
+            .filter(|binding| !binding.in_function)
+        {
             if binding.range.start() < offset {
                 before = Some(binding);
             }
@@ -309,18 +316,18 @@ impl<'a> Builder<'a> {
 
     fn bind_in(&mut self, scope: ScopeId, name: &'a str, range: TextRange, kind: BindingKind<'a>) {
         // An assignment to a `global` name binds the module's name.
-        let scope = if self.model.scopes[scope].global_names.contains_key(name) {
+        let in_function = self.model.scopes[scope].global_names.contains_key(name);
+        if in_function {
             self.record_use(name, range, ExprContext::Store, CallContext::Other);
-            MODULE_SCOPE
-        } else {
-            scope
-        };
+        }
+        let scope = if in_function { MODULE_SCOPE } else { scope };
         let id = self.model.bindings.len();
         self.model.bindings.push(Binding {
             range,
             statement: self.statement,
             kind,
             scope,
+            in_function,
         });
         self.model.scopes[scope]
             .bindings

@@ -2,6 +2,7 @@
 
 mod check;
 mod rule;
+mod run;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ enum Command {
     Check(check::Args),
     /// Print the documentation of a rule, e.g. `aviato-lsp rule AV201`.
     Rule(rule::Args),
+    /// Run a sandbox function the way the SDK would, in a local sandbox.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +43,6 @@ fn main() -> ExitCode {
         },
         Command::Check(args) => check::run(args),
         Command::Rule(args) => rule::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

@@ -23,6 +23,7 @@ mod limits;
 mod local;
 mod outcome;
 mod payload;
+mod prepare;
 mod runner;
 
 pub use backend::{Backend, RunFuture};
@@ -30,4 +31,5 @@ pub use limits::Limits;
 pub use local::{INSTALL_HINT, Isolation, LocalBackend, LocalConfig};
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
+pub use prepare::{NotRun, Prepared, RunRequest, function_source, prepare};
 pub use tokio_util::sync::CancellationToken;

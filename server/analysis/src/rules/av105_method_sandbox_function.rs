@@ -14,15 +14,17 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     ) {
         return;
     }
-    let is_static = function.def.decorator_list.iter().any(
-        |decorator| matches!(&decorator.expression, Expr::Name(name) if name.id.as_str() == "staticmethod"),
-    );
+    // Under `classmethod` or `property` the function is not called as a method at
+    // all: AV203 reports those.
+    let not_a_method = function.def.decorator_list.iter().any(|decorator| {
+        matches!(&decorator.expression, Expr::Name(name) if matches!(name.id.as_str(), "staticmethod" | "classmethod" | "property"))
+    });
     let parameters = &function.def.parameters;
     let Some(first) = parameters.posonlyargs.iter().chain(&parameters.args).next() else {
         return;
     };
     let name = first.parameter.name.id.as_str();
-    if is_static || !matches!(name, "self" | "cls") {
+    if not_a_method || !matches!(name, "self" | "cls") {
         return;
     }
     checker.report(

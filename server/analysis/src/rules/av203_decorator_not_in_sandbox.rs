@@ -1,10 +1,11 @@
-use ruff_python_ast::Expr;
+use ruff_python_ast::{Decorator, Expr};
 use ruff_text_size::Ranged;
 
 use crate::builtins::is_builtin;
 use crate::checker::{Capture, Checker};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
+use crate::semantic::{BindingKind, Resolution};
 
 /// AV203: a decorator other than `.function` whose name the sandbox will not have.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
@@ -29,6 +30,10 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             {
                 continue;
             }
+            _ if ships_wrapper(checker, function, decorator) => format!(
+                "`@{text}` is applied before `session.function` and does not use `functools.wraps`, so the SDK sends its inner wrapper instead of `{}`, and the wrapper's closure cannot be serialized; apply it inside the function or drop it",
+                function.def.name.id
+            ),
             _ => format!(
                 "`@{text}` stays in the source the SDK sends and runs in the sandbox, where `{root}` is not defined (`NameError`); apply it inside the function or drop it"
             ),
@@ -39,6 +44,37 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             message,
         );
     }
+}
+
+/// Whether `decorator` sits below the sandbox decorator and is a function of this
+/// file that returns an inner function without `functools.wraps`: the SDK then
+/// finds no `__wrapped__` and sends that inner wrapper.
+pub(crate) fn ships_wrapper(
+    checker: &Checker,
+    function: &SandboxFunction,
+    decorator: &Decorator,
+) -> bool {
+    let below = decorator.start() > function.decorator.start();
+    let Some(root) = root_name(&decorator.expression) else {
+        return false;
+    };
+    let Resolution::Scope(scope) = checker.model.resolve(function.enclosing, root) else {
+        return false;
+    };
+    let Some(BindingKind::Function(def)) = checker
+        .model
+        .bindings_in(scope, root)
+        .last()
+        .map(|binding| binding.kind)
+    else {
+        return false;
+    };
+    // A decorator that returns an inner function without `wraps` replaces the function.
+    let has_inner_function = def
+        .body
+        .iter()
+        .any(|statement| statement.is_function_def_stmt());
+    below && has_inner_function && !checker.text(def.range).contains("wraps")
 }
 
 /// `retry` for `@retry`, `@retry(3)` and `@retry.on(...)`.

@@ -87,7 +87,7 @@ mod av105_method_sandbox_function;
 mod av106_unstripped_decorator_alias;
 mod av201_module_not_in_sandbox;
 mod av202_name_not_sent;
-mod av203_decorator_not_in_sandbox;
+pub(crate) mod av203_decorator_not_in_sandbox;
 mod av204_annotation_not_in_sandbox;
 mod av205_default_not_in_sandbox;
 mod av206_undefined_name;
