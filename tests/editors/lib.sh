@@ -1,5 +1,8 @@
 # Helpers shared by run-vscode.sh and run-neovim.sh. Sourced, not executed.
 
+# Seconds since the timestamp `$1` (from $EPOCHREALTIME), one decimal.
+seconds_since() { awk -v start="$1" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1f", now - start }'; }
+
 # The server binary: $AVIATO_LSP_BIN, else a fresh `cargo build -p aviato-lsp`.
 locate_server() {
   if [[ -n "${AVIATO_LSP_BIN:-}" ]]; then

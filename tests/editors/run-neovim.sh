@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of editors/neovim in the real Neovim 0.11 against the real
-# aviato-lsp. Installs Neovim first if needed (tests/editors/setup.sh neovim).
+# Unit tests of editors/neovim, then its end-to-end test in the real Neovim
+# 0.11 against the real aviato-lsp. Installs Neovim first if needed
+# (tests/editors/setup.sh neovim).
 #
 #   tests/editors/run-neovim.sh            # builds target/debug/aviato-lsp
 #   AVIATO_LSP_BIN=/path/aviato-lsp tests/editors/run-neovim.sh
@@ -9,7 +10,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 source "$here/lib.sh"
 
-"$here/setup.sh" neovim | grep -v '^setup:.*0\.[0-9] s$' || true
+"$here/setup.sh" neovim
 locate_server
 make_workdir neovim
 marker="$E2E_DIR/started"
@@ -20,14 +21,17 @@ echo "neovim e2e: server $AVIATO_LSP_BIN"
 echo "neovim e2e: workspace $E2E_DIR/workspace"
 echo "neovim e2e: screenshots (text snapshots) in $E2E_DIR/screenshots"
 
-start=$(date +%s.%N)
 status=0
+# shellcheck disable=SC2046
+env $(editor_env) "$NVIM_BIN" --clean --headless -l "$here/neovim/unit.lua" "$AVIATO_REPO/editors/neovim" || status=1
+
+start="$EPOCHREALTIME"
 # shellcheck disable=SC2046
 start_group env $(editor_env) AVIATO_E2E_FILE="$E2E_DIR/workspace/sandbox_app.py" \
   AVIATO_PLUGIN_DIR="$AVIATO_REPO/editors/neovim" AVIATO_E2E_SNAPSHOTS="$E2E_DIR/screenshots" \
   timeout 300 "$NVIM_BIN" --clean --headless -l "$here/neovim/e2e.lua"
 wait "$GROUP_PID" || status=$?
-printf 'neovim e2e: took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+echo "neovim e2e: took $(seconds_since "$start") s"
 
 if ! stop_groups report; then
   echo "FAIL: processes were left behind"

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 source "$here/lib.sh"
 
-"$here/setup.sh" vscode | grep -v '^setup:.*0\.[0-9] s$' || true
+"$here/setup.sh" vscode
 locate_server
 make_workdir vscode
 marker="$E2E_DIR/started"
@@ -20,8 +20,8 @@ trap 'stop_groups || true' EXIT
 node24="$NODE24_DIR/bin/node"
 extension="$AVIATO_REPO/editors/vscode"
 
-timer_start() { step_start=$(date +%s.%N); }
-timer_report() { printf 'vscode e2e: %-28s %5.1f s\n' "$1" "$(echo "$(date +%s.%N) - $step_start" | bc)"; }
+timer_start() { step_start="$EPOCHREALTIME"; }
+timer_report() { printf 'vscode e2e: %-28s %5s s\n' "$1" "$(seconds_since "$step_start")"; }
 
 timer_start
 (cd "$extension" && PATH="$NODE24_DIR/bin:$PATH" npm run --silent package >/dev/null)

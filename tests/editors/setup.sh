@@ -20,11 +20,9 @@ export XDG_CONFIG_HOME="$AVIATO_EDITOR_TOOLS/xdg/config" XDG_DATA_HOME="$AVIATO_
   XDG_STATE_HOME="$AVIATO_EDITOR_TOOLS/xdg/state" XDG_CACHE_HOME="$AVIATO_EDITOR_TOOLS/xdg/cache"
 
 step() { # step NAME FUNCTION: runs FUNCTION and prints its duration
-  local name="$1" start end
-  start=$(date +%s.%N)
+  local name="$1" start="$EPOCHREALTIME"
   "$2"
-  end=$(date +%s.%N)
-  printf 'setup: %-16s %6.1f s\n' "$name" "$(echo "$end - $start" | bc)"
+  printf 'setup: %-16s %6s s\n' "$name" "$(awk -v start="$start" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1f", now - start }')"
 }
 
 # A step is done when its stamp file names the same version as now.
@@ -32,7 +30,7 @@ done_already() { [[ -f "$AVIATO_EDITOR_TOOLS/.stamp-$1" && "$(cat "$AVIATO_EDITO
 mark_done() { echo "$2" >"$AVIATO_EDITOR_TOOLS/.stamp-$1"; }
 
 apt_packages() {
-  local wanted=(chromium build-essential pkg-config python3 python3-venv libkrb5-dev bc)
+  local wanted=(chromium build-essential pkg-config python3 python3-venv libkrb5-dev curl bubblewrap)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -101,8 +99,10 @@ if [[ "$what" != neovim ]]; then
   step playwright-core playwright
   step extension-deps extension_deps
 fi
+if [[ "$what" == neovim ]]; then
+  step apt apt_packages
+fi
 if [[ "$what" != vscode ]]; then
-  command -v bc >/dev/null || step apt apt_packages
   step neovim neovim
 fi
 echo "setup: total $(( $(date +%s) - total_start )) s (tools in $AVIATO_EDITOR_TOOLS)"
