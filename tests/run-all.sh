@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or this one: installs what the tests
+# need when it is missing (bubblewrap; the editors' tools under target/), then runs
+# the Rust suites and both real-editor end-to-end suites.
+#
+#   tests/run-all.sh            # everything
+#   tests/run-all.sh --no-editors
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+editors=1
+[[ "${1:-}" == "--no-editors" ]] && editors=0
+
+section() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v bwrap >/dev/null; then
+  section "installing bubblewrap (the local sandbox)"
+  apt-get update -qq && apt-get install -y -qq bubblewrap
+fi
+
+section "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+section "Rust suites: analysis, execution core, sandbox abuse, CLI, language server"
+cargo test --workspace --locked
+
+section "recorded SDK outcomes still match the fixtures"
+python3 tests/oracle/record.py --check
+
+if ((editors)); then
+  section "Neovim end-to-end"
+  AVIATO_LSP_BIN="$PWD/target/debug/aviato-lsp" tests/editors/run-neovim.sh
+  section "VS Code end-to-end"
+  AVIATO_LSP_BIN="$PWD/target/debug/aviato-lsp" tests/editors/run-vscode.sh
+fi
