@@ -18,5 +18,4 @@ CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
 export npm_config_cache="$AVIATO_EDITOR_TOOLS/npm-cache"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 export PIP_CACHE_DIR="$AVIATO_EDITOR_TOOLS/pip-cache"
-export npm_config_devdir="$AVIATO_EDITOR_TOOLS/node-gyp"
 export AVIATO_REPO AVIATO_EDITOR_TOOLS NODE24_DIR CODE_SERVER_BIN PLAYWRIGHT_DIR NVIM_BIN CHROMIUM_BIN

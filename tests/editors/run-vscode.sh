@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of editors/vscode in a real VS Code (code-server) driven by
-# headless Chromium, against the real aviato-lsp. Installs what it needs first
+# Type check and unit tests of editors/vscode, then its end-to-end test in a
+# real VS Code (code-server) driven by headless Chromium, against the real
+# aviato-lsp. Installs what it needs first
 # (tests/editors/setup.sh vscode), packages the extension as a .vsix and
 # installs it into a throwaway profile.
 #
@@ -22,6 +23,11 @@ extension="$AVIATO_REPO/editors/vscode"
 
 timer_start() { step_start="$EPOCHREALTIME"; }
 timer_report() { printf 'vscode e2e: %-28s %5s s\n' "$1" "$(seconds_since "$step_start")"; }
+
+status=0
+timer_start
+(cd "$extension" && PATH="$NODE24_DIR/bin:$PATH" npm run --silent typecheck && PATH="$NODE24_DIR/bin:$PATH" npm test) || { echo "FAIL: extension type check or unit tests"; status=1; }
+timer_report "extension unit tests"
 
 timer_start
 (cd "$extension" && PATH="$NODE24_DIR/bin:$PATH" npm run --silent package >/dev/null)
@@ -98,7 +104,6 @@ done
 timer_report "code-server up"
 
 timer_start
-status=0
 # shellcheck disable=SC2046
 start_group env $(editor_env) AVIATO_E2E_URL="http://127.0.0.1:$port" AVIATO_E2E_WORKSPACE="$E2E_DIR/workspace" \
   AVIATO_E2E_SCREENSHOTS="$E2E_DIR/screenshots" AVIATO_E2E_PROFILE="$E2E_DIR/chromium" \
