@@ -4,3 +4,4 @@
 mod check;
 mod project;
 mod rule;
+mod run;

@@ -12,7 +12,10 @@ fn fixtures() -> Vec<(String, String)> {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|ext| ext == "py") {
-                files.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                files.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).unwrap(),
+                ));
             }
         }
     }
@@ -25,7 +28,10 @@ fn apply(source: &str, diagnostic: &Diagnostic) -> String {
     edits.sort_by_key(|edit| std::cmp::Reverse(edit.range.start()));
     let mut fixed = source.to_string();
     for edit in edits {
-        fixed.replace_range(edit.range.start().to_usize()..edit.range.end().to_usize(), &edit.content);
+        fixed.replace_range(
+            edit.range.start().to_usize()..edit.range.end().to_usize(),
+            &edit.content,
+        );
     }
     fixed
 }
@@ -52,10 +58,16 @@ fn each_fix_removes_its_diagnostic() {
             let function = diagnostic.function.as_ref().map(|f| f.name.as_str());
             let remaining = count(&after, diagnostic.rule, function);
             if remaining >= count(&before, diagnostic.rule, function) {
-                failures.push(format!("{file}: {} `{}` still reported", diagnostic.rule, diagnostic.message));
+                failures.push(format!(
+                    "{file}: {} `{}` still reported",
+                    diagnostic.rule, diagnostic.message
+                ));
             }
             if count(&after, Rule::SyntaxError, None) > syntax_errors {
-                failures.push(format!("{file}: the fix for {} breaks the syntax:\n{fixed}", diagnostic.rule));
+                failures.push(format!(
+                    "{file}: the fix for {} breaks the syntax:\n{fixed}",
+                    diagnostic.rule
+                ));
             }
             fixed_rules.insert(diagnostic.rule);
         }
@@ -73,7 +85,10 @@ fn each_fix_removes_its_diagnostic() {
         Rule::RelativeTempDir,
     ];
     for rule in expected {
-        assert!(fixed_rules.contains(&rule), "no fixture exercises the fix of {rule}");
+        assert!(
+            fixed_rules.contains(&rule),
+            "no fixture exercises the fix of {rule}"
+        );
     }
 }
 
@@ -81,7 +96,10 @@ fn each_fix_removes_its_diagnostic() {
 fn async_body_is_wrapped_in_asyncio_run() {
     let source = "import asyncio\nfrom aviato import Sandbox\n\n\nasync def main():\n    async with Sandbox.session() as session:\n\n        @session.function()\n        async def fetch(n):\n            await asyncio.sleep(0)\n            if n:\n                return n\n            return 0\n\n        print(await fetch(1))\n";
     let diagnostics = check(source, &Settings::default());
-    let async_def = diagnostics.iter().find(|d| d.rule == Rule::AsyncSandboxFunction).unwrap();
+    let async_def = diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::AsyncSandboxFunction)
+        .unwrap();
     let fixed = apply(source, async_def);
     let expected = "        @session.function()\n        def fetch(n):\n            import asyncio\n\n            async def _fetch_async():\n                await asyncio.sleep(0)\n                if n:\n                    return n\n                return 0\n\n            return asyncio.run(_fetch_async())\n";
     assert!(fixed.contains(expected), "{fixed}");

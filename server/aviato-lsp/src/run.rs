@@ -33,7 +33,7 @@ pub struct Args {
     line: Option<u32>,
     /// The arguments, as a Python argument list: `'2, 3'` or `'"b", x=[1, 2]'`.
     /// Without it, the first call site whose arguments are static is used.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     args: Option<String>,
     /// The line of the call site whose arguments to use.
     #[arg(long)]

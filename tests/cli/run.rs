@@ -1,0 +1,169 @@
+//! `aviato-lsp run`: the value or the traceback, the JSON outcome, and the exit
+//! codes (0 value, 1 raised / refused / timeout, 2 usage or infrastructure).
+
+use crate::project::Project;
+
+const APP: &str = r#"import asyncio
+import math
+
+from aviato import Sandbox
+
+SCALE = 10
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def scaled(x, y=1):
+            return (x + y) * SCALE, "done"
+
+        @session.function()
+        def checked(x):
+            if x < 0:
+                raise ValueError("x must be non-negative")
+            return math.sqrt(x)
+
+        @session.function()
+        def spins():
+            while True:
+                pass
+
+        @session.function()
+        async def refused(x):
+            return x
+
+        print(await scaled(2, y=3), await checked(-1), await spins(), await refused(1))
+
+
+asyncio.run(main())
+"#;
+
+fn project() -> Project {
+    let project = Project::new();
+    project.write("app.py", APP);
+    project
+}
+
+fn json(run: &crate::project::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("invalid JSON ({err}):\n{}", run.stdout))
+}
+
+#[test]
+fn value_from_the_first_static_call_site() {
+    let run = project().run(&["run", "app.py", "--function", "scaled"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // JSON mode: the tuple arrives as a list.
+    assert_eq!(run.stdout.trim(), "[50, 'done']");
+    assert!(run.stderr.contains("the call at line 31"), "{}", run.stderr);
+}
+
+#[test]
+fn json_outcome_with_arguments_from_the_command_line() {
+    let run = project().run(&[
+        "run",
+        "app.py",
+        "--function",
+        "scaled",
+        "--args",
+        "1, y=1",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "ok");
+    assert_eq!(outcome["value_json"], serde_json::json!([20, "done"]));
+    assert_eq!(outcome["value_type"], "list");
+    assert_eq!(outcome["call_site"], serde_json::Value::Null);
+    assert_eq!(outcome["backend"], "local");
+}
+
+#[test]
+fn traceback_at_the_raising_line() {
+    let run = project().run(&["run", "app.py", "--function", "checked", "--args", "-4"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("File \"app.py\", line 19, in checked"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("raise ValueError(\"x must be non-negative\")"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .trim_end()
+            .ends_with("ValueError: x must be non-negative"),
+        "{}",
+        run.stderr
+    );
+
+    let run = project().run(&[
+        "run",
+        "app.py",
+        "--function",
+        "checked",
+        "--args",
+        "4",
+        "--output-format",
+        "json",
+    ]);
+    let outcome = json(&run);
+    // `math` is imported at the top only: the sandbox never has it.
+    assert_eq!(outcome["outcome"], "raised");
+    assert_eq!(outcome["exception_type"], "NameError");
+    assert_eq!(outcome["exception_message"], "name 'math' is not defined");
+    assert_eq!(outcome["traceback"][0]["line"], 20);
+}
+
+#[test]
+fn refusals_name_the_rule() {
+    let run = project().run(&[
+        "run",
+        "app.py",
+        "--function",
+        "refused",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "refused");
+    assert_eq!(outcome["code"], "AV101");
+}
+
+#[test]
+fn timeout_stops_the_run() {
+    let run = project().run(&[
+        "run",
+        "app.py",
+        "--function",
+        "spins",
+        "--timeout",
+        "1",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(json(&run)["outcome"], "timeout");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let project = project();
+    for args in [
+        &["run", "app.py", "--function", "missing"][..],
+        &["run", "app.py", "--function", "scaled", "--args", "1, ("],
+        &["run", "absent.py", "--function", "scaled"],
+        &["run", "app.py", "--function", "scaled", "--timeout", "0"],
+        &["run", "app.py"],
+    ] {
+        let run = project.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+    }
+}
