@@ -58,8 +58,15 @@ stop_groups() {
   return "$leftover"
 }
 
-# Lists what changed in $HOME since the marker file (outside the toolchains).
+# Lists what the editors and their tools wrote into the real $HOME since the
+# marker file. Only their own locations are looked at: other programs on a
+# developer's machine may write into $HOME meanwhile.
 home_changes() {
-  find "$HOME" \( -path "$HOME/.cargo" -o -path "$HOME/.rustup" \) -prune -o -newer "$1" -print 2>/dev/null \
-    | grep -v -x -F "$HOME" | head -20 || true
+  local places=(.config/code-server .local/share/code-server .vscode-server .vscode .npm
+    .config/nvim .local/share/nvim .local/state/nvim .cache/nvim .config/chromium .cache/chromium
+    .pki .cache/ms-playwright .cache/node-gyp .cache/pip)
+  local place
+  for place in "${places[@]}"; do
+    [[ -e "$HOME/$place" ]] && find "$HOME/$place" -newer "$1" -print 2>/dev/null
+  done | head -20
 }

@@ -31,5 +31,5 @@ pub use limits::Limits;
 pub use local::{INSTALL_HINT, Isolation, LocalBackend, LocalConfig};
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
-pub use prepare::{NotRun, Prepared, RunRequest, function_source, prepare};
+pub use prepare::{NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare};
 pub use tokio_util::sync::CancellationToken;

@@ -4,8 +4,8 @@
 
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
 use aviato_analysis::{
-    CaptureOrigin, CapturedValue, Rule, SandboxFunctionFacts, Settings, Severity, check,
-    evaluate_arguments, sandbox_functions,
+    CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, Settings, Severity,
+    check, evaluate_arguments, sandbox_functions,
 };
 
 use crate::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Outcome, Payload, Serialization};
@@ -196,21 +196,30 @@ fn find_function(
     })
 }
 
-fn refuse_client_failures(
-    request: &RunRequest,
+/// The diagnostic that means `function` cannot run: an error the SDK fails with on
+/// the client. `diagnostics` are `check`'s with the default settings, so that
+/// settings which hide a rule never make a call look runnable.
+pub fn blocking_diagnostic<'a>(
+    diagnostics: &'a [Diagnostic],
     function: &SandboxFunctionFacts,
-    line_of: &impl Fn(TextSize) -> u32,
-) -> Result<(), NotRun> {
-    let diagnostics = check(&request.source, &Settings::default());
-    let blocking = diagnostics.iter().find(|diagnostic| {
+) -> Option<&'a Diagnostic> {
+    diagnostics.iter().find(|diagnostic| {
         diagnostic.severity == Severity::Error
             && CLIENT_FAILURES.contains(&diagnostic.rule)
             && match &diagnostic.function {
                 Some(about) => about.name_range == function.name_range,
                 None => function.statement_range.contains_range(diagnostic.range),
             }
-    });
-    match blocking {
+    })
+}
+
+fn refuse_client_failures(
+    request: &RunRequest,
+    function: &SandboxFunctionFacts,
+    line_of: &impl Fn(TextSize) -> u32,
+) -> Result<(), NotRun> {
+    let diagnostics = check(&request.source, &Settings::default());
+    match blocking_diagnostic(&diagnostics, function) {
         Some(diagnostic) => Err(NotRun::refused(
             Some(diagnostic.rule.code()),
             format!(

@@ -4,6 +4,7 @@ mod interpreter;
 mod process;
 mod sandbox;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -27,6 +28,9 @@ pub struct LocalConfig {
     /// The interpreter for images with no local equivalent: a command on PATH, or a
     /// path.
     pub default_interpreter: String,
+    /// Images mapped to the interpreter that stands in for them (a command on PATH,
+    /// or a path), before any `pythonX.Y` lookup.
+    pub images: BTreeMap<String, String>,
     pub isolation: Isolation,
 }
 
@@ -35,6 +39,7 @@ impl Default for LocalConfig {
         Self {
             bwrap: None,
             default_interpreter: "python3".to_owned(),
+            images: BTreeMap::new(),
             isolation: Isolation::Auto,
         }
     }
@@ -80,8 +85,18 @@ impl LocalBackend {
             )
         })?;
         let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
-        let selection =
-            interpreter::select(&payload.image, &self.config.default_interpreter).await?;
+        let selection = match self.config.images.get(&payload.image) {
+            Some(command) => Selection {
+                interpreter: interpreter::resolve(command).await.ok_or_else(|| {
+                    format!(
+                        "image {} is mapped to `{command}`, which is not a working Python interpreter",
+                        payload.image
+                    )
+                })?,
+                note: None,
+            },
+            None => interpreter::select(&payload.image, &self.config.default_interpreter).await?,
+        };
         let isolation = self.config.isolation.resolve();
         let command = SandboxSpec {
             interpreter: &selection.interpreter,
