@@ -206,11 +206,7 @@ impl<'m, 'a> Checker<'m, 'a> {
         name: &str,
         scope: ScopeId,
     ) -> Option<&'m SandboxFunction<'a>> {
-        let Resolution::Scope(found) = self.model.resolve(scope, name) else {
-            return None;
-        };
-        let binding = self.model.bindings_in(found, name).last()?;
-        let BindingKind::Function(def) = binding.kind else {
+        let BindingKind::Function(def) = self.model.lookup(scope, name)?.kind else {
             return None;
         };
         self.by_def

@@ -122,7 +122,7 @@ impl<'a> Finder<'_, 'a> {
                 Some(call.map_or(DecoratorForm::NotCalled, DecoratorForm::Call))
             }
             Expr::Name(name) => {
-                let binding = self.last_binding(name.id.as_str(), scope)?;
+                let binding = self.model.lookup(scope, name.id.as_str())?;
                 let BindingKind::Assignment(value) = binding.kind else {
                     return None;
                 };
@@ -143,13 +143,6 @@ impl<'a> Finder<'_, 'a> {
             }
             _ => None,
         }
-    }
-
-    fn last_binding(&self, name: &str, scope: ScopeId) -> Option<&crate::semantic::Binding<'a>> {
-        let Resolution::Scope(found) = self.model.resolve(scope, name) else {
-            return None;
-        };
-        self.model.bindings_in(found, name).last()
     }
 
     /// Whether `expr`, evaluated in `scope`, is an aviato `Session`.

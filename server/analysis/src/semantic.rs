@@ -210,6 +210,14 @@ impl<'a> SemanticModel<'a> {
             .map(|&id| &self.bindings[id])
     }
 
+    /// The last binding of `name` where it resolves from `scope`.
+    pub(crate) fn lookup(&self, scope: ScopeId, name: &str) -> Option<&Binding<'a>> {
+        let Resolution::Scope(found) = self.resolve(scope, name) else {
+            return None;
+        };
+        self.bindings_in(found, name).last()
+    }
+
     /// The binding whose value `name` has when read at `offset` in `scope`: the last
     /// one before `offset`, else the last one; `None` when only functions bind it.
     pub(crate) fn binding_at(

@@ -471,10 +471,7 @@ impl<'a> Values<'_, 'a> {
     /// The class statement a name refers to, when the file defines it.
     pub(crate) fn script_class(&self, expr: &Expr, scope: ScopeId) -> Option<&'a StmtClassDef> {
         let Expr::Name(name) = expr else { return None };
-        let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
-            return None;
-        };
-        match self.model.bindings_in(found, name.id.as_str()).last()?.kind {
+        match self.model.lookup(scope, name.id.as_str())?.kind {
             BindingKind::Class(class) => Some(class),
             _ => None,
         }
@@ -482,10 +479,7 @@ impl<'a> Values<'_, 'a> {
 
     fn script_function(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtFunctionDef> {
         let Expr::Name(name) = expr else { return None };
-        let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
-            return None;
-        };
-        match self.model.bindings_in(found, name.id.as_str()).last()?.kind {
+        match self.model.lookup(scope, name.id.as_str())?.kind {
             BindingKind::Function(function) => Some(function),
             _ => None,
         }

@@ -5,7 +5,7 @@ use crate::builtins::is_builtin;
 use crate::checker::{Capture, Checker};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
-use crate::semantic::{BindingKind, Resolution};
+use crate::semantic::BindingKind;
 
 /// AV203: a decorator other than `.function` whose name the sandbox will not have.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
@@ -58,13 +58,9 @@ pub(crate) fn ships_wrapper(
     let Some(root) = root_name(&decorator.expression) else {
         return false;
     };
-    let Resolution::Scope(scope) = checker.model.resolve(function.enclosing, root) else {
-        return false;
-    };
     let Some(BindingKind::Function(def)) = checker
         .model
-        .bindings_in(scope, root)
-        .last()
+        .lookup(function.enclosing, root)
         .map(|binding| binding.kind)
     else {
         return false;
