@@ -18,6 +18,7 @@
 //! # }
 //! ```
 
+pub mod aviato;
 mod backend;
 mod limits;
 mod local;
@@ -25,11 +26,17 @@ mod outcome;
 mod payload;
 mod prepare;
 mod runner;
+mod settings;
 
+pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
 pub use backend::{Backend, RunFuture};
 pub use limits::Limits;
-pub use local::{INSTALL_HINT, Isolation, LocalBackend, LocalConfig};
+pub use local::{
+    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
+    SandboxCommand, WritableDir, writable_path,
+};
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
 pub use prepare::{NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare};
+pub use settings::{BackendKind, BackendSettings};
 pub use tokio_util::sync::CancellationToken;

@@ -56,7 +56,8 @@ def enter_sandbox_account(request):
     import resource
 
     processes = request["processes"]
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     account = request.get("switch_user")
     if account is not None:
         for path in account["writable_dirs"]:

@@ -27,8 +27,9 @@ pub(crate) struct RunnerInput<'a> {
     pub args_source: &'a str,
     pub serialization: Serialization,
     pub temp_dir: &'a str,
-    /// `RLIMIT_NPROC`, which only the sandbox itself can set (see runner.py).
-    pub processes: u64,
+    /// `RLIMIT_NPROC`, which only the sandbox itself can set (see runner.py); `None`
+    /// where the sandbox sets its own limits.
+    pub processes: Option<u64>,
     /// The account to switch to before running anything of the user's, when the
     /// sandbox starts as root.
     pub switch_user: Option<SwitchUser>,
@@ -54,7 +55,7 @@ impl<'a> RunnerInput<'a> {
             args_source: &payload.args_source,
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
-            processes,
+            processes: Some(processes),
             switch_user: None,
         }
     }

@@ -1,5 +1,6 @@
 //! The local backend: the function runs in a bubblewrap sandbox on this machine.
 
+mod command;
 mod interpreter;
 mod process;
 mod sandbox;
@@ -10,6 +11,7 @@ use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
+pub use self::command::{CommandEnding, CommandOutput, SandboxCommand, WritableDir, writable_path};
 use self::interpreter::Selection;
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
@@ -85,18 +87,7 @@ impl LocalBackend {
             )
         })?;
         let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
-        let selection = match self.config.images.get(&payload.image) {
-            Some(command) => Selection {
-                interpreter: interpreter::resolve(command).await.ok_or_else(|| {
-                    format!(
-                        "image {} is mapped to `{command}`, which is not a working Python interpreter",
-                        payload.image
-                    )
-                })?,
-                note: None,
-            },
-            None => interpreter::select(&payload.image, &self.config.default_interpreter).await?,
-        };
+        let selection = self.select(&payload.image).await?;
         let isolation = self.config.isolation.resolve();
         let command = SandboxSpec {
             interpreter: &selection.interpreter,
@@ -118,6 +109,23 @@ impl LocalBackend {
             selection,
             switch_user,
         })
+    }
+
+    /// The interpreter that stands in for `image`: the one it is mapped to, else a
+    /// local `pythonX.Y`, else the default.
+    async fn select(&self, image: &str) -> Result<Selection, String> {
+        match self.config.images.get(image) {
+            Some(command) => Ok(Selection {
+                interpreter: interpreter::resolve(command).await.ok_or_else(|| {
+                    format!(
+                        "image {image} is mapped to `{command}`, which is not a working \
+                         Python interpreter"
+                    )
+                })?,
+                note: None,
+            }),
+            None => interpreter::select(image, &self.config.default_interpreter).await,
+        }
     }
 }
 

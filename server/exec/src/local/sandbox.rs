@@ -36,7 +36,7 @@ impl Isolation {
 }
 
 /// Read-only system paths every sandbox sees.
-const SYSTEM_DIRS: [&str; 6] = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+pub(super) const SYSTEM_DIRS: [&str; 6] = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
 /// What Python and the C library read from `/etc`; nothing else of it is visible.
 const ETC_FILES: [&str; 8] = [
@@ -51,7 +51,7 @@ const ETC_FILES: [&str; 8] = [
 ];
 
 /// Directories the sandbox mounts itself; a `temp_dir` inside them cannot be made.
-const MOUNTED: [&str; 4] = ["/usr", "/etc", "/proc", "/dev"];
+pub(super) const MOUNTED: [&str; 4] = ["/usr", "/etc", "/proc", "/dev"];
 
 pub(crate) struct SandboxSpec<'a> {
     pub interpreter: &'a Interpreter,
@@ -73,88 +73,25 @@ impl SandboxSpec<'_> {
     pub(crate) fn build(&self) -> Result<BwrapCommand, String> {
         let mut args = Arguments::default();
         let mut writable_dirs = vec!["/dev/shm".to_owned(), "/tmp".to_owned()];
-        args.push(["--die-with-parent", "--new-session"]);
-        match self.isolation {
-            Isolation::SwitchUser => args.push([
-                "--unshare-ipc",
-                "--unshare-pid",
-                "--unshare-net",
-                "--unshare-uts",
-                "--unshare-cgroup-try",
-                "--cap-drop",
-                "ALL",
-                "--cap-add",
-                "CAP_SETUID",
-                "--cap-add",
-                "CAP_SETGID",
-            ]),
-            Isolation::UserNamespace | Isolation::Auto => {
-                let id = SANDBOX_ID.to_string();
-                args.push(["--unshare-all", "--unshare-user", "--cap-drop", "ALL"]);
-                args.push(["--uid", &id, "--gid", &id]);
-            }
-        }
-
-        args.push(["--ro-bind", "/usr", "/usr"]);
-        for dir in SYSTEM_DIRS {
-            let path = Path::new(dir);
-            match path.symlink_metadata() {
-                Ok(meta) if meta.is_symlink() => {
-                    let target = std::fs::read_link(path).map_err(|err| err.to_string())?;
-                    args.push([
-                        OsStr::new("--symlink"),
-                        target.as_os_str(),
-                        path.as_os_str(),
-                    ]);
-                }
-                Ok(meta) if meta.is_dir() => args.push(["--ro-bind", dir, dir]),
-                _ => {}
-            }
-        }
-        for file in ETC_FILES {
-            args.push(["--ro-bind-try", file, file]);
-        }
-        args.push(["--proc", "/proc", "--dev", "/dev"]);
-        self.tmpfs(&mut args, "/dev/shm");
-        args.push(["--remount-ro", "/dev"]);
-        self.tmpfs(&mut args, "/tmp");
+        let tmpfs_size = self.sized_tmpfs.then_some(self.limits.tmpfs_bytes);
+        system_arguments(&mut args, self.isolation, tmpfs_size)?;
+        tmpfs(&mut args, tmpfs_size, "/tmp");
         if let Some(temp_dir) = self.private_temp_dir()? {
-            self.tmpfs(&mut args, &temp_dir);
+            tmpfs(&mut args, tmpfs_size, &temp_dir);
             writable_dirs.push(temp_dir);
         }
 
         // Bound after the tmpfs mounts, so that a temp_dir above it cannot hide it.
-        let interpreter = self.interpreter;
-        if !interpreter.prefix.starts_with("/usr") {
-            bind_read_only(&mut args, &interpreter.prefix);
-        }
-        let executable = interpreter.executable.as_os_str();
-        if !interpreter.executable.starts_with("/usr")
-            && !interpreter.executable.starts_with(&interpreter.prefix)
-        {
-            bind_read_only(&mut args, &interpreter.executable);
-        }
+        interpreter_arguments(&mut args, self.interpreter);
         args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
-        let path = format!(
-            "{}:/usr/local/bin:/usr/bin:/bin",
-            interpreter.prefix.join("bin").display()
-        );
-        args.push(["--setenv", "PATH", &path]);
-        args.push(["--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
+        environment_arguments(&mut args, self.interpreter, None);
         // The file name also marks the sandbox's processes in `ps` and /proc.
-        args.push([OsStr::new("--"), executable]);
+        args.push([OsStr::new("--"), self.interpreter.executable.as_os_str()]);
         args.push(["-c", RUNNER_SOURCE, self.file_name]);
         Ok(BwrapCommand {
             arguments: args.0,
             writable_dirs,
         })
-    }
-
-    fn tmpfs(&self, args: &mut Arguments, dest: &str) {
-        if self.sized_tmpfs {
-            args.push(["--size", &self.limits.tmpfs_bytes.to_string()]);
-        }
-        args.push(["--tmpfs", dest]);
     }
 
     /// The tmpfs to mount at `temp_dir`, if it needs one of its own: a relative
@@ -196,6 +133,98 @@ impl SandboxSpec<'_> {
     }
 }
 
+/// Isolation, the read-only system, `/proc`, `/dev` and a private `/dev/shm`: what
+/// every sandbox starts with, before its writable directories.
+pub(super) fn system_arguments(
+    args: &mut Arguments,
+    isolation: Isolation,
+    tmpfs_size: Option<u64>,
+) -> Result<(), String> {
+    args.push(["--die-with-parent", "--new-session"]);
+    match isolation {
+        Isolation::SwitchUser => args.push([
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+        ]),
+        Isolation::UserNamespace | Isolation::Auto => {
+            let id = SANDBOX_ID.to_string();
+            args.push(["--unshare-all", "--unshare-user", "--cap-drop", "ALL"]);
+            args.push(["--uid", &id, "--gid", &id]);
+        }
+    }
+
+    args.push(["--ro-bind", "/usr", "/usr"]);
+    for dir in SYSTEM_DIRS {
+        let path = Path::new(dir);
+        match path.symlink_metadata() {
+            Ok(meta) if meta.is_symlink() => {
+                let target = std::fs::read_link(path).map_err(|err| err.to_string())?;
+                args.push([
+                    OsStr::new("--symlink"),
+                    target.as_os_str(),
+                    path.as_os_str(),
+                ]);
+            }
+            Ok(meta) if meta.is_dir() => args.push(["--ro-bind", dir, dir]),
+            _ => {}
+        }
+    }
+    for file in ETC_FILES {
+        args.push(["--ro-bind-try", file, file]);
+    }
+    args.push(["--proc", "/proc", "--dev", "/dev"]);
+    tmpfs(args, tmpfs_size, "/dev/shm");
+    args.push(["--remount-ro", "/dev"]);
+    Ok(())
+}
+
+pub(super) fn tmpfs(args: &mut Arguments, size: Option<u64>, dest: &str) {
+    if let Some(size) = size {
+        args.push(["--size", &size.to_string()]);
+    }
+    args.push(["--tmpfs", dest]);
+}
+
+/// The interpreter, read-only, where it is not under `/usr` already.
+pub(super) fn interpreter_arguments(args: &mut Arguments, interpreter: &Interpreter) {
+    if !interpreter.prefix.starts_with("/usr") {
+        bind_read_only(args, &interpreter.prefix);
+    }
+    if !interpreter.executable.starts_with("/usr")
+        && !interpreter.executable.starts_with(&interpreter.prefix)
+    {
+        bind_read_only(args, &interpreter.executable);
+    }
+}
+
+/// A clean environment: `PATH` (with `first_path` in front), `HOME` and `LANG`.
+pub(super) fn environment_arguments(
+    args: &mut Arguments,
+    interpreter: &Interpreter,
+    first_path: Option<&str>,
+) {
+    let mut path = String::new();
+    if let Some(first) = first_path {
+        path.push_str(first);
+        path.push(':');
+    }
+    path.push_str(&format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        interpreter.prefix.join("bin").display()
+    ));
+    args.push(["--setenv", "PATH", &path]);
+    args.push(["--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
+}
+
 /// Binds `path` read-only at the same place, below directories anyone may enter
 /// (`--dir` makes them 0755): bubblewrap would otherwise copy the host's modes, and
 /// `/root` is 0700.
@@ -213,10 +242,10 @@ fn bind_read_only(args: &mut Arguments, path: &Path) {
 }
 
 #[derive(Default)]
-struct Arguments(Vec<OsString>);
+pub(super) struct Arguments(pub(super) Vec<OsString>);
 
 impl Arguments {
-    fn push<const N: usize, T: AsRef<OsStr>>(&mut self, items: [T; N]) {
+    pub(super) fn push<const N: usize, T: AsRef<OsStr>>(&mut self, items: [T; N]) {
         self.0
             .extend(items.iter().map(|item| item.as_ref().to_os_string()));
     }

@@ -1,0 +1,334 @@
+//! Any command in a local sandbox, for a sandbox server: the isolation and limits of a
+//! run, with directories of the host bound writable in their place (the sandbox's
+//! `/tmp`), so that files outlive one command.
+
+use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::interpreter::Interpreter;
+use super::process::{self, Ending};
+use super::sandbox::{
+    Arguments, MOUNTED, SANDBOX_ID, SYSTEM_DIRS, environment_arguments, interpreter_arguments,
+    system_arguments, tmpfs,
+};
+use super::{INSTALL_HINT, Isolation, LocalBackend, bwrap_takes_size, find_executable};
+use crate::Limits;
+
+/// Where `python`, `python3` and `pythonX.Y` are found first in a command's sandbox.
+const PYTHON_LINKS: &str = "/run/aviato/bin";
+
+/// Sets the process limit and, under a root host, switches to the sandbox account,
+/// then becomes the command: what the runner does for a run (see runner.py).
+/// argv: processes, uid to switch to (or -1), the command.
+const LAUNCHER: &str = "\
+import os, resource, sys
+processes, uid = int(sys.argv[1]), int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+if uid >= 0:
+    for path in ('/dev/shm', '/tmp'):
+        os.chmod(path, 0o1777)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+argv = sys.argv[3:]
+try:
+    os.execvp(argv[0], argv)
+except OSError as error:
+    sys.stderr.write('%s: %s\\n' % (argv[0], error.strerror))
+    sys.exit(127 if isinstance(error, FileNotFoundError) else 126)
+";
+
+/// A host directory bound writable into the sandbox. The host directory must be
+/// writable by the sandbox's account (mode 1777 serves any host user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritableDir {
+    pub host: PathBuf,
+    /// An absolute path that [`writable_path`] accepts.
+    pub sandbox: String,
+}
+
+/// One command to run in a fresh local sandbox.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxCommand<'a> {
+    /// The container image it stands for: it picks the interpreter, as for a run.
+    pub image: &'a str,
+    /// The argv; `python` names the image's interpreter.
+    pub argv: &'a [String],
+    /// Bound in their place; `/tmp` is a private tmpfs unless one of them is `/tmp`.
+    pub writable: &'a [WritableDir],
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandEnding {
+    /// Its exit status, or 128 + the signal that ended it, as a shell reports it.
+    Exited(i32),
+    TimedOut,
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandOutput {
+    pub ending: CommandEnding,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub duration: Duration,
+}
+
+/// `path` normalized, if a sandbox may have it bound writable: absolute, without
+/// `..`, and outside the directories every sandbox mounts read-only.
+pub fn writable_path(path: &str) -> Result<String, String> {
+    let mut normal = PathBuf::from("/");
+    if !path.starts_with('/') {
+        return Err(format!("{path:?} is not an absolute path"));
+    }
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(part) => normal.push(part),
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(format!("{path:?} must not contain `..`"));
+            }
+        }
+    }
+    let system = normal == Path::new("/")
+        || MOUNTED
+            .iter()
+            .chain(&SYSTEM_DIRS)
+            .chain(&["/run/aviato"])
+            .any(|dir| normal.starts_with(dir));
+    if system {
+        return Err(format!(
+            "{path:?} lies in the sandbox's read-only system directories"
+        ));
+    }
+    Ok(normal.to_string_lossy().into_owned())
+}
+
+impl LocalBackend {
+    /// The interpreter that stands in for `image`, described (`Python 3.11 at PATH`),
+    /// or why there is none.
+    pub async fn interpreter_for(&self, image: &str) -> Result<String, String> {
+        let selection = self.select(image).await?;
+        let interpreter = selection.interpreter;
+        let mut description = format!(
+            "Python {} at {}",
+            interpreter.version,
+            interpreter.executable.display()
+        );
+        if let Some(note) = selection.note {
+            description.push_str(&format!(" ({note})"));
+        }
+        Ok(description)
+    }
+
+    /// Runs `command` in a fresh sandbox with `limits`, killing it at the wall-clock
+    /// limit, on cancellation, or when this future is dropped.
+    pub async fn run_command(
+        &self,
+        command: &SandboxCommand<'_>,
+        limits: &Limits,
+        cancel: &CancellationToken,
+    ) -> Result<CommandOutput, String> {
+        if command.argv.is_empty() {
+            return Err("the command is empty".to_owned());
+        }
+        let bwrap_command = match &self.config.bwrap {
+            Some(path) => path.to_string_lossy(),
+            None => "bwrap".into(),
+        };
+        let bwrap = find_executable(&bwrap_command).ok_or_else(|| {
+            format!("bubblewrap (`{bwrap_command}`) is not installed: `{INSTALL_HINT}`")
+        })?;
+        let tmpfs_size = bwrap_takes_size(&bwrap)
+            .await?
+            .then_some(limits.tmpfs_bytes);
+        let interpreter = self.select(command.image).await?.interpreter;
+        let isolation = self.config.isolation.resolve();
+        let arguments = command_arguments(
+            command,
+            &interpreter,
+            isolation,
+            tmpfs_size,
+            limits.processes,
+        )?;
+        let finished = process::supervise(&bwrap, &arguments, b"", limits, cancel)
+            .await
+            .map_err(|err| format!("cannot run the sandbox: {err}"))?;
+        let ending = match finished.ending {
+            Ending::Exited(status) => CommandEnding::Exited(
+                status
+                    .code()
+                    .or_else(|| status.signal().map(|signal| 128 + signal))
+                    .unwrap_or(-1),
+            ),
+            Ending::TimedOut => CommandEnding::TimedOut,
+            Ending::Cancelled => CommandEnding::Cancelled,
+        };
+        Ok(CommandOutput {
+            ending,
+            stdout: finished.stdout.bytes,
+            stderr: finished.stderr.bytes,
+            stdout_truncated: finished.stdout.truncated,
+            stderr_truncated: finished.stderr.truncated,
+            duration: finished.duration,
+        })
+    }
+}
+
+fn command_arguments(
+    command: &SandboxCommand<'_>,
+    interpreter: &Interpreter,
+    isolation: Isolation,
+    tmpfs_size: Option<u64>,
+    processes: u64,
+) -> Result<Vec<std::ffi::OsString>, String> {
+    let mut args = Arguments::default();
+    system_arguments(&mut args, isolation, tmpfs_size)?;
+    let mut writable: Vec<&WritableDir> = command.writable.iter().collect();
+    writable.sort_by(|a, b| a.sandbox.cmp(&b.sandbox));
+    if !writable.iter().any(|dir| dir.sandbox == "/tmp") {
+        tmpfs(&mut args, tmpfs_size, "/tmp");
+    }
+    for dir in writable {
+        let sandbox = writable_path(&dir.sandbox)?;
+        let prefix = &interpreter.prefix;
+        if prefix.starts_with(&sandbox) || Path::new(&sandbox).starts_with(prefix) {
+            return Err(format!(
+                "{sandbox} cannot be written in this sandbox: the interpreter lives at {}",
+                prefix.display()
+            ));
+        }
+        args.push([
+            OsStr::new("--bind"),
+            dir.host.as_os_str(),
+            OsStr::new(&sandbox),
+        ]);
+    }
+    interpreter_arguments(&mut args, interpreter);
+    let executable = interpreter.executable.as_os_str();
+    args.push(["--dir", PYTHON_LINKS]);
+    for name in [
+        "python".to_owned(),
+        "python3".to_owned(),
+        format!("python{}", interpreter.version),
+    ] {
+        let link = format!("{PYTHON_LINKS}/{name}");
+        args.push([OsStr::new("--symlink"), executable, OsStr::new(&link)]);
+    }
+    args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
+    environment_arguments(&mut args, interpreter, Some(PYTHON_LINKS));
+    let uid = match isolation {
+        Isolation::SwitchUser => i64::from(SANDBOX_ID),
+        Isolation::UserNamespace | Isolation::Auto => -1,
+    };
+    args.push([OsStr::new("--"), executable]);
+    args.push([
+        "-I",
+        "-S",
+        "-c",
+        LAUNCHER,
+        &processes.to_string(),
+        &uid.to_string(),
+    ]);
+    for arg in command.argv {
+        args.push([arg]);
+    }
+    Ok(args.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arguments(writable: &[WritableDir], isolation: Isolation) -> Result<Vec<String>, String> {
+        let interpreter = Interpreter {
+            executable: PathBuf::from("/opt/py/bin/python3.11"),
+            prefix: PathBuf::from("/opt/py"),
+            version: "3.11".to_owned(),
+        };
+        let argv = ["python".to_owned(), "-c".to_owned(), "pass".to_owned()];
+        let command = SandboxCommand {
+            image: "python:3.11",
+            argv: &argv,
+            writable,
+        };
+        command_arguments(&command, &interpreter, isolation, Some(1024), 64).map(|args| {
+            args.into_iter()
+                .map(|arg| arg.into_string().unwrap())
+                .collect()
+        })
+    }
+
+    fn has(args: &[String], window: &[&str]) -> bool {
+        args.windows(window.len()).any(|w| w == window)
+    }
+
+    #[test]
+    fn host_directories_replace_the_private_tmp() {
+        let tmp = WritableDir {
+            host: PathBuf::from("/srv/sb-1/files/tmp"),
+            sandbox: "/tmp".to_owned(),
+        };
+        let args = arguments(std::slice::from_ref(&tmp), Isolation::UserNamespace).unwrap();
+        assert!(has(&args, &["--bind", "/srv/sb-1/files/tmp", "/tmp"]));
+        assert!(!has(&args, &["--tmpfs", "/tmp"]));
+        let args = arguments(&[], Isolation::UserNamespace).unwrap();
+        assert!(has(&args, &["--size", "1024", "--tmpfs", "/tmp"]));
+    }
+
+    #[test]
+    fn python_names_the_interpreter_and_the_launcher_switches_user_under_root() {
+        let args = arguments(&[], Isolation::SwitchUser).unwrap();
+        assert!(has(
+            &args,
+            &[
+                "--symlink",
+                "/opt/py/bin/python3.11",
+                "/run/aviato/bin/python"
+            ]
+        ));
+        let dashdash = args.iter().position(|arg| arg == "--").unwrap();
+        assert_eq!(args[dashdash + 1], "/opt/py/bin/python3.11");
+        assert_eq!(&args[dashdash + 6..dashdash + 8], ["64", "65534"]);
+        assert_eq!(&args[dashdash + 8..], ["python", "-c", "pass"]);
+        let args = arguments(&[], Isolation::UserNamespace).unwrap();
+        let dashdash = args.iter().position(|arg| arg == "--").unwrap();
+        assert_eq!(args[dashdash + 7], "-1");
+        let path = args
+            .windows(3)
+            .find(|w| w[0] == "--setenv" && w[1] == "PATH")
+            .unwrap();
+        assert!(path[2].starts_with("/run/aviato/bin:"));
+    }
+
+    #[test]
+    fn writable_paths_stay_out_of_the_system() {
+        assert_eq!(
+            writable_path("/var/sandbox/./temp/").unwrap(),
+            "/var/sandbox/temp"
+        );
+        for bad in [
+            "/",
+            "/usr/x",
+            "/etc",
+            "/proc/1",
+            "/a/../usr",
+            "relative",
+            "/run/aviato/bin",
+        ] {
+            assert!(writable_path(bad).is_err(), "{bad} accepted");
+        }
+        let inside_interpreter = WritableDir {
+            host: PathBuf::from("/h"),
+            sandbox: "/opt".to_owned(),
+        };
+        assert!(arguments(&[inside_interpreter], Isolation::UserNamespace).is_err());
+    }
+}
