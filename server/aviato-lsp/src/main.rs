@@ -3,6 +3,7 @@
 mod check;
 mod rule;
 mod run;
+mod sandbox_server;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ enum Command {
     Rule(rule::Args),
     /// Run a sandbox function the way the SDK would, in a local sandbox.
     Run(run::Args),
+    /// Serve the aviato sandbox protocol (ATCService) on this machine's sandboxes.
+    SandboxServer(sandbox_server::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +47,6 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Rule(args) => rule::run(args),
         Command::Run(args) => run::run(args),
+        Command::SandboxServer(args) => sandbox_server::run(args),
     }
 }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aviato_exec::{
-    Backend, CancellationToken, Limits, LocalBackend, Outcome, OutcomeKind, RunRequest, prepare,
+    BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest,
+    prepare,
 };
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -19,6 +20,9 @@ pub enum OutputFormat {
 pub enum BackendName {
     /// A bubblewrap sandbox on this machine.
     Local,
+    /// A sandbox of an aviato service (`--base-url`, else `AVIATO_BASE_URL`; key from
+    /// `AVIATO_API_KEY`), or of a shared `aviato-lsp sandbox-server`.
+    Aviato,
 }
 
 #[derive(clap::Args)]
@@ -46,6 +50,9 @@ pub struct Args {
     memory_mb: Option<u64>,
     #[arg(long, value_enum, default_value_t = BackendName::Local)]
     backend: BackendName,
+    /// The aviato service for `--backend aviato`.
+    #[arg(long)]
+    base_url: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
 }
@@ -92,8 +99,16 @@ fn outcome(args: &Args) -> Outcome {
     if let Some(memory) = args.memory_mb {
         limits.memory_bytes = memory * 1024 * 1024;
     }
-    let backend = match args.backend {
-        BackendName::Local => LocalBackend::default(),
+    let settings = BackendSettings {
+        backend: match args.backend {
+            BackendName::Local => BackendKind::Local,
+            BackendName::Aviato => BackendKind::Aviato,
+        },
+        base_url: args.base_url.clone(),
+    };
+    let backend = match settings.build() {
+        Ok(backend) => backend,
+        Err(message) => return Outcome::error(message),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -259,8 +259,9 @@ impl Run<'_> {
 
         let nonce = new_nonce();
         let dir = files_dir(&self.payload.temp_dir);
-        let request_path = format!("{dir}/aviato_request_{nonce}.json");
-        let result_path = format!("{dir}/aviato_result_{nonce}.json");
+        let unique = nonce.rsplit('-').next().unwrap_or(&nonce);
+        let request_path = format!("{dir}/aviato_request_{unique}.json");
+        let result_path = format!("{dir}/aviato_result_{unique}.json");
         let mut input = RunnerInput::new(self.payload, &nonce, self.limits.processes);
         input.processes = None;
         let add = AddFileRequest {

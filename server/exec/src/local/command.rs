@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::interpreter::Interpreter;
 use super::process::{self, Ending};
 use super::sandbox::{
-    Arguments, MOUNTED, SANDBOX_ID, SYSTEM_DIRS, environment_arguments, interpreter_arguments,
-    system_arguments, tmpfs,
+    Arguments, MOUNTED, SANDBOX_ID, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
+    interpreter_arguments, system_arguments, tmpfs,
 };
 use super::{INSTALL_HINT, Isolation, LocalBackend, bwrap_takes_size, find_executable};
 use crate::Limits;
@@ -205,6 +205,7 @@ fn command_arguments(
                 prefix.display()
             ));
         }
+        enterable_ancestors(&mut args, Path::new(&sandbox));
         args.push([
             OsStr::new("--bind"),
             dir.host.as_os_str(),

@@ -225,10 +225,15 @@ pub(super) fn environment_arguments(
     args.push(["--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
 }
 
-/// Binds `path` read-only at the same place, below directories anyone may enter
-/// (`--dir` makes them 0755): bubblewrap would otherwise copy the host's modes, and
-/// `/root` is 0700.
+/// Binds `path` read-only at the same place, below directories anyone may enter.
 fn bind_read_only(args: &mut Arguments, path: &Path) {
+    enterable_ancestors(args, path);
+    args.push([OsStr::new("--ro-bind"), path.as_os_str(), path.as_os_str()]);
+}
+
+/// Makes the directories above `path` with `--dir`, which makes them 0755: bubblewrap
+/// would otherwise copy the host's modes (`/root` is 0700), or make them 0700.
+pub(super) fn enterable_ancestors(args: &mut Arguments, path: &Path) {
     let mut ancestors: Vec<&Path> = path
         .ancestors()
         .skip(1)
@@ -238,7 +243,6 @@ fn bind_read_only(args: &mut Arguments, path: &Path) {
     for dir in ancestors {
         args.push([OsStr::new("--dir"), dir.as_os_str()]);
     }
-    args.push([OsStr::new("--ro-bind"), path.as_os_str(), path.as_os_str()]);
 }
 
 #[derive(Default)]

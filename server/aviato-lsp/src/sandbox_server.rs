@@ -1,0 +1,120 @@
+//! `aviato-lsp sandbox-server`: the ATCService protocol of the aviato service, served
+//! on this machine's bubblewrap sandboxes, for a team to share.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aviato_exec::CancellationToken;
+use aviato_sandbox_server::{Config, is_loopback, serve};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The address to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:7001")]
+    listen: SocketAddr,
+    /// Listen on an address other machines can reach.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Require `Authorization: Bearer TOKEN` on every call.
+    #[arg(long, env = "AVIATO_SANDBOX_SERVER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The most sandboxes alive at once; Start fails with `resource_exhausted` beyond.
+    #[arg(long, default_value_t = 16)]
+    max_sandboxes: usize,
+    /// Stop a sandbox no call has touched for this many seconds.
+    #[arg(long, default_value_t = 600)]
+    idle_ttl: u64,
+    /// The longest a sandbox lives, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    max_lifetime: u64,
+    /// Where the sandboxes' files live (a fresh temporary directory by default).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if !is_loopback(&args.listen) && !args.allow_remote {
+        eprintln!(
+            "error: {} is reachable from other machines; pass --allow-remote (with --token) \
+             to serve it",
+            args.listen
+        );
+        return ExitCode::from(2);
+    }
+    if args.max_sandboxes == 0 || args.idle_ttl == 0 || args.max_lifetime == 0 {
+        eprintln!("error: --max-sandboxes, --idle-ttl and --max-lifetime must be positive");
+        return ExitCode::from(2);
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "aviato_sandbox_server=info".into()),
+        )
+        .init();
+    if !is_loopback(&args.listen) && args.token.is_none() {
+        tracing::warn!(
+            "serving other machines without --token: anyone who reaches it can run code"
+        );
+    }
+    let (state_dir, owned) = match args.state_dir {
+        Some(dir) => (dir, false),
+        None => (
+            std::env::temp_dir().join(format!("aviato-sandbox-server-{}", std::process::id())),
+            true,
+        ),
+    };
+    let mut config = Config::new(state_dir.clone());
+    config.token = args.token.filter(|token| !token.is_empty());
+    config.max_sandboxes = args.max_sandboxes;
+    config.idle_ttl = Duration::from_secs(args.idle_ttl);
+    config.max_lifetime = Duration::from_secs(args.max_lifetime);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let address = listener.local_addr()?;
+        // Scripts and tests read the bound port from this line.
+        println!("aviato sandbox server listening on http://{address}");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(stop_on_signal(shutdown.clone()));
+        serve(listener, config, shutdown).await
+    });
+    if owned {
+        let _ = std::fs::remove_dir_all(&state_dir);
+    }
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}

@@ -1,0 +1,402 @@
+//! A sandbox's files: a host directory that mirrors the sandbox's paths (the sandbox's
+//! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; a file written elsewhere (a
+//! `temp_dir` such as `/var/sandbox/temp`) makes its directory writable too. Each
+//! command of the sandbox gets these directories bound writable in their place.
+//!
+//! The sandbox's code owns these directories and may plant symlinks, hard links or
+//! FIFOs in them; the server runs with more rights than the sandbox. So the server
+//! opens every path one component at a time without following symlinks, reads only
+//! regular files, and replaces a file rather than writing through an existing one.
+
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aviato_exec::{WritableDir, writable_path};
+
+/// Directories the sandbox's account writes to, whoever it maps to on the host.
+const SHARED_DIR_MODE: u32 = 0o1777;
+const FILE_MODE: u32 = 0o666;
+
+pub(crate) struct Files {
+    root: PathBuf,
+    quota: u64,
+    /// Sandbox directories bound writable; none lies inside another.
+    mounts: Mutex<BTreeSet<String>>,
+}
+
+impl Files {
+    /// Makes `root` and its `tmp`.
+    pub(crate) fn create(root: PathBuf, quota: u64) -> io::Result<Self> {
+        std::fs::create_dir_all(&root)?;
+        make_shared_dir(&root.join("tmp"))?;
+        Ok(Self {
+            root,
+            quota,
+            mounts: Mutex::new(BTreeSet::from(["/tmp".to_owned()])),
+        })
+    }
+
+    /// The directories to bind for a command.
+    pub(crate) fn writable_dirs(&self) -> Vec<WritableDir> {
+        self.mounts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|mount| WritableDir {
+                host: self.host_path(mount),
+                sandbox: mount.clone(),
+            })
+            .collect()
+    }
+
+    /// Writes a file as the sandbox's path names it (relative to `/tmp`, the
+    /// sandbox's working directory), making its directory writable if it is new.
+    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), String> {
+        let path = sandbox_path(path)?;
+        let parent = Path::new(&path)
+            .parent()
+            .map(|parent| parent.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let used = self.usage();
+        if used.saturating_add(contents.len() as u64) > self.quota {
+            return Err(format!(
+                "no room for {} bytes: the sandbox's files are limited to {} MiB",
+                contents.len(),
+                self.quota / (1024 * 1024)
+            ));
+        }
+        let mount = {
+            let mut mounts = self.mounts.lock().unwrap();
+            match mount_of(&mounts, &path) {
+                Some(mount) => mount,
+                None => {
+                    let mount = writable_path(&parent)?;
+                    mounts.retain(|inner| !Path::new(inner).starts_with(&mount));
+                    mounts.insert(mount.clone());
+                    mount
+                }
+            }
+        };
+        let mount_dir = self.host_path(&mount);
+        if !mount_dir.exists() {
+            make_shared_dir(&mount_dir).map_err(|err| describe(&path, &err))?;
+        }
+        let inside = Path::new(&path)
+            .strip_prefix(&mount)
+            .expect("the mount contains the path");
+        write_beneath(&mount_dir, inside, contents).map_err(|err| describe(&path, &err))
+    }
+
+    /// Reads a regular file of at most `limit` bytes.
+    pub(crate) fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
+        let path = sandbox_path(path)?;
+        let mount = mount_of(&self.mounts.lock().unwrap(), &path)
+            .ok_or_else(|| format!("{path}: No such file or directory"))?;
+        let inside = Path::new(&path)
+            .strip_prefix(&mount)
+            .expect("the mount contains the path");
+        read_beneath(&self.host_path(&mount), inside, limit).map_err(|err| describe(&path, &err))
+    }
+
+    pub(crate) fn quota(&self) -> u64 {
+        self.quota
+    }
+
+    /// Bytes the sandbox's files take on disk.
+    pub(crate) fn usage(&self) -> u64 {
+        disk_usage(&self.root)
+    }
+
+    /// Removes everything; files the sandbox made unreadable included.
+    pub(crate) fn remove(&self) -> io::Result<()> {
+        match std::fs::remove_dir_all(&self.root) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                open_up(&self.root);
+                std::fs::remove_dir_all(&self.root)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn host_path(&self, sandbox: &str) -> PathBuf {
+        self.root.join(sandbox.trim_start_matches('/'))
+    }
+}
+
+fn describe(path: &str, err: &io::Error) -> String {
+    let reason = match err.raw_os_error() {
+        Some(libc::ELOOP) => "a symbolic link is in the way".to_owned(),
+        _ => err.to_string(),
+    };
+    format!("{path}: {reason}")
+}
+
+/// The sandbox path, normalized; relative paths are taken from `/tmp`.
+fn sandbox_path(path: &str) -> Result<String, String> {
+    if path.is_empty() {
+        return Err("the file path is empty".to_owned());
+    }
+    let absolute = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/tmp/{path}")
+    };
+    let normal = writable_path(&absolute)?;
+    if normal == "/tmp" {
+        return Err("/tmp is a directory".to_owned());
+    }
+    Ok(normal)
+}
+
+fn mount_of(mounts: &BTreeSet<String>, path: &str) -> Option<String> {
+    mounts
+        .iter()
+        .find(|mount| Path::new(path).starts_with(mount.as_str()) && path != mount.as_str())
+        .cloned()
+}
+
+fn make_shared_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(SHARED_DIR_MODE))
+}
+
+fn c_name(name: &std::ffi::OsStr) -> io::Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(name.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+fn open_at(dir: RawFd, name: &std::ffi::OsStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    let name = c_name(name)?;
+    // SAFETY: a plain system call on a valid descriptor and a NUL-terminated name.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC, mode) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+const DIRECTORY: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+
+/// Opens the directory `relative` beneath `base` without following a symlink,
+/// making missing directories when `create` is set.
+fn open_dir_beneath(base: &Path, relative: &Path, create: bool) -> io::Result<OwnedFd> {
+    let mut dir = open_at(libc::AT_FDCWD, base.as_os_str(), DIRECTORY, 0)?;
+    for component in relative.components() {
+        let name = component.as_os_str();
+        let next = match open_at(dir.as_raw_fd(), name, DIRECTORY, 0) {
+            Err(err) if create && err.kind() == io::ErrorKind::NotFound => {
+                let c = c_name(name)?;
+                // SAFETY: as in `open_at`.
+                if unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o700) } != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                let made = open_at(dir.as_raw_fd(), name, DIRECTORY, 0)?;
+                // SAFETY: `made` is a directory this process just created.
+                if unsafe { libc::fchmod(made.as_raw_fd(), SHARED_DIR_MODE) } != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                made
+            }
+            other => other?,
+        };
+        dir = next;
+    }
+    Ok(dir)
+}
+
+fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
+    let name = relative
+        .file_name()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    Ok((relative.parent().unwrap_or(Path::new("")), name))
+}
+
+/// Writes a new file and renames it into place: an existing name is replaced, never
+/// written through (it may be a hard link to a file outside).
+fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()> {
+    let (parent, name) = split(relative)?;
+    let dir = open_dir_beneath(base, parent, true)?;
+    let mut temporary = name.to_os_string();
+    temporary.push(format!(".aviato-{}.partial", std::process::id()));
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+    let fd = open_at(dir.as_raw_fd(), &temporary, flags, FILE_MODE)?;
+    // SAFETY: `fd` is a regular file this process just created.
+    unsafe { libc::fchmod(fd.as_raw_fd(), FILE_MODE) };
+    let mut file = File::from(fd);
+    let written = file.write_all(contents).and_then(|()| file.sync_data());
+    let (from, to) = (c_name(&temporary)?, c_name(name)?);
+    let renamed = written.and_then(|()| {
+        // SAFETY: both names are NUL-terminated and relative to `dir`.
+        let status =
+            unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    });
+    if renamed.is_err() {
+        // SAFETY: as above.
+        unsafe { libc::unlinkat(dir.as_raw_fd(), from.as_ptr(), 0) };
+    }
+    renamed
+}
+
+fn read_beneath(base: &Path, relative: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let (parent, name) = split(relative)?;
+    let dir = open_dir_beneath(base, parent, false)?;
+    // Non-blocking, so that a FIFO does not hang the server.
+    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let file = File::from(open_at(dir.as_raw_fd(), name, flags, 0)?);
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::other("is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    if meta.len() > limit {
+        return Err(io::Error::other(format!(
+            "{} bytes, more than the {limit} a reply may carry",
+            meta.len()
+        )));
+    }
+    let mut contents = Vec::with_capacity(meta.len() as usize);
+    file.take(limit).read_to_end(&mut contents)?;
+    Ok(contents)
+}
+
+/// Allocated bytes under `dir`, symlinks not followed.
+fn disk_usage(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            total += meta.blocks() * 512;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    total
+}
+
+/// Makes every directory under `dir` traversable by its owner again.
+fn open_up(dir: &Path) {
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                open_up(&entry.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> (tempfile::TempDir, Files) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::create(dir.path().join("sb"), 1024 * 1024).unwrap();
+        (dir, files)
+    }
+
+    #[test]
+    fn files_round_trip_and_relative_paths_land_in_tmp() {
+        let (_dir, files) = files();
+        files.write("/tmp/a/b.json", b"{}").unwrap();
+        assert_eq!(files.read("/tmp/a/b.json", 100).unwrap(), b"{}");
+        files.write("c.txt", b"c").unwrap();
+        assert_eq!(files.read("/tmp/c.txt", 100).unwrap(), b"c");
+        assert!(files.read("/tmp/missing", 100).is_err());
+        assert!(files.read("/tmp/a/b.json", 1).is_err(), "over the limit");
+    }
+
+    #[test]
+    fn a_file_elsewhere_makes_its_directory_writable() {
+        let (_dir, files) = files();
+        files.write("/var/sandbox/temp/p.bin", b"p").unwrap();
+        files.write("/var/sandbox/temp/sub/q.bin", b"q").unwrap();
+        let mounts: Vec<String> = files
+            .writable_dirs()
+            .into_iter()
+            .map(|d| d.sandbox)
+            .collect();
+        assert_eq!(mounts, ["/tmp", "/var/sandbox/temp"]);
+        files.write("/var/r.bin", b"r").unwrap();
+        let mounts: Vec<String> = files
+            .writable_dirs()
+            .into_iter()
+            .map(|d| d.sandbox)
+            .collect();
+        assert_eq!(mounts, ["/tmp", "/var"]);
+        assert_eq!(files.read("/var/sandbox/temp/sub/q.bin", 10).unwrap(), b"q");
+        for bad in ["/etc/x", "/usr/lib/x", "/x", "/tmp/../etc/passwd", ""] {
+            assert!(files.write(bad, b"x").is_err(), "{bad} written");
+        }
+    }
+
+    #[test]
+    fn symlinks_and_fifos_planted_by_the_sandbox_are_not_followed() {
+        let (dir, files) = files();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "host secret").unwrap();
+        let tmp = dir.path().join("sb/tmp");
+        std::os::unix::fs::symlink(&secret, tmp.join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), tmp.join("dirlink")).unwrap();
+        assert!(files.read("/tmp/link", 100).is_err());
+        assert!(files.read("/tmp/dirlink/secret", 100).is_err());
+        files.write("/tmp/link", b"replaced").unwrap();
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host secret");
+        assert!(files.write("/tmp/dirlink/secret", b"x").is_err());
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host secret");
+        let fifo = CString::new(tmp.join("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(files.read("/tmp/fifo", 100).is_err());
+    }
+
+    #[test]
+    fn hard_links_are_replaced_not_written_through() {
+        let (dir, files) = files();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "keep").unwrap();
+        std::fs::hard_link(&outside, dir.path().join("sb/tmp/linked")).unwrap();
+        files.write("/tmp/linked", b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        assert_eq!(files.read("/tmp/linked", 10).unwrap(), b"new");
+    }
+
+    #[test]
+    fn the_quota_bounds_what_is_written_and_remove_clears_all() {
+        let (dir, files) = files();
+        assert!(
+            files
+                .write("/tmp/big", &vec![0u8; 2 * 1024 * 1024])
+                .is_err()
+        );
+        files.write("/tmp/small", b"s").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("sb/tmp"),
+            std::fs::Permissions::from_mode(0o000),
+        )
+        .unwrap();
+        files.remove().unwrap();
+        assert!(!dir.path().join("sb").exists());
+    }
+}

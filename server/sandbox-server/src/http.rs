@@ -1,0 +1,232 @@
+//! Connect unary JSON over HTTP/1.1: routing, authentication, decoding, and errors.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use aviato_exec::CancellationToken;
+use aviato_exec::aviato::protocol::{Code, ErrorBody, Method, SERVICE_PATH};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Failure;
+use crate::sandboxes::Sandboxes;
+
+/// The largest request body: a 64 MiB file in base64, and room for the rest.
+const MAX_BODY: usize = 96 * 1024 * 1024;
+
+pub(crate) struct Server {
+    sandboxes: Arc<Sandboxes>,
+    token: Option<String>,
+}
+
+pub(crate) async fn accept(
+    listener: tokio::net::TcpListener,
+    server: Arc<Server>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of descriptors, or a connection reset before it was accepted.
+                Err(err) => {
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => return Ok(()),
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(request).await) }
+            });
+            // A client that goes away ends the connection, and with it the call it
+            // was waiting for (a running command is killed).
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+impl Server {
+    pub(crate) fn new(sandboxes: Arc<Sandboxes>, token: Option<String>) -> Self {
+        Self { sandboxes, token }
+    }
+
+    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        match self.answer(request).await {
+            Ok(body) => json_response(StatusCode::OK, body),
+            Err((status, failure)) => {
+                let body = ErrorBody {
+                    code: failure.code.as_str().to_owned(),
+                    message: failure.message,
+                };
+                let mut response = json_response(status, to_json(&body));
+                if status == StatusCode::METHOD_NOT_ALLOWED {
+                    response
+                        .headers_mut()
+                        .insert(ALLOW, "POST".parse().expect("a valid header"));
+                }
+                response
+            }
+        }
+    }
+
+    async fn answer(&self, request: Request<Incoming>) -> Result<Vec<u8>, (StatusCode, Failure)> {
+        let fail = |failure: Failure| (status_of(failure.code), failure);
+        self.authenticate(&request).map_err(fail)?;
+        let name = request
+            .uri()
+            .path()
+            .strip_prefix(SERVICE_PATH)
+            .unwrap_or_default();
+        let Some(method) = Method::from_name(name) else {
+            return Err(fail(Failure::new(
+                Code::Unimplemented,
+                format!("{} is not served here", request.uri().path()),
+            )));
+        };
+        if request.method() != hyper::Method::POST {
+            return Err((
+                StatusCode::METHOD_NOT_ALLOWED,
+                Failure::new(Code::Unimplemented, "only POST is served"),
+            ));
+        }
+        check_headers(&request)?;
+        let body = Limited::new(request.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|err| {
+                let code = if err.is::<http_body_util::LengthLimitError>() {
+                    Code::ResourceExhausted
+                } else {
+                    Code::InvalidArgument
+                };
+                fail(Failure::new(
+                    code,
+                    format!("cannot read the request: {err}"),
+                ))
+            })?
+            .to_bytes();
+        let sandboxes = &self.sandboxes;
+        let answered = match method {
+            Method::Start => sandboxes.start(decode(&body)?).map(|r| to_json(&r)),
+            Method::Get => sandboxes.get(decode(&body)?).map(|r| to_json(&r)),
+            Method::AddFile => sandboxes.add_file(decode(&body)?).map(|r| to_json(&r)),
+            Method::Exec => sandboxes.exec(decode(&body)?).await.map(|r| to_json(&r)),
+            Method::RetrieveFile => sandboxes.retrieve_file(decode(&body)?).map(|r| to_json(&r)),
+            Method::Stop => sandboxes.stop(decode(&body)?).await.map(|r| to_json(&r)),
+        };
+        answered.map_err(fail)
+    }
+
+    fn authenticate(&self, request: &Request<Incoming>) -> Result<(), Failure> {
+        let Some(token) = &self.token else {
+            return Ok(());
+        };
+        let given = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if constant_time_eq(given.trim().as_bytes(), token.as_bytes()) {
+            Ok(())
+        } else if given.is_empty() {
+            Err(Failure::new(
+                Code::Unauthenticated,
+                "this server needs `Authorization: Bearer <token>`",
+            ))
+        } else {
+            Err(Failure::new(
+                Code::Unauthenticated,
+                "the token is not valid",
+            ))
+        }
+    }
+}
+
+fn check_headers(request: &Request<Incoming>) -> Result<(), (StatusCode, Failure)> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let content_type = header(CONTENT_TYPE.as_str()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Failure::new(
+                Code::InvalidArgument,
+                format!("content-type {content_type:?} is not served; send application/json"),
+            ),
+        ));
+    }
+    if let Some(version) = header("connect-protocol-version")
+        && version.trim() != "1"
+    {
+        let failure = Failure::new(
+            Code::InvalidArgument,
+            format!("connect-protocol-version {version:?} is not served; send 1"),
+        );
+        return Err((status_of(failure.code), failure));
+    }
+    if let Some(encoding) = header(CONTENT_ENCODING.as_str())
+        && !encoding.eq_ignore_ascii_case("identity")
+    {
+        let failure = Failure::new(
+            Code::Unimplemented,
+            format!("content-encoding {encoding:?} is not served; send the body uncompressed"),
+        );
+        return Err((status_of(failure.code), failure));
+    }
+    Ok(())
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, (StatusCode, Failure)> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|err| {
+        let failure = Failure::new(
+            Code::InvalidArgument,
+            format!("cannot read the request: {err}"),
+        );
+        (status_of(failure.code), failure)
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("responses serialize")
+}
+
+fn status_of(code: Code) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).expect("Connect statuses are valid")
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        "application/json".parse().expect("a valid header"),
+    );
+    response
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}

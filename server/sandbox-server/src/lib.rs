@@ -1,0 +1,119 @@
+//! A self-hosted ATCService: the Connect-JSON protocol of the aviato service
+//! (`coreweave.aviato.v1beta1.ATCService`: Start, Get, AddFile, Exec, RetrieveFile,
+//! Stop), serving sandboxes of this machine's bubblewrap backend, so that a team can
+//! share one runner host.
+//!
+//! A sandbox is a directory of files, its private `/tmp`; each Exec runs in a fresh
+//! bubblewrap sandbox with those files bound in and the local backend's isolation and
+//! limits. Stop ends its commands and removes its files.
+
+mod files;
+mod http;
+mod sandboxes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aviato_exec::aviato::protocol::Code;
+use aviato_exec::{CancellationToken, Limits, LocalConfig};
+
+use crate::sandboxes::Sandboxes;
+
+/// Settings of a server.
+#[derive(Clone)]
+pub struct Config {
+    /// Requests must carry `Authorization: Bearer TOKEN` when set.
+    pub token: Option<String>,
+    pub max_sandboxes: usize,
+    /// A sandbox no call has touched for this long is stopped.
+    pub idle_ttl: Duration,
+    /// The longest a sandbox lives; Start's `maxLifetimeSeconds` may ask for less.
+    pub max_lifetime: Duration,
+    /// The longest one Exec runs; Exec's `maxTimeoutSeconds` may ask for less.
+    pub exec_timeout: Duration,
+    /// Where the sandboxes' files live.
+    pub state_dir: PathBuf,
+    /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
+    pub limits: Limits,
+    pub local: LocalConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("max_sandboxes", &self.max_sandboxes)
+            .field("idle_ttl", &self.idle_ttl)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("exec_timeout", &self.exec_timeout)
+            .field("state_dir", &self.state_dir)
+            .field("limits", &self.limits)
+            .field("local", &self.local)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn new(state_dir: PathBuf) -> Self {
+        Self {
+            token: None,
+            max_sandboxes: 16,
+            idle_ttl: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(3600),
+            exec_timeout: Duration::from_secs(600),
+            state_dir,
+            limits: Limits::default(),
+            local: LocalConfig::default(),
+        }
+    }
+}
+
+/// A failed call, answered as a Connect error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub code: Code,
+    pub message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Serves `listener` until `shutdown` is cancelled, then stops every sandbox.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(&config.state_dir)?;
+    sandboxes::clear_leftovers(&config.state_dir);
+    let idle_check = config.idle_ttl.min(Duration::from_secs(1));
+    let token = config.token.clone();
+    let sandboxes = Arc::new(Sandboxes::new(config));
+    let reaper = {
+        let sandboxes = sandboxes.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(idle_check).await;
+                sandboxes.reap().await;
+            }
+        })
+    };
+    let server = Arc::new(http::Server::new(sandboxes.clone(), token));
+    let served = http::accept(listener, server, shutdown).await;
+    reaper.abort();
+    sandboxes.stop_all().await;
+    served
+}
+
+/// Whether `addr` may be listened on without `--allow-remote`.
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
