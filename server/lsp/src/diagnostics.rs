@@ -1,16 +1,13 @@
 //! Diagnostics: analysed off the protocol task, a short while after the last edit,
-//! and published only if the document is still at the analysed revision.
+//! and published only if the document is still at the analysed revision, together
+//! with the diagnostics of the runs recorded for it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aviato_analysis::text::PositionEncoding;
-use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tower_lsp_server::ls_types::Uri;
 
-use crate::edit::TextDocument;
-use crate::proto::to_proto;
-use crate::session::{Session, Snapshot};
-use crate::settings::{self, EditorSettings};
+use crate::session::Session;
 
 /// How long to wait after an edit before analysing: typing bursts cost one run.
 const DEBOUNCE: Duration = Duration::from_millis(40);
@@ -30,56 +27,24 @@ pub(crate) fn schedule_all(session: &Arc<Session>) {
 
 async fn publish_after_debounce(session: Arc<Session>, uri: Uri) {
     tokio::time::sleep(DEBOUNCE).await;
-    let Some(Snapshot { document, revision }) = session.snapshot(&uri) else {
+    let Some((snapshot, analysis)) = session.analysis(&uri).await else {
         return;
     };
-    let version = document.version();
-    let editor = session.editor_settings();
-    let encoding = session.encoding();
-    let job_uri = uri.clone();
-    let job = tokio::task::spawn_blocking(move || analyze(&job_uri, &document, &editor, encoding));
-    let analysis = match job.await {
-        Ok(analysis) => analysis,
-        Err(err) => {
-            tracing::error!("analysis of {} failed: {err}", uri.as_str());
-            return;
-        }
-    };
-    if let Some(problem) = analysis.settings_problem {
+    if let Some(problem) = analysis.settings_problem.clone() {
         session.show_problem(problem).await;
     }
-    session
-        .publish_if_current(uri, revision, version, analysis.diagnostics)
-        .await;
+    session.publish_if_current(uri, &snapshot, &analysis).await;
 }
 
-struct Analysis {
-    diagnostics: Vec<lsp::Diagnostic>,
-    settings_problem: Option<String>,
-}
-
-fn analyze(
-    uri: &Uri,
-    document: &TextDocument,
-    editor: &EditorSettings,
-    encoding: PositionEncoding,
-) -> Analysis {
-    let start = Instant::now();
-    let (settings, settings_problem) = settings::resolve(uri, editor);
-    let lines = document.line_map(encoding);
-    let diagnostics: Vec<_> = aviato_analysis::check(document.text(), &settings)
-        .iter()
-        .map(|diagnostic| to_proto::diagnostic(diagnostic, uri, lines))
-        .collect();
-    tracing::debug!(
-        "{} diagnostics for {} (version {}) in {:?}",
-        diagnostics.len(),
-        uri.as_str(),
-        document.version(),
-        start.elapsed()
-    );
-    Analysis {
-        diagnostics,
-        settings_problem,
+/// Publishes again after the runs of `uri` changed. When the current revision is
+/// not analysed yet, its pending diagnostics run will include them.
+pub(crate) async fn republish(session: &Session, uri: &Uri) {
+    let Some(snapshot) = session.snapshot(uri) else {
+        return;
+    };
+    if let Some(analysis) = Session::known_analysis(&snapshot) {
+        session
+            .publish_if_current(uri.clone(), &snapshot, &analysis)
+            .await;
     }
 }

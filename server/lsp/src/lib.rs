@@ -1,18 +1,25 @@
-//! The language server: protocol glue over the analysis.
+//! The language server: protocol glue over the analysis and the execution core.
 //!
-//! - [`edit`] owns the open documents and applies the client's edits to them.
+//! - [`edit`] owns the open documents, applies the client's edits to them and
+//!   carries ranges of older revisions forward.
 //! - [`proto`] converts between analysis types (byte offsets, diagnostics) and
 //!   protocol types (positions in the negotiated encoding); nothing else does.
+//!   [`proto::ext`] holds the server's own commands and notifications.
 //! - [`handlers`] holds one module per request or notification.
-//! - [`session`] is the state the handlers share; [`diagnostics`] publishes the
-//!   analysis results, off the protocol task.
+//! - [`session`] is the state the handlers share; [`analysis`] is what the
+//!   analysis says about one revision, computed once; [`diagnostics`] publishes
+//!   it, off the protocol task.
+//! - [`runs`] runs sandbox functions for `aviato.run` and keeps their results.
 //! - [`transport`] frames JSON-RPC on stdio and survives malformed messages.
 
+mod analysis;
 mod diagnostics;
 mod edit;
+mod fixes;
 mod handlers;
 mod logging;
 mod proto;
+mod runs;
 mod server;
 mod session;
 mod settings;

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
-    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, InitializeParams, InitializeResult, InitializedParams,
+    CodeActionParams, CodeActionResponse, CodeLens, CodeLensParams, DidChangeConfigurationParams,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    ExecuteCommandParams, Hover, HoverParams, InitializeParams, InitializeResult,
+    InitializedParams, InlayHint, InlayHintParams, WorkDoneProgressCancelParams,
 };
 use tower_lsp_server::{LanguageServer, LspService};
 
@@ -19,15 +22,28 @@ struct Server {
 
 /// Serves on stdin/stdout until `exit` or until the client closes stdin.
 pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
-    let (service, socket) = LspService::new(|client| Server {
+    let (service, socket) = LspService::build(|client| Server {
         session: Arc::new(Session::new(client)),
-    });
+    })
+    .custom_method(
+        "window/workDoneProgress/cancel",
+        Server::work_done_progress_cancel,
+    )
+    .finish();
     let session = service.inner().session.clone();
     transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+    // No sandbox outlives the server, however the client left.
+    session.runs().cancel_all().await;
     if session.shutdown_requested() {
         Ok(())
     } else {
         Err("the client left without a shutdown request".to_string())
+    }
+}
+
+impl Server {
+    async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        handlers::work_done_progress_cancel::work_done_progress_cancel(&self.session, params);
     }
 }
 
@@ -41,7 +57,7 @@ impl LanguageServer for Server {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        handlers::shutdown::shutdown(&self.session);
+        handlers::shutdown::shutdown(&self.session).await;
         Ok(())
     }
 
@@ -59,5 +75,25 @@ impl LanguageServer for Server {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         handlers::did_change_configuration::did_change_configuration(&self.session, params).await;
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        Ok(handlers::code_lens::code_lens(&self.session, params).await)
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        Ok(handlers::inlay_hint::inlay_hint(&self.session, params))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        Ok(handlers::hover::hover(&self.session, params).await)
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(handlers::code_action::code_action(&self.session, params).await)
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        handlers::execute_command::execute_command(&self.session, params).await
     }
 }

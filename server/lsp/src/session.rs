@@ -4,13 +4,17 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
-use aviato_analysis::text::PositionEncoding;
+use aviato_analysis::text::{PositionEncoding, TextRange};
 use dashmap::DashMap;
+use tokio::sync::OnceCell;
 use tokio::task::AbortHandle;
 use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::{MessageType, TextDocumentContentChangeEvent, Uri};
+use tower_lsp_server::ls_types::{self as lsp, MessageType, TextDocumentContentChangeEvent, Uri};
 
-use crate::edit::TextDocument;
+use crate::analysis::DocumentAnalysis;
+use crate::edit::{EditHistory, TextDocument, map_range};
+use crate::proto::to_proto;
+use crate::runs::{RunRecord, Runs};
 use crate::settings::EditorSettings;
 
 pub(crate) struct Session {
@@ -21,6 +25,7 @@ pub(crate) struct Session {
     /// changed since, even when the client reuses version numbers.
     revisions: AtomicU64,
     editor_settings: RwLock<Arc<EditorSettings>>,
+    runs: Runs,
     /// Problems already shown, so one bad `pyproject.toml` is not shown per keystroke.
     shown_problems: Mutex<HashSet<String>>,
     /// Held while deciding to publish and publishing, so diagnostics computed for an
@@ -37,6 +42,12 @@ pub(crate) struct Negotiated {
     pub(crate) encoding: PositionEncoding,
     /// The client answers `workspace/configuration`.
     pub(crate) pulls_configuration: bool,
+    /// The client shows progress the server starts (`window/workDoneProgress/create`).
+    pub(crate) creates_progress: bool,
+    /// The client asks for code lenses again on `workspace/codeLens/refresh`.
+    pub(crate) refreshes_code_lenses: bool,
+    /// The client asks for inlay hints again on `workspace/inlayHint/refresh`.
+    pub(crate) refreshes_inlay_hints: bool,
 }
 
 impl Default for Negotiated {
@@ -44,13 +55,23 @@ impl Default for Negotiated {
         Negotiated {
             encoding: PositionEncoding::Utf16,
             pulls_configuration: false,
+            creates_progress: false,
+            refreshes_code_lenses: false,
+            refreshes_inlay_hints: false,
         }
     }
 }
 
+/// The analysis of one revision, computed by whichever asks first.
+type AnalysisCell = Arc<OnceCell<Arc<DocumentAnalysis>>>;
+
 struct OpenDocument {
     document: TextDocument,
     revision: u64,
+    analysis: AnalysisCell,
+    history: EditHistory,
+    /// The last run of each function, in the current revision's offsets.
+    runs: Arc<Vec<RunRecord>>,
     /// The diagnostics run waiting for this revision; an edit cancels it.
     diagnostics_task: Option<AbortHandle>,
 }
@@ -67,6 +88,9 @@ impl Drop for OpenDocument {
 pub(crate) struct Snapshot {
     pub(crate) document: TextDocument,
     pub(crate) revision: u64,
+    /// The runs recorded for this revision.
+    pub(crate) runs: Arc<Vec<RunRecord>>,
+    analysis: AnalysisCell,
 }
 
 impl Session {
@@ -77,6 +101,7 @@ impl Session {
             documents: DashMap::new(),
             revisions: AtomicU64::new(0),
             editor_settings: RwLock::default(),
+            runs: Runs::default(),
             shown_problems: Mutex::default(),
             publish_lock: tokio::sync::Mutex::new(()),
             startup_problem: Mutex::default(),
@@ -105,6 +130,10 @@ impl Session {
         self.revisions.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    pub(crate) fn runs(&self) -> &Runs {
+        &self.runs
+    }
+
     pub(crate) fn open(&self, uri: Uri, document: TextDocument) {
         let revision = self.next_revision();
         self.documents.insert(
@@ -112,12 +141,16 @@ impl Session {
             OpenDocument {
                 document,
                 revision,
+                analysis: AnalysisCell::default(),
+                history: EditHistory::default(),
+                runs: Arc::default(),
                 diagnostics_task: None,
             },
         );
     }
 
-    /// Applies an edit; `false` when the document is not open.
+    /// Applies an edit, carrying run results along (or dropping those of functions
+    /// it touched); `false` when the document is not open.
     pub(crate) fn change(
         &self,
         uri: &Uri,
@@ -129,8 +162,19 @@ impl Session {
         let Some(mut open) = self.documents.get_mut(uri) else {
             return false;
         };
-        open.document.apply_changes(changes, version, encoding);
+        let open = &mut *open;
+        let changes = open.document.apply_changes(changes, version, encoding);
+        if !open.runs.is_empty() {
+            open.runs = Arc::new(
+                open.runs
+                    .iter()
+                    .filter_map(|run| run.map(&changes))
+                    .collect(),
+            );
+        }
+        open.history.record(open.revision, revision, changes);
         open.revision = revision;
+        open.analysis = AnalysisCell::default();
         true
     }
 
@@ -144,7 +188,119 @@ impl Session {
         self.documents.get(uri).map(|open| Snapshot {
             document: open.document.clone(),
             revision: open.revision,
+            runs: open.runs.clone(),
+            analysis: open.analysis.clone(),
         })
+    }
+
+    /// The document's current revision and its analysis, computed now unless a
+    /// request or the diagnostics run already did.
+    pub(crate) async fn analysis(&self, uri: &Uri) -> Option<(Snapshot, Arc<DocumentAnalysis>)> {
+        let snapshot = self.snapshot(uri)?;
+        let analysis = self.analysis_of(uri, &snapshot).await?;
+        Some((snapshot, analysis))
+    }
+
+    async fn analysis_of(&self, uri: &Uri, snapshot: &Snapshot) -> Option<Arc<DocumentAnalysis>> {
+        let compute = || {
+            let uri = uri.clone();
+            let document = snapshot.document.clone();
+            let editor = self.editor_settings();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    Arc::new(DocumentAnalysis::compute(&uri, &document, &editor))
+                })
+                .await
+            }
+        };
+        match snapshot.analysis.get_or_try_init(compute).await {
+            Ok(analysis) => Some(analysis.clone()),
+            Err(err) => {
+                tracing::error!("analysis of {} failed: {err}", uri.as_str());
+                None
+            }
+        }
+    }
+
+    /// The analysis of the snapshot's revision, if it is already known.
+    pub(crate) fn known_analysis(snapshot: &Snapshot) -> Option<Arc<DocumentAnalysis>> {
+        snapshot.analysis.get().cloned()
+    }
+
+    /// Where `range`, a range of revision `revision`, is in the current revision;
+    /// `None` when an edit touched it or the document is closed.
+    pub(crate) fn current_range(
+        &self,
+        uri: &Uri,
+        revision: u64,
+        range: TextRange,
+    ) -> Option<TextRange> {
+        let open = self.documents.get(uri)?;
+        map_range(range, &open.history.between(revision, open.revision)?)
+    }
+
+    /// Keeps `record`, computed on revision `revision`, as the last run of its
+    /// function, unless an edit since touched the function. Returns whether it
+    /// was kept.
+    pub(crate) fn record_run(&self, uri: &Uri, revision: u64, record: &RunRecord) -> bool {
+        let Some(mut open) = self.documents.get_mut(uri) else {
+            return false;
+        };
+        let Some(record) = open
+            .history
+            .between(revision, open.revision)
+            .and_then(|changes| record.map(&changes))
+        else {
+            return false;
+        };
+        let mut runs: Vec<RunRecord> = open
+            .runs
+            .iter()
+            .filter(|run| !run.is_of(&record.function, record.function_range))
+            .cloned()
+            .collect();
+        runs.push(record);
+        open.runs = Arc::new(runs);
+        true
+    }
+
+    /// Forgets the last run of the function `name` at `range` of revision
+    /// `revision`. Returns whether there was one.
+    pub(crate) fn forget_run(
+        &self,
+        uri: &Uri,
+        revision: u64,
+        name: &str,
+        range: TextRange,
+    ) -> bool {
+        let Some(mut open) = self.documents.get_mut(uri) else {
+            return false;
+        };
+        let Some(range) = open
+            .history
+            .between(revision, open.revision)
+            .and_then(|changes| map_range(range, &changes))
+        else {
+            return false;
+        };
+        if !open.runs.iter().any(|run| run.is_of(name, range)) {
+            return false;
+        }
+        open.runs = Arc::new(
+            open.runs
+                .iter()
+                .filter(|run| !run.is_of(name, range))
+                .cloned()
+                .collect(),
+        );
+        true
+    }
+
+    /// Forgets every document's analysis, e.g. when the settings change.
+    pub(crate) fn forget_analyses(&self) {
+        for mut open in self.documents.iter_mut() {
+            open.analysis = AnalysisCell::default();
+        }
     }
 
     pub(crate) fn open_documents(&self) -> Vec<Uri> {
@@ -167,25 +323,39 @@ impl Session {
         }
     }
 
-    /// Publishes diagnostics computed for `revision`, unless the document has
-    /// changed or closed since.
+    /// Publishes the analysis' diagnostics and the runs' for the snapshot's
+    /// revision, unless the document has changed or closed since.
     pub(crate) async fn publish_if_current(
         &self,
         uri: Uri,
-        revision: u64,
-        version: i32,
-        diagnostics: Vec<tower_lsp_server::ls_types::Diagnostic>,
+        snapshot: &Snapshot,
+        analysis: &DocumentAnalysis,
     ) {
         let _publishing = self.publish_lock.lock().await;
-        let current = self
-            .documents
-            .get(&uri)
-            .is_some_and(|open| open.revision == revision);
-        if current {
-            self.client
-                .publish_diagnostics(uri, diagnostics, Some(version))
-                .await;
-        }
+        // The runs as they are now: one may have finished since the snapshot.
+        let runs = match self.documents.get(&uri) {
+            Some(open) if open.revision == snapshot.revision => open.runs.clone(),
+            _ => return,
+        };
+        let lines = snapshot.document.line_map(self.encoding());
+        let diagnostics: Vec<lsp::Diagnostic> = analysis
+            .diagnostics
+            .iter()
+            .map(|diagnostic| to_proto::diagnostic(diagnostic, &uri, lines))
+            .chain(
+                runs.iter()
+                    .filter_map(|run| to_proto::run_diagnostic(run, &uri, lines)),
+            )
+            .collect();
+        tracing::debug!(
+            "publishing {} diagnostics for {} (version {})",
+            diagnostics.len(),
+            uri.as_str(),
+            snapshot.document.version()
+        );
+        self.client
+            .publish_diagnostics(uri, diagnostics, Some(snapshot.document.version()))
+            .await;
     }
 
     /// Clears the diagnostics of a closed document.
@@ -206,6 +376,7 @@ impl Session {
             .editor_settings
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+        self.forget_analyses();
         // New settings may fix or change what was wrong: show problems afresh.
         self.shown_problems
             .lock()

@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
-use aviato_analysis::text::{LineIndex, PositionEncoding};
+use aviato_analysis::text::{LineIndex, PositionEncoding, TextLen, TextRange, TextSize};
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
+use super::TextChange;
 use crate::proto::{LineMap, from_proto};
 
 /// An open document's text at one version. Cloning it is cheap, so a clone is the
@@ -36,30 +37,67 @@ impl TextDocument {
         LineMap::new(&self.text, &self.index, encoding)
     }
 
+    /// The 1-based line of `offset`.
+    pub(crate) fn line_number(&self, offset: TextSize) -> u32 {
+        u32::try_from(self.index.line_index(offset).get()).unwrap_or(u32::MAX)
+    }
+
+    /// The text of the 1-based `line` without its indentation, trailing blanks
+    /// and line ending; `None` past the end.
+    pub(crate) fn line_content(&self, line: u32) -> Option<TextRange> {
+        let starts = self.index.line_starts();
+        let zero_based = usize::try_from(line.checked_sub(1)?).ok()?;
+        let start = starts.get(zero_based)?.to_usize();
+        let end = starts
+            .get(zero_based + 1)
+            .map_or(self.text.len(), |next| next.to_usize());
+        let line_text = &self.text[start..end];
+        let content_end = start + line_text.trim_end().len();
+        let content_start =
+            (start + line_text.len() - line_text.trim_start().len()).min(content_end);
+        Some(TextRange::new(
+            TextSize::try_from(content_start).ok()?,
+            TextSize::try_from(content_end).ok()?,
+        ))
+    }
+
+    /// Where the line holding `offset` ends, before its line ending.
+    pub(crate) fn line_end(&self, offset: TextSize) -> TextSize {
+        let start = offset.to_usize().min(self.text.len());
+        let end = self.text[start..]
+            .find(['\n', '\r'])
+            .map_or(self.text.len(), |at| start + at);
+        TextSize::try_from(end).unwrap_or(offset)
+    }
+
     /// Applies the changes in order: each change's range refers to the text left by
     /// the ones before it. A change without a range replaces the whole text.
+    /// Returns the changes as byte ranges, in the same order.
     pub(crate) fn apply_changes(
         &mut self,
         changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         encoding: PositionEncoding,
-    ) {
+    ) -> Vec<TextChange> {
         let mut text = self.text.to_string();
         let mut index = self.index.clone();
+        let mut applied = Vec::with_capacity(changes.len());
         for change in changes {
-            match change.range {
-                None => text = change.text,
-                Some(range) => {
-                    let range =
-                        from_proto::text_range(range, LineMap::new(&text, &index, encoding));
-                    text.replace_range(std::ops::Range::<usize>::from(range), &change.text);
-                }
-            }
+            let replaced = match change.range {
+                None => TextRange::up_to(text.text_len()),
+                Some(range) => from_proto::text_range(range, LineMap::new(&text, &index, encoding)),
+            };
+            text.replace_range(std::ops::Range::<usize>::from(replaced), &change.text);
+            applied.push(TextChange {
+                replaced,
+                inserted: change.text.text_len(),
+            });
             index = LineIndex::from_source_text(&text);
         }
         self.text = text.into();
         self.index = index;
         self.version = version;
+        applied
     }
 }
 
@@ -157,6 +195,39 @@ mod tests {
             document.apply_changes(vec![change], 2, encoding);
             assert_eq!(document.text(), expected);
         }
+    }
+
+    #[test]
+    fn applied_changes_are_byte_ranges_in_order() {
+        let mut document = TextDocument::new("é = 1\nb = 2\n".to_string(), 1);
+        let changes = document.apply_changes(
+            vec![
+                change((0, 4), (0, 5), "10"),
+                change((1, 0), (1, 0), "# x\n"),
+            ],
+            2,
+            PositionEncoding::Utf16,
+        );
+        let at = |start: u32, end: u32, inserted: u32| TextChange {
+            replaced: TextRange::new(TextSize::new(start), TextSize::new(end)),
+            inserted: TextSize::new(inserted),
+        };
+        // `é` is two bytes: UTF-16 column 4 is byte 5.
+        assert_eq!(changes, [at(5, 6, 2), at(8, 8, 4)]);
+    }
+
+    #[test]
+    fn lines() {
+        let document = TextDocument::new("a\n    b = 1  \r\n\nlast".to_string(), 1);
+        let text = |range: TextRange| &document.text()[range];
+        assert_eq!(document.line_content(2).map(text), Some("b = 1"));
+        assert_eq!(document.line_content(3).map(text), Some(""));
+        assert_eq!(document.line_content(4).map(text), Some("last"));
+        assert_eq!(document.line_content(5), None);
+        assert_eq!(document.line_content(0), None);
+        assert_eq!(document.line_number(TextSize::new(6)), 2);
+        assert_eq!(document.line_end(TextSize::new(6)), TextSize::new(13));
+        assert_eq!(document.line_end(TextSize::new(17)), TextSize::new(20));
     }
 
     #[test]

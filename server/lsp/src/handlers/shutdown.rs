@@ -1,6 +1,7 @@
 use crate::session::Session;
 
-pub(crate) fn shutdown(session: &Session) {
+pub(crate) async fn shutdown(session: &Session) {
     tracing::info!("shutdown requested");
     session.request_shutdown();
+    session.runs().cancel_all().await;
 }

@@ -3,6 +3,7 @@
 //! The analysis speaks UTF-8 byte offsets; the protocol speaks lines and columns
 //! counted in the position encoding negotiated with the client.
 
+pub(crate) mod ext;
 pub(crate) mod from_proto;
 pub(crate) mod to_proto;
 

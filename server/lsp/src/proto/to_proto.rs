@@ -1,7 +1,8 @@
 //! Analysis values to protocol values.
 
 use aviato_analysis::text::{PositionEncoding, TextRange, TextSize};
-use aviato_analysis::{Diagnostic, Fix, Severity};
+use aviato_analysis::{Diagnostic, Edit, Fix, Severity};
+use aviato_exec::OutcomeKind;
 use serde_json::json;
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
@@ -9,9 +10,12 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::LineMap;
+use crate::runs::{RunRecord, summary};
 
 /// The `source` of every diagnostic the analysis reports.
 const DIAGNOSTIC_SOURCE: &str = "aviato-lsp";
+/// The `source` of the diagnostic of a run that raised.
+pub(crate) const RUN_DIAGNOSTIC_SOURCE: &str = "aviato-run";
 
 pub(crate) fn position_encoding(encoding: PositionEncoding) -> PositionEncodingKind {
     match encoding {
@@ -91,19 +95,60 @@ pub(crate) fn diagnostic(
     }
 }
 
+/// The diagnostic of a run that raised: at the line that raised (the function's
+/// name when no line of the file did), the exception as its message, the
+/// traceback's frames as related information.
+pub(crate) fn run_diagnostic(
+    run: &RunRecord,
+    uri: &Uri,
+    lines: LineMap<'_>,
+) -> Option<lsp::Diagnostic> {
+    if run.outcome.outcome != OutcomeKind::Raised {
+        return None;
+    }
+    let last = run.frames.len().saturating_sub(1);
+    let related_information = (!run.frames.is_empty()).then(|| {
+        run.frames
+            .iter()
+            .enumerate()
+            .map(|(index, frame)| DiagnosticRelatedInformation {
+                location: Location::new(uri.clone(), range(frame.range, lines)),
+                message: if index == last {
+                    format!("raised here, in `{}`", frame.function)
+                } else {
+                    format!("in `{}`", frame.function)
+                },
+            })
+            .collect()
+    });
+    Some(lsp::Diagnostic {
+        range: range(run.raised_at.unwrap_or(run.name_range), lines),
+        severity: Some(DiagnosticSeverity::ERROR),
+        code: None,
+        code_description: None,
+        source: Some(RUN_DIAGNOSTIC_SOURCE.to_string()),
+        message: summary::exception(&run.outcome),
+        related_information,
+        tags: None,
+        data: Some(json!({ "function": run.function })),
+    })
+}
+
 fn fix_data(fix: &Fix, lines: LineMap<'_>) -> serde_json::Value {
-    let edits: Vec<TextEdit> = fix
-        .edits
+    json!({ "title": fix.title, "edits": text_edits(&fix.edits, lines) })
+}
+
+pub(crate) fn text_edits(edits: &[Edit], lines: LineMap<'_>) -> Vec<TextEdit> {
+    edits
         .iter()
         .map(|edit| TextEdit::new(range(edit.range, lines), edit.content.clone()))
-        .collect();
-    json!({ "title": fix.title, "edits": edits })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use aviato_analysis::text::LineIndex;
-    use aviato_analysis::{Edit, Related, Rule};
+    use aviato_analysis::{Related, Rule};
 
     use super::*;
 

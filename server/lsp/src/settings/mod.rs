@@ -1,6 +1,10 @@
-//! Rule settings for a document: the editor's settings over the nearest
-//! `pyproject.toml`'s `[tool.aviato-lsp]`, key by key (a key the editor sets wins;
-//! per-rule severities are merged, the editor's winning per rule).
+//! The editor's settings. Rule settings for a document are the editor's over the
+//! nearest `pyproject.toml`'s `[tool.aviato-lsp]`, key by key (a key the editor
+//! sets wins; per-rule severities are merged, the editor's winning per rule). Run
+//! settings ([`run`]) and what lenses and inlay hints show come from the editor
+//! only.
+
+mod run;
 
 use std::collections::BTreeMap;
 
@@ -10,16 +14,38 @@ use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::ls_types::Uri;
 
+pub(crate) use run::RunSettings;
+
 /// The section of the client's configuration that holds the server's settings.
 pub(crate) const SECTION: &str = "aviato";
 
-/// What the editor sends, before validation. Keys it does not know are ignored, so
-/// settings for later features can sit next to these.
+/// What the editor sends. Keys it does not know are ignored, so settings for later
+/// features can sit next to these.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct EditorSettings {
     select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
     severity: Option<BTreeMap<String, Severity>>,
+    run: Option<RunSettings>,
+    code_lens: Option<CodeLensSettings>,
+    inlay_hints: Option<InlayHintSettings>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeLensSettings {
+    /// Whether to show lenses at all.
+    enable: Option<bool>,
+    /// Whether a function's lens shows its last run's outcome.
+    show_results: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InlayHintSettings {
+    /// Whether the value of the last run shows after the `def` and the call site.
+    show_results: Option<bool>,
 }
 
 impl EditorSettings {
@@ -36,7 +62,30 @@ impl EditorSettings {
             .map_err(|err| format!("invalid aviato settings: {err}"))?;
         Settings::from_raw(settings.over(RawSettings::default()))
             .map_err(|err| format!("invalid aviato settings: {err}"))?;
+        settings
+            .run()
+            .validate()
+            .map_err(|err| format!("invalid aviato settings: run.{err}"))?;
         Ok(settings)
+    }
+
+    pub(crate) fn run(&self) -> RunSettings {
+        self.run.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn code_lens_enabled(&self) -> bool {
+        self.code_lens.as_ref().and_then(|lens| lens.enable) != Some(false)
+    }
+
+    pub(crate) fn lenses_show_results(&self) -> bool {
+        self.code_lens.as_ref().and_then(|lens| lens.show_results) != Some(false)
+    }
+
+    pub(crate) fn inlay_hints_show_results(&self) -> bool {
+        self.inlay_hints
+            .as_ref()
+            .and_then(|hints| hints.show_results)
+            != Some(false)
     }
 
     /// These settings, with `file`'s for the keys the editor leaves unset.

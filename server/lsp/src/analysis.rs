@@ -1,0 +1,122 @@
+//! What the analysis says about one revision of a document, computed once and
+//! shared by diagnostics, code lenses, inlay hints, hover and code actions.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use aviato_analysis::text::TextSize;
+use aviato_analysis::{Diagnostic, SandboxFunctionFacts, Settings, check, sandbox_functions};
+use tower_lsp_server::ls_types::Uri;
+
+use crate::edit::TextDocument;
+use crate::settings::{self, EditorSettings};
+
+pub(crate) struct DocumentAnalysis {
+    /// `check` with the document's settings: what the user sees.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The settings `diagnostics` were checked with.
+    pub(crate) settings: Settings,
+    /// Why a `pyproject.toml` could not be used, to show the user.
+    pub(crate) settings_problem: Option<String>,
+    pub(crate) functions: Vec<SandboxFunction>,
+    /// Whether applying an edit to this revision removes a diagnostic, by
+    /// (diagnostic index, edit kind): code actions ask again as the cursor moves.
+    verified_edits: Mutex<HashMap<(usize, EditKind), bool>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum EditKind {
+    Fix,
+    Suppress,
+}
+
+pub(crate) struct SandboxFunction {
+    pub(crate) facts: SandboxFunctionFacts,
+    /// The error that makes the SDK fail on the client: the function cannot run.
+    pub(crate) blocked_by: Option<Diagnostic>,
+}
+
+impl DocumentAnalysis {
+    pub(crate) fn compute(
+        uri: &Uri,
+        document: &TextDocument,
+        editor: &EditorSettings,
+    ) -> DocumentAnalysis {
+        let text = document.text();
+        let (settings, settings_problem) = settings::resolve(uri, editor);
+        // Whether a function can run does not depend on the user's settings: a
+        // rule turned off still fails on the client.
+        let with_defaults = check(text, &Settings::default());
+        let diagnostics = if settings == Settings::default() {
+            with_defaults.clone()
+        } else {
+            check(text, &settings)
+        };
+        let functions = sandbox_functions(text)
+            .into_iter()
+            .map(|facts| SandboxFunction {
+                blocked_by: aviato_exec::blocking_diagnostic(&with_defaults, &facts).cloned(),
+                facts,
+            })
+            .collect();
+        DocumentAnalysis {
+            diagnostics,
+            settings,
+            settings_problem,
+            functions,
+            verified_edits: Mutex::default(),
+        }
+    }
+
+    /// The function named `name` whose lines, from its first decorator to its
+    /// name, include the 1-based `line`: how run requests name a function.
+    pub(crate) fn function(
+        &self,
+        document: &TextDocument,
+        name: &str,
+        line: u32,
+    ) -> Option<&SandboxFunction> {
+        self.functions.iter().find(|function| {
+            let facts = &function.facts;
+            facts.name == name
+                && (document.line_number(facts.statement_range.start())
+                    ..=document.line_number(facts.name_range.start()))
+                    .contains(&line)
+        })
+    }
+
+    /// The function whose name or one of whose decorators is at `offset`.
+    pub(crate) fn function_named_at(&self, offset: TextSize) -> Option<&SandboxFunction> {
+        self.functions.iter().find(|function| {
+            let facts = &function.facts;
+            std::iter::once(&facts.name_range)
+                .chain(&facts.stripped_decorators)
+                .chain(&facts.kept_decorators)
+                .any(|range| range.contains_inclusive(offset))
+        })
+    }
+
+    /// Whether an edit of `kind` removes diagnostic number `index`, asked of
+    /// `verify` once per revision.
+    pub(crate) fn verified(
+        &self,
+        index: usize,
+        kind: EditKind,
+        verify: impl FnOnce() -> bool,
+    ) -> bool {
+        let known = self
+            .verified_edits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(index, kind))
+            .copied();
+        known.unwrap_or_else(|| {
+            let verdict = verify();
+            self.verified_edits
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((index, kind), verdict);
+            verdict
+        })
+    }
+}

@@ -1,0 +1,323 @@
+//! One run: from `aviato.run` to the outcome, and what the editor shows of it
+//! (progress, output, the result in lenses, inlay hints and diagnostics).
+
+use std::sync::Arc;
+
+use aviato_analysis::SandboxFunctionFacts;
+use aviato_exec::{Backend, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
+use tokio::sync::{Semaphore, oneshot};
+use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
+
+use super::{InFlight, Origin, Registration, RunRecord, summary};
+use crate::diagnostics;
+use crate::edit::TextDocument;
+use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
+use crate::session::Session;
+use crate::settings::RunSettings;
+
+/// What a run runs: the file's text, and where the function is in the open
+/// document (to show the result there).
+struct Target {
+    file_name: String,
+    document: TextDocument,
+    anchor: Option<Anchor>,
+}
+
+struct Anchor {
+    revision: u64,
+    function: SandboxFunctionFacts,
+}
+
+impl Target {
+    /// The open document at its current revision, else the file on disk.
+    async fn load(session: &Session, arguments: &RunArguments) -> Result<Target, Outcome> {
+        let uri = &arguments.uri;
+        let file_name = uri.to_file_path().map_or_else(
+            || uri.as_str().to_string(),
+            |path| path.display().to_string(),
+        );
+        if let Some((snapshot, analysis)) = session.analysis(uri).await {
+            let anchor = analysis
+                .function(&snapshot.document, &arguments.function, arguments.line)
+                .map(|function| Anchor {
+                    revision: snapshot.revision,
+                    function: function.facts.clone(),
+                });
+            return Ok(Target {
+                file_name,
+                document: snapshot.document,
+                anchor,
+            });
+        }
+        let Some(path) = uri.to_file_path() else {
+            return Err(Outcome::error(format!(
+                "{} is not open in the editor",
+                uri.as_str()
+            )));
+        };
+        let text = tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|err| Outcome::error(format!("{}: {err}", path.display())))?;
+        Ok(Target {
+            file_name,
+            document: TextDocument::new(text, 0),
+            anchor: None,
+        })
+    }
+}
+
+/// Runs the function `arguments` name and returns the outcome: the JSON of
+/// `aviato-lsp run --output-format json`. Dropping the future (the client
+/// cancelled the request) cancels the run.
+pub(crate) async fn run(
+    session: &Arc<Session>,
+    arguments: RunArguments,
+    client_progress: Option<ProgressToken>,
+) -> Outcome {
+    let target = match Target::load(session, &arguments).await {
+        Ok(target) => target,
+        Err(outcome) => return outcome,
+    };
+    let runs = session.runs();
+    let id = runs.next_id();
+    let server_progress = client_progress.is_none() && session.negotiated().creates_progress;
+    let progress = client_progress
+        .or_else(|| server_progress.then(|| NumberOrString::String(format!("aviato-run-{id}"))));
+    let origin = target.anchor.as_ref().map(|anchor| Origin {
+        revision: anchor.revision,
+        function_range: anchor.function.statement_range,
+        name_range: anchor.function.name_range,
+    });
+    let (in_flight, registration) = runs.register(
+        session,
+        id,
+        arguments.uri.clone(),
+        arguments.function.clone(),
+        arguments.line,
+        origin,
+        progress.clone(),
+    );
+    let cancel = in_flight.stop.token.clone();
+    let progress = progress.map(|token| Progress {
+        token,
+        create: server_progress,
+    });
+    let task = tokio::spawn(execute(
+        session.clone(),
+        in_flight,
+        registration,
+        target,
+        arguments,
+        progress,
+    ));
+    let cancel_if_dropped = cancel.drop_guard();
+    let outcome = task
+        .await
+        .unwrap_or_else(|err| Outcome::error(format!("the run failed: {err}")));
+    cancel_if_dropped.disarm();
+    outcome
+}
+
+struct Progress {
+    token: ProgressToken,
+    /// The server creates the token (`window/workDoneProgress/create`).
+    create: bool,
+}
+
+async fn execute(
+    session: Arc<Session>,
+    run: InFlight,
+    registration: Registration,
+    target: Target,
+    arguments: RunArguments,
+    progress: Option<Progress>,
+) -> Outcome {
+    let settings = session.editor_settings().run();
+    let limits = settings.limits();
+    // A new run takes down what the last one showed.
+    if let Some(origin) = run.origin
+        && session.forget_run(
+            &run.uri,
+            origin.revision,
+            &run.function,
+            origin.function_range,
+        )
+    {
+        diagnostics::republish(&session, &run.uri).await;
+    }
+    refresh_results(&session);
+    let progress_done = progress.map(|progress| show_progress(&session, progress, &arguments));
+
+    let mut outcome = sandbox_outcome(
+        &target,
+        &arguments,
+        &settings,
+        &limits,
+        &session.runs().permits,
+        &run.stop.token,
+    )
+    .await;
+    if run.stop.token.is_cancelled()
+        && outcome.outcome == OutcomeKind::Killed
+        && let Some(reason) = run.stop.reason.get()
+    {
+        outcome.message = Some(reason.clone());
+    }
+    let outcome = Arc::new(outcome);
+
+    send_output(&session, &arguments, &outcome).await;
+    let line = summary::log_line(&arguments.function, &outcome);
+    session.client().log_message(MessageType::INFO, &line).await;
+    if let Some(done) = progress_done {
+        let _ = done.send(line);
+    }
+    if let Some(anchor) = &target.anchor {
+        let call_site = outcome.call_site.and_then(|line| {
+            anchor
+                .function
+                .call_sites
+                .iter()
+                .find(|site| target.document.line_number(site.range.start()) == line)
+                .map(|site| site.range)
+        });
+        let record = RunRecord::new(
+            &target.document,
+            &target.file_name,
+            &anchor.function,
+            call_site,
+            outcome.clone(),
+            limits.timeout,
+        );
+        if !session.record_run(&run.uri, anchor.revision, &record) {
+            tracing::debug!(
+                "not showing the run of {}: the function was edited or closed",
+                run.function
+            );
+        }
+    }
+    // The run is over before the editor asks what to show.
+    drop(registration);
+    diagnostics::republish(&session, &run.uri).await;
+    refresh_results(&session);
+    Arc::unwrap_or_clone(outcome)
+}
+
+/// Prepares the call and runs it, once a turn is free.
+async fn sandbox_outcome(
+    target: &Target,
+    arguments: &RunArguments,
+    settings: &RunSettings,
+    limits: &Limits,
+    permits: &Arc<Semaphore>,
+    cancel: &CancellationToken,
+) -> Outcome {
+    let backend = match settings.backend() {
+        Ok(backend) => backend,
+        Err(message) => return Outcome::error(message),
+    };
+    let request = RunRequest {
+        file_name: target.file_name.clone(),
+        source: target.document.text().to_string(),
+        function: arguments.function.clone(),
+        line: Some(arguments.line),
+        args: arguments.args.clone(),
+        call_site: arguments.call_site,
+    };
+    let prepared = match tokio::task::spawn_blocking(move || prepare(&request)).await {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(not_run)) => return not_run.into(),
+        Err(err) => return Outcome::error(format!("preparing the run failed: {err}")),
+    };
+    let cancelled = || Outcome {
+        message: Some("cancelled".to_string()),
+        ..Outcome::new(OutcomeKind::Killed)
+    };
+    let _turn = tokio::select! {
+        biased;
+        () = cancel.cancelled() => return cancelled(),
+        permit = permits.clone().acquire_owned() => match permit {
+            Ok(permit) => permit,
+            Err(_) => return cancelled(),
+        },
+    };
+    let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
+    outcome.call_site = prepared.call_site;
+    outcome
+}
+
+/// Shows the run's progress, cancellable, until the returned sender says how it
+/// ended. Runs beside the run: a client slow to create the token delays nothing.
+fn show_progress(
+    session: &Arc<Session>,
+    progress: Progress,
+    arguments: &RunArguments,
+) -> oneshot::Sender<String> {
+    let (done, ended) = oneshot::channel::<String>();
+    let client = session.client().clone();
+    let title = format!("Running {} in sandbox", arguments.function);
+    let message = match (&arguments.args, arguments.call_site) {
+        (Some(args), _) => format!("{}({args})", arguments.function),
+        (None, Some(line)) => format!("arguments of the call at line {line}"),
+        (None, None) => "arguments of the first literal call".to_string(),
+    };
+    tokio::spawn(async move {
+        if progress.create
+            && let Err(err) = client
+                .create_work_done_progress(progress.token.clone())
+                .await
+        {
+            tracing::debug!("no progress for the run: {err}");
+            return;
+        }
+        let ongoing = client
+            .progress(progress.token, title)
+            .with_message(message)
+            .with_cancel_button()
+            .begin()
+            .await;
+        let summary = ended.await.unwrap_or_default();
+        ongoing.finish_with_message(summary).await;
+    });
+    done
+}
+
+/// Sends stdout and stderr to the log and as `aviato/runOutput`.
+async fn send_output(session: &Session, arguments: &RunArguments, outcome: &Outcome) {
+    for (stream, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        if text.is_empty() {
+            continue;
+        }
+        session
+            .client()
+            .log_message(
+                MessageType::LOG,
+                format!("{} {stream}:\n{}", arguments.function, text.trim_end()),
+            )
+            .await;
+        session
+            .client()
+            .send_notification::<RunOutput>(RunOutputParams {
+                uri: arguments.uri.clone(),
+                function: arguments.function.clone(),
+                line: arguments.line,
+                stream: stream.to_string(),
+                text: text.clone(),
+            })
+            .await;
+    }
+}
+
+/// Asks the client to fetch lenses and inlay hints again, without waiting for
+/// its answer.
+fn refresh_results(session: &Arc<Session>) {
+    let negotiated = session.negotiated();
+    let client = session.client().clone();
+    tokio::spawn(async move {
+        if negotiated.refreshes_code_lenses {
+            let _ = client.code_lens_refresh().await;
+        }
+        if negotiated.refreshes_inlay_hints {
+            let _ = client.inlay_hint_refresh().await;
+        }
+    });
+}
