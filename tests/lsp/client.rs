@@ -124,10 +124,56 @@ impl Server {
 
     /// Sends a request and waits for its response: `Ok(result)` or `Err(error)`.
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send_request(method, params);
+        self.response(&id)
+    }
+
+    /// Sends a request without waiting for its response; returns its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.response(&json!(id))
+        json!(id)
+    }
+
+    /// Sends `workspace/executeCommand` with one argument, without waiting.
+    pub fn send_command(&mut self, command: &str, argument: Value) -> Value {
+        self.send_request(
+            "workspace/executeCommand",
+            json!({"command": command, "arguments": [argument]}),
+        )
+    }
+
+    /// `workspace/executeCommand` with one argument, and its result.
+    pub fn command(&mut self, command: &str, argument: Value) -> Value {
+        let id = self.send_command(command, argument);
+        self.response(&id)
+            .unwrap_or_else(|error| panic!("{command} failed: {error}"))
+    }
+
+    /// The code lenses of `uri`.
+    pub fn code_lenses(&mut self, uri: &str) -> Vec<Value> {
+        let lenses = self
+            .request(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+            )
+            .expect("codeLens");
+        lenses.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The inlay hints of the first `lines` lines of `uri`.
+    pub fn inlay_hints(&mut self, uri: &str, lines: u32) -> Vec<Value> {
+        let hints = self
+            .request(
+                "textDocument/inlayHint",
+                json!({
+                    "textDocument": {"uri": uri},
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": lines, "character": 0}},
+                }),
+            )
+            .expect("inlayHint");
+        hints.as_array().cloned().unwrap_or_default()
     }
 
     /// Waits for the response with `id` (which may be `null`).
@@ -365,6 +411,50 @@ pub fn position_of(text: &str, offset: usize, encoding: &str) -> Value {
         other => panic!("unknown encoding {other}"),
     };
     json!({"line": line, "character": character})
+}
+
+/// The byte offset of the protocol `position` in `text`, counting characters in
+/// `encoding`: the inverse of [`position_of`].
+pub fn offset_of(text: &str, position: &Value, encoding: &str) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let character = position["character"].as_u64().unwrap() as usize;
+    let line_start = text
+        .split_inclusive('\n')
+        .take(line)
+        .map(str::len)
+        .sum::<usize>();
+    let mut units = 0;
+    for (at, c) in text[line_start..].char_indices() {
+        if units >= character || c == '\n' {
+            return line_start + at;
+        }
+        units += match encoding {
+            "utf-8" => c.len_utf8(),
+            "utf-16" => c.len_utf16(),
+            _ => 1,
+        };
+    }
+    text.len()
+}
+
+/// `text` with the protocol `edits` (`TextEdit`s, none overlapping) applied.
+pub fn apply_edits(text: &str, edits: &[Value], encoding: &str) -> String {
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|edit| {
+            (
+                offset_of(text, &edit["range"]["start"], encoding),
+                offset_of(text, &edit["range"]["end"], encoding),
+                edit["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort();
+    let mut edited = text.to_string();
+    for (start, end, new_text) in edits.into_iter().rev() {
+        edited.replace_range(start..end, new_text);
+    }
+    edited
 }
 
 /// The protocol range of the first occurrence of `needle` in `text`.

@@ -6,4 +6,5 @@ mod diagnostics;
 mod encodings;
 mod lifecycle;
 mod robustness;
+mod runs;
 mod settings;
