@@ -378,10 +378,18 @@ async fn idle_sandboxes_are_reaped() {
     let server = Server::start(&["--idle-ttl", "1"]);
     let id = running_sandbox(&server.url).await;
     assert_eq!(server.sandbox_dirs().len(), 1);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    post(&server.url, "Get", json!({"sandboxId": id}))
-        .await
-        .assert_error(404, "not_found");
+    let began = Instant::now();
+    loop {
+        let got = post(&server.url, "Get", json!({"sandboxId": id})).await;
+        if got.status == 404 {
+            got.assert_error(404, "not_found");
+            break;
+        }
+        // Get touches the sandbox: ask less often than the TTL.
+        assert!(began.elapsed() < Duration::from_secs(20), "never reaped");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    assert!(began.elapsed() >= Duration::from_secs(1));
     server.assert_nothing_left();
     assert!(
         server.log().contains("idle past its TTL"),
