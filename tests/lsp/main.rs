@@ -2,9 +2,12 @@
 //! to over stdio with JSON-RPC.
 
 mod client;
+mod code_actions;
 mod diagnostics;
 mod encodings;
+mod hover;
 mod lifecycle;
 mod robustness;
+mod run_settings;
 mod runs;
 mod settings;

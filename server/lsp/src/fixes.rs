@@ -197,7 +197,46 @@ fn noqa(comment: &str) -> Noqa {
 
 #[cfg(test)]
 mod tests {
+    use tower_lsp_server::ls_types::Uri;
+
     use super::*;
+    use crate::edit::TextDocument;
+    use crate::settings::EditorSettings;
+
+    const NOT_CALLED: &str = "import asyncio\n\nfrom aviato import Sandbox\n\n\nasync def main():\n    async with Sandbox.session() as session:\n\n        @session.function\n        def double(x):\n            return x * 2\n\n        print(await double(2))\n";
+
+    fn edit(text: &str, at: &str, length: usize, content: &str) -> Edit {
+        let start = TextSize::try_from(text.find(at).unwrap()).unwrap();
+        Edit {
+            range: TextRange::at(start, TextSize::try_from(length).unwrap()),
+            content: content.to_string(),
+        }
+    }
+
+    #[test]
+    fn edits_are_checked_before_they_are_offered() {
+        let uri: Uri = "untitled:fixes".parse().unwrap();
+        let document = TextDocument::new(NOT_CALLED.to_string(), 1);
+        let analysis = DocumentAnalysis::compute(&uri, &document, &EditorSettings::default());
+        let index = analysis
+            .diagnostics
+            .iter()
+            .position(|diagnostic| diagnostic.rule == Rule::DecoratorNotCalled)
+            .unwrap();
+        let diagnostic = &analysis.diagnostics[index];
+        let titles: Vec<String> = actions(NOT_CALLED, &analysis, index)
+            .into_iter()
+            .map(|action| action.title)
+            .collect();
+        assert_eq!(titles, ["Add `()`", "Ignore AV102 on this line"]);
+
+        let removes = |edit: Edit| removes(NOT_CALLED, &analysis, diagnostic, &[edit]);
+        assert!(removes(edit(NOT_CALLED, "function\n", 8, "function()")));
+        // Elsewhere: the diagnostic stays.
+        assert!(!removes(edit(NOT_CALLED, "import", 0, "# hi\n")));
+        // Gone, but by breaking the syntax.
+        assert!(!removes(edit(NOT_CALLED, "@session", 17, "(")));
+    }
 
     fn suppressed(line: &str, code_at: &str) -> Option<String> {
         let offset = TextSize::try_from(line.find(code_at).unwrap()).unwrap();
