@@ -106,16 +106,78 @@ fn the_timeout_and_limits_apply_to_runs() {
     assert_eq!(outcome["outcome"], "timeout");
 }
 
+/// A running `aviato-lsp sandbox-server` on a free port, and its URL.
+struct SandboxServer {
+    child: std::process::Child,
+    url: String,
+    _state: tempfile::TempDir,
+}
+
+impl SandboxServer {
+    fn start() -> SandboxServer {
+        let state = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+            .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(state.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        SandboxServer {
+            child,
+            url,
+            _state: state,
+        }
+    }
+}
+
+impl Drop for SandboxServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
-fn backend_interpreter_and_images() {
-    let mut server = open(Some(json!({"run": {"backend": "aviato"}})), SOURCE);
+fn the_aviato_backend_runs_on_a_sandbox_server() {
+    let sandbox_server = SandboxServer::start();
+    let options = json!({"run": {"backend": "aviato", "baseUrl": sandbox_server.url}});
+    let mut server = open(Some(options), SOURCE);
     let outcome = run_add(&mut server);
-    assert_eq!(outcome["outcome"], "error");
+    assert_eq!(outcome["outcome"], "ok", "{outcome:#}");
+    assert_eq!(outcome["value_repr"], "5");
+    assert_eq!(outcome["backend"], "aviato");
+
+    // Nothing listens on port 1.
+    server.configure(json!({"run": {"backend": "aviato", "baseUrl": "http://127.0.0.1:1"}}));
+    let outcome = run_add(&mut server);
+    assert_eq!(outcome["outcome"], "error", "{outcome:#}");
+    server.configure(json!({"run": {"backend": "aviato", "baseUrl": "ftp://runner"}}));
+    let outcome = run_add(&mut server);
     assert!(
-        outcome["message"].as_str().unwrap().contains("run.backend"),
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("run.backend `aviato`: "),
         "{outcome:#}"
     );
+}
 
+#[test]
+fn interpreter_and_images() {
+    let mut server = open(None, SOURCE);
     // The file's image is the SDK's default, python:3.11.
     server.configure(json!({"run": {"images": {"python:3.11": "/nonexistent/python"}}}));
     let outcome = run_add(&mut server);

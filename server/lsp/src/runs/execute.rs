@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aviato_analysis::SandboxFunctionFacts;
-use aviato_exec::{Backend, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
+use aviato_exec::{CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
 use tokio::sync::{Semaphore, oneshot};
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aviato_exec::{Limits, LocalBackend, LocalConfig};
+use aviato_exec::{Backend, BackendKind, BackendSettings, Limits, LocalBackend, LocalConfig};
 use serde::Deserialize;
 
 const MIB: u64 = 1024 * 1024;
@@ -13,7 +13,9 @@ const MAX_TIMEOUT_SECONDS: f64 = 24.0 * 3600.0;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RunSettings {
-    backend: Option<BackendName>,
+    backend: Option<BackendKind>,
+    /// The ATCService of the `aviato` backend.
+    base_url: Option<String>,
     /// Wall-clock seconds.
     timeout: Option<f64>,
     limits: Option<LimitSettings>,
@@ -21,14 +23,6 @@ pub(crate) struct RunSettings {
     interpreter: Option<String>,
     /// Container image → local interpreter.
     images: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum BackendName {
-    Local,
-    /// The aviato service; this build cannot reach it.
-    Aviato,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -107,23 +101,25 @@ impl RunSettings {
     }
 
     /// The backend runs go to, or why there is none.
-    pub(crate) fn backend(&self) -> Result<LocalBackend, String> {
-        match self.backend.unwrap_or(BackendName::Local) {
-            BackendName::Local => {
+    pub(crate) fn backend(&self) -> Result<Box<dyn Backend>, String> {
+        match self.backend.unwrap_or_default() {
+            BackendKind::Local => {
                 let defaults = LocalConfig::default();
-                Ok(LocalBackend::new(LocalConfig {
+                Ok(Box::new(LocalBackend::new(LocalConfig {
                     default_interpreter: self
                         .interpreter
                         .clone()
                         .unwrap_or(defaults.default_interpreter),
                     images: self.images.clone().unwrap_or_default(),
                     ..defaults
-                }))
+                })))
             }
-            BackendName::Aviato => Err(
-                "run.backend `aviato`: this aviato-lsp cannot reach the aviato service; set run.backend to `local`"
-                    .to_string(),
-            ),
+            BackendKind::Aviato => BackendSettings {
+                backend: BackendKind::Aviato,
+                base_url: self.base_url.clone(),
+            }
+            .build()
+            .map_err(|err| format!("run.backend `aviato`: {err}")),
         }
     }
 }
@@ -174,15 +170,17 @@ mod tests {
 
     #[test]
     fn backends() {
-        assert!(settings(json!({})).backend().is_ok());
-        assert!(
-            settings(json!({"backend": "local", "images": {"x": "python3"}}))
-                .backend()
-                .is_ok()
+        let name = |value| settings(value).backend().map(|backend| backend.name());
+        assert_eq!(name(json!({})), Ok("local"));
+        assert_eq!(
+            name(json!({"backend": "local", "images": {"x": "python3"}})),
+            Ok("local")
         );
-        let error = settings(json!({"backend": "aviato"}))
-            .backend()
-            .unwrap_err();
-        assert!(error.contains("run.backend"), "{error}");
+        assert_eq!(
+            name(json!({"backend": "aviato", "baseUrl": "http://runner:7001"})),
+            Ok("aviato")
+        );
+        let error = name(json!({"backend": "aviato", "baseUrl": "ftp://runner"})).unwrap_err();
+        assert!(error.starts_with("run.backend `aviato`: "), "{error}");
     }
 }
