@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -18,6 +18,9 @@ use crate::sandboxes::Sandboxes;
 
 /// The largest request body: a 64 MiB file in base64, and room for the rest.
 const MAX_BODY: usize = 96 * 1024 * 1024;
+
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) struct Server {
     sandboxes: Arc<Sandboxes>,
@@ -51,6 +54,8 @@ pub(crate) async fn accept(
             // A client that goes away ends the connection, and with it the call it
             // was waiting for (a running command is killed).
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
