@@ -29,6 +29,8 @@ section "recorded SDK outcomes still match the fixtures"
 python3 tests/oracle/record.py --check
 
 if ((editors)); then
+  # Every editor check is mandatory: a skipped one fails the run.
+  export AVIATO_E2E_NO_SKIP=1
   section "Neovim end-to-end"
   AVIATO_LSP_BIN="$PWD/target/debug/aviato-lsp" tests/editors/run-neovim.sh
   section "VS Code end-to-end"
