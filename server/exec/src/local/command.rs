@@ -24,6 +24,12 @@ const PYTHON_LINKS: &str = "/run/aviato/bin";
 /// Sets the process limit and, under a root host, switches to the sandbox account,
 /// then becomes the command: what the runner does for a run (see runner.py).
 /// argv: processes, uid to switch to (or -1), the command.
+///
+/// A watcher process stays behind, blocked on the result channel (descriptor 3), whose
+/// other end only the host holds. If the host dies, even while bubblewrap is still
+/// setting up (before its own parent-death signal is armed), the read returns and the
+/// watcher kills everything in the sandbox. When the command ends normally, the end of
+/// the pid namespace ends the watcher.
 const LAUNCHER: &str = "\
 import os, resource, sys
 processes, uid = int(sys.argv[1]), int(sys.argv[2])
@@ -34,6 +40,13 @@ if uid >= 0:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+if os.fork() == 0:
+    try:
+        os.read(3, 1)
+    finally:
+        os.kill(-1, 9)
+        os._exit(0)
+os.close(3)
 argv = sys.argv[3:]
 try:
     os.execvp(argv[0], argv)

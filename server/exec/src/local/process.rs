@@ -83,13 +83,15 @@ pub(crate) async fn supervise(
         unreachable!("all three streams are piped");
     };
     let output_limit = limits.output_bytes;
-    let readers = tokio::spawn(async move {
+    // Dropped with this future or after the grace period: its end of the result
+    // channel then closes, which a sandboxed command may watch (see local/command.rs).
+    let mut readers = AbortOnDrop(tokio::spawn(async move {
         tokio::join!(
             read_capped(stdout, output_limit),
             read_capped(stderr, output_limit),
             read_capped(channel, CHANNEL_LIMIT),
         )
-    });
+    }));
 
     let feed = async move {
         // A runner that died early closes its stdin; the error says nothing more.
@@ -118,7 +120,7 @@ pub(crate) async fn supervise(
     let ((), waited) = tokio::join!(feed, wait);
     let (ending, duration) = waited?;
 
-    let (stdout, stderr, channel) = match tokio::time::timeout(DRAIN_GRACE, readers).await {
+    let (stdout, stderr, channel) = match tokio::time::timeout(DRAIN_GRACE, &mut readers.0).await {
         Ok(joined) => joined.map_err(io::Error::other)?,
         Err(_) => {
             return Err(io::Error::other(
@@ -133,6 +135,15 @@ pub(crate) async fn supervise(
         channel,
         duration,
     })
+}
+
+/// A task that ends when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 type Rlimit = (libc::__rlimit_resource_t, libc::rlim_t, libc::rlim_t);
