@@ -230,7 +230,7 @@ fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()
     // SAFETY: `fd` is a regular file this process just created.
     unsafe { libc::fchmod(fd.as_raw_fd(), FILE_MODE) };
     let mut file = File::from(fd);
-    let written = file.write_all(contents).and_then(|()| file.sync_data());
+    let written = file.write_all(contents);
     let (from, to) = (c_name(&temporary)?, c_name(name)?);
     let renamed = written.and_then(|()| {
         // SAFETY: both names are NUL-terminated and relative to `dir`.

@@ -124,7 +124,7 @@ impl Server {
             .to_bytes();
         let sandboxes = &self.sandboxes;
         let answered = match method {
-            Method::Start => sandboxes.start(decode(&body)?).map(|r| to_json(&r)),
+            Method::Start => sandboxes.start(decode(&body)?).await.map(|r| to_json(&r)),
             Method::Get => sandboxes.get(decode(&body)?).map(|r| to_json(&r)),
             Method::AddFile => sandboxes.add_file(decode(&body)?).map(|r| to_json(&r)),
             Method::Exec => sandboxes.exec(decode(&body)?).await.map(|r| to_json(&r)),

@@ -23,6 +23,9 @@ use crate::{Config, Failure};
 /// The most a RetrieveFile reply carries.
 const RETRIEVE_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// How long Start waits for the sandbox to be running before it answers.
+const START_WAIT: Duration = Duration::from_millis(250);
+
 /// How often a running command's files are measured against the quota.
 const QUOTA_CHECK: Duration = Duration::from_millis(500);
 
@@ -92,7 +95,13 @@ impl Sandboxes {
         Ok(sandbox)
     }
 
-    pub(crate) fn start(self: &Arc<Self>, request: StartRequest) -> Result<StartResponse, Failure> {
+    /// Starts a sandbox: `CREATING` until its interpreter is found, then `RUNNING`.
+    /// The answer waits a moment for that, so that a client's first Get usually finds
+    /// it running rather than polling again later.
+    pub(crate) async fn start(
+        self: &Arc<Self>,
+        request: StartRequest,
+    ) -> Result<StartResponse, Failure> {
         let image = if request.container_image.is_empty() {
             DEFAULT_IMAGE.to_owned()
         } else {
@@ -143,7 +152,7 @@ impl Sandboxes {
         tracing::info!(sandbox = %sandbox.id, image = %sandbox.image, tags = ?request.tags, "started");
         let this = self.clone();
         let creating = sandbox.clone();
-        tokio::spawn(async move {
+        let created = tokio::spawn(async move {
             let status = match this.backend.interpreter_for(&creating.image).await {
                 Ok(interpreter) => {
                     tracing::info!(sandbox = %creating.id, %interpreter, "running");
@@ -159,6 +168,7 @@ impl Sandboxes {
                 *current = status;
             }
         });
+        let _ = tokio::time::timeout(START_WAIT, created).await;
         Ok(StartResponse {
             sandbox_id: sandbox.id.clone(),
         })
