@@ -622,3 +622,128 @@ fn a_function_that_cannot_run_says_why() {
     assert_eq!(refused["code"], "AV101");
     assert_eq!(refused["message"], explained["message"]);
 }
+
+#[test]
+fn bad_commands_are_errors_and_bad_targets_are_outcomes() {
+    let mut server = open(SOURCE);
+    let missing_argument = server.request(
+        "workspace/executeCommand",
+        json!({"command": "aviato.run", "arguments": []}),
+    );
+    assert_eq!(missing_argument.unwrap_err()["code"], -32602);
+    let unknown = server.request(
+        "workspace/executeCommand",
+        json!({"command": "aviato.nothing", "arguments": [{}]}),
+    );
+    assert_eq!(unknown.unwrap_err()["code"], -32602);
+
+    let no_such_function = server.command("aviato.run", run_arguments("subtract", 9));
+    assert_eq!(no_such_function["outcome"], "error");
+    assert!(
+        no_such_function["message"]
+            .as_str()
+            .unwrap()
+            .contains("no sandbox function `subtract` at line 10")
+    );
+    let mut bad_args = run_arguments("add", line_of(SOURCE, "def add"));
+    bad_args["args"] = json!("2, (");
+    assert_eq!(server.command("aviato.run", bad_args)["outcome"], "error");
+    let closed = server.command(
+        "aviato.run",
+        json!({"uri": "file:///nonexistent/app.py", "function": "add", "line": 1}),
+    );
+    assert_eq!(closed["outcome"], "error");
+    assert!(
+        closed["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/app.py")
+    );
+}
+
+#[test]
+fn a_file_that_is_not_open_runs_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("on_disk.py");
+    std::fs::write(&path, SOURCE).unwrap();
+    let (mut server, _) = Server::start(&[], None);
+    let outcome = server.command(
+        "aviato.run",
+        json!({"uri": format!("file://{}", path.display()), "function": "add", "line": line_of(SOURCE, "def add") + 1}),
+    );
+    assert_eq!(outcome["value_repr"], "5", "{outcome:#}");
+}
+
+#[test]
+fn at_most_four_runs_at_once() {
+    // Five functions that spin; the fifth waits for a turn.
+    let spins: String = (0..5)
+        .map(|n| {
+            format!(
+                "\n        @session.function()\n        def spin{n}(marker):\n            import subprocess\n            import sys\n\n            subprocess.run([sys.executable, \"-c\", \"import time; time.sleep(60)\", marker])\n"
+            )
+        })
+        .collect();
+    let source = SPIN.replace(
+        "\n        @session.function()\n        def spin(marker):",
+        &format!("{spins}\n        @session.function()\n        def spin(marker):"),
+    );
+    let mut server = open(&source);
+    let markers: Vec<String> = (0..5).map(|n| format!("{}-{n}", marker())).collect();
+    let mut ids = Vec::new();
+    for (n, marker) in markers.iter().enumerate() {
+        let mut arguments = run_arguments(
+            &format!("spin{n}"),
+            line_of(&source, &format!("def spin{n}")),
+        );
+        arguments["args"] = json!(format!("{marker:?}"));
+        ids.push(server.send_command("aviato.run", arguments));
+        if n < 4 {
+            wait_until("the sandbox runs", || !processes_with(marker).is_empty());
+        }
+    }
+    thread::sleep(Duration::from_millis(500));
+    assert!(
+        processes_with(&markers[4]).is_empty(),
+        "a fifth run started"
+    );
+
+    let first = run_arguments("spin0", line_of(&source, "def spin0"));
+    assert_eq!(server.command("aviato.cancelRun", first), true);
+    assert_eq!(server.response(&ids[0]).unwrap()["outcome"], "killed");
+    wait_until("the fifth run starts", || {
+        !processes_with(&markers[4]).is_empty()
+    });
+
+    for n in 1..5 {
+        let arguments = run_arguments(
+            &format!("spin{n}"),
+            line_of(&source, &format!("def spin{n}")),
+        );
+        assert_eq!(server.command("aviato.cancelRun", arguments), true);
+        assert_eq!(server.response(&ids[n]).unwrap()["outcome"], "killed");
+    }
+    for marker in &markers {
+        assert_gone(marker);
+    }
+}
+
+#[test]
+fn shutdown_and_the_end_of_input_stop_runs_in_flight() {
+    let mut server = open(SPIN);
+    let (id, marker) = start_spin(&mut server);
+    assert_eq!(server.request("shutdown", Value::Null), Ok(Value::Null));
+    assert!(
+        processes_with(&marker).is_empty(),
+        "shutdown answers once runs are stopped"
+    );
+    assert_eq!(server.response(&id).unwrap()["outcome"], "killed");
+    server.notify("exit", Value::Null);
+    assert_eq!(server.wait_for_exit().code(), Some(0));
+
+    let mut server = open(SPIN);
+    let (_, marker) = start_spin(&mut server);
+    server.close_stdin();
+    assert!(!server.wait_for_exit().success(), "no shutdown request");
+    assert!(processes_with(&marker).is_empty());
+}

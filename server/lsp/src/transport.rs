@@ -4,6 +4,8 @@
 //! decode, which ends the session. This one answers such a message with an error
 //! and keeps serving, and hands everything else to the `LspService`.
 
+use std::task::Poll;
+
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::io::{
@@ -70,12 +72,20 @@ async fn dispatch<S: LanguageServer>(
     let Ok(ready) = service.ready().await else {
         return false;
     };
-    let response = ready.call(request);
+    let mut response = Box::pin(ready.call(request));
     if in_order {
         respond(response.await, outgoing);
-    } else {
-        let outgoing = outgoing.clone();
-        tokio::spawn(async move { respond(response.await, &outgoing) });
+        return !exit;
+    }
+    // Polled once before the next message is read, a request reads the documents
+    // as they were when it arrived, whatever edit follows it; it then goes on
+    // beside the messages that follow.
+    match std::future::poll_fn(|context| Poll::Ready(response.as_mut().poll(context))).await {
+        Poll::Ready(result) => respond(result, outgoing),
+        Poll::Pending => {
+            let outgoing = outgoing.clone();
+            tokio::spawn(async move { respond(response.await, &outgoing) });
+        }
     }
     !exit
 }
