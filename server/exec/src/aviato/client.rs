@@ -64,7 +64,7 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("aviato-lsp/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| format!("cannot set up the HTTP client: {}", chain(&err)))?;
+            .map_err(|err| format!("cannot set up the HTTP client: {}", root_cause(&err)))?;
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -128,7 +128,7 @@ impl Client {
             builder = builder.bearer_auth(key);
         }
         let response = builder.send().await.map_err(|err| {
-            let (code, message) = transport_failure(&err, &self.base_url, timeout);
+            let (code, message) = transport_failure(&err, timeout);
             fail(code, message)
         })?;
         let status = response.status().as_u16();
@@ -138,7 +138,7 @@ impl Client {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("application/json"));
         let bytes = response.bytes().await.map_err(|err| {
-            let (code, message) = transport_failure(&err, &self.base_url, timeout);
+            let (code, message) = transport_failure(&err, timeout);
             fail(code, message)
         })?;
         if status != 200 {
@@ -168,37 +168,31 @@ impl Client {
     }
 }
 
-fn transport_failure(err: &reqwest::Error, base_url: &str, timeout: Duration) -> (Code, String) {
+fn transport_failure(err: &reqwest::Error, timeout: Duration) -> (Code, String) {
     if err.is_timeout() {
         let seconds = timeout.as_secs_f64();
         (
             Code::DeadlineExceeded,
-            format!("no answer from {base_url} within {seconds} s"),
+            format!("no answer within {seconds} s"),
         )
     } else if err.is_connect() {
         (
             Code::Unavailable,
-            format!("cannot connect to {base_url}: {}", chain(err)),
+            format!("cannot connect: {}", root_cause(err)),
         )
     } else {
         (
             Code::Unavailable,
-            format!("the connection to {base_url} failed: {}", chain(err)),
+            format!("the connection failed: {}", root_cause(err)),
         )
     }
 }
 
-/// An error and its causes: reqwest's own message names only the URL.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
+/// The innermost cause: reqwest's own message only repeats the URL.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
     }
-    text
+    cause.to_string()
 }
