@@ -88,15 +88,8 @@ pub(crate) async fn run(
         function_range: anchor.function.statement_range,
         name_range: anchor.function.name_range,
     });
-    let (in_flight, registration) = runs.register(
-        session,
-        id,
-        arguments.uri.clone(),
-        arguments.function.clone(),
-        arguments.line,
-        origin,
-        progress.clone(),
-    );
+    let (in_flight, registration) =
+        runs.register(session, id, &arguments, origin, progress.clone());
     let cancel = in_flight.stop.token.clone();
     let progress = progress.map(|token| Progress {
         token,

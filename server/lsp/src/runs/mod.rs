@@ -18,6 +18,7 @@ use tower_lsp_server::ls_types::{ProgressToken, Uri};
 pub(crate) use execute::run;
 pub(crate) use record::RunRecord;
 
+use crate::proto::ext::RunArguments;
 use crate::session::Session;
 
 /// Runs at once; more wait for a turn.
@@ -103,24 +104,22 @@ impl Runs {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Adds a run, cancelling the older runs of the same function.
-    #[expect(clippy::too_many_arguments, reason = "one run's identity, given once")]
+    /// Adds the run `arguments` ask for, cancelling the older runs of the same
+    /// function.
     fn register(
         &self,
         session: &Arc<Session>,
         id: u64,
-        uri: Uri,
-        function: String,
-        requested_line: u32,
+        arguments: &RunArguments,
         origin: Option<Origin>,
         progress: Option<ProgressToken>,
     ) -> (InFlight, Registration) {
         let (finished, finished_receiver) = watch::channel(false);
         let run = InFlight {
             id,
-            uri,
-            function,
-            requested_line,
+            uri: arguments.uri.clone(),
+            function: arguments.function.clone(),
+            requested_line: arguments.line,
             origin,
             progress,
             stop: Stop {
