@@ -71,8 +71,7 @@ fn the_timeout_and_limits_apply_to_runs() {
             "import time\n\n            print(\"x\" * 5000)\n            time.sleep(x)",
         )
         .replace("add(2, 3)", "add(0.2, 3)");
-    let options = json!({"run": {"timeout": 1, "limits": {"outputKb": 1}}});
-    let mut server = open(Some(options), &source);
+    let mut server = open(Some(json!({"run": {"limits": {"outputKb": 1}}})), &source);
     let def = line_of(&source, "def add");
     let outcome = server.command(
         "aviato.run",
@@ -82,6 +81,7 @@ fn the_timeout_and_limits_apply_to_runs() {
     assert_eq!(outcome["stdout_truncated"], true);
     assert_eq!(outcome["stdout"].as_str().unwrap().len(), 1024);
 
+    server.configure(json!({"run": {"timeout": 1, "limits": {"outputKb": 1}}}));
     let outcome = server.command(
         "aviato.run",
         json!({"uri": URI, "function": "add", "line": def + 1, "args": "5, 1"}),
