@@ -67,6 +67,6 @@ home_changes() {
     .pki .cache/ms-playwright .cache/node-gyp .cache/pip)
   local place
   for place in "${places[@]}"; do
-    [[ -e "$HOME/$place" ]] && find "$HOME/$place" -newer "$1" -print 2>/dev/null
+    if [[ -e "$HOME/$place" ]]; then find "$HOME/$place" -newer "$1" -print 2>/dev/null; fi
   done | head -20
 }
