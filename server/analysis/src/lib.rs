@@ -39,12 +39,23 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
     let parsed = parse(source);
     let mut diagnostics = Vec::new();
-    for error in parsed.errors() {
+    let syntax_errors = parsed
+        .errors()
+        .iter()
+        .map(|error| (error.location, error.error.to_string()))
+        // Syntax newer than the target version, e.g. t-strings.
+        .chain(
+            parsed
+                .unsupported_syntax_errors()
+                .iter()
+                .map(|error| (error.range, error.to_string())),
+        );
+    for (range, message) in syntax_errors {
         diagnostics.push(Diagnostic {
             rule: Rule::SyntaxError,
             severity: Rule::SyntaxError.default_severity(),
-            message: format!("SyntaxError: {}", error.error),
-            range: error.location,
+            message: format!("SyntaxError: {message}"),
+            range,
             related: Vec::new(),
             function: None,
             fix: None,
@@ -70,4 +81,26 @@ fn parse(source: &str) -> Parsed<ModModule> {
     parse_unchecked(source, options)
         .try_into_module()
         .expect("a module parse yields a module")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_newer_than_the_target_is_a_syntax_error() {
+        let diagnostics = check(
+            "name = 'x'\ngreeting = t\"hello {name}\"\n",
+            &Settings::default(),
+        );
+        let [diagnostic] = diagnostics.as_slice() else {
+            panic!("{diagnostics:?}")
+        };
+        assert_eq!(diagnostic.rule, Rule::SyntaxError);
+        assert!(
+            diagnostic.message.contains("3.14"),
+            "{}",
+            diagnostic.message
+        );
+    }
 }
