@@ -87,6 +87,13 @@ async function runFunctionAtCursor(memory: ArgumentMemory): Promise<void> {
   const lines = document.getText().split(/\r?\n/);
   const functions = sandboxFunctions(lines, await documentLenses(document));
   const target = functionAt(functions, editor.selection.active.line);
+  if (!target && vscode.workspace.getConfiguration("aviato").get("codeLens.enable") === false) {
+    // The server lists sandbox functions only through its lenses.
+    void vscode.window.showInformationMessage(
+      "Aviato: Run Function in Sandbox finds functions through the server's code lenses, which aviato.codeLens.enable turns off.",
+    );
+    return;
+  }
   if (!target) {
     void vscode.window.showInformationMessage(
       "Aviato: the cursor is not inside a sandbox function (a function decorated with @session.function()).",

@@ -1,7 +1,7 @@
 /**
  * The run outcome the server returns from `aviato.run`: the same object as
- * `aviato-lsp run --output-format json`. Fields beyond `outcome` are optional
- * here so that an older or newer server degrades to a plainer message.
+ * `aviato-lsp run --output-format json` (docs/run-output.md). Every field is
+ * always present; one with nothing to say is `null`, `[]`, `""` or `false`.
  */
 export type OutcomeKind = "ok" | "raised" | "refused" | "timeout" | "killed" | "error";
 
@@ -13,24 +13,28 @@ export interface TracebackFrame {
 
 export interface RunOutcome {
   outcome: OutcomeKind;
-  value_repr?: string | null;
-  value_json?: unknown;
-  type_name?: string | null;
-  exception_type?: string | null;
-  exception_message?: string | null;
-  traceback?: TracebackFrame[] | null;
-  stdout?: string | null;
-  stderr?: string | null;
-  duration_ms?: number | null;
-  call_site?: number | null;
-  code?: string | null;
-  message?: string | null;
-  limit?: string | null;
-  timeout_s?: number | null;
-  backend?: string | null;
-  interpreter?: string | null;
-  image?: string | null;
-  notes?: string[] | null;
+  value_repr: string | null;
+  value_json: unknown;
+  value_type: string | null;
+  exception_type: string | null;
+  exception_message: string | null;
+  /** Frames in the user's file, outermost first. */
+  traceback: TracebackFrame[];
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  duration_ms: number;
+  backend: string | null;
+  interpreter: string | null;
+  python_version: string | null;
+  image: string | null;
+  /** Where the run differs from the SDK, one note per line. */
+  note: string | null;
+  call_site: number | null;
+  code: string | null;
+  /** For refused, timeout, killed and error: what happened, naming the limit. */
+  message: string | null;
 }
 
 const KINDS: ReadonlySet<string> = new Set(["ok", "raised", "refused", "timeout", "killed", "error"]);
@@ -50,8 +54,32 @@ export function exceptionLine(outcome: RunOutcome): string {
   return outcome.exception_message ? `${type}: ${outcome.exception_message}` : type;
 }
 
-function duration(outcome: RunOutcome): string {
-  return typeof outcome.duration_ms === "number" ? ` · ${Math.round(outcome.duration_ms)} ms` : "";
+/** The notes of an outcome, one per line. */
+export function notes(outcome: RunOutcome): string[] {
+  return (outcome.note ?? "").split("\n").filter((line) => line.trim() !== "");
+}
+
+/**
+ * How long a `timeout` outcome ran before it was stopped, in seconds as the
+ * server wrote them in `message` (`wall-clock limit of 30 s reached`, `... did
+ * not exit within 30 s ...`, `... was still creating after 120 s`), else the
+ * run's duration.
+ */
+export function timeoutSeconds(outcome: RunOutcome): string {
+  const stated = /(?:limit of|within|after) (\d+(?:\.\d+)?) s\b/.exec(outcome.message ?? "");
+  if (stated) return stated[1];
+  return String(Math.round(outcome.duration_ms / 100) / 10);
+}
+
+/** Whether a `killed` outcome was a cancellation rather than a limit or a signal. */
+export function wasCancelled(outcome: RunOutcome): boolean {
+  return outcome.outcome === "killed" && /^cancelled\b/.test(outcome.message ?? "");
+}
+
+/** `5 (int)`: a value's repr with its type, unless the repr already says it. */
+export function valueLine(outcome: RunOutcome): string {
+  const repr = outcome.value_repr ?? "None";
+  return outcome.value_type && outcome.value_type !== "NoneType" ? `${repr} (${outcome.value_type})` : repr;
 }
 
 /** Shortens a value's repr for one-line messages. */
@@ -64,24 +92,27 @@ export function clip(text: string, max = 80): string {
 export function summarize(functionName: string, outcome: RunOutcome): string {
   switch (outcome.outcome) {
     case "ok":
-      return `${functionName} → ${clip(outcome.value_repr ?? "None")}${duration(outcome)}`;
+      return `${functionName} → ${clip(outcome.value_repr ?? "None")} · ${outcome.duration_ms} ms`;
     case "raised":
       return `${functionName} raised ${clip(exceptionLine(outcome), 120)}`;
     case "refused":
       return `${functionName} cannot run: ${outcome.message ?? outcome.exception_message ?? "refused"}${
         outcome.code ? ` (${outcome.code})` : ""
       }`;
-    case "timeout": {
-      const limit = outcome.timeout_s ?? (outcome.duration_ms ? Math.round(outcome.duration_ms / 1000) : undefined);
-      return `${functionName} timed out${limit !== undefined ? ` after ${limit} s` : ""}`;
-    }
+    case "timeout":
+      return `${functionName} timed out after ${timeoutSeconds(outcome)} s`;
     case "killed":
-      return `${functionName} was killed${outcome.limit ? ` (${outcome.limit} limit)` : ""}${
-        outcome.message ? `: ${outcome.message}` : ""
-      }`;
+      if (wasCancelled(outcome)) return `${functionName} was ${outcome.message}`;
+      return `${functionName} was killed: ${outcome.message ?? "by the sandbox"}`;
     case "error":
       return `${functionName} could not run: ${outcome.message ?? outcome.exception_message ?? "sandbox error"}`;
   }
+}
+
+/** The line that says a stream was cut, or undefined when it was not. */
+export function truncationNote(outcome: RunOutcome, stream: "stdout" | "stderr"): string | undefined {
+  const truncated = stream === "stdout" ? outcome.stdout_truncated : outcome.stderr_truncated;
+  return truncated ? `… ${stream} truncated: the run printed more than is kept (run.limits.outputKb)` : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { callLabel, isRunOutcome, summarize, type RunOutcome } from "./outcome";
+import { callLabel, isRunOutcome, notes, summarize, truncationNote, type RunOutcome } from "./outcome";
 import { RunReportView, frameTarget } from "./runReportView";
 import { RunTracker, runStatusText, type InFlightRun } from "./runs";
 import type { RunArguments } from "./sandboxFunctions";
@@ -92,8 +92,13 @@ export class RunController implements vscode.Disposable {
         if (text) this.onRunOutput({ uri: args.uri, function: args.function, line: args.line, stream, text });
       }
     }
+    for (const stream of ["stdout", "stderr"] as const) {
+      const truncated = truncationNote(outcome, stream);
+      if (truncated) this.output.appendLine(`  ${stream}│ ${truncated}`);
+    }
     const summary = summarize(args.function, outcome);
     this.output.appendLine(`  ${outcome.outcome === "ok" ? "✓" : "✗"} ${summary}`);
+    for (const note of notes(outcome)) this.output.appendLine(`  note: ${note}`);
 
     if (outcome.outcome === "ok") {
       vscode.window.setStatusBarMessage(`$(check) ${summary}`, 8000);

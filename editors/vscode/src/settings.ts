@@ -1,8 +1,9 @@
 /**
- * The settings object sent to the server, as `initializationOptions`, in
- * `workspace/didChangeConfiguration` and as the answer to `workspace/configuration`
- * for the `aviato` section. Unset values are left out so the project's
- * `[tool.aviato-lsp]` table and the server's defaults apply.
+ * The settings object sent to the server (docs/lsp.md, "Settings"), as
+ * `initializationOptions`, in `workspace/didChangeConfiguration` and as the
+ * answer to `workspace/configuration` for the `aviato` section. Unset values
+ * are left out so the project's `[tool.aviato-lsp]` table and the server's
+ * defaults apply.
  */
 export interface ServerSettings {
   select?: string[];
@@ -10,14 +11,19 @@ export interface ServerSettings {
   severity?: Record<string, string>;
   run?: {
     backend?: string;
+    baseUrl?: string;
     timeout?: number;
-    limits?: Record<string, number>;
+    limits?: Partial<Record<LimitKey, number>>;
     interpreter?: string;
     images?: Record<string, string>;
   };
-  codeLens?: { enable?: boolean };
+  codeLens?: { enable?: boolean; showResults?: boolean };
   inlayHints?: { showResults?: boolean };
 }
+
+/** The keys of `run.limits`, each its own `aviato.run.limits.*` setting. */
+export const LIMIT_KEYS = ["cpuSeconds", "memoryMb", "processes", "fileSizeMb", "tmpfsMb", "outputKb"] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
 
 /** Reads one `aviato.*` setting, e.g. `get("run.timeout")`. */
 export type SettingReader = (key: string) => unknown;
@@ -41,27 +47,33 @@ function nonBlank(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() ? value.trim() : undefined;
 }
 
-export function serverSettings(get: SettingReader): ServerSettings {
-  const settings: ServerSettings = {
-    select: stringList(get("select")),
-    ignore: stringList(get("ignore")),
-    severity: nonEmptyObject<string>(get("severity")),
-    run: defined({
-      backend: nonBlank(get("run.backend")),
-      timeout: typeof get("run.timeout") === "number" ? (get("run.timeout") as number) : undefined,
-      limits: nonEmptyObject<number>(get("run.limits")),
-      interpreter: nonBlank(get("run.interpreter")),
-      images: nonEmptyObject<string>(get("run.images")),
-    }),
-    codeLens: defined({ enable: booleanOrUndefined(get("codeLens.enable")) }),
-    inlayHints: defined({ showResults: booleanOrUndefined(get("inlayHints.showResults")) }),
-  };
-  return defined(settings) ?? {};
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 function booleanOrUndefined(value: unknown): boolean | undefined {
   return typeof value === "boolean" ? value : undefined;
 }
 
-/** Settings whose change needs a new server process rather than a notification. */
-export const RESTART_SETTINGS = ["aviato.server.path", "aviato.server.extraEnv"];
+export function serverSettings(get: SettingReader): ServerSettings {
+  const limits = Object.fromEntries(LIMIT_KEYS.map((key) => [key, numberOrUndefined(get(`run.limits.${key}`))]));
+  const settings: ServerSettings = {
+    select: stringList(get("select")),
+    ignore: stringList(get("ignore")),
+    severity: nonEmptyObject<string>(get("severity")),
+    run: defined({
+      backend: nonBlank(get("run.backend")),
+      baseUrl: nonBlank(get("run.baseUrl")),
+      timeout: numberOrUndefined(get("run.timeout")),
+      limits: defined(limits),
+      interpreter: nonBlank(get("run.interpreter")),
+      images: nonEmptyObject<string>(get("run.images")),
+    }),
+    codeLens: defined({
+      enable: booleanOrUndefined(get("codeLens.enable")),
+      showResults: booleanOrUndefined(get("codeLens.showResults")),
+    }),
+    inlayHints: defined({ showResults: booleanOrUndefined(get("inlayHints.showResults")) }),
+  };
+  return defined(settings) ?? {};
+}

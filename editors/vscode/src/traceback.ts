@@ -1,46 +1,50 @@
-import { exceptionLine, type RunOutcome } from "./outcome";
+import { exceptionLine, notes, timeoutSeconds, truncationNote, valueLine, wasCancelled, type RunOutcome } from "./outcome";
 
 /** Returns the text of a 1-based line of a file, when the editor knows it. */
 export type LineText = (file: string, line: number) => string | undefined;
 
-function section(title: string, text: string | null | undefined): string[] {
-  if (!text) return [];
-  return ["", `--- ${title} ---`, text.replace(/\n$/, "")];
+function section(outcome: RunOutcome, stream: "stdout" | "stderr"): string[] {
+  const text = outcome[stream];
+  const truncated = truncationNote(outcome, stream);
+  if (!text && !truncated) return [];
+  return ["", `--- ${stream} ---`, ...(text ? [text.replace(/\n$/, "")] : []), ...(truncated ? [truncated] : [])];
 }
 
 /**
- * A Python-style report of a run: the traceback with each frame's source line
- * (most recent call last), the exception, then the captured stdout and stderr.
+ * A Python-style report of a run: what ended it, the traceback with each
+ * frame's source line (most recent call last) and the exception, the value,
+ * the notes, then the captured stdout and stderr.
  */
 export function formatRunReport(call: string, outcome: RunOutcome, lineText: LineText): string {
   const lines: string[] = [];
-  const where = [outcome.backend && `${outcome.backend} backend`, outcome.image ?? outcome.interpreter]
-    .filter(Boolean)
-    .join(", ");
-  const header = `${call} ${describe(outcome)}${where ? ` (${where})` : ""}`;
-  lines.push(header);
+  const python = outcome.python_version ? `Python ${outcome.python_version}` : outcome.interpreter;
+  const where = [outcome.backend && `${outcome.backend} backend`, outcome.image, python].filter(Boolean).join(", ");
+  lines.push(`${call} ${describe(outcome)}${where ? ` (${where})` : ""}`);
 
-  if (outcome.outcome === "raised") {
+  if (outcome.message && outcome.outcome !== "ok" && outcome.outcome !== "raised" && !wasCancelled(outcome)) {
+    lines.push("", outcome.message);
+  }
+  // A memory limit, or a timeout after the function raised, keeps the exception.
+  if (outcome.exception_type !== null || outcome.traceback.length > 0) {
     lines.push("", "Traceback (most recent call last):");
-    for (const frame of outcome.traceback ?? []) {
+    for (const frame of outcome.traceback) {
       lines.push(`  File "${frame.file}", line ${frame.line}, in ${frame.function}`);
       const source = lineText(frame.file, frame.line)?.trim();
       if (source) lines.push(`    ${source}`);
     }
     lines.push(exceptionLine(outcome));
-  } else if (outcome.outcome === "ok") {
-    lines.push("", outcome.value_repr ?? "None");
-  } else if (outcome.message) {
-    lines.push("", outcome.message);
+  } else if (outcome.value_repr !== null) {
+    lines.push("", valueLine(outcome));
   }
-  for (const note of outcome.notes ?? []) lines.push(`note: ${note}`);
+  const noteLines = notes(outcome);
+  if (noteLines.length) lines.push("", ...noteLines.map((note) => `note: ${note}`));
 
-  lines.push(...section("stdout", outcome.stdout), ...section("stderr", outcome.stderr));
+  lines.push(...section(outcome, "stdout"), ...section(outcome, "stderr"));
   return `${lines.join("\n")}\n`;
 }
 
 function describe(outcome: RunOutcome): string {
-  const ms = typeof outcome.duration_ms === "number" ? ` in ${Math.round(outcome.duration_ms)} ms` : "";
+  const ms = ` in ${outcome.duration_ms} ms`;
   switch (outcome.outcome) {
     case "ok":
       return `returned${ms}`;
@@ -49,9 +53,9 @@ function describe(outcome: RunOutcome): string {
     case "refused":
       return `was refused${outcome.code ? ` (${outcome.code})` : ""}`;
     case "timeout":
-      return "timed out";
+      return `timed out after ${timeoutSeconds(outcome)} s`;
     case "killed":
-      return `was killed${outcome.limit ? ` (${outcome.limit} limit)` : ""}`;
+      return wasCancelled(outcome) ? `was ${outcome.message}` : `was killed${ms}`;
     case "error":
       return "could not run";
   }
