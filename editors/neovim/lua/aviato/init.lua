@@ -11,6 +11,25 @@ local run = require('aviato.run')
 
 local M = {}
 
+--- The server's settings (docs/lsp.md, "Settings"). A key left nil is not sent:
+--- the rules then come from the project's `[tool.aviato-lsp]`, the limits from
+--- the server's defaults.
+---@class aviato.Settings
+---@field select string[]? rules to enable, by code, code prefix or name
+---@field ignore string[]? rules to disable
+---@field severity table<string, 'error'|'warning'|'information'|'hint'>? severity per rule
+---@field run aviato.RunSettings?
+---@field codeLens { enable: boolean?, showResults: boolean? }?
+---@field inlayHints { showResults: boolean? }?
+
+---@class aviato.RunSettings
+---@field backend 'local'|'aviato'?
+---@field baseUrl string? the ATCService of the `aviato` backend; default AVIATO_BASE_URL, then the service
+---@field timeout number? wall-clock seconds of one run
+---@field limits { cpuSeconds: integer?, memoryMb: integer?, processes: integer?, fileSizeMb: integer?, tmpfsMb: integer?, outputKb: integer? }?
+---@field interpreter string? the Python for images with no local `pythonX.Y`
+---@field images table<string, string>? container image → local interpreter
+
 ---@class aviato.Options
 M.defaults = {
   server = {
@@ -20,15 +39,45 @@ M.defaults = {
   cmd = nil, ---@type string[]? the full command, overriding `server.path`
   filetypes = { 'python' },
   root_markers = { 'pyproject.toml', 'setup.py', 'setup.cfg', '.git' },
-  --- Server settings, sent as initializationOptions and `settings.aviato`:
-  --- select, ignore, severity, run = { backend, timeout, limits, interpreter, images },
-  --- codeLens = { enable }, inlayHints = { showResults }.
-  settings = {},
-  codelens = { enable = true }, -- show and refresh the "Run in sandbox" lenses
-  inlay_hints = { enable = true }, -- show run values inline
+  --- Sent as initializationOptions and as `settings.aviato`.
+  ---@type aviato.Settings
+  settings = {
+    select = nil,
+    ignore = nil,
+    severity = nil,
+    run = {
+      backend = 'local',
+      baseUrl = nil,
+      timeout = 30,
+      -- nil: the server's defaults, 60, 2048, 256, 64, 256 and 1024
+      limits = { cpuSeconds = nil, memoryMb = nil, processes = nil, fileSizeMb = nil, tmpfsMb = nil, outputKb = nil },
+      interpreter = nil,
+      images = nil,
+    },
+    codeLens = { enable = true, showResults = true }, -- the lenses (refreshed on edits), and outcomes in their titles
+    inlayHints = { showResults = true }, -- run values as inlay hints
+  },
+  inlay_hints = { enable = true }, -- turn on Neovim's inlay hints in Python buffers
 }
 
 M.options = vim.deepcopy(M.defaults)
+
+--- `settings` as the server reads them, nil when there is nothing to send:
+--- empty tables left out, since Neovim sends an empty table as a JSON array;
+--- `select` and `ignore` stay lists.
+function M.server_settings(settings)
+  local function prune(value, key)
+    if type(value) ~= 'table' or key == 'select' or key == 'ignore' then
+      return value
+    end
+    local kept = {}
+    for name, item in pairs(value) do
+      kept[name] = prune(item, name)
+    end
+    return next(kept) ~= nil and kept or nil
+  end
+  return prune(settings)
+end
 
 local function lsp_cmd(options)
   return options.cmd or { options.server.path or 'aviato-lsp', 'server' }
@@ -48,7 +97,7 @@ end
 
 local function on_attach(client, bufnr)
   local group = vim.api.nvim_create_augroup('aviato.buffer.' .. bufnr, { clear = true })
-  if M.options.codelens.enable and client:supports_method('textDocument/codeLens') then
+  if M.lenses_enabled() and client:supports_method('textDocument/codeLens') then
     vim.lsp.codelens.refresh({ bufnr = bufnr })
     vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'TextChanged' }, {
       group = group,
@@ -96,19 +145,27 @@ function M.setup(opts)
     )
     return
   end
-  vim.lsp.config('aviato', {
+  local settings = M.server_settings(M.options.settings)
+  -- Assigned, not merged: calling setup() again replaces the settings (a map
+  -- such as `severity` would otherwise keep the keys removed since).
+  vim.lsp.config.aviato = {
     cmd = cmd,
     cmd_env = M.options.server.env,
     filetypes = M.options.filetypes,
     root_markers = M.options.root_markers,
-    init_options = M.options.settings,
-    settings = { aviato = M.options.settings },
+    init_options = settings,
+    settings = settings and { aviato = settings },
     commands = { ['aviato.run'] = run.lens_command },
     handlers = { ['aviato/runOutput'] = run.on_run_output },
     on_attach = on_attach,
-  })
+  }
   vim.lsp.enable('aviato')
   create_commands()
+end
+
+--- Whether the server lists code lenses (`settings.codeLens.enable`).
+function M.lenses_enabled()
+  return vim.tbl_get(M.options.settings, 'codeLens', 'enable') ~= false
 end
 
 --- The server command `setup` uses (for :checkhealth).

@@ -103,7 +103,18 @@ local function present(run, result)
   end
   local summary = outcome_view.summarize(args['function'], result)
   if result.outcome == 'ok' then
-    output.append({ '  ✓ ' .. summary })
+    local lines = {}
+    for _, stream in ipairs({ 'stdout', 'stderr' }) do
+      local truncated = outcome_view.truncation_note(result, stream)
+      if truncated then
+        table.insert(lines, '  ' .. stream .. '│ ' .. truncated)
+      end
+    end
+    table.insert(lines, '  ✓ ' .. summary)
+    for _, note in ipairs(outcome_view.notes(result)) do
+      table.insert(lines, '  note: ' .. note)
+    end
+    output.append(lines)
     show_value(run, result)
     vim.notify('aviato: ' .. summary, vim.log.levels.INFO)
     return
@@ -228,6 +239,11 @@ function M.run_at_cursor(opts)
   with_lenses(client, bufnr, function(lenses)
     local lines = buffer_lines(bufnr)
     local fn = functions.function_at(functions.sandbox_functions(lines, lenses), cursor_line)
+    if not fn and not require('aviato').lenses_enabled() then
+      -- The server lists sandbox functions only through its lenses.
+      vim.notify('aviato: :AviatoRun finds functions through code lenses, which settings.codeLens.enable turns off', vim.log.levels.WARN)
+      return
+    end
     if not fn then
       vim.notify('aviato: the cursor is not inside a sandbox function (@session.function())', vim.log.levels.WARN)
       return
