@@ -22,8 +22,10 @@ echo "neovim e2e: workspace $E2E_DIR/workspace"
 echo "neovim e2e: screenshots (text snapshots) in $E2E_DIR/screenshots"
 
 status=0
+"$here/capture-outcomes.sh" "$E2E_DIR/outcomes"
 # shellcheck disable=SC2046
-env $(editor_env) "$NVIM_BIN" --clean --headless -l "$here/neovim/unit.lua" "$AVIATO_REPO/editors/neovim" || status=1
+env $(editor_env) AVIATO_OUTCOMES="$E2E_DIR/outcomes" "$NVIM_BIN" --clean --headless -l "$here/neovim/unit.lua" \
+  "$AVIATO_REPO/editors/neovim" || status=1
 
 start="$EPOCHREALTIME"
 # shellcheck disable=SC2046

@@ -26,7 +26,12 @@ timer_report() { printf 'vscode e2e: %-28s %5s s\n' "$1" "$(seconds_since "$step
 
 status=0
 timer_start
-(cd "$extension" && PATH="$NODE24_DIR/bin:$PATH" npm run --silent typecheck && PATH="$NODE24_DIR/bin:$PATH" npm test) || { echo "FAIL: extension type check or unit tests"; status=1; }
+"$here/capture-outcomes.sh" "$E2E_DIR/outcomes"
+timer_report "outcomes captured"
+
+timer_start
+(cd "$extension" && export PATH="$NODE24_DIR/bin:$PATH" AVIATO_OUTCOMES="$E2E_DIR/outcomes" &&
+  npm run --silent typecheck && npm test) || { echo "FAIL: extension type check or unit tests"; status=1; }
 timer_report "extension unit tests"
 
 timer_start

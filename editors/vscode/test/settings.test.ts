@@ -82,6 +82,13 @@ test("blank and malformed values are left out", () => {
   });
 });
 
+test("the guide and the README list every setting", () => {
+  for (const file of ["docs/editors/vscode.md", "editors/vscode/README.md"]) {
+    const text = readFileSync(path.join(REPO, file), "utf8");
+    for (const key of Object.keys(properties)) assert.ok(text.includes(`\`${key}\``), `${file} does not list ${key}`);
+  }
+});
+
 test("nothing set gives an empty object", () => {
   assert.deepEqual(serverSettings(() => undefined), {});
 });

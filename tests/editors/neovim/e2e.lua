@@ -316,6 +316,9 @@ check('clicking "Run in sandbox" on add shows → 5 inline', function()
   else
     assert(virtual_text_at(def):find('→ 5', 1, true), 'virtual text: ' .. virtual_text_at(def))
   end
+  wait_for('the lens of add to show ✓ 5 · N ms', function()
+    return lens_at('^✓ 5 · %d+ ms$', lens_line)
+  end)
   snapshot(buf, '04-run-add')
 end)
 
@@ -368,6 +371,11 @@ check('a failing function shows its error at the raising line, traceback in :Avi
     end)
   end)
   assert(d.message:find('x must be non-negative', 1, true), d.message)
+  local def = line_of(buf, 'def check_positive%(')
+  wait_for('the lens of check_positive to show the exception', function()
+    local title = '^✗ ValueError: x must be non%-negative$'
+    return lens_at(title, def - 1) or lens_at(title, def)
+  end)
   local text = table.concat(require('aviato.output').lines(), '\n')
   assert(text:find('Traceback (most recent call last):', 1, true), text)
   assert(text:find('ValueError: x must be non-negative', 1, true), text)

@@ -354,6 +354,9 @@ await check('clicking "Run in sandbox" on add shows → 5 inline', async () => {
     async () => (await viewLines()).some((line) => /def add\(|await add\(2, 3\)/.test(line.text) && /→\s*5\b/.test(line.text)),
     RUN_WAIT_MS,
   );
+  await waitFor("the lens of add to show ✓ 5 · N ms", async () =>
+    (await functionLensLinks("add")).some((link) => /^✓ 5 · \d+ ms$/.test(link.text)),
+  );
   await screenshot("run-add");
 });
 
@@ -371,6 +374,9 @@ await check("a failing function shows its error at the raising line; the traceba
     RUN_WAIT_MS,
   );
   await editor().locator(".squiggly-error").first().waitFor({ timeout: WAIT_MS });
+  await waitFor("the lens of check_positive to show the exception", async () =>
+    (await functionLensLinks("check_positive")).some((link) => link.text === "✗ ValueError: x must be non-negative"),
+  );
   await screenshot("run-failing");
   const toast = page.locator(".notification-toast", { hasText: "check_positive raised ValueError" }).first();
   await toast.waitFor({ timeout: WAIT_MS });
