@@ -197,3 +197,20 @@ fn interpreter_and_images() {
     assert_eq!(outcome["value_repr"], "5", "{outcome:#}");
     assert_eq!(outcome["note"], Value::Null);
 }
+
+#[test]
+fn a_settings_change_asks_the_client_to_refresh_lenses_and_hints() {
+    let mut capabilities = crate::client::capabilities(&[]);
+    capabilities["workspace"] =
+        json!({"codeLens": {"refreshSupport": true}, "inlayHint": {"refreshSupport": true}});
+    let mut server = Server::spawn();
+    server.initialize(capabilities, None);
+    server.open(URI, 1, SOURCE);
+    server.diagnostics(URI, 1);
+
+    server.configure(json!({"aviato": {"codeLens": {"showResults": false}}}));
+    let lenses = server.server_request("workspace/codeLens/refresh");
+    server.reply(&lenses, Value::Null);
+    let hints = server.server_request("workspace/inlayHint/refresh");
+    server.reply(&hints, Value::Null);
+}

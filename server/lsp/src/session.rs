@@ -113,6 +113,21 @@ impl Session {
         &self.client
     }
 
+    /// Asks the client to fetch lenses and inlay hints again, without waiting for
+    /// its answer (which arrives through the loop that may be running the caller).
+    pub(crate) fn refresh_results(&self) {
+        let negotiated = self.negotiated();
+        let client = self.client().clone();
+        tokio::spawn(async move {
+            if negotiated.refreshes_code_lenses {
+                let _ = client.code_lens_refresh().await;
+            }
+            if negotiated.refreshes_inlay_hints {
+                let _ = client.inlay_hint_refresh().await;
+            }
+        });
+    }
+
     /// What `initialize` settled; the protocol's defaults until then.
     pub(crate) fn negotiated(&self) -> Negotiated {
         self.negotiated.get().copied().unwrap_or_default()

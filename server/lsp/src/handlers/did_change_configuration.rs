@@ -7,8 +7,8 @@ use crate::diagnostics;
 use crate::session::Session;
 use crate::settings::{EditorSettings, SECTION};
 
-/// New settings re-analyse every open document; bad ones are shown and ignored,
-/// leaving the previous settings in force.
+/// New settings re-analyse every open document and refresh lenses and inlay hints;
+/// bad ones are shown and ignored, leaving the previous settings in force.
 pub(crate) async fn did_change_configuration(
     session: &Arc<Session>,
     params: DidChangeConfigurationParams,
@@ -38,6 +38,8 @@ async fn apply(session: &Arc<Session>, settings: &Value) {
         Ok(settings) => {
             session.set_editor_settings(settings);
             diagnostics::schedule_all(session);
+            // Lens titles and inlay hints depend on the `codeLens` and `inlayHints` settings.
+            session.refresh_results();
         }
         Err(problem) => session.show_problem(problem).await,
     }

@@ -138,7 +138,7 @@ async fn execute(
     {
         diagnostics::republish(&session, &run.uri).await;
     }
-    refresh_results(&session);
+    session.refresh_results();
     let progress_done = progress.map(|progress| show_progress(&session, progress, &arguments));
 
     let mut outcome = sandbox_outcome(
@@ -191,7 +191,7 @@ async fn execute(
     // The run is over before the editor asks what to show.
     drop(registration);
     diagnostics::republish(&session, &run.uri).await;
-    refresh_results(&session);
+    session.refresh_results();
     Arc::unwrap_or_clone(outcome)
 }
 
@@ -298,19 +298,4 @@ async fn send_output(session: &Session, arguments: &RunArguments, outcome: &Outc
             })
             .await;
     }
-}
-
-/// Asks the client to fetch lenses and inlay hints again, without waiting for
-/// its answer.
-fn refresh_results(session: &Arc<Session>) {
-    let negotiated = session.negotiated();
-    let client = session.client().clone();
-    tokio::spawn(async move {
-        if negotiated.refreshes_code_lenses {
-            let _ = client.code_lens_refresh().await;
-        }
-        if negotiated.refreshes_inlay_hints {
-            let _ = client.inlay_hint_refresh().await;
-        }
-    });
 }
