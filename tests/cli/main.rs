@@ -2,6 +2,7 @@
 //! temporary directories.
 
 mod check;
+mod killed_host;
 mod project;
 mod rule;
 mod run;

@@ -385,6 +385,19 @@ async fn a_daemon_does_not_outlive_the_run() {
 }
 
 #[tokio::test]
+async fn reaping_every_child_finds_only_the_functions_own() {
+    let _turn = turn().await;
+    let marker = marker("reap");
+    let payload = call(
+        &marker,
+        "def reap():\n    import os\n    for _ in range(3):\n        if os.fork() == 0:\n            os._exit(7)\n    codes = []\n    while True:\n        try:\n            codes.append(os.wait()[1] >> 8)\n        except ChildProcessError:\n            return codes\n",
+    );
+    let outcome = run_with(&payload, &limits(3)).await;
+    assert_eq!(json_value(&outcome), json!([7, 7, 7]));
+    assert_nothing_left(&marker);
+}
+
+#[tokio::test]
 async fn cancelling_stops_the_sandbox() {
     let _turn = turn().await;
     let marker = marker("cancel");

@@ -40,32 +40,12 @@ def main():
     nonce = request["nonce"].encode("ascii")
     os.set_inheritable(RESULT_FD, False)
     try:
-        enter_sandbox_account(request)
         report = run(request, main_pid)
     except BaseException as error:
         leave_if_forked(main_pid, 1)
         report = {"outcome": "error", "message": "the sandbox runner failed: " + describe(error)}
     leave_if_forked(main_pid, 0)
     send(report, nonce)
-
-
-def enter_sandbox_account(request):
-    # The process limit is set here, inside the sandbox, and not on the host before
-    # bubblewrap starts: a limit inherited by bubblewrap would also cap the host
-    # user's own processes, which the kernel counts against the new user namespace.
-    import resource
-
-    processes = request["processes"]
-    if processes is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-    account = request.get("switch_user")
-    if account is not None:
-        for path in account["writable_dirs"]:
-            os.chmod(path, 0o1777)
-        uid, gid = account["uid"], account["gid"]
-        os.setgroups([])
-        os.setresgid(gid, gid, gid)
-        os.setresuid(uid, uid, uid)
 
 
 def run(request, main_pid):

@@ -27,25 +27,10 @@ pub(crate) struct RunnerInput<'a> {
     pub args_source: &'a str,
     pub serialization: Serialization,
     pub temp_dir: &'a str,
-    /// `RLIMIT_NPROC`, which only the sandbox itself can set (see runner.py); `None`
-    /// where the sandbox sets its own limits.
-    pub processes: Option<u64>,
-    /// The account to switch to before running anything of the user's, when the
-    /// sandbox starts as root.
-    pub switch_user: Option<SwitchUser>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct SwitchUser {
-    pub uid: u32,
-    pub gid: u32,
-    /// The private tmpfs mounts, root's until the runner opens them to everyone
-    /// (mode 1777, like `/tmp`).
-    pub writable_dirs: Vec<String>,
 }
 
 impl<'a> RunnerInput<'a> {
-    pub(crate) fn new(payload: &'a Payload, nonce: &'a str, processes: u64) -> Self {
+    pub(crate) fn new(payload: &'a Payload, nonce: &'a str) -> Self {
         Self {
             nonce,
             file_name: &payload.file_name,
@@ -55,8 +40,6 @@ impl<'a> RunnerInput<'a> {
             args_source: &payload.args_source,
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
-            processes: Some(processes),
-            switch_user: None,
         }
     }
 }

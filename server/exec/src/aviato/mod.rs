@@ -262,8 +262,7 @@ impl Run<'_> {
         let unique = nonce.rsplit('-').next().unwrap_or(&nonce);
         let request_path = format!("{dir}/aviato_request_{unique}.json");
         let result_path = format!("{dir}/aviato_result_{unique}.json");
-        let mut input = RunnerInput::new(self.payload, &nonce, self.limits.processes);
-        input.processes = None;
+        let input = RunnerInput::new(self.payload, &nonce);
         let add = AddFileRequest {
             sandbox_id: id.clone(),
             file_contents: serde_json::to_vec(&input).expect("the runner input serializes"),

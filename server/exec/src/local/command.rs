@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::interpreter::Interpreter;
 use super::process::{self, Ending};
 use super::sandbox::{
-    Arguments, MOUNTED, SANDBOX_ID, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
-    interpreter_arguments, system_arguments, tmpfs,
+    Arguments, MOUNTED, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
+    interpreter_arguments, program_arguments, system_arguments, tmpfs,
 };
 use super::{INSTALL_HINT, Isolation, LocalBackend, bwrap_takes_size, find_executable};
 use crate::Limits;
@@ -21,33 +21,11 @@ use crate::Limits;
 /// Where `python`, `python3` and `pythonX.Y` are found first in a command's sandbox.
 const PYTHON_LINKS: &str = "/run/aviato/bin";
 
-/// Sets the process limit and, under a root host, switches to the sandbox account,
-/// then becomes the command: what the runner does for a run (see runner.py).
-/// argv: processes, uid to switch to (or -1), the command.
-///
-/// A watcher process stays behind, blocked on the result channel (descriptor 3), whose
-/// other end only the host holds. If the host dies, even while bubblewrap is still
-/// setting up (before its own parent-death signal is armed), the read returns and the
-/// watcher kills everything in the sandbox. When the command ends normally, the end of
-/// the pid namespace ends the watcher.
+/// Becomes the command, once enter_sandbox.py has set the sandbox up.
 const LAUNCHER: &str = "\
-import os, resource, sys
-processes, uid = int(sys.argv[1]), int(sys.argv[2])
-resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-if uid >= 0:
-    for path in ('/dev/shm', '/tmp'):
-        os.chmod(path, 0o1777)
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-if os.fork() == 0:
-    try:
-        os.read(3, 1)
-    finally:
-        os.kill(-1, 9)
-        os._exit(0)
+import os, sys
 os.close(3)
-argv = sys.argv[3:]
+argv = sys.argv[1:]
 try:
     os.execvp(argv[0], argv)
 except OSError as error:
@@ -238,22 +216,19 @@ fn command_arguments(
     }
     args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
     environment_arguments(&mut args, interpreter, Some(PYTHON_LINKS));
-    let uid = match isolation {
-        Isolation::SwitchUser => i64::from(SANDBOX_ID),
-        Isolation::UserNamespace | Isolation::Auto => -1,
-    };
-    args.push([OsStr::new("--"), executable]);
-    args.push([
-        "-I",
-        "-S",
-        "-c",
-        LAUNCHER,
-        &processes.to_string(),
-        &uid.to_string(),
-    ]);
-    for arg in command.argv {
-        args.push([arg]);
-    }
+    let argv: Vec<&str> = command.argv.iter().map(String::as_str).collect();
+    program_arguments(
+        &mut args,
+        interpreter,
+        isolation,
+        processes,
+        &Program {
+            flags: &["-I", "-S"],
+            source: LAUNCHER,
+            writable_dirs: &["/dev/shm".to_owned(), "/tmp".to_owned()],
+            argv: &argv,
+        },
+    );
     Ok(args.0)
 }
 
@@ -310,8 +285,12 @@ mod tests {
         ));
         let dashdash = args.iter().position(|arg| arg == "--").unwrap();
         assert_eq!(args[dashdash + 1], "/opt/py/bin/python3.11");
-        assert_eq!(&args[dashdash + 6..dashdash + 8], ["64", "65534"]);
-        assert_eq!(&args[dashdash + 8..], ["python", "-c", "pass"]);
+        assert_eq!(
+            &args[dashdash + 6..],
+            [
+                "64", "65534", "2", "/dev/shm", "/tmp", "python", "-c", "pass"
+            ]
+        );
         let args = arguments(&[], Isolation::UserNamespace).unwrap();
         let dashdash = args.iter().position(|arg| arg == "--").unwrap();
         assert_eq!(args[dashdash + 7], "-1");

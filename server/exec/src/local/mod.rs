@@ -15,8 +15,8 @@ pub use self::command::{CommandEnding, CommandOutput, SandboxCommand, WritableDi
 use self::interpreter::Selection;
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
-use self::sandbox::{SANDBOX_ID, SandboxSpec};
-use crate::runner::{RunnerInput, RunnerReport, SwitchUser, new_nonce};
+use self::sandbox::SandboxSpec;
+use crate::runner::{RunnerInput, RunnerReport, new_nonce};
 use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture};
 
 /// What the error says when bubblewrap is missing.
@@ -88,26 +88,19 @@ impl LocalBackend {
         })?;
         let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
         let selection = self.select(&payload.image).await?;
-        let isolation = self.config.isolation.resolve();
-        let command = SandboxSpec {
+        let arguments = SandboxSpec {
             interpreter: &selection.interpreter,
-            isolation,
+            isolation: self.config.isolation.resolve(),
             limits,
             temp_dir: &payload.temp_dir,
             file_name: &payload.file_name,
             sized_tmpfs,
         }
         .build()?;
-        let switch_user = (isolation == Isolation::SwitchUser).then_some(SwitchUser {
-            uid: SANDBOX_ID,
-            gid: SANDBOX_ID,
-            writable_dirs: command.writable_dirs,
-        });
         Ok(Prepared {
             bwrap,
-            arguments: command.arguments,
+            arguments,
             selection,
-            switch_user,
         })
     }
 
@@ -183,14 +176,12 @@ struct Prepared {
     bwrap: PathBuf,
     arguments: Vec<std::ffi::OsString>,
     selection: Selection,
-    switch_user: Option<SwitchUser>,
 }
 
 impl Prepared {
     async fn run(self, payload: &Payload, limits: &Limits, cancel: &CancellationToken) -> Outcome {
         let nonce = new_nonce();
-        let mut input = RunnerInput::new(payload, &nonce, limits.processes);
-        input.switch_user = self.switch_user;
+        let input = RunnerInput::new(payload, &nonce);
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
         let finished =
             match process::supervise(&self.bwrap, &self.arguments, &input, limits, cancel).await {

@@ -149,7 +149,7 @@ impl<T> Drop for AbortOnDrop<T> {
 type Rlimit = (libc::__rlimit_resource_t, libc::rlim_t, libc::rlim_t);
 
 /// Limits set on bubblewrap and inherited by everything in the sandbox. The process
-/// limit is not among them: see `enter_sandbox_account` in runner.py.
+/// limit is not among them: see enter_sandbox.py.
 fn rlimits(limits: &Limits) -> [Rlimit; 4] {
     [
         // SIGXCPU at the soft limit, SIGKILL a second later.

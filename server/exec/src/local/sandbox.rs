@@ -7,6 +7,11 @@ use super::interpreter::Interpreter;
 use crate::Limits;
 use crate::runner::RUNNER_SOURCE;
 
+/// Put in front of the source of every program in a sandbox: it sets the process
+/// limit, switches to the sandbox account, and leaves a watcher that kills the
+/// sandbox if the host dies (see enter_sandbox.py).
+const ENTER_SANDBOX: &str = include_str!("enter_sandbox.py");
+
 /// The unprivileged account the user's code runs as (`nobody`).
 pub(crate) const SANDBOX_ID: u32 = 65534;
 
@@ -63,14 +68,9 @@ pub(crate) struct SandboxSpec<'a> {
     pub sized_tmpfs: bool,
 }
 
-/// A bubblewrap command line, and the private tmpfs mounts it makes.
-pub(crate) struct BwrapCommand {
-    pub arguments: Vec<OsString>,
-    pub writable_dirs: Vec<String>,
-}
-
 impl SandboxSpec<'_> {
-    pub(crate) fn build(&self) -> Result<BwrapCommand, String> {
+    /// The bubblewrap command line.
+    pub(crate) fn build(&self) -> Result<Vec<OsString>, String> {
         let mut args = Arguments::default();
         let mut writable_dirs = vec!["/dev/shm".to_owned(), "/tmp".to_owned()];
         let tmpfs_size = self.sized_tmpfs.then_some(self.limits.tmpfs_bytes);
@@ -85,13 +85,20 @@ impl SandboxSpec<'_> {
         interpreter_arguments(&mut args, self.interpreter);
         args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
         environment_arguments(&mut args, self.interpreter, None);
-        // The file name also marks the sandbox's processes in `ps` and /proc.
-        args.push([OsStr::new("--"), self.interpreter.executable.as_os_str()]);
-        args.push(["-c", RUNNER_SOURCE, self.file_name]);
-        Ok(BwrapCommand {
-            arguments: args.0,
-            writable_dirs,
-        })
+        program_arguments(
+            &mut args,
+            self.interpreter,
+            self.isolation,
+            self.limits.processes,
+            &Program {
+                flags: &[],
+                source: RUNNER_SOURCE,
+                writable_dirs: &writable_dirs,
+                // The file name also marks the sandbox's processes in `ps` and /proc.
+                argv: &[self.file_name],
+            },
+        );
+        Ok(args.0)
     }
 
     /// The tmpfs to mount at `temp_dir`, if it needs one of its own: a relative
@@ -150,10 +157,14 @@ pub(super) fn system_arguments(
             "--unshare-cgroup-try",
             "--cap-drop",
             "ALL",
+            // To switch to the sandbox account, and for the watcher that stays
+            // root (see enter_sandbox.py).
             "--cap-add",
             "CAP_SETUID",
             "--cap-add",
             "CAP_SETGID",
+            "--cap-add",
+            "CAP_KILL",
         ]),
         Isolation::UserNamespace | Isolation::Auto => {
             let id = SANDBOX_ID.to_string();
@@ -225,6 +236,43 @@ pub(super) fn environment_arguments(
     args.push(["--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
 }
 
+/// A Python program to run in the sandbox.
+pub(super) struct Program<'a> {
+    /// The interpreter's options, before `-c`.
+    pub flags: &'a [&'a str],
+    pub source: &'a str,
+    /// The private writable directories, opened to the sandbox account when the
+    /// sandbox starts as root.
+    pub writable_dirs: &'a [String],
+    /// Its own arguments, all it sees of argv.
+    pub argv: &'a [&'a str],
+}
+
+/// The interpreter running `program` with [`ENTER_SANDBOX`] in front, and the
+/// arguments of both.
+pub(super) fn program_arguments(
+    args: &mut Arguments,
+    interpreter: &Interpreter,
+    isolation: Isolation,
+    processes: u64,
+    program: &Program<'_>,
+) {
+    let uid = match isolation {
+        Isolation::SwitchUser => i64::from(SANDBOX_ID),
+        Isolation::UserNamespace | Isolation::Auto => -1,
+    };
+    args.push([OsStr::new("--"), interpreter.executable.as_os_str()]);
+    args.push(program.flags);
+    args.push(["-c", &format!("{ENTER_SANDBOX}{}", program.source)]);
+    args.push([
+        processes.to_string(),
+        uid.to_string(),
+        program.writable_dirs.len().to_string(),
+    ]);
+    args.push(program.writable_dirs);
+    args.push(program.argv);
+}
+
 /// Binds `path` read-only at the same place, below directories anyone may enter.
 fn bind_read_only(args: &mut Arguments, path: &Path) {
     enterable_ancestors(args, path);
@@ -249,9 +297,9 @@ pub(super) fn enterable_ancestors(args: &mut Arguments, path: &Path) {
 pub(super) struct Arguments(pub(super) Vec<OsString>);
 
 impl Arguments {
-    pub(super) fn push<const N: usize, T: AsRef<OsStr>>(&mut self, items: [T; N]) {
+    pub(super) fn push<T: AsRef<OsStr>>(&mut self, items: impl IntoIterator<Item = T>) {
         self.0
-            .extend(items.iter().map(|item| item.as_ref().to_os_string()));
+            .extend(items.into_iter().map(|item| item.as_ref().to_os_string()));
     }
 }
 
@@ -274,10 +322,8 @@ mod tests {
             file_name: "/home/u/app.py",
             sized_tmpfs: true,
         };
-        spec.build().map(|command| {
-            command
-                .arguments
-                .into_iter()
+        spec.build().map(|args| {
+            args.into_iter()
                 .map(|arg| arg.into_string().unwrap())
                 .collect()
         })
@@ -297,13 +343,17 @@ mod tests {
     }
 
     #[test]
-    fn switch_user_keeps_only_the_capabilities_to_switch() {
+    fn switch_user_keeps_only_the_capabilities_to_switch_and_watch() {
         let args = spec_arguments(Isolation::SwitchUser, "/tmp").unwrap();
         assert!(has(&args, &["--unshare-net"]));
         assert!(has(&args, &["--unshare-pid"]));
         assert!(!args.iter().any(|arg| arg.starts_with("--unshare-user")));
-        assert!(has(&args, &["--cap-add", "CAP_SETUID"]));
-        assert!(has(&args, &["--cap-add", "CAP_SETGID"]));
+        let added: Vec<&str> = args
+            .windows(2)
+            .filter(|pair| pair[0] == "--cap-add")
+            .map(|pair| pair[1].as_str())
+            .collect();
+        assert_eq!(added, ["CAP_SETUID", "CAP_SETGID", "CAP_KILL"]);
     }
 
     #[test]
@@ -342,6 +392,33 @@ mod tests {
         assert!(has(&args, &["--size", &size, "--tmpfs", "/scratch/work"]));
         let inside_tmp = spec_arguments(Isolation::UserNamespace, "/tmp/x").unwrap();
         assert!(!inside_tmp.iter().any(|arg| arg == "/tmp/x"));
+    }
+
+    #[test]
+    fn the_runner_starts_behind_the_sandbox_entry_with_its_limit_account_and_dirs() {
+        let processes = Limits::default().processes.to_string();
+        let args = spec_arguments(Isolation::SwitchUser, "/scratch").unwrap();
+        let dashdash = args.iter().position(|arg| arg == "--").unwrap();
+        let source = &args[dashdash + 3];
+        assert!(source.starts_with(ENTER_SANDBOX) && source.ends_with(RUNNER_SOURCE));
+        assert_eq!(
+            args[dashdash + 4..],
+            [
+                &processes,
+                "65534",
+                "3",
+                "/dev/shm",
+                "/tmp",
+                "/scratch",
+                "/home/u/app.py"
+            ]
+        );
+        let args = spec_arguments(Isolation::UserNamespace, "/tmp").unwrap();
+        let dashdash = args.iter().position(|arg| arg == "--").unwrap();
+        assert_eq!(
+            args[dashdash + 4..],
+            [&processes, "-1", "2", "/dev/shm", "/tmp", "/home/u/app.py"]
+        );
     }
 
     #[test]
