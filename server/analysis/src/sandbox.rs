@@ -220,7 +220,7 @@ impl<'a> Finder<'_, 'a> {
                 let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
                     return None;
                 };
-                let binding = self.model.bindings_in(found, name.id.as_str()).last()?;
+                let binding = self.model.bindings_in(found, name.id.as_str()).next()?;
                 match binding.kind {
                     BindingKind::Import { module } => Some(module.to_string()),
                     BindingKind::FromImport { module, member } if !module.is_empty() => {

@@ -30,8 +30,8 @@ pub(crate) enum ScopeKind<'a> {
 pub(crate) struct Scope<'a> {
     pub(crate) kind: ScopeKind<'a>,
     pub(crate) parent: Option<ScopeId>,
-    /// Each bound name's bindings in source order.
-    pub(crate) bindings: FxHashMap<&'a str, Vec<BindingId>>,
+    /// Each bound name's last binding; earlier ones follow `Binding::previous`.
+    pub(crate) bindings: FxHashMap<&'a str, BindingId>,
     pub(crate) global_names: FxHashMap<&'a str, TextRange>,
     pub(crate) nonlocal_names: FxHashSet<&'a str>,
     /// The `yield` and `yield from` expressions directly in this scope.
@@ -79,6 +79,8 @@ pub(crate) struct Binding<'a> {
     /// Bound by a function that declares the name `global`: it only happens when
     /// that function runs.
     pub(crate) in_function: bool,
+    /// The binding of the same name in the same scope before this one.
+    previous: Option<BindingId>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -196,18 +198,16 @@ impl<'a> SemanticModel<'a> {
         }
     }
 
-    /// The bindings of `name` in `scope`, in source order.
+    /// The bindings of `name` in `scope`, the last one first.
     pub(crate) fn bindings_in(
         &self,
         scope: ScopeId,
         name: &str,
     ) -> impl Iterator<Item = &Binding<'a>> {
-        self.scopes[scope]
-            .bindings
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|&id| &self.bindings[id])
+        let last = self.scopes[scope].bindings.get(name).copied();
+        std::iter::successors(last.map(|id| &self.bindings[id]), |binding| {
+            binding.previous.map(|id| &self.bindings[id])
+        })
     }
 
     /// The last binding of `name` where it resolves from `scope`.
@@ -215,7 +215,7 @@ impl<'a> SemanticModel<'a> {
         let Resolution::Scope(found) = self.resolve(scope, name) else {
             return None;
         };
-        self.bindings_in(found, name).last()
+        self.bindings_in(found, name).next()
     }
 
     /// The binding whose value `name` has when read at `offset` in `scope`: the last
@@ -226,19 +226,17 @@ impl<'a> SemanticModel<'a> {
         name: &str,
         offset: ruff_text_size::TextSize,
     ) -> Option<&Binding<'a>> {
-        let mut last = None;
-        let mut before = None;
         // What a function assigns to a global is not there until it runs.
-        for binding in self
+        let mut bindings = self
             .bindings_in(scope, name)
-            .filter(|binding| !binding.in_function)
-        {
-            if binding.range.start() < offset {
-                before = Some(binding);
-            }
-            last = Some(binding);
+            .filter(|binding| !binding.in_function);
+        let last = bindings.next()?;
+        if last.range.start() < offset {
+            return Some(last);
         }
-        before.or(last)
+        bindings
+            .find(|binding| binding.range.start() < offset)
+            .or(Some(last))
     }
 
     /// Whether `inner` is `outer` or nested in it.
@@ -330,18 +328,15 @@ impl<'a> Builder<'a> {
         }
         let scope = if in_function { MODULE_SCOPE } else { scope };
         let id = self.model.bindings.len();
+        let previous = self.model.scopes[scope].bindings.insert(name, id);
         self.model.bindings.push(Binding {
             range,
             statement: self.statement,
             kind,
             scope,
             in_function,
+            previous,
         });
-        self.model.scopes[scope]
-            .bindings
-            .entry(name)
-            .or_default()
-            .push(id);
     }
 
     fn bind(&mut self, name: &'a str, range: TextRange, kind: BindingKind<'a>) {

@@ -22,7 +22,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
         Resolution::Scope(scope) => checker
             .model
             .bindings_in(scope, name.id.as_str())
-            .last()
+            .next()
             .and_then(|binding| match binding.kind {
                 BindingKind::Assignment(value) => Some(value),
                 _ => None,
