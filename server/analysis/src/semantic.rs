@@ -241,14 +241,7 @@ impl<'a> SemanticModel<'a> {
 
     /// Whether `inner` is `outer` or nested in it.
     pub(crate) fn is_within(&self, inner: ScopeId, outer: ScopeId) -> bool {
-        let mut current = Some(inner);
-        while let Some(scope) = current {
-            if scope == outer {
-                return true;
-            }
-            current = self.scopes[scope].parent;
-        }
-        false
+        self.scope_and_descendants(outer).contains(&inner)
     }
 
     /// Whether any scope of the file has `from x import *`: names may then be bound

@@ -50,7 +50,6 @@ pub(crate) enum ValueKind {
     Lambda,
     /// A function defined in the file; `sandbox` when it is itself a sandbox function.
     Function {
-        name: String,
         sandbox: bool,
         nested: bool,
     },
@@ -270,8 +269,7 @@ impl<'a> Values<'_, 'a> {
                 Some(Member::Value(kind)) => kind,
                 None => ValueKind::Unknown,
             },
-            BindingKind::Function(function) => ValueKind::Function {
-                name: function.name.id.to_string(),
+            BindingKind::Function(_) => ValueKind::Function {
                 sandbox: false,
                 nested: scope != crate::semantic::MODULE_SCOPE,
             },
