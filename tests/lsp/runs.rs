@@ -747,3 +747,44 @@ fn shutdown_and_the_end_of_input_stop_runs_in_flight() {
     assert!(!server.wait_for_exit().success(), "no shutdown request");
     assert!(processes_with(&marker).is_empty());
 }
+
+#[test]
+fn the_value_follows_a_signature_spread_over_lines() {
+    let source = r#"import asyncio
+
+from aviato import Sandbox
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def scale(
+            value: int,
+            factor: int = 2,
+        ) -> int:
+            return value * factor
+
+        print(await scale(4))
+
+
+asyncio.run(main())
+"#;
+    let mut server = open(source);
+    let outcome = server.command(
+        "aviato.run",
+        run_arguments("scale", line_of(source, "def scale")),
+    );
+    assert_eq!(outcome["value_repr"], "8");
+    let header_line = line_of(source, ") -> int:");
+    let header_end = source.lines().nth(header_line as usize).unwrap().len();
+    let positions: Vec<Value> = server
+        .inlay_hints(URI, 100)
+        .iter()
+        .map(|hint| hint["position"].clone())
+        .collect();
+    assert!(
+        positions.contains(&json!({"line": header_line, "character": header_end})),
+        "{positions:?}"
+    );
+}

@@ -15,6 +15,9 @@ use crate::value::ValueKind;
 pub struct SandboxFunctionFacts {
     pub name: String,
     pub name_range: TextRange,
+    /// From the name to the end of the parameters or the return annotation: the
+    /// header, which may span lines.
+    pub signature_range: TextRange,
     /// The `def` statement, decorators included.
     pub statement_range: TextRange,
     /// The decorators the SDK removes before sending the source (`@<x>.function(...)`).
@@ -150,6 +153,12 @@ fn facts<'a>(
     SandboxFunctionFacts {
         name: def.name.id.to_string(),
         name_range: def.name.range,
+        signature_range: TextRange::new(
+            def.name.start(),
+            def.returns
+                .as_deref()
+                .map_or(def.parameters.end(), Ranged::end),
+        ),
         statement_range: def.range,
         stripped_decorators: def
             .decorator_list

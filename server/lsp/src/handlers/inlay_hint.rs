@@ -27,7 +27,8 @@ pub(crate) fn inlay_hint(session: &Session, params: InlayHintParams) -> Option<V
             run.outcome.value_repr.as_deref().unwrap_or("None"),
             run.outcome.duration_ms
         );
-        let after_def = document.line_end(run.name_range.start());
+        // After the line that ends the header, also when the signature spans lines.
+        let after_def = document.line_end(run.signature_range.end());
         let after_call = run.call_site.map(TextRange::end);
         for offset in std::iter::once(after_def).chain(after_call) {
             if !wanted.contains_inclusive(offset) {

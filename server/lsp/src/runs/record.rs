@@ -17,6 +17,8 @@ pub(crate) struct RunRecord {
     /// the result is of code that is no longer there.
     pub(crate) function_range: TextRange,
     pub(crate) name_range: TextRange,
+    /// The name and the parameters, to the return annotation.
+    pub(crate) signature_range: TextRange,
     /// The call site whose arguments were used.
     pub(crate) call_site: Option<TextRange>,
     /// The line that raised, innermost frame in the file.
@@ -66,6 +68,7 @@ impl RunRecord {
             function: function.name.clone(),
             function_range,
             name_range: function.name_range,
+            signature_range: function.signature_range,
             call_site,
             raised_at,
             frames,
@@ -85,6 +88,7 @@ impl RunRecord {
             function: self.function.clone(),
             function_range: map(self.function_range)?,
             name_range: map(self.name_range)?,
+            signature_range: map(self.signature_range)?,
             call_site: self.call_site.and_then(map),
             raised_at: self.raised_at.and_then(map),
             frames: self
@@ -139,6 +143,10 @@ mod tests {
             name_range: TextRange::at(
                 TextSize::try_from(SOURCE.find("f(").unwrap()).unwrap(),
                 TextSize::new(1),
+            ),
+            signature_range: TextRange::at(
+                TextSize::try_from(SOURCE.find("f(").unwrap()).unwrap(),
+                TextSize::new(4),
             ),
             statement_range: TextRange::new(
                 TextSize::try_from(SOURCE.find('@').unwrap()).unwrap(),
