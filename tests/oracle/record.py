@@ -1,27 +1,31 @@
 #!/usr/bin/env python3
-"""Record what the real aviato SDK does with every fixture in tests/fixtures/sdk/.
+"""Record what the real aviato SDK does with every fixture of a corpus directory.
 
     AVIATO_SDK_GIT=<git dir of coreweave/cwsandbox-client> python3 tests/oracle/record.py
-    python3 tests/oracle/record.py --check
+    AVIATO_SDK_GIT=... python3 tests/oracle/record.py --corpus tests/fixtures/realistic/aviato
+    python3 tests/oracle/record.py --check [--corpus DIR ...]
 
-Recording runs each fixture through the sdk-oracle (the real SDK at commit e860000 with
-a local stand-in sandbox) and writes:
+The corpus is tests/fixtures/sdk/ unless `--corpus` names others (repeatable; relative
+to the repository root or the current directory). Recording runs each fixture of the
+corpus through the sdk-oracle (the real SDK at commit e860000 with a local stand-in
+sandbox) and writes into the corpus directory:
 
-* tests/fixtures/sdk/oracle.jsonl: one JSON object per decorated function, as the oracle
-  reports it (file, function, qualname, def_line, outcome, details), with `file` made
-  relative to the repository and `call` added: the line and source of the awaited call
-  in the fixture, so another runner can repeat it with the same arguments.
-* tests/fixtures/sdk/provenance.json: the SDK commit, Python and pydantic versions, and a
-  digest of the oracle's files.
-* tests/fixtures/sdk/README.md: the same results as a table.
+* oracle.jsonl: one JSON object per decorated function, as the oracle reports it (file,
+  function, qualname, def_line, outcome, details), with `file` made relative to the
+  repository and `call` added: the line and source of the awaited call in the fixture
+  (`await f(...)`, or `f(...)` given directly to `asyncio.gather`), so another runner
+  can repeat it with the same arguments.
+* provenance.json: the SDK commit, Python and pydantic versions, and a digest of the
+  oracle's files.
+* README.md: the same results as a table.
 
 `--check` needs neither the SDK nor the oracle: it verifies that oracle.jsonl still
 matches the fixtures (every decorated function has exactly one row, at its current
 def line) and that README.md is the table oracle.jsonl renders to.
 
-Environment: SDK_ORACLE (default /work/shared/tools/sdk-oracle), ORACLE_VENV (default
-/tmp/oracle-venv; created with pydantic==2.12.5 if missing), AVIATO_SDK_COMMIT (default
-e860000).
+Environment: SDK_ORACLE (default ../shared/tools/sdk-oracle next to the repository),
+ORACLE_VENV (default /tmp/oracle-venv; created with pydantic==2.12.5 if missing),
+AVIATO_SDK_COMMIT (default e860000).
 """
 
 from __future__ import annotations
@@ -38,10 +42,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "sdk"
-ORACLE_JSONL = FIXTURES / "oracle.jsonl"
-PROVENANCE = FIXTURES / "provenance.json"
-README = FIXTURES / "README.md"
+DEFAULT_CORPUS = REPO / "tests" / "fixtures" / "sdk"
+DEFAULT_ORACLE = REPO.parent / "shared" / "tools" / "sdk-oracle"
 PYDANTIC = "pydantic==2.12.5"
 SDK_REPOSITORY = "coreweave/cwsandbox-client"
 CELL_LIMIT = 160
@@ -55,6 +57,13 @@ def is_function_decorator(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "function"
 
 
+def is_gather(node: ast.Call) -> bool:
+    """`asyncio.gather(...)` or `gather(...)`: each positional argument is awaited."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    return name == "gather"
+
+
 def scan_fixture(path: Path) -> dict[str, Any]:
     """Decorated defs (name -> def line) and awaited calls (name -> [(line, source)])."""
     source = path.read_text(encoding="utf-8")
@@ -62,22 +71,58 @@ def scan_fixture(path: Path) -> dict[str, Any]:
     sandbox_defs: dict[str, list[int]] = {}
     decorated_defs: dict[str, list[int]] = {}
     calls: dict[str, list[tuple[int, str]]] = {}
+
+    def awaited(call: ast.Call) -> None:
+        func = call.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name is not None:
+            text = ast.get_source_segment(source, call) or ""
+            calls.setdefault(name, []).append((call.lineno, text))
+
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
             decorated_defs.setdefault(node.name, []).append(node.lineno)
             if any(is_function_decorator(d) for d in node.decorator_list):
                 sandbox_defs.setdefault(node.name, []).append(node.lineno)
         elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
-            func = node.value.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name is not None:
-                text = ast.get_source_segment(source, node.value) or ""
-                calls.setdefault(name, []).append((node.value.lineno, text))
+            if is_gather(node.value):
+                for arg in node.value.args:
+                    if isinstance(arg, ast.Call):
+                        awaited(arg)
+            else:
+                awaited(node.value)
     return {"sandbox_defs": sandbox_defs, "decorated_defs": decorated_defs, "calls": calls}
 
 
-def fixture_files() -> list[Path]:
-    return sorted(FIXTURES.glob("*.py"))
+class Corpus:
+    """A fixture directory and the files recorded into it."""
+
+    def __init__(self, path: Path) -> None:
+        self.dir = path.resolve()
+        self.oracle_jsonl = self.dir / "oracle.jsonl"
+        self.provenance = self.dir / "provenance.json"
+        self.readme = self.dir / "README.md"
+
+    @property
+    def rel(self) -> str:
+        return self.dir.relative_to(REPO).as_posix()
+
+    def files(self) -> list[Path]:
+        return sorted(self.dir.glob("*.py"))
+
+
+def corpus_from_argument(text: str) -> Corpus:
+    path = Path(text)
+    if not path.is_absolute():
+        path = REPO / text if (REPO / text).is_dir() else Path.cwd() / text
+    path = path.resolve()
+    if not path.is_dir():
+        raise SystemExit(f"{text}: not a directory")
+    try:
+        path.relative_to(REPO)
+    except ValueError:
+        raise SystemExit(f"{text}: not inside the repository {REPO.name}/") from None
+    return Corpus(path)
 
 
 def fixture_summary(path: Path) -> str:
@@ -94,24 +139,24 @@ def ensure_venv(venv: Path) -> Path:
     return python
 
 
-def run_oracle(oracle_dir: Path, python: Path) -> list[dict[str, Any]]:
+def run_oracle(corpus: Corpus, oracle_dir: Path, python: Path) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="aviato-record-") as tmp:
         out = Path(tmp) / "oracle.jsonl"
         subprocess.run(
-            [str(python), "driver.py", str(FIXTURES), "-o", str(out)],
+            [str(python), "driver.py", str(corpus.dir), "-o", str(out)],
             cwd=oracle_dir,
             check=True,
         )
         return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
 
 
-def add_call_sites(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def add_call_sites(corpus: Corpus, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     scans: dict[str, dict[str, Any]] = {}
     result = []
     for row in rows:
         name = Path(row["file"]).name
-        row_file = (FIXTURES / name).relative_to(REPO).as_posix()
-        scan = scans.setdefault(name, scan_fixture(FIXTURES / name))
+        row_file = (corpus.dir / name).relative_to(REPO).as_posix()
+        scan = scans.setdefault(name, scan_fixture(corpus.dir / name))
         sites = scan["calls"].get(row["function"], [])
         call = {"line": sites[0][0], "source": sites[0][1]} if len(sites) == 1 else None
         result.append(
@@ -169,7 +214,10 @@ def describe(outcome: dict[str, Any]) -> str:
     return ""
 
 
-def render_readme(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
+def render_readme(corpus: Corpus, rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
+    command = "python3 tests/oracle/record.py"
+    if corpus.dir != DEFAULT_CORPUS.resolve():
+        command += f" --corpus {corpus.rel}"
     lines = [
         "# What the real aviato SDK does with these fixtures",
         "",
@@ -191,7 +239,7 @@ def render_readme(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
         "Re-record (needs a git copy of the SDK repository):",
         "",
         "```sh",
-        "AVIATO_SDK_GIT=<git dir of coreweave/cwsandbox-client> python3 tests/oracle/record.py",
+        f"AVIATO_SDK_GIT=<git dir of coreweave/cwsandbox-client> {command}",
         "```",
         "",
         "## Fixtures",
@@ -199,7 +247,7 @@ def render_readme(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
         "| fixture | covers |",
         "|---|---|",
     ]
-    for path in fixture_files():
+    for path in corpus.files():
         summary = fixture_summary(path).replace("|", "\\|")
         lines.append(f"| [{path.name}]({path.name}) | {summary} |")
     lines += [
@@ -219,22 +267,23 @@ def render_readme(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def write_results(rows: list[dict[str, Any]], meta: dict[str, str]) -> None:
-    PROVENANCE.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    with ORACLE_JSONL.open("w", encoding="utf-8") as fh:
+def write_results(corpus: Corpus, rows: list[dict[str, Any]], meta: dict[str, str]) -> None:
+    corpus.provenance.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    with corpus.oracle_jsonl.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    README.write_text(render_readme(rows, meta), encoding="utf-8")
+    corpus.readme.write_text(render_readme(corpus, rows, meta), encoding="utf-8")
 
 
-def read_results() -> tuple[dict[str, str], list[dict[str, Any]]]:
-    meta = json.loads(PROVENANCE.read_text(encoding="utf-8"))
-    rows = [json.loads(line) for line in ORACLE_JSONL.read_text(encoding="utf-8").splitlines() if line]
+def read_results(corpus: Corpus) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    meta = json.loads(corpus.provenance.read_text(encoding="utf-8"))
+    text = corpus.oracle_jsonl.read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line]
     return meta, rows
 
 
 # ----------------------------------------------------------------------------- checking
-def problems(rows: list[dict[str, Any]]) -> list[str]:
+def problems(corpus: Corpus, rows: list[dict[str, Any]]) -> list[str]:
     """Ways the rows disagree with the fixtures as they are now."""
     found: list[str] = []
     by_file: dict[str, list[dict[str, Any]]] = {}
@@ -242,7 +291,7 @@ def problems(rows: list[dict[str, Any]]) -> list[str]:
         by_file.setdefault(Path(row["file"]).name, []).append(row)
         if row["outcome"]["kind"] == "not_called":
             found.append(f"{row['file']}:{row['def_line']}: {row['function']} was never called")
-    for path in fixture_files():
+    for path in corpus.files():
         scan = scan_fixture(path)
         file_rows = by_file.pop(path.name, [])
         seen = {(r["function"], r["def_line"]) for r in file_rows}
@@ -263,42 +312,52 @@ def problems(rows: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def check() -> int:
-    meta, rows = read_results()
-    found = problems(rows)
-    if README.read_text(encoding="utf-8") != render_readme(rows, meta):
+def check(corpus: Corpus) -> int:
+    meta, rows = read_results(corpus)
+    found = problems(corpus, rows)
+    if corpus.readme.read_text(encoding="utf-8") != render_readme(corpus, rows, meta):
         found.append("README.md is not the table oracle.jsonl renders to")
     for line in found:
-        print(line, file=sys.stderr)
+        print(f"{corpus.rel}: {line}", file=sys.stderr)
     if found:
         print("re-record with tests/oracle/record.py", file=sys.stderr)
         return 1
-    print(f"{len(rows)} recorded outcomes match {len(fixture_files())} fixtures")
+    print(f"{len(rows)} recorded outcomes match {len(corpus.files())} fixtures in {corpus.rel}")
     return 0
 
 
-def record() -> int:
+def record(corpus: Corpus) -> int:
     if not os.environ.get("AVIATO_SDK_GIT"):
         print("AVIATO_SDK_GIT must name a git dir of coreweave/cwsandbox-client", file=sys.stderr)
         return 2
-    oracle_dir = Path(os.environ.get("SDK_ORACLE", "/work/shared/tools/sdk-oracle"))
+    oracle_dir = Path(os.environ.get("SDK_ORACLE", str(DEFAULT_ORACLE)))
     python = ensure_venv(Path(os.environ.get("ORACLE_VENV", "/tmp/oracle-venv")))
-    rows = add_call_sites(run_oracle(oracle_dir, python))
-    found = problems(rows)
+    rows = add_call_sites(corpus, run_oracle(corpus, oracle_dir, python))
+    found = problems(corpus, rows)
     for line in found:
-        print(line, file=sys.stderr)
+        print(f"{corpus.rel}: {line}", file=sys.stderr)
     if found:
         return 1
-    write_results(rows, provenance(python, oracle_dir))
-    print(f"recorded {len(rows)} outcomes from {len(fixture_files())} fixtures")
+    write_results(corpus, rows, provenance(python, oracle_dir))
+    print(f"recorded {len(rows)} outcomes from {len(corpus.files())} fixtures in {corpus.rel}")
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="verify the recording without running the SDK")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        metavar="DIR",
+        help="fixture directory to record or check (repeatable; default tests/fixtures/sdk)",
+    )
     args = parser.parse_args()
-    return check() if args.check else record()
+    corpora = [corpus_from_argument(text) for text in args.corpus or [str(DEFAULT_CORPUS)]]
+    status = 0
+    for corpus in corpora:
+        status = max(status, check(corpus) if args.check else record(corpus))
+    return status
 
 
 if __name__ == "__main__":
