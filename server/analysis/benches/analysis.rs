@@ -40,7 +40,10 @@ fn main() {
     }
     let settings = Settings::default();
     let diagnostics = check(&source, &settings);
-    assert_eq!(sandbox_functions(&source).len(), generated::FUNCTIONS);
+    assert_eq!(
+        sandbox_functions(&source, aviato_analysis::SdkChoice::Auto).len(),
+        generated::FUNCTIONS
+    );
 
     let options = ParseOptions::from(PySourceType::Python)
         .with_target_version(aviato_analysis::TARGET_VERSION);
@@ -52,7 +55,7 @@ fn main() {
         std::hint::black_box(check(&source, &settings));
     });
     let (facts, facts_p95) = measure(runs, || {
-        std::hint::black_box(sandbox_functions(&source));
+        std::hint::black_box(sandbox_functions(&source, aviato_analysis::SdkChoice::Auto));
     });
     let megabytes = source.len() as f64 / 1_000_000.0;
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;

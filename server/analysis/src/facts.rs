@@ -8,6 +8,7 @@ use crate::checker::{Capture, Checker, Origin};
 use crate::literal::Emitter;
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
+use crate::sdk::{Sdk, SdkChoice};
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::value::ValueKind;
 
@@ -78,11 +79,11 @@ pub struct CallSite {
 }
 
 /// The facts of every sandbox function in `source`, in source order.
-pub fn sandbox_functions(source: &str) -> Vec<SandboxFunctionFacts> {
+pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFacts> {
     let parsed = crate::parse(source);
     let module = parsed.syntax();
     let model = SemanticModel::build(&module.body);
-    let functions = Finder { model: &model }.sandbox_functions();
+    let functions = Finder::new(&model, sdk).sandbox_functions();
     let checker = Checker::new(source, &model, &functions);
     let emitter = |function: &SandboxFunction| Emitter {
         model: &model,
@@ -148,6 +149,7 @@ fn facts<'a>(
     let def = function.def;
     let finder = Finder {
         model: checker.model,
+        sdk: Some(function.sdk),
     };
     let captures = checker.captures(function);
     SandboxFunctionFacts {
@@ -299,9 +301,13 @@ fn session_defaults<'a>(
     match expr {
         Expr::Call(call) => {
             let qualified = finder.qualified_name(&call.func, scope, 0)?;
-            match qualified.as_str() {
-                "aviato.SandboxDefaults" => Some(call),
-                "aviato.Sandbox.session" | "aviato.Session" => {
+            let (package, name) = qualified.split_once('.')?;
+            if !Sdk::is_sdk_name(package) {
+                return None;
+            }
+            match name {
+                "SandboxDefaults" => Some(call),
+                "Sandbox.session" | "Session" => {
                     let argument = call.arguments.args.first().or_else(|| {
                         call.arguments
                             .find_keyword("defaults")
@@ -371,7 +377,7 @@ asyncio.run(main())
 
     #[test]
     fn captures_options_and_call_sites() {
-        let functions = sandbox_functions(SOURCE);
+        let functions = sandbox_functions(SOURCE, SdkChoice::Auto);
         let [function] = functions.as_slice() else {
             panic!("{functions:?}")
         };

@@ -11,6 +11,7 @@ mod literal;
 mod noqa;
 pub mod rules;
 mod sandbox;
+mod sdk;
 mod semantic;
 pub mod settings;
 mod stdlib;
@@ -28,6 +29,7 @@ pub use facts::{
 };
 pub use rules::Rule;
 pub use sandbox::Serialization;
+pub use sdk::{Sdk, SdkChoice};
 pub use settings::Settings;
 pub use text::{TextRange, TextSize};
 
@@ -62,7 +64,7 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
         });
     }
     let model = semantic::SemanticModel::build(&parsed.syntax().body);
-    let functions = sandbox::Finder { model: &model }.sandbox_functions();
+    let functions = sandbox::Finder::new(&model, settings.sdk()).sandbox_functions();
     diagnostics.extend(checker::Checker::new(source, &model, &functions).run());
     let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), source);
     diagnostics.retain(|diagnostic| {

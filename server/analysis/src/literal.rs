@@ -255,7 +255,7 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Import { .. } => Err(format!("`{name}` is a module")),
             BindingKind::Function(_) => Err(format!("`{name}` is a function")),
             BindingKind::Class(_) => Err(format!("`{name}` is a class defined in this file")),
-            BindingKind::Parameter(_) => {
+            BindingKind::Parameter => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
             }
             BindingKind::WithItem(_) | BindingKind::FromImport { .. } | BindingKind::Unknown => {
@@ -326,7 +326,11 @@ impl<'a> Emitter<'_, 'a> {
         {
             return Some(format!("builtins.{}", name.id));
         }
-        Finder { model: self.model }.qualified_name(expr, scope, 0)
+        Finder {
+            model: self.model,
+            sdk: None,
+        }
+        .qualified_name(expr, scope, 0)
     }
 }
 

@@ -1,16 +1,24 @@
-//! Finding sandbox functions: `def`s decorated with `<session>.function(...)`,
-//! where `<session>` is an aviato `Session` however the user obtained it.
+//! Finding sandbox functions the way the SDK does: any `def` decorated with
+//! `<expr>.function` or `<expr>.function(...)` in a file that imports the SDK, unless
+//! `<expr>` provably is something else (a `modal.App`, a stdlib module). Resolving
+//! `<expr>` to a session only adds knowledge; failing to resolve it never hides the
+//! function.
 
 use ruff_python_ast::{self as ast, Decorator, Expr, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
+use crate::sdk::{Sdk, SdkChoice};
 use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticModel};
+use crate::stdlib;
 
 /// The serialization mode of a sandbox function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serialization {
+    /// aviato's default: pydantic's `dump_json`, which converts what it can.
     Json,
     Pickle,
+    /// cwsandbox: stdlib `json.dumps`, which refuses all but JSON's own types.
+    StrictJson,
     /// Not statically known, or not a `Serialization` member: mode rules stay silent.
     Unknown,
 }
@@ -39,6 +47,7 @@ pub(crate) struct SandboxFunction<'a> {
     pub(crate) decorator: &'a Decorator,
     pub(crate) form: DecoratorForm<'a>,
     pub(crate) serialization: Serialization,
+    pub(crate) sdk: Sdk,
 }
 
 impl<'a> SandboxFunction<'a> {
@@ -51,6 +60,21 @@ impl<'a> SandboxFunction<'a> {
             _ => return None,
         };
         call.arguments.find_keyword(name)
+    }
+
+    /// `@session.function(**options)`: options the analysis cannot see.
+    pub(crate) fn has_unpacked_options(&self) -> bool {
+        match self.form {
+            DecoratorForm::Call(call)
+            | DecoratorForm::Alias {
+                call: Some(call), ..
+            } => call
+                .arguments
+                .keywords
+                .iter()
+                .any(|keyword| keyword.arg.is_none()),
+            _ => false,
+        }
     }
 
     /// The decorators the SDK keeps in the source it sends: all but `.function` ones.
@@ -74,13 +98,44 @@ pub(crate) fn is_stripped_by_sdk(expr: &Expr) -> bool {
 
 const MAX_DEPTH: u8 = 8;
 
+/// Frameworks whose objects also have a `.function` decorator.
+const OTHER_FRAMEWORKS: &[&str] = &[
+    "modal",
+    "ray",
+    "prefect",
+    "dagster",
+    "celery",
+    "dask",
+    "flytekit",
+    "metaflow",
+    "typer",
+    "click",
+    "fastapi",
+    "flask",
+    "pulumi",
+    "beam",
+    "apache_beam",
+];
+
 pub(crate) struct Finder<'m, 'a> {
     pub(crate) model: &'m SemanticModel<'a>,
+    /// The generation the file uses; `None` when it does not import the SDK.
+    pub(crate) sdk: Option<Sdk>,
 }
 
-impl<'a> Finder<'_, 'a> {
+impl<'m, 'a> Finder<'m, 'a> {
+    pub(crate) fn new(model: &'m SemanticModel<'a>, choice: SdkChoice) -> Self {
+        Finder {
+            model,
+            sdk: choice.resolve(model),
+        }
+    }
+
     /// Every sandbox function in the module, in source order.
     pub(crate) fn sandbox_functions(&self) -> Vec<SandboxFunction<'a>> {
+        let Some(sdk) = self.sdk else {
+            return Vec::new();
+        };
         let mut functions = Vec::new();
         for (scope_id, scope) in self.model.scopes.iter().enumerate() {
             let ScopeKind::Function(def) = scope.kind else {
@@ -98,6 +153,7 @@ impl<'a> Finder<'_, 'a> {
                         decorator,
                         form,
                         serialization: Serialization::Json,
+                        sdk,
                     };
                     function.serialization = self.serialization(&function, enclosing);
                     functions.push(function);
@@ -116,7 +172,7 @@ impl<'a> Finder<'_, 'a> {
         };
         match target {
             Expr::Attribute(attribute) if attribute.attr.id.as_str() == "function" => {
-                if !self.is_session(&attribute.value, scope, 0) {
+                if self.is_something_else(&attribute.value, scope, 0) {
                     return None;
                 }
                 Some(call.map_or(DecoratorForm::NotCalled, DecoratorForm::Call))
@@ -135,7 +191,7 @@ impl<'a> Finder<'_, 'a> {
                     return None;
                 };
                 let is_alias = attribute.attr.id.as_str() == "function"
-                    && self.is_session(&attribute.value, binding.scope, 0);
+                    && !self.is_something_else(&attribute.value, binding.scope, 0);
                 is_alias.then_some(DecoratorForm::Alias {
                     call: call.or(alias_call),
                     binding: binding.statement,
@@ -145,58 +201,36 @@ impl<'a> Finder<'_, 'a> {
         }
     }
 
-    /// Whether `expr`, evaluated in `scope`, is an aviato `Session`.
-    pub(crate) fn is_session(&self, expr: &'a Expr, scope: ScopeId, depth: u8) -> bool {
+    /// Whether `expr`, evaluated in `scope`, provably is not a session: it comes from
+    /// a stdlib module or another framework (`app = modal.App()`).
+    fn is_something_else(&self, expr: &'a Expr, scope: ScopeId, depth: u8) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
         match expr {
-            Expr::Call(call) => self
-                .qualified_name(&call.func, scope, depth)
-                .is_some_and(|name| {
-                    matches!(name.as_str(), "aviato.Sandbox.session" | "aviato.Session")
-                }),
-            Expr::Await(await_expr) => self.is_session(&await_expr.value, scope, depth + 1),
-            Expr::Name(name) => {
-                let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
-                    return false;
-                };
-                self.model
-                    .bindings_in(found, name.id.as_str())
-                    .any(|binding| match binding.kind {
-                        BindingKind::WithItem(context) | BindingKind::Assignment(context) => {
-                            self.is_session(context, found, depth + 1)
-                        }
-                        BindingKind::Parameter(parameter) => {
-                            parameter.annotation.as_deref().is_some_and(|annotation| {
-                                self.is_session_annotation(annotation, found, depth)
-                            })
-                        }
-                        _ => false,
-                    })
-            }
-            _ => false,
-        }
-    }
-
-    /// `Session`, `aviato.Session`, `"Session"`, `Session | None`, `Optional[Session]`.
-    fn is_session_annotation(&self, annotation: &'a Expr, scope: ScopeId, depth: u8) -> bool {
-        match annotation {
-            Expr::StringLiteral(text) => {
-                let text = text.value.to_str();
-                text == "Session" || text.ends_with(".Session")
-            }
-            Expr::BinOp(union) => {
-                self.is_session_annotation(&union.left, scope, depth)
-                    || self.is_session_annotation(&union.right, scope, depth)
+            Expr::Call(call) => self.is_something_else(&call.func, scope, depth + 1),
+            Expr::Attribute(attribute) => {
+                self.is_something_else(&attribute.value, scope, depth + 1)
             }
             Expr::Subscript(subscript) => {
-                self.is_session_annotation(&subscript.slice, scope, depth)
+                self.is_something_else(&subscript.value, scope, depth + 1)
             }
-            expr => self.qualified_name(expr, scope, depth).is_some_and(|name| {
-                name == "aviato.Session"
-                    || name.starts_with("aviato.") && name.ends_with(".Session")
-            }),
+            Expr::Await(await_expr) => self.is_something_else(&await_expr.value, scope, depth + 1),
+            Expr::Name(name) => {
+                let Some(binding) = self.model.lookup(scope, name.id.as_str()) else {
+                    return false;
+                };
+                match binding.kind {
+                    BindingKind::Import { module } | BindingKind::FromImport { module, .. } => {
+                        is_foreign_module(module)
+                    }
+                    BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
+                        self.is_something_else(value, binding.scope, depth + 1)
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
         }
     }
 
@@ -235,8 +269,16 @@ impl<'a> Finder<'_, 'a> {
     }
 
     fn serialization(&self, function: &SandboxFunction<'a>, scope: ScopeId) -> Serialization {
+        if function.sdk == Sdk::Cwsandbox {
+            return Serialization::StrictJson;
+        }
         let Some(keyword) = function.keyword("serialization") else {
-            return Serialization::Json;
+            // `**options` may carry any mode.
+            return if function.has_unpacked_options() {
+                Serialization::Unknown
+            } else {
+                Serialization::Json
+            };
         };
         match self.qualified_name(&keyword.value, scope, 0).as_deref() {
             Some("aviato.Serialization.JSON") => Serialization::Json,
@@ -252,6 +294,12 @@ impl<'a> Finder<'_, 'a> {
             },
         }
     }
+}
+
+/// A module that is neither the SDK nor unknown code that could return a session.
+fn is_foreign_module(module: &str) -> bool {
+    let top = module.split('.').next().unwrap_or(module);
+    !Sdk::is_sdk_name(top) && (stdlib::is_module(top) || OTHER_FRAMEWORKS.contains(&top))
 }
 
 /// `Serialization.PICKLE` written against an import the analysis cannot follow.

@@ -64,7 +64,7 @@ pub(crate) enum BindingKind<'a> {
     Assignment(&'a Expr),
     /// `with context as name`.
     WithItem(&'a Expr),
-    Parameter(&'a ast::Parameter),
+    Parameter,
     /// Anything whose value cannot be known: loop variables, unpacking, `+=`, `except ... as`.
     Unknown,
 }
@@ -366,7 +366,7 @@ impl<'a> Builder<'a> {
             self.bind(
                 parameter.name.id.as_str(),
                 parameter.name.range,
-                BindingKind::Parameter(parameter),
+                BindingKind::Parameter,
             );
         }
     }

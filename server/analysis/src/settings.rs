@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::Severity;
 use crate::rules::Rule;
+use crate::sdk::SdkChoice;
 
 /// The keys users write, before validation.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -17,6 +18,8 @@ pub struct RawSettings {
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, Severity>>,
+    /// `"auto"` (from the file's imports), `"aviato"` or `"cwsandbox"`.
+    pub sdk: Option<SdkChoice>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +28,7 @@ pub struct Settings {
     select: Option<Vec<Selector>>,
     ignore: Vec<Selector>,
     severity: FxHashMap<Rule, Severity>,
+    sdk: SdkChoice,
 }
 
 /// A rule code, a code prefix (`AV2`), a rule name, or `ALL`.
@@ -71,6 +75,7 @@ impl Settings {
             select,
             ignore,
             severity,
+            sdk: raw.sdk.unwrap_or_default(),
         })
     }
 
@@ -115,6 +120,11 @@ impl Settings {
         selected && !self.ignore.iter().any(|selector| selector.matches(rule))
     }
 
+    /// Which SDK generation's rules apply.
+    pub fn sdk(&self) -> SdkChoice {
+        self.sdk
+    }
+
     pub fn severity(&self, rule: Rule) -> Severity {
         self.severity
             .get(&rule)
@@ -155,6 +165,16 @@ severity = { AV305 = "error" }
     fn unknown_selector_and_key_are_errors() {
         assert!(Settings::from_pyproject("[tool.aviato-lsp]\nselect = [\"AV999\"]\n").is_err());
         assert!(Settings::from_pyproject("[tool.aviato-lsp]\nselct = [\"AV2\"]\n").is_err());
+    }
+
+    #[test]
+    fn sdk_choice() {
+        let settings = Settings::from_pyproject("[tool.aviato-lsp]\nsdk = \"cwsandbox\"\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(settings.sdk(), SdkChoice::Cwsandbox);
+        assert_eq!(Settings::default().sdk(), SdkChoice::Auto);
+        assert!(Settings::from_pyproject("[tool.aviato-lsp]\nsdk = \"modal\"\n").is_err());
     }
 
     #[test]

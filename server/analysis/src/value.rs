@@ -285,7 +285,7 @@ impl<'a> Values<'_, 'a> {
                     _ => ValueKind::Unknown,
                 }
             }
-            BindingKind::Parameter(_) | BindingKind::Unknown => ValueKind::Unknown,
+            BindingKind::Parameter | BindingKind::Unknown => ValueKind::Unknown,
         }
     }
 

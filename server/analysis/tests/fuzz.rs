@@ -103,7 +103,7 @@ fn apply(text: &mut String, edit: &Edit) {
 
 fn analyze_everything(source: &str) {
     let _ = check(source, &Settings::default());
-    let _ = sandbox_functions(source);
+    let _ = sandbox_functions(source, aviato_analysis::SdkChoice::Auto);
 }
 
 // Cases: 256 by default, `PROPTEST_CASES=N` for a longer search.

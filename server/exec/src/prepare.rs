@@ -4,8 +4,8 @@
 
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
 use aviato_analysis::{
-    CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, Settings, Severity,
-    check, evaluate_arguments, sandbox_functions,
+    CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice, Settings,
+    Severity, check, evaluate_arguments, sandbox_functions,
 };
 
 use crate::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Outcome, Payload, Serialization};
@@ -111,6 +111,15 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let serialization = match function.serialization {
         aviato_analysis::Serialization::Json => Serialization::Json,
         aviato_analysis::Serialization::Pickle => Serialization::Pickle,
+        aviato_analysis::Serialization::StrictJson => {
+            return Err(NotRun::refused(
+                None,
+                format!(
+                    "`{}` uses the cwsandbox SDK, whose runs are not supported yet",
+                    function.name
+                ),
+            ));
+        }
         aviato_analysis::Serialization::Unknown => {
             return Err(NotRun::refused(
                 None,
@@ -175,7 +184,7 @@ fn find_function(
     request: &RunRequest,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<SandboxFunctionFacts, NotRun> {
-    let candidates: Vec<SandboxFunctionFacts> = sandbox_functions(&request.source)
+    let candidates: Vec<SandboxFunctionFacts> = sandbox_functions(&request.source, SdkChoice::Auto)
         .into_iter()
         .filter(|function| function.name == request.function)
         .collect();

@@ -52,7 +52,7 @@ impl DocumentAnalysis {
         } else {
             check(text, &settings)
         };
-        let functions = sandbox_functions(text)
+        let functions = sandbox_functions(text, settings.sdk())
             .into_iter()
             .map(|facts| SandboxFunction {
                 blocked_by: aviato_exec::blocking_diagnostic(&with_defaults, &facts).cloned(),

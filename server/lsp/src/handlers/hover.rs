@@ -50,6 +50,7 @@ fn markdown(
     let mode = match facts.serialization {
         Serialization::Json => "JSON",
         Serialization::Pickle => "PICKLE",
+        Serialization::StrictJson => "strict JSON",
         Serialization::Unknown => "serialization not known statically",
     };
     let _ = writeln!(

@@ -9,7 +9,7 @@ mod run;
 use std::collections::BTreeMap;
 
 use aviato_analysis::settings::RawSettings;
-use aviato_analysis::{Settings, Severity};
+use aviato_analysis::{SdkChoice, Settings, Severity};
 use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::ls_types::Uri;
@@ -27,6 +27,7 @@ pub(crate) struct EditorSettings {
     select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
     severity: Option<BTreeMap<String, Severity>>,
+    sdk: Option<SdkChoice>,
     run: Option<RunSettings>,
     code_lens: Option<CodeLensSettings>,
     inlay_hints: Option<InlayHintSettings>,
@@ -102,6 +103,7 @@ impl EditorSettings {
             select: self.select.clone().or(file.select),
             ignore: self.ignore.clone().or(file.ignore),
             severity,
+            sdk: self.sdk.or(file.sdk),
         }
     }
 }
@@ -200,6 +202,7 @@ mod tests {
                 ("AV302".to_string(), Severity::Error),
                 ("AV303".to_string(), Severity::Hint),
             ])),
+            sdk: Some(SdkChoice::Aviato),
         };
         let editor = editor(json!({
             "select": ["AV001", "AV3"],
