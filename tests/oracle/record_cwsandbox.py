@@ -485,6 +485,7 @@ def check(corpora: list[Corpus]) -> int:
         found += example_problems(corpus)
         if corpus.readme.read_text(encoding="utf-8") != render_readme(corpus, rows, meta):
             found.append(f"{corpus.rel}/README.md is not what oracle.jsonl renders to")
+    found = list(dict.fromkeys(found))
     for line in found:
         print(line, file=sys.stderr)
     if found:
@@ -511,7 +512,7 @@ def record(corpora: list[Corpus], jobs: int, copy: bool) -> int:
         if copy and corpus.examples:
             copy_examples(corpus)
         rows = run_oracle(corpus, python, jobs)
-        found = row_problems(corpus, rows)
+        found = list(dict.fromkeys(row_problems(corpus, rows)))
         for line in found:
             print(line, file=sys.stderr)
         write_results(corpus, rows, provenance(corpus, python))
