@@ -87,12 +87,16 @@ CAUSES: list[dict[str, Any]] = [
      "codes": {"AV301", "AV105"}, "why": "an instance of a script class captured or passed (self?)"},
     {"kind": "client_error", "type": r"FunctionSerializationError", "codes": {"AV301"},
      "why": "a captured value or argument the serializer refuses"},
+    {"kind": "client_error", "type": r"TypeError", "message": r"type module is not JSON",
+     "codes": {"AV201", "AV301"}, "why": "a module captured from an enclosing scope (cwsandbox)"},
     {"kind": "client_error", "type": r"TypeError", "message": r"non-string keys",
      "codes": {"AV306"}, "why": "a dict with non-str keys (cwsandbox)"},
     {"kind": "client_error", "type": r"TypeError", "message": r"not JSON[- ]serializable",
      "codes": {"AV301"}, "why": "a captured value or argument strict JSON refuses (cwsandbox)"},
     {"kind": "client_error", "type": r"TypeError", "message": r"'RemoteFunction' object is not callable",
      "codes": {"AV107"}, "why": "the RemoteFunction called directly (cwsandbox)"},
+    {"kind": "client_error", "type": r"AttributeError", "message": r"'function' object has no attribute '(remote|map|local)'",
+     "codes": {"AV108", "AV107"}, "why": "a decorator above the RemoteFunction returned a plain function (cwsandbox)"},
     {"kind": "client_error", "type": r"AttributeError", "message": r"'(property|classmethod|staticmethod)' object",
      "codes": {"AV105", "AV203"}, "why": "a method decorated (classmethod/property kept in the source)"},
     {"kind": "client_error", "type": r"AttributeError", "message": r"object has no attribute 'value'",
@@ -224,24 +228,30 @@ def resolve_row_file(corpus: Path, recorded: str) -> Path:
     return (REPO / recorded).resolve()
 
 
-def load_functions(corpus: Path) -> tuple[str, list[Function]]:
+def load_functions(corpus: Path) -> tuple[str, list[Function], set[tuple[Path, str]]]:
+    """The scored functions, and (file, name) of recorded functions with no counted outcome."""
     rows = [json.loads(line) for line in (corpus / "oracle.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     event_format = any(isinstance(r.get("call"), str) for r in rows)
     functions: list[Function] = []
+    unscored: set[tuple[Path, str]] = set()
     if not event_format:
         for r in rows:
             outcome = r["outcome"]
             if outcome.get("kind") == "not_called":
+                unscored.add((resolve_row_file(corpus, r["file"]), r["function"]))
                 continue
             call = r.get("call") or {}
             functions.append(Function(
                 file=resolve_row_file(corpus, r["file"]), name=r["function"], def_line=r["def_line"],
                 outcome=outcome, failing=outcome.get("kind") != "ok",
                 call_line=call.get("line"), call_source=call.get("source")))
-        return "aviato", functions
+        return "aviato", functions, unscored
     grouped: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in rows:
-        if r.get("function") is None or r.get("call") not in COUNTED_CALLS:
+        if r.get("function") is None:
+            continue
+        if r.get("call") not in COUNTED_CALLS:
+            unscored.add((resolve_row_file(corpus, r["file"]), r["function"]))
             continue
         grouped.setdefault((r["file"], r["function"], r["def_line"]), []).append(r)
     for (file, name, def_line), events in grouped.items():
@@ -253,7 +263,8 @@ def load_functions(corpus: Path) -> tuple[str, list[Function]]:
             outcome=decisive["outcome"], failing=bool(failing_events),
             call_line=call_event.get("call_line") if call_event else None))
     functions.sort(key=lambda f: (str(f.file), f.def_line, f.name))
-    return "cwsandbox", functions
+    unscored -= {(f.file, f.name) for f in functions}
+    return "cwsandbox", functions, unscored
 
 
 def load_labels(corpus: Path) -> dict[str, Any]:
@@ -297,7 +308,8 @@ def def_spans(path: Path) -> list[tuple[int, int, str, int]]:
     return spans
 
 
-def run_check(binary: Path, corpus: Path, functions: list[Function]) -> list[dict[str, Any]]:
+def run_check(binary: Path, corpus: Path, functions: list[Function],
+              unscored: set[tuple[Path, str]]) -> list[dict[str, Any]]:
     proc = subprocess.run([str(binary), "check", "--output-format", "json", str(corpus)],
                           capture_output=True, text=True, cwd=REPO)
     if proc.returncode not in (0, 1):
@@ -329,7 +341,8 @@ def run_check(binary: Path, corpus: Path, functions: list[Function]) -> list[dic
                 if target:
                     break
         if target is None:
-            unattributed.append(d)
+            if not (d.get("function") and (path, d["function"]["name"]) in unscored):
+                unattributed.append(d)
             continue
         target.diagnostics.append(d)
         target.codes.add(d["code"])
@@ -509,7 +522,7 @@ def value(hits: int, total: int) -> float | None:
 
 
 def score_corpus(binary: Path, corpus: Path, do_run: bool, jobs: int, timeout: float) -> Score:
-    generation, functions = load_functions(corpus)
+    generation, functions, unscored = load_functions(corpus)
     unknown = apply_labels(corpus, functions, load_labels(corpus))
     sources: dict[Path, str] = {}
     for f in functions:
@@ -522,7 +535,7 @@ def score_corpus(binary: Path, corpus: Path, do_run: bool, jobs: int, timeout: f
                 f.acceptable |= alias_codes(f.outcome, source)
             if f.outcome.get("type") == "FunctionSerializationError":
                 f.acceptable |= wrapper_codes(f.outcome, f.name)
-    unattributed = run_check(binary, corpus, functions)
+    unattributed = run_check(binary, corpus, functions, unscored)
     if do_run:
         todo = [f for f in functions if f.call_line or f.outcome.get("kind") == "decorate_error"]
         for f in functions:
