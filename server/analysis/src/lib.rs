@@ -70,8 +70,12 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
     diagnostics.retain(|diagnostic| {
         settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, source)
     });
+    // A rule reports at its default severity, or higher where a failure is certain;
+    // the user's setting wins over both.
     for diagnostic in &mut diagnostics {
-        diagnostic.severity = settings.severity(diagnostic.rule);
+        if let Some(severity) = settings.configured_severity(diagnostic.rule) {
+            diagnostic.severity = severity;
+        }
     }
     diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
     diagnostics

@@ -101,10 +101,15 @@ pub(crate) enum Resolution {
     Unbound,
 }
 
-/// Where a call's result goes, for calls of plain names (`add(2, 3)`).
+/// Where a call's result goes, for calls of plain names (`add(2, 3)`) and of their
+/// `.remote`/`.map`/`.local` methods.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum CallContext<'a> {
     Awaited,
+    /// `call().result()` or `ref.result()`.
+    Retrieved,
+    /// `await call().result()`: the value is awaited, not the ref.
+    RetrievedThenAwaited,
     /// The call is a whole statement: its result is dropped.
     Statement,
     /// `name = call(...)` (also inside a list or comprehension that is assigned).
@@ -116,10 +121,24 @@ pub(crate) enum CallContext<'a> {
     Other,
 }
 
+/// How a call reaches the named function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    /// `name(...)`.
+    Direct,
+    /// `name.remote(...)`: cwsandbox's call, which returns an `OperationRef`.
+    Remote,
+    /// `name.map(items)`: one `.remote(*item)` per item.
+    Map,
+    /// `name.local(...)`: the original function, in-process.
+    Local,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallRecord<'a> {
     pub(crate) call: &'a ast::ExprCall,
     pub(crate) name: &'a str,
+    pub(crate) kind: CallKind,
     pub(crate) scope: ScopeId,
     pub(crate) context: CallContext<'a>,
 }
@@ -608,15 +627,26 @@ impl<'a> Visitor<'a> for Builder<'a> {
         let context = std::mem::replace(&mut self.call_context, CallContext::Other);
         match expr {
             Expr::Call(call) => {
-                if let Expr::Name(name) = call.func.as_ref() {
+                if let Some((name, kind)) = called_name(&call.func) {
                     self.model.calls.push(CallRecord {
                         call,
-                        name: name.id.as_str(),
+                        name,
+                        kind,
                         scope: self.current,
                         context,
                     });
                 }
-                self.visit_expr(&call.func);
+                match call.func.as_ref() {
+                    Expr::Attribute(method) if method.attr.id.as_str() == "result" => {
+                        let retrieved = if context == CallContext::Awaited {
+                            CallContext::RetrievedThenAwaited
+                        } else {
+                            CallContext::Retrieved
+                        };
+                        self.visit_expr_in(&method.value, retrieved);
+                    }
+                    func => self.visit_expr(func),
+                }
                 for argument in &call.arguments.args {
                     self.visit_expr_in(argument, CallContext::Argument(&call.func));
                 }
@@ -697,6 +727,26 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             _ => visitor::walk_expr(self, expr),
         }
+    }
+}
+
+/// The function a call names: `name(...)`, or `name.remote/map/local(...)`.
+fn called_name(func: &Expr) -> Option<(&str, CallKind)> {
+    match func {
+        Expr::Name(name) => Some((name.id.as_str(), CallKind::Direct)),
+        Expr::Attribute(method) => {
+            let Expr::Name(name) = method.value.as_ref() else {
+                return None;
+            };
+            let kind = match method.attr.id.as_str() {
+                "remote" => CallKind::Remote,
+                "map" => CallKind::Map,
+                "local" => CallKind::Local,
+                _ => return None,
+            };
+            Some((name.id.as_str(), kind))
+        }
+        _ => None,
     }
 }
 

@@ -125,6 +125,11 @@ impl Settings {
         self.sdk
     }
 
+    /// The severity the user gave `rule`, if any.
+    pub fn configured_severity(&self, rule: Rule) -> Option<Severity> {
+        self.severity.get(&rule).copied()
+    }
+
     pub fn severity(&self, rule: Rule) -> Severity {
         self.severity
             .get(&rule)

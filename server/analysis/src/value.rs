@@ -19,6 +19,12 @@ pub(crate) enum ValueKind {
     Dict,
     /// A dict literal with non-string keys, which JSON turns into strings.
     DictNonStrKeys,
+    /// A `Counter`, `defaultdict` or `OrderedDict`: JSON sends a plain dict.
+    DictSubclass {
+        class: &'static str,
+        /// A `defaultdict` whose factory is a lambda, which pickle refuses.
+        lambda_factory: bool,
+    },
     Tuple,
     Set,
     FrozenSet,
@@ -35,6 +41,9 @@ pub(crate) enum ValueKind {
     EnumMember {
         class: String,
         in_script: bool,
+        /// An `IntEnum`, `StrEnum` or `IntFlag`, or an enum mixing in `int` or `str`:
+        /// strict JSON sends its value.
+        scalar: bool,
     },
     DataclassInstance {
         class: String,
@@ -77,6 +86,7 @@ impl ValueKind {
             ValueKind::Str => "a str".into(),
             ValueKind::List => "a list".into(),
             ValueKind::Dict => "a dict".into(),
+            ValueKind::DictSubclass { class, .. } => format!("a `{class}`"),
             ValueKind::DictNonStrKeys => "a dict with non-string keys".into(),
             ValueKind::Tuple => "a tuple".into(),
             ValueKind::Set => "a set".into(),
@@ -116,11 +126,79 @@ impl ValueKind {
             ValueKind::Tuple | ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque => "a list",
             ValueKind::Generator => "a list (the generator is consumed)",
             ValueKind::File => "a list of its lines",
-            ValueKind::DataclassInstance { .. } => "a dict",
+            ValueKind::DataclassInstance { .. } | ValueKind::DictSubclass { .. } => "a dict",
             ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true } => "a str",
             ValueKind::EnumMember { .. } => "its value",
             ValueKind::DictNonStrKeys => "a dict with str keys",
             ValueKind::NonFiniteFloat => "`None`",
+            _ => return None,
+        })
+    }
+
+    /// What strict JSON (cwsandbox's `json.dumps`) turns the value into, when it
+    /// silently changes type.
+    pub(crate) fn strict_json_conversion(&self) -> Option<&'static str> {
+        Some(match self {
+            ValueKind::Tuple => "a list",
+            ValueKind::DictSubclass { .. } => "a plain dict",
+            ValueKind::EnumMember { scalar: true, .. } => "its plain value",
+            _ => return None,
+        })
+    }
+
+    /// Whether strict JSON refuses the value (`TypeError` on the client). Dicts with
+    /// non-string keys are refused too, by the SDK's own key check (AV306).
+    pub(crate) fn strict_json_refused(&self) -> bool {
+        match self {
+            ValueKind::EnumMember { scalar, .. } => !scalar,
+            ValueKind::None
+            | ValueKind::Bool
+            | ValueKind::Int
+            | ValueKind::Float
+            | ValueKind::NonFiniteFloat
+            | ValueKind::Str
+            | ValueKind::List
+            | ValueKind::Dict
+            | ValueKind::DictNonStrKeys
+            | ValueKind::DictSubclass { .. }
+            | ValueKind::Tuple
+            | ValueKind::Unknown => false,
+            _ => true,
+        }
+    }
+
+    /// The type name `json` reports in "Object of type X is not JSON serializable".
+    pub(crate) fn python_type_name(&self) -> Option<String> {
+        Some(match self {
+            ValueKind::Set => "set".into(),
+            ValueKind::FrozenSet => "frozenset".into(),
+            ValueKind::Bytes { .. } => "bytes".into(),
+            ValueKind::Generator => "generator".into(),
+            ValueKind::Deque => "deque".into(),
+            ValueKind::StringLike(type_name) => match *type_name {
+                "Path" => "PosixPath".into(),
+                "PurePath" => "PurePosixPath".into(),
+                name => name.into(),
+            },
+            ValueKind::DataclassInstance { class }
+            | ValueKind::Instance { class }
+            | ValueKind::EnumMember { class, .. } => {
+                class.rsplit('.').next().unwrap_or(class).into()
+            }
+            ValueKind::Lock(type_name) => match *type_name {
+                "threading.Lock" | "Lock" => "lock".into(),
+                "threading.RLock" | "RLock" => "RLock".into(),
+                name => name.rsplit('.').next().unwrap_or(name).into(),
+            },
+            ValueKind::Socket => "socket".into(),
+            ValueKind::File => "TextIOWrapper".into(),
+            ValueKind::Lambda | ValueKind::Function { sandbox: false, .. } => "function".into(),
+            ValueKind::Function { sandbox: true, .. } => "RemoteFunction".into(),
+            ValueKind::BuiltinFunction(_) | ValueKind::ImportedFunction(_) => {
+                "builtin_function_or_method".into()
+            }
+            ValueKind::Class { .. } => "type".into(),
+            ValueKind::Module(_) => "module".into(),
             _ => return None,
         })
     }
@@ -145,6 +223,9 @@ impl ValueKind {
     /// Whether `pickle` fails on the client, or the sandbox cannot load it back.
     /// Classes defined in the script are [`ValueKind::pickles_script_class`] instead.
     pub(crate) fn pickle_unserializable(&self) -> bool {
+        if let ValueKind::DictSubclass { lambda_factory, .. } = self {
+            return *lambda_factory;
+        }
         matches!(
             self,
             ValueKind::Lock(_)
@@ -163,6 +244,7 @@ impl ValueKind {
             ValueKind::EnumMember {
                 class,
                 in_script: true,
+                ..
             }
             | ValueKind::DataclassInstance { class }
             | ValueKind::Instance { class }
@@ -394,6 +476,7 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::EnumMember {
                         class: name,
                         in_script: true,
+                        scalar: is_scalar_enum(class),
                     }
                 }
                 _ => ValueKind::Unknown,
@@ -426,7 +509,12 @@ impl<'a> Values<'_, 'a> {
                 in_script: true,
             } => {
                 let Some(class) = self.script_class(&call.func, scope) else {
-                    return ValueKind::Unknown;
+                    // A class made by `namedtuple(...)`.
+                    return if name == "namedtuple" {
+                        ValueKind::Tuple
+                    } else {
+                        ValueKind::Unknown
+                    };
                 };
                 if is_dataclass(class) {
                     ValueKind::DataclassInstance { class: name }
@@ -436,6 +524,7 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::EnumMember {
                         class: name,
                         in_script: true,
+                        scalar: is_scalar_enum(class),
                     }
                 } else if class_is_plain(class) {
                     ValueKind::Instance { class: name }
@@ -521,6 +610,10 @@ fn constructed_kind(class: &str, call: &ast::ExprCall) -> ValueKind {
     let short = class.rsplit('.').next().unwrap_or(class);
     match short {
         "float" if is_non_finite_literal(call) => ValueKind::NonFiniteFloat,
+        "defaultdict" => ValueKind::DictSubclass {
+            class: "defaultdict",
+            lambda_factory: matches!(call.arguments.args.first(), Some(Expr::Lambda(_))),
+        },
         _ => stdlib::instance_kind(short),
     }
 }
@@ -591,6 +684,12 @@ pub(crate) fn inherits(class: &StmtClassDef, names: &[&str]) -> bool {
 
 pub(crate) fn is_enum_class(class: &StmtClassDef) -> bool {
     inherits(class, &["Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"])
+}
+
+/// An enum whose members are ints or strs: `IntEnum`, `StrEnum`, `IntFlag`, or a
+/// mixin such as `class Color(str, Enum)`.
+fn is_scalar_enum(class: &StmtClassDef) -> bool {
+    inherits(class, &["IntEnum", "StrEnum", "IntFlag", "int", "str"])
 }
 
 /// A class whose instances are plain objects: no bases, or only `object`/exceptions.

@@ -1,10 +1,11 @@
-use ruff_python_ast::Expr;
+use ruff_python_ast::{Expr, ExprCall, Keyword};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
 use crate::diagnostic::Edit;
 use crate::rules::Rule;
 use crate::sandbox::{DecoratorForm, SandboxFunction};
+use crate::sdk::Sdk;
 use crate::semantic::{BindingKind, MODULE_SCOPE, Resolution};
 
 /// The keywords `session.function()` takes: its own, then what it passes on to the
@@ -28,6 +29,30 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "max_timeout_seconds",
 ];
 
+/// cwsandbox's `session.function(...)` options; any other keyword raises `TypeError`
+/// when the decorator is applied.
+const CWSANDBOX_KEYWORDS: &[&str] = &[
+    "container_image",
+    "temp_dir",
+    "runner_ids",
+    "resources",
+    "mounted_files",
+    "network",
+    "services",
+    "volumes",
+    "file_system_snapshot",
+    "placement_mode",
+    "placement_spillover",
+    "runtime_class",
+    "security_context",
+    "working_dir",
+    "object_storage_access",
+    "environment_variables",
+    "annotations",
+    "request_timeout_seconds",
+    "data_plane_mode",
+];
+
 /// AV103: positional arguments, a `serialization=` that is not a `Serialization`
 /// member, or a keyword the SDK does not take.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
@@ -49,7 +74,25 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     for keyword in &call.arguments.keywords {
         let Some(name) = &keyword.arg else { continue };
         let name = name.id.as_str();
-        if name == "serialization" {
+        if function.sdk == Sdk::Cwsandbox {
+            if !CWSANDBOX_KEYWORDS.contains(&name) {
+                let removed = if name == "serialization" {
+                    " (cwsandbox sends JSON only; `serialization=` was removed)"
+                } else {
+                    ""
+                };
+                let edits = remove_keyword(checker, call, keyword);
+                checker
+                    .report(
+                        Rule::InvalidDecoratorArguments,
+                        keyword.range(),
+                        format!(
+                            "`session.function()` has no option `{name}`{removed}; the decorator raises `TypeError: session.function() got unexpected keyword argument(s): {name}` when the function is defined"
+                        ),
+                    )
+                    .with_fix(format!("Remove `{name}=`"), edits);
+            }
+        } else if name == "serialization" {
             check_serialization(checker, function, &keyword.value);
         } else if !KNOWN_KEYWORDS.contains(&name) {
             checker.report(
@@ -120,4 +163,32 @@ fn serialization_edits(
         None => return Vec::new(),
     }
     edits
+}
+
+/// Deletes `keyword` and the comma that separates it from its neighbour.
+fn remove_keyword(checker: &Checker, call: &ExprCall, keyword: &Keyword) -> Vec<Edit> {
+    let arguments = &call.arguments;
+    let all: Vec<TextRange> = arguments
+        .args
+        .iter()
+        .map(Ranged::range)
+        .chain(arguments.keywords.iter().map(Ranged::range))
+        .collect();
+    let Some(index) = all.iter().position(|range| *range == keyword.range()) else {
+        return Vec::new();
+    };
+    let range = match (index.checked_sub(1).map(|i| all[i]), all.get(index + 1)) {
+        (Some(previous), _) => TextRange::new(previous.end(), keyword.end()),
+        (None, Some(next)) => TextRange::new(keyword.start(), next.start()),
+        (None, None) => keyword.range(),
+    };
+    // Only a comma and blanks may lie between the neighbours and the keyword.
+    let between = checker.text(range).replace(checker.text(keyword), "");
+    if !between.chars().all(|c| c == ',' || c.is_whitespace()) {
+        return Vec::new();
+    }
+    vec![Edit {
+        range,
+        content: String::new(),
+    }]
 }

@@ -1,5 +1,5 @@
 use crate::checker::{Capture, Checker, Origin};
-use crate::rules::{Rule, sent_value};
+use crate::rules::{Rule, av306_non_string_dict_keys, sent_value};
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::value::ValueKind;
 
@@ -10,6 +10,18 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             continue;
         }
         let (kind, _) = sent_value(checker, capture, function.serialization);
+        if function.serialization == Serialization::StrictJson && kind == ValueKind::DictNonStrKeys
+        {
+            let related = checker.related_binding(capture);
+            checker
+                .report(
+                    Rule::NonStringDictKeys,
+                    capture.first_use,
+                    av306_non_string_dict_keys::message(&format!("`{}`", capture.name)),
+                )
+                .with_related(related);
+            continue;
+        }
         let Some(reason) = unserializable_reason(&kind, function.serialization, capture.origin)
         else {
             continue;
@@ -36,6 +48,21 @@ pub(crate) fn unserializable_reason(
             "the SDK cannot serialize it in {mode} mode, so the call fails with `FunctionSerializationError` before any sandbox starts"
         )
     };
+    if mode == Serialization::StrictJson {
+        if !kind.strict_json_refused() {
+            return None;
+        }
+        let type_name = kind.python_type_name().unwrap_or_else(|| "object".into());
+        let advice = match kind {
+            ValueKind::Function { sandbox: true, .. } => {
+                "; call it outside with `.remote(...).result()` and pass the result as an argument"
+            }
+            _ => "",
+        };
+        return Some(format!(
+            "cwsandbox sends JSON only, so `.result()` raises `TypeError: Function arguments are not JSON-serializable: Object of type {type_name} is not JSON serializable` before any sandbox starts{advice}"
+        ));
+    }
     match (mode, kind) {
         (_, ValueKind::Function { sandbox: true, .. }) => Some(
             "the SDK captures its async wrapper, which cannot be serialized (`FunctionSerializationError`); call it outside and pass the result as an argument".into(),

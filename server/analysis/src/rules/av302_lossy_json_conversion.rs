@@ -2,36 +2,50 @@ use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
-use crate::rules::{Rule, own_returns, sent_value};
+use crate::diagnostic::Severity;
+use crate::rules::{Rule, converted_use, own_returns, sent_value};
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::value::ValueKind;
 
 /// AV302: JSON mode turns a captured value into another type, or a returned tuple
 /// into a list. (Arguments are checked at each call site.)
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
-    if function.serialization != Serialization::Json {
+    let mode = function.serialization;
+    if !matches!(mode, Serialization::Json | Serialization::StrictJson) {
         return;
     }
     for capture in captures {
         if !capture.is_sent() {
             continue;
         }
-        let (kind, _) = sent_value(checker, capture, Serialization::Json);
-        let Some(becomes) = kind.json_conversion() else {
+        let (kind, _) = sent_value(checker, capture, mode);
+        let Some(becomes) = conversion(&kind, mode) else {
             continue;
         };
         let related = checker.related_binding(capture);
-        checker
-            .report(
-                Rule::LossyJsonConversion,
-                capture.first_use,
-                format!(
-                    "`{}` is {}; JSON mode sends it as {becomes}, so the function does not see the original type",
-                    capture.name,
-                    kind.describe()
-                ),
-            )
-            .with_related(related);
+        let message = format!(
+            "`{}` is {}; JSON mode sends it as {becomes}, so the function does not see the original type",
+            capture.name,
+            kind.describe()
+        );
+        match converted_use::failing_use(&function.def.body, capture.name, &kind, mode) {
+            // The conversion is certain to break this use: an error, where it breaks.
+            Some((range, consequence)) => {
+                let diagnostic = checker
+                    .report(
+                        Rule::LossyJsonConversion,
+                        range,
+                        format!("{message}; {consequence}"),
+                    )
+                    .with_related(related);
+                diagnostic.severity = Severity::Error;
+            }
+            None => {
+                checker
+                    .report(Rule::LossyJsonConversion, capture.first_use, message)
+                    .with_related(related);
+            }
+        }
     }
     let mut returned_tuple = false;
     for value in own_returns(function.def)
@@ -69,9 +83,18 @@ fn is_tuple_annotation(annotation: &Expr) -> bool {
         || matches!(base, Expr::Attribute(attribute) if attribute.attr.id.as_str() == "Tuple")
 }
 
+/// What `mode` silently turns a value into, if it changes its type.
+fn conversion(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
+    match mode {
+        Serialization::Json => kind.json_conversion(),
+        Serialization::StrictJson => kind.strict_json_conversion(),
+        _ => None,
+    }
+}
+
 /// The JSON-mode warning for an argument at a call site, if it changes type.
-pub(crate) fn argument_message(kind: &ValueKind) -> Option<String> {
-    kind.json_conversion().map(|becomes| {
+pub(crate) fn argument_message(kind: &ValueKind, mode: Serialization) -> Option<String> {
+    conversion(kind, mode).map(|becomes| {
         format!("this argument is {}; JSON mode sends it as {becomes}, so the function does not see the original type", kind.describe())
     })
 }

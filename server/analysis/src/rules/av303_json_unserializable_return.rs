@@ -8,7 +8,10 @@ use crate::value::ValueKind;
 
 /// AV303: JSON mode and the function returns something `json.dump` rejects.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
-    if function.serialization != Serialization::Json {
+    if !matches!(
+        function.serialization,
+        Serialization::Json | Serialization::StrictJson
+    ) {
         return;
     }
     if let Some(returns) = function.def.returns.as_deref()

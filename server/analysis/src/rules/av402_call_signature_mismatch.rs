@@ -1,14 +1,25 @@
-use ruff_python_ast::Expr;
-use ruff_text_size::Ranged;
+use ruff_python_ast::{Expr, Keyword};
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
-use crate::semantic::CallRecord;
+
+/// The arguments one call passes: those of `f(...)` or `f.remote(...)`, or one
+/// `.map` item's positional arguments.
+pub(crate) struct PassedArguments<'a> {
+    pub(crate) args: &'a [Expr],
+    pub(crate) keywords: &'a [Keyword],
+    /// Where a missing argument is reported.
+    pub(crate) range: TextRange,
+}
 
 /// AV402: a call passes arguments the function's signature does not accept.
-pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &CallRecord) {
-    let arguments = &record.call.arguments;
+pub(crate) fn check(
+    checker: &mut Checker,
+    function: &SandboxFunction,
+    arguments: &PassedArguments,
+) {
     let unpacks = arguments.args.iter().any(Expr::is_starred_expr)
         || arguments
             .keywords
@@ -44,7 +55,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &
         .chain(&parameters.kwonlyargs)
         .map(|p| p.parameter.name.id.as_str())
         .collect();
-    for keyword in &arguments.keywords {
+    for keyword in arguments.keywords {
         let Some(arg) = &keyword.arg else { continue };
         let arg = arg.id.as_str();
         let given_positionally = positional
@@ -87,7 +98,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, record: &
             .join(", ");
         checker.report(
             Rule::CallSignatureMismatch,
-            record.call.range(),
+            arguments.range,
             format!(
                 "`{name}` is missing required argument{}: {list}",
                 if missing.len() == 1 { "" } else { "s" }

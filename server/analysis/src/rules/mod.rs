@@ -45,6 +45,8 @@ rules! {
     GeneratorSandboxFunction, "AV104", "generator-sandbox-function", Error, "av104_generator_sandbox_function.md";
     MethodSandboxFunction, "AV105", "method-sandbox-function", Error, "av105_method_sandbox_function.md";
     UnstrippedDecoratorAlias, "AV106", "unstripped-decorator-alias", Error, "av106_unstripped_decorator_alias.md";
+    RemoteFunctionCalledDirectly, "AV107", "remote-function-called-directly", Error, "av107_remote_function_called_directly.md";
+    DecoratorAboveRemoteFunction, "AV108", "decorator-above-remote-function", Error, "av108_decorator_above_remote_function.md";
     ModuleNotInSandbox, "AV201", "module-not-in-sandbox", Error, "av201_module_not_in_sandbox.md";
     NameNotSent, "AV202", "name-not-sent", Error, "av202_name_not_sent.md";
     DecoratorNotInSandbox, "AV203", "decorator-not-in-sandbox", Error, "av203_decorator_not_in_sandbox.md";
@@ -56,10 +58,13 @@ rules! {
     JsonUnserializableReturn, "AV303", "json-unserializable-return", Error, "av303_json_unserializable_return.md";
     PickleScriptClass, "AV304", "pickle-script-class", Error, "av304_pickle_script_class.md";
     PickleTrust, "AV305", "pickle-trust", Warning, "av305_pickle_trust.md";
+    NonStringDictKeys, "AV306", "non-string-dict-keys", Error, "av306_non_string_dict_keys.md";
     MissingAwait, "AV401", "missing-await", Error, "av401_missing_await.md";
     CallSignatureMismatch, "AV402", "call-signature-mismatch", Error, "av402_call_signature_mismatch.md";
     GlobalWriteLost, "AV403", "global-write-lost", Warning, "av403_global_write_lost.md";
     ExitInSandbox, "AV404", "exit-in-sandbox", Warning, "av404_exit_in_sandbox.md";
+    ResultNeverRetrieved, "AV405", "result-never-retrieved", Error, "av405_result_never_retrieved.md";
+    MapItemsNotArgumentTuples, "AV406", "map-items-not-argument-tuples", Error, "av406_map_items_not_argument_tuples.md";
     RelativeTempDir, "AV501", "relative-temp-dir", Warning, "av501_relative_temp_dir.md";
 }
 
@@ -85,6 +90,8 @@ mod av103_invalid_decorator_arguments;
 mod av104_generator_sandbox_function;
 mod av105_method_sandbox_function;
 mod av106_unstripped_decorator_alias;
+mod av107_remote_function_called_directly;
+mod av108_decorator_above_remote_function;
 mod av201_module_not_in_sandbox;
 mod av202_name_not_sent;
 pub(crate) mod av203_decorator_not_in_sandbox;
@@ -96,11 +103,15 @@ mod av302_lossy_json_conversion;
 mod av303_json_unserializable_return;
 mod av304_pickle_script_class;
 mod av305_pickle_trust;
+mod av306_non_string_dict_keys;
 mod av401_missing_await;
 mod av402_call_signature_mismatch;
 mod av403_global_write_lost;
 mod av404_exit_in_sandbox;
+mod av405_result_never_retrieved;
+mod av406_map_items_not_argument_tuples;
 mod av501_relative_temp_dir;
+mod converted_use;
 
 use ruff_python_ast::helpers::ReturnStatementVisitor;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -108,8 +119,10 @@ use ruff_python_ast::{Expr, ExprContext, ExprName, StmtFunctionDef, StmtReturn};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
+use crate::rules::av402_call_signature_mismatch::PassedArguments;
 use crate::sandbox::{SandboxFunction, Serialization};
-use crate::semantic::{BindingKind, ScopeId, ScopeKind};
+use crate::sdk::Sdk;
+use crate::semantic::{BindingKind, CallKind, ScopeId, ScopeKind};
 use crate::value::ValueKind;
 
 /// The rules about one sandbox function.
@@ -124,6 +137,9 @@ pub(crate) fn check_function(
     av104_generator_sandbox_function::check(checker, function);
     av105_method_sandbox_function::check(checker, function);
     av106_unstripped_decorator_alias::check(checker, function);
+    if function.sdk == Sdk::Cwsandbox {
+        av108_decorator_above_remote_function::check(checker, function);
+    }
     av201_module_not_in_sandbox::check(checker, function, captures);
     av202_name_not_sent::check(checker, function, captures);
     av203_decorator_not_in_sandbox::check(checker, function, captures);
@@ -140,7 +156,8 @@ pub(crate) fn check_function(
     av501_relative_temp_dir::check(checker, function);
 }
 
-/// The rules about calls of sandbox functions: awaiting, signatures, arguments.
+/// The rules about calls of sandbox functions: awaiting, `.remote`, `.map`,
+/// signatures, arguments.
 pub(crate) fn check_calls(checker: &mut Checker) {
     let model = checker.model;
     for record in &model.calls {
@@ -148,30 +165,58 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             continue;
         };
         checker.set_current(function);
-        av401_missing_await::check(checker, record);
-        av402_call_signature_mismatch::check(checker, function, record);
-        check_arguments(checker, function, record.call, record.scope);
+        let arguments = PassedArguments {
+            args: &record.call.arguments.args,
+            keywords: &record.call.arguments.keywords,
+            range: record.call.range(),
+        };
+        match (function.sdk, record.kind) {
+            (Sdk::Aviato, CallKind::Direct) | (Sdk::Cwsandbox, CallKind::Remote) => {
+                if function.sdk == Sdk::Aviato {
+                    av401_missing_await::check(checker, record);
+                } else {
+                    av405_result_never_retrieved::check(checker, record);
+                }
+                av402_call_signature_mismatch::check(checker, function, &arguments);
+                let values = arguments
+                    .args
+                    .iter()
+                    .chain(arguments.keywords.iter().map(|keyword| &keyword.value));
+                check_argument_values(checker, function, values, record.scope);
+            }
+            (Sdk::Cwsandbox, CallKind::Direct) => {
+                av107_remote_function_called_directly::check(checker, record);
+            }
+            (Sdk::Cwsandbox, CallKind::Local) => {
+                av402_call_signature_mismatch::check(checker, function, &arguments);
+            }
+            (Sdk::Cwsandbox, CallKind::Map) => {
+                av406_map_items_not_argument_tuples::check(checker, function, record);
+            }
+            (Sdk::Aviato, _) => {}
+        }
     }
 }
 
-/// AV301, AV302 and AV304 for the values passed at a call site.
-fn check_arguments(
-    checker: &mut Checker,
+/// AV301, AV302, AV304 and AV306 for the values passed at a call site.
+pub(crate) fn check_argument_values<'a>(
+    checker: &mut Checker<'_, 'a>,
     function: &SandboxFunction,
-    call: &ruff_python_ast::ExprCall,
+    values: impl Iterator<Item = &'a Expr>,
     scope: ScopeId,
 ) {
     let mode = function.serialization;
-    let values = call
-        .arguments
-        .args
-        .iter()
-        .chain(call.arguments.keywords.iter().map(|keyword| &keyword.value));
     for value in values {
         let (kind, range) = checker
             .values
             .worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
-        if let Some(reason) =
+        if mode == Serialization::StrictJson && kind == ValueKind::DictNonStrKeys {
+            checker.report(
+                Rule::NonStringDictKeys,
+                range,
+                av306_non_string_dict_keys::message("this argument"),
+            );
+        } else if let Some(reason) =
             av301_unserializable_capture::unserializable_reason(&kind, mode, Origin::Closure(scope))
         {
             checker.report(
@@ -185,9 +230,7 @@ fn check_arguments(
                 range,
                 av304_pickle_script_class::message(class),
             );
-        } else if let (Serialization::Json, Some(message)) =
-            (mode, av302_lossy_json_conversion::argument_message(&kind))
-        {
+        } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
             checker.report(Rule::LossyJsonConversion, range, message);
         }
     }
@@ -196,6 +239,12 @@ fn check_arguments(
 /// How badly `mode` handles a value: 2 fails, 1 changes it, 0 carries it.
 fn severity(kind: &ValueKind, mode: Serialization) -> u8 {
     match mode {
+        Serialization::StrictJson
+            if kind.strict_json_refused() || *kind == ValueKind::DictNonStrKeys =>
+        {
+            2
+        }
+        Serialization::StrictJson if kind.strict_json_conversion().is_some() => 1,
         Serialization::Json if kind.json_unserializable() => 2,
         Serialization::Json if kind.json_conversion().is_some() => 1,
         Serialization::Pickle

@@ -1,0 +1,150 @@
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
+
+use crate::checker::Checker;
+use crate::diagnostic::Edit;
+use crate::rules::Rule;
+use crate::rules::av402_call_signature_mismatch::{self, PassedArguments};
+use crate::rules::check_argument_values;
+use crate::sandbox::SandboxFunction;
+use crate::semantic::{BindingKind, CallRecord, ScopeId};
+use crate::value::ValueKind;
+
+/// AV406: `f.map(items)` calls `f.remote(*item)` for each item, so every item must be
+/// a tuple (or list) of positional arguments. Also AV402 and the argument values of
+/// each literal item.
+pub(crate) fn check<'a>(
+    checker: &mut Checker<'_, 'a>,
+    function: &SandboxFunction,
+    record: &CallRecord<'a>,
+) {
+    let Some(items) = record.call.arguments.args.first() else {
+        return;
+    };
+    let Some(Items {
+        elements,
+        scope,
+        comprehension,
+    }) = literal_items(checker, items, record.scope)
+    else {
+        return;
+    };
+    for item in elements {
+        match item {
+            // A comprehension's element reads its loop variables: only its shape is known.
+            Expr::Tuple(tuple) if comprehension => arity(checker, function, item, &tuple.elts),
+            Expr::List(list) if comprehension => arity(checker, function, item, &list.elts),
+            Expr::Tuple(tuple) => item_arguments(checker, function, item, &tuple.elts, scope),
+            Expr::List(list) => item_arguments(checker, function, item, &list.elts, scope),
+            _ if comprehension => {}
+            Expr::Starred(_) => {}
+            item => {
+                let kind = checker.values.kind(item, scope, item.start());
+                let Some(fate) = splat_fate(&kind) else {
+                    continue;
+                };
+                let fix = (scope == record.scope).then(|| Edit {
+                    range: item.range(),
+                    content: format!("({},)", checker.text(item)),
+                });
+                let name = record.name;
+                checker
+                    .report(
+                        Rule::MapItemsNotArgumentTuples,
+                        item.range(),
+                        format!(
+                            "`{name}.map` calls `{name}.remote(*item)`: this item is {}, {fate}; write each item as a tuple of arguments, `({},)`",
+                            kind.describe(),
+                            checker.text(item)
+                        ),
+                    )
+                    .with_fix("Wrap the item in a tuple", fix.into_iter().collect());
+            }
+        }
+    }
+}
+
+fn item_arguments<'a>(
+    checker: &mut Checker<'_, 'a>,
+    function: &SandboxFunction,
+    item: &'a Expr,
+    args: &'a [Expr],
+    scope: ScopeId,
+) {
+    arity(checker, function, item, args);
+    check_argument_values(checker, function, args.iter(), scope);
+}
+
+/// AV402 for one item's positional arguments.
+fn arity(checker: &mut Checker, function: &SandboxFunction, item: &Expr, args: &[Expr]) {
+    av402_call_signature_mismatch::check(
+        checker,
+        function,
+        &PassedArguments {
+            args,
+            keywords: &[],
+            range: item.range(),
+        },
+    );
+}
+
+struct Items<'a> {
+    elements: Vec<&'a Expr>,
+    /// The scope the elements are evaluated in.
+    scope: ScopeId,
+    /// Whether the one element is a comprehension's.
+    comprehension: bool,
+}
+
+/// The items of a literal list, tuple or comprehension (its element), directly or
+/// through a name bound to one.
+fn literal_items<'a>(
+    checker: &Checker<'_, 'a>,
+    items: &'a Expr,
+    scope: ScopeId,
+) -> Option<Items<'a>> {
+    let literal = |elements: &'a [Expr]| Items {
+        elements: elements.iter().collect(),
+        scope,
+        comprehension: false,
+    };
+    let comprehension = |elt: &'a Expr| Items {
+        elements: vec![elt],
+        scope,
+        comprehension: true,
+    };
+    match items {
+        Expr::List(list) => Some(literal(&list.elts)),
+        Expr::Tuple(tuple) => Some(literal(&tuple.elts)),
+        Expr::ListComp(comp) => Some(comprehension(&comp.elt)),
+        Expr::Generator(comp) => Some(comprehension(&comp.elt)),
+        Expr::Name(name) => {
+            let binding = checker.model.lookup(scope, name.id.as_str())?;
+            let BindingKind::Assignment(value) = binding.kind else {
+                return None;
+            };
+            match value {
+                Expr::Name(_) => None,
+                value => literal_items(checker, value, binding.scope),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// What `*item` does to a value that is not a tuple or list of arguments.
+fn splat_fate(kind: &ValueKind) -> Option<&'static str> {
+    Some(match kind {
+        ValueKind::Str => "which `*` splats into its characters, one argument each",
+        ValueKind::Dict | ValueKind::DictNonStrKeys => {
+            "which `*` splats into its keys, one argument each"
+        }
+        ValueKind::Int | ValueKind::Float | ValueKind::Bool | ValueKind::None => {
+            "which `*` cannot splat: `TypeError` in `map`"
+        }
+        ValueKind::Set | ValueKind::FrozenSet => {
+            "which `*` splats in no fixed order, one argument per element"
+        }
+        _ => return None,
+    })
+}
