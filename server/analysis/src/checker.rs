@@ -200,6 +200,13 @@ impl<'m, 'a> Checker<'m, 'a> {
         self.by_def.contains_key(&def.range.start())
     }
 
+    /// Whether code in `scope` is part of a sandbox function, so it runs in the sandbox.
+    pub(crate) fn in_sandbox_body(&self, scope: ScopeId) -> bool {
+        self.functions
+            .iter()
+            .any(|function| self.model.is_within(scope, function.scope))
+    }
+
     /// The sandbox function a call of `name` in `scope` calls, if any.
     pub(crate) fn called_sandbox_function(
         &self,

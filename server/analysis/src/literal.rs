@@ -258,9 +258,10 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Parameter => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
             }
-            BindingKind::WithItem(_) | BindingKind::FromImport { .. } | BindingKind::Unknown => {
-                Err(format!("`{name}` is bound at run time"))
-            }
+            BindingKind::WithItem(_)
+            | BindingKind::LoopItem { .. }
+            | BindingKind::FromImport { .. }
+            | BindingKind::Unknown => Err(format!("`{name}` is bound at run time")),
         }
     }
 

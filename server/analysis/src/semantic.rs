@@ -64,6 +64,11 @@ pub(crate) enum BindingKind<'a> {
     Assignment(&'a Expr),
     /// `with context as name`.
     WithItem(&'a Expr),
+    /// `for name in iterable` (`index` for `for a, b in ...`): one element at a time.
+    LoopItem {
+        iterable: &'a Expr,
+        index: Option<usize>,
+    },
     Parameter,
     /// Anything whose value cannot be known: loop variables, unpacking, `+=`, `except ... as`.
     Unknown,
@@ -361,6 +366,45 @@ impl<'a> Builder<'a> {
             (Expr::Name(name), Some(value)) => {
                 self.bind(name.id.as_str(), name.range, BindingKind::Assignment(value));
             }
+            // `MEAN, STD = 0.5, 0.2`: each name gets its element.
+            (Expr::Tuple(_) | Expr::List(_), Some(value))
+                if unpacked_pairs(target, value).is_some() =>
+            {
+                for (name, element) in unpacked_pairs(target, value).into_iter().flatten() {
+                    self.bind_target(name, Some(element));
+                }
+            }
+            _ => self.visit_expr(target),
+        }
+    }
+
+    /// Binds the targets of `for target in iterable`.
+    fn bind_loop_target(&mut self, target: &'a Expr, iterable: &'a Expr) {
+        match target {
+            Expr::Name(name) => self.bind(
+                name.id.as_str(),
+                name.range,
+                BindingKind::LoopItem {
+                    iterable,
+                    index: None,
+                },
+            ),
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. })
+                if elts.iter().all(Expr::is_name_expr) =>
+            {
+                for (index, element) in elts.iter().enumerate() {
+                    if let Expr::Name(name) = element {
+                        self.bind(
+                            name.id.as_str(),
+                            name.range,
+                            BindingKind::LoopItem {
+                                iterable,
+                                index: Some(index),
+                            },
+                        );
+                    }
+                }
+            }
             _ => self.visit_expr(target),
         }
     }
@@ -587,9 +631,14 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 }
                 self.visit_body(&with.body);
             }
-            Stmt::For(for_stmt) if for_stmt.is_async => {
-                self.model.scopes[self.current].awaits.push(for_stmt.range);
-                visitor::walk_stmt(self, stmt);
+            Stmt::For(for_stmt) => {
+                if for_stmt.is_async {
+                    self.model.scopes[self.current].awaits.push(for_stmt.range);
+                }
+                self.visit_expr(&for_stmt.iter);
+                self.bind_loop_target(&for_stmt.target, &for_stmt.iter);
+                self.visit_body(&for_stmt.body);
+                self.visit_body(&for_stmt.orelse);
             }
             _ => visitor::walk_stmt(self, stmt),
         }
@@ -728,6 +777,20 @@ impl<'a> Visitor<'a> for Builder<'a> {
             _ => visitor::walk_expr(self, expr),
         }
     }
+}
+
+/// `(name, element)` pairs of `a, b = x, y`, when both sides have the same length
+/// and no starred element.
+fn unpacked_pairs<'a>(target: &'a Expr, value: &'a Expr) -> Option<Vec<(&'a Expr, &'a Expr)>> {
+    let elements = |expr: &'a Expr| match expr {
+        Expr::Tuple(tuple) => Some(&tuple.elts),
+        Expr::List(list) => Some(&list.elts),
+        _ => None,
+    };
+    let (targets, values) = (elements(target)?, elements(value)?);
+    let plain = |elts: &[Expr]| !elts.iter().any(Expr::is_starred_expr);
+    (targets.len() == values.len() && plain(targets) && plain(values))
+        .then(|| targets.iter().zip(values.iter()).collect())
 }
 
 /// The function a call names: `name(...)`, or `name.remote/map/local(...)`.

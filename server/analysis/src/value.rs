@@ -284,8 +284,40 @@ impl<'a> Values<'_, 'a> {
         offset: TextSize,
         severity: &dyn Fn(&ValueKind) -> u8,
     ) -> (ValueKind, TextRange) {
+        self.worst_element_at_depth(expr, scope, offset, severity, 0)
+    }
+
+    fn worst_element_at_depth(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        offset: TextSize,
+        severity: &dyn Fn(&ValueKind) -> u8,
+        depth: u8,
+    ) -> (ValueKind, TextRange) {
         let own = self.kind(expr, scope, offset);
         let mut worst = (own, expr.range());
+        if depth > MAX_DEPTH {
+            return worst;
+        }
+        // A loop variable takes each element of its iterable in turn.
+        if let Expr::Name(name) = expr
+            && let Some((items, items_scope)) = self.loop_items(name.id.as_str(), scope, offset)
+        {
+            for item in items {
+                let (kind, _) = self.worst_element_at_depth(
+                    item,
+                    items_scope,
+                    TextSize::from(u32::MAX),
+                    severity,
+                    depth + 1,
+                );
+                if severity(&kind) > severity(&worst.0) {
+                    worst = (kind, expr.range());
+                }
+            }
+            return worst;
+        }
         let elements: Vec<&'a Expr> = match expr {
             Expr::List(list) => list.elts.iter().collect(),
             Expr::Tuple(tuple) => tuple.elts.iter().collect(),
@@ -294,7 +326,8 @@ impl<'a> Values<'_, 'a> {
             _ => Vec::new(),
         };
         for element in elements {
-            let candidate = self.worst_element(element, scope, offset, severity);
+            let candidate =
+                self.worst_element_at_depth(element, scope, offset, severity, depth + 1);
             if severity(&candidate.0) > severity(&worst.0) {
                 worst = candidate;
             }
@@ -332,6 +365,61 @@ impl<'a> Values<'_, 'a> {
         }
     }
 
+    /// The values a loop variable takes, when it iterates over a literal (directly or
+    /// through a name), with the scope they are evaluated in.
+    pub(crate) fn loop_items(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        offset: TextSize,
+    ) -> Option<(Vec<&'a Expr>, ScopeId)> {
+        let Resolution::Scope(found) = self.model.resolve(scope, name) else {
+            return None;
+        };
+        let offset = if found == scope {
+            offset
+        } else {
+            TextSize::from(u32::MAX)
+        };
+        let binding = self.model.binding_at(found, name, offset)?;
+        let BindingKind::LoopItem { iterable, index } = binding.kind else {
+            return None;
+        };
+        let elements = self.literal_elements(iterable, found, 0)?;
+        let items = match index {
+            None => elements,
+            Some(index) => elements
+                .into_iter()
+                .map(|element| match element {
+                    Expr::Tuple(tuple) => tuple.elts.get(index),
+                    Expr::List(list) => list.elts.get(index),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?,
+        };
+        Some((items, found))
+    }
+
+    /// The elements of a list, tuple or set literal, directly or through a name.
+    fn literal_elements(&self, expr: &'a Expr, scope: ScopeId, depth: u8) -> Option<Vec<&'a Expr>> {
+        match expr {
+            Expr::List(list) => Some(list.elts.iter().collect()),
+            Expr::Tuple(tuple) => Some(tuple.elts.iter().collect()),
+            Expr::Set(set) => Some(set.elts.iter().collect()),
+            Expr::Name(name) if depth < MAX_DEPTH => {
+                let binding = self.model.lookup(scope, name.id.as_str())?;
+                match binding.kind {
+                    BindingKind::Assignment(value) => {
+                        self.literal_elements(value, binding.scope, depth + 1)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+        .filter(|elements: &Vec<&Expr>| !elements.iter().any(|e| e.is_starred_expr()))
+    }
+
     fn binding_kind(
         &self,
         kind: BindingKind<'a>,
@@ -365,6 +453,26 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::File => ValueKind::File,
                     ValueKind::Socket => ValueKind::Socket,
                     _ => ValueKind::Unknown,
+                }
+            }
+            BindingKind::LoopItem { iterable, index } => {
+                let Some(elements) = self.literal_elements(iterable, scope, 0) else {
+                    return ValueKind::Unknown;
+                };
+                let mut kinds = elements.into_iter().map(|element| match (index, element) {
+                    (None, element) => self.kind_at_depth(element, scope, offset, depth + 1),
+                    (Some(index), Expr::Tuple(ast::ExprTuple { elts, .. })) => {
+                        elts.get(index).map_or(ValueKind::Unknown, |element| {
+                            self.kind_at_depth(element, scope, offset, depth + 1)
+                        })
+                    }
+                    _ => ValueKind::Unknown,
+                });
+                let first = kinds.next().unwrap_or(ValueKind::Unknown);
+                if kinds.all(|kind| kind == first) {
+                    first
+                } else {
+                    ValueKind::Unknown
                 }
             }
             BindingKind::Parameter | BindingKind::Unknown => ValueKind::Unknown,

@@ -7,15 +7,6 @@ use crate::semantic::{CallContext, CallRecord};
 
 /// AV107: cwsandbox's decorated object is a `RemoteFunction`, which cannot be called.
 pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
-    // A call inside a sandbox function's body runs in the sandbox: the name is the
-    // plain function there, or a capture AV301 reports.
-    let in_sandbox_body = checker
-        .functions
-        .iter()
-        .any(|sandbox| checker.model.is_within(record.scope, sandbox.scope));
-    if in_sandbox_body {
-        return;
-    }
     let name = record.name;
     let awaited = record.context == CallContext::Awaited;
     let mut edits = vec![Edit {

@@ -3,7 +3,13 @@ use crate::rules::Rule;
 
 /// AV206: a name the body reads is bound nowhere.
 pub(crate) fn check(checker: &mut Checker, captures: &[Capture]) {
-    if checker.model.has_star_import() {
+    // `globals()[name] = value` binds names no statement shows.
+    let binds_dynamically = checker
+        .model
+        .uses
+        .iter()
+        .any(|name_use| name_use.name == "globals");
+    if checker.model.has_star_import() || binds_dynamically {
         return;
     }
     for capture in captures {

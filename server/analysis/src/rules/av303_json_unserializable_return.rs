@@ -14,7 +14,20 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     ) {
         return;
     }
+    let returned: Vec<_> = own_returns(function.def)
+        .into_iter()
+        .flat_map(|statement| statement.value.as_deref())
+        .map(|value| {
+            (
+                value,
+                checker.values.kind(value, function.scope, value.start()),
+            )
+        })
+        .collect();
+    // What the function returns wins over what its annotation claims.
+    let returns_known = returned.iter().any(|(_, kind)| *kind != ValueKind::Unknown);
     if let Some(returns) = function.def.returns.as_deref()
+        && !returns_known
         && let Some(type_name) = unserializable_annotation(returns)
     {
         checker.report(
@@ -24,11 +37,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
         );
         return;
     }
-    for value in own_returns(function.def)
-        .into_iter()
-        .flat_map(|statement| statement.value.as_deref())
-    {
-        let kind = checker.values.kind(value, function.scope, value.start());
+    for (value, kind) in returned {
         let Some(type_name) = json_type_name(&kind) else {
             continue;
         };

@@ -1,6 +1,6 @@
 //! Uses of a converted value that only the original type supports: after JSON turns
 //! a tuple into a list, `HYPER.epochs` raises `AttributeError`; after it turns a
-//! `Counter` into a dict, `SEEN[word]` raises `KeyError` for a missing word.
+//! `defaultdict` into a dict, `GROUPS[key].append(x)` raises `KeyError` for a new key.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
@@ -180,9 +180,10 @@ impl Finder<'_> {
         }
     }
 
-    /// `COUNTS[word]` or `GROUPS[key] += ...` on a `Counter` or `defaultdict` that
-    /// arrives as a plain dict: a missing key raises `KeyError`.
-    fn subscript(&mut self, subscript: &ast::ExprSubscript) {
+    /// `COUNTS[word] += 1` or `GROUPS[key].append(x)` on a `Counter` or `defaultdict`
+    /// that arrives as a plain dict: code that relies on the default for a new key
+    /// raises `KeyError`. (A plain read may find the key; only the arguments say.)
+    fn relies_on_default(&mut self, subscript: &ast::ExprSubscript) {
         let ValueKind::DictSubclass { class, .. } = self.kind else {
             return;
         };
@@ -201,9 +202,17 @@ impl Finder<'_> {
 
 impl<'a> Visitor<'a> for Finder<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        // A nested scope that rebinds the name reads its own value.
-        if let Stmt::FunctionDef(_) | Stmt::ClassDef(_) = stmt {
-            return;
+        match stmt {
+            // A nested scope that rebinds the name reads its own value.
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::AugAssign(assign) => {
+                if let Expr::Subscript(subscript) = assign.target.as_ref()
+                    && self.is_name(&subscript.value)
+                {
+                    self.relies_on_default(subscript);
+                }
+            }
+            _ => {}
         }
         visitor::walk_stmt(self, stmt);
     }
@@ -214,8 +223,17 @@ impl<'a> Visitor<'a> for Finder<'_> {
                 self.attribute(attribute);
             }
             Expr::BinOp(binary) => self.binary(binary),
-            Expr::Subscript(subscript) if self.is_name(&subscript.value) => {
-                self.subscript(subscript);
+            Expr::Call(call) => {
+                if let Expr::Attribute(method) = call.func.as_ref()
+                    && matches!(
+                        method.attr.id.as_str(),
+                        "append" | "extend" | "add" | "update"
+                    )
+                    && let Expr::Subscript(subscript) = method.value.as_ref()
+                    && self.is_name(&subscript.value)
+                {
+                    self.relies_on_default(subscript);
+                }
             }
             _ => {}
         }

@@ -171,6 +171,8 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             range: record.call.range(),
         };
         match (function.sdk, record.kind) {
+            // A call inside a sandbox function's body runs in the sandbox.
+            _ if checker.in_sandbox_body(record.scope) => {}
             (Sdk::Aviato, CallKind::Direct) | (Sdk::Cwsandbox, CallKind::Remote) => {
                 if function.sdk == Sdk::Aviato {
                     av401_missing_await::check(checker, record);
