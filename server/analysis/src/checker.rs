@@ -8,8 +8,9 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related};
 use crate::rules::{self, Rule};
 use crate::sandbox::SandboxFunction;
 use crate::semantic::{
-    Binding, BindingKind, MODULE_SCOPE, NameUse, Resolution, ScopeId, SemanticModel,
+    Binding, BindingKind, MODULE_SCOPE, NameUse, Resolution, ScopeId, ScopeKind, SemanticModel,
 };
+use crate::stdlib;
 use crate::value::{ValueKind, Values};
 
 pub(crate) struct Checker<'m, 'a> {
@@ -43,6 +44,9 @@ pub(crate) struct Capture<'a> {
     /// The binding whose value is sent.
     pub(crate) binding: Option<Binding<'a>>,
     pub(crate) kind: ValueKind,
+    /// A global read only in class bodies, which Python compiles to `LOAD_NAME`: the
+    /// SDK's bytecode scan looks for `LOAD_GLOBAL` and never sends it.
+    pub(crate) class_body_only: bool,
 }
 
 impl Capture<'_> {
@@ -57,7 +61,7 @@ impl Capture<'_> {
 
     /// Whether the SDK sends a value for this name (it may still fail to serialize).
     pub(crate) fn is_sent(&self) -> bool {
-        self.origin != Origin::Unbound && !self.skipped_by_sdk()
+        self.origin != Origin::Unbound && !self.skipped_by_sdk() && !self.class_body_only
     }
 }
 
@@ -132,6 +136,7 @@ impl<'m, 'a> Checker<'m, 'a> {
         let mut index: FxHashMap<&str, usize> = FxHashMap::default();
         let mut captures: Vec<Capture<'a>> = Vec::new();
         for scope in self.model.scope_and_descendants(function.scope) {
+            let in_class_body = matches!(self.model.scopes[scope].kind, ScopeKind::Class(_));
             for &use_id in &self.model.scopes[scope].uses {
                 let name_use = self.model.uses[use_id];
                 let origin = match self.model.resolve(scope, name_use.name) {
@@ -143,15 +148,19 @@ impl<'m, 'a> Checker<'m, 'a> {
                     Resolution::Builtin => continue,
                     Resolution::Unbound => Origin::Unbound,
                 };
+                let class_body_only = in_class_body && origin == Origin::Global;
                 if let Some(&existing) = index.get(name_use.name) {
                     let capture = &mut captures[existing];
                     if name_use.range.start() < capture.first_use.start() {
                         capture.first_use = name_use.range;
                     }
+                    capture.class_body_only &= class_body_only;
                     continue;
                 }
                 index.insert(name_use.name, captures.len());
-                captures.push(self.capture(name_use.name, name_use.range, origin));
+                let mut capture = self.capture(name_use.name, name_use.range, origin);
+                capture.class_body_only = class_body_only;
+                captures.push(capture);
             }
         }
         captures.sort_by_key(|capture| capture.first_use.start());
@@ -169,14 +178,31 @@ impl<'m, 'a> Checker<'m, 'a> {
                     origin,
                     binding: None,
                     kind: ValueKind::Unknown,
+                    class_body_only: false,
                 };
             }
         };
-        let binding = self
+        let mut binding = self
             .model
             .binding_at(scope, name, TextSize::from(u32::MAX))
             .copied();
         let mut kind = self.values.name_kind(name, scope, TextSize::from(u32::MAX));
+        // `try: import x` / `except ImportError: x = None`: the import is what runs.
+        if let Some(import) = self.fallback_import(name, scope, binding) {
+            kind = self.values.binding_value(import);
+            binding = Some(import);
+        }
+        // `del NAME` at module level: the name is gone when the function is called.
+        if origin == Origin::Global && self.deleted_after(name, binding) {
+            return Capture {
+                name,
+                first_use,
+                origin: Origin::Unbound,
+                binding,
+                kind: ValueKind::Unknown,
+                class_body_only: false,
+            };
+        }
         if let (
             ValueKind::Function { sandbox, .. },
             Some(Binding {
@@ -193,7 +219,46 @@ impl<'m, 'a> Checker<'m, 'a> {
             origin,
             binding,
             kind,
+            class_body_only: false,
         }
+    }
+
+    /// An import the binding is only the `except ImportError` fallback of.
+    fn fallback_import(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        binding: Option<Binding<'a>>,
+    ) -> Option<Binding<'a>> {
+        let Some(Binding {
+            kind: BindingKind::Assignment(Expr::NoneLiteral(_)),
+            ..
+        }) = binding
+        else {
+            return None;
+        };
+        // Only the standard library is sure to be there; a third-party import may
+        // well fall back.
+        self.model
+            .bindings_in(scope, name)
+            .find(|earlier| match earlier.kind {
+                BindingKind::Import { module } | BindingKind::FromImport { module, .. } => {
+                    stdlib::is_module(module.split('.').next().unwrap_or(module))
+                }
+                _ => false,
+            })
+            .copied()
+    }
+
+    /// Whether a module-level `del name` follows the binding.
+    fn deleted_after(&self, name: &str, binding: Option<Binding>) -> bool {
+        let bound_at = binding.map_or(TextSize::default(), |binding| binding.range.start());
+        self.model.scopes[MODULE_SCOPE].uses.iter().any(|&id| {
+            let name_use = &self.model.uses[id];
+            name_use.name == name
+                && name_use.ctx == ExprContext::Del
+                && name_use.range.start() > bound_at
+        })
     }
 
     pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {

@@ -62,6 +62,18 @@ impl<'a> SandboxFunction<'a> {
         call.arguments.find_keyword(name)
     }
 
+    /// The `<expr>` of `@<expr>.function(...)`.
+    pub(crate) fn session_expr(&self) -> Option<&'a Expr> {
+        let expr = match &self.decorator.expression {
+            Expr::Call(call) => call.func.as_ref(),
+            expr => expr,
+        };
+        match expr {
+            Expr::Attribute(attribute) => Some(&attribute.value),
+            _ => None,
+        }
+    }
+
     /// `@session.function(**options)`: options the analysis cannot see.
     pub(crate) fn has_unpacked_options(&self) -> bool {
         match self.form {

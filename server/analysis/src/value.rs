@@ -270,6 +270,11 @@ impl<'a> Values<'_, 'a> {
         self.kind_at_depth(expr, scope, offset, 0)
     }
 
+    /// The kind of the value a binding gives its name.
+    pub(crate) fn binding_value(&self, binding: crate::semantic::Binding<'a>) -> ValueKind {
+        self.binding_kind(binding.kind, binding.scope, binding.range.start(), 0)
+    }
+
     /// The kind of the value `name` has in `scope` when read at `offset`.
     pub(crate) fn name_kind(&self, name: &str, scope: ScopeId, offset: TextSize) -> ValueKind {
         self.name_kind_at_depth(name, scope, offset, 0)

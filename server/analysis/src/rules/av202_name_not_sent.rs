@@ -7,6 +7,20 @@ use crate::value::ValueKind;
 /// AV202: a module-level class or builtin alias used in the body: the SDK skips it.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
     for capture in captures {
+        if capture.class_body_only && !capture.skipped_by_sdk() {
+            let related = checker.related_binding(capture);
+            checker
+                .report(
+                    Rule::NameNotSent,
+                    capture.first_use,
+                    format!(
+                        "`{}` is read only in a class body, which Python compiles to `LOAD_NAME`; the SDK sends only the globals its bytecode scan finds as `LOAD_GLOBAL`, so `{}` raises `NameError` in the sandbox",
+                        capture.name, capture.name
+                    ),
+                )
+                .with_related(related);
+            continue;
+        }
         if !capture.skipped_by_sdk() {
             continue;
         }

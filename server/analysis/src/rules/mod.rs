@@ -65,6 +65,7 @@ rules! {
     ExitInSandbox, "AV404", "exit-in-sandbox", Warning, "av404_exit_in_sandbox.md";
     ResultNeverRetrieved, "AV405", "result-never-retrieved", Error, "av405_result_never_retrieved.md";
     MapItemsNotArgumentTuples, "AV406", "map-items-not-argument-tuples", Error, "av406_map_items_not_argument_tuples.md";
+    CallAfterSessionClosed, "AV407", "call-after-session-closed", Error, "av407_call_after_session_closed.md";
     RelativeTempDir, "AV501", "relative-temp-dir", Warning, "av501_relative_temp_dir.md";
 }
 
@@ -110,6 +111,7 @@ mod av403_global_write_lost;
 mod av404_exit_in_sandbox;
 mod av405_result_never_retrieved;
 mod av406_map_items_not_argument_tuples;
+mod av407_call_after_session_closed;
 mod av501_relative_temp_dir;
 mod converted_use;
 
@@ -170,6 +172,14 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             keywords: &record.call.arguments.keywords,
             range: record.call.range(),
         };
+        if !checker.in_sandbox_body(record.scope)
+            && matches!(
+                record.kind,
+                CallKind::Direct | CallKind::Remote | CallKind::Map
+            )
+        {
+            av407_call_after_session_closed::check(checker, function, record);
+        }
         match (function.sdk, record.kind) {
             // A call inside a sandbox function's body runs in the sandbox.
             _ if checker.in_sandbox_body(record.scope) => {}
