@@ -15,6 +15,7 @@ mod sdk;
 mod semantic;
 pub mod settings;
 mod stdlib;
+mod stdlib_table;
 pub mod text;
 mod value;
 

@@ -1,8 +1,104 @@
 //! What the analysis knows of the standard library: which module members are
-//! modules, classes, functions or constants, and what some calls return.
+//! modules, classes, functions or constants, what calls and methods return, and
+//! what each serializer does with each type. The facts come from
+//! [`crate::stdlib_table`], measured on the real interpreter and serializers by
+//! `tests/oracle/value_table.py`; the kinds rules reason about are mapped here.
 //! Anything not listed is unknown, and rules stay silent about it.
 
-use crate::value::ValueKind;
+use crate::stdlib_table::{MEMBERS, METHODS, MemberKind, RETURNS, TYPES, TypeFacts};
+use crate::value::{StdType, ValueKind};
+
+/// The measured facts of a type, by qualified name (`collections.deque`).
+pub(crate) fn type_facts(name: &str) -> Option<&'static TypeFacts> {
+    TYPES
+        .binary_search_by(|facts| facts.name.cmp(name))
+        .ok()
+        .map(|index| &TYPES[index])
+}
+
+/// The kind of a value of a type, by qualified name: the kinds rules know by their
+/// own name where one exists, else the type's measured facts.
+pub(crate) fn kind_of_type(name: &str) -> ValueKind {
+    match name {
+        "builtins.int" => ValueKind::Int,
+        "builtins.float" => ValueKind::Float,
+        "builtins.str" => ValueKind::Str,
+        "builtins.bool" => ValueKind::Bool,
+        "builtins.NoneType" => ValueKind::None,
+        "builtins.list" => ValueKind::List,
+        "builtins.dict" => ValueKind::Dict,
+        "builtins.tuple" => ValueKind::Tuple,
+        "builtins.set" => ValueKind::Set,
+        "builtins.frozenset" => ValueKind::FrozenSet,
+        "builtins.bytes" => ValueKind::Bytes { utf8: true },
+        "builtins.generator" => ValueKind::Generator,
+        "collections.deque" => ValueKind::Deque,
+        "collections.Counter" | "collections.defaultdict" | "collections.OrderedDict" => {
+            ValueKind::DictSubclass {
+                class: static_name(name.rsplit('.').next().unwrap_or(name)),
+                lambda_factory: false,
+            }
+        }
+        "datetime.datetime"
+        | "datetime.date"
+        | "datetime.time"
+        | "datetime.timedelta"
+        | "decimal.Decimal"
+        | "pathlib.Path"
+        | "pathlib.PosixPath"
+        | "pathlib.PurePath"
+        | "pathlib.PurePosixPath"
+        | "uuid.UUID" => {
+            ValueKind::StringLike(static_name(name.rsplit('.').next().unwrap_or(name)))
+        }
+        "_thread.lock" => ValueKind::Lock("threading.Lock"),
+        "_thread.RLock" => ValueKind::Lock("threading.RLock"),
+        "socket.socket" => ValueKind::Socket,
+        "_io.TextIOWrapper" | "_io.BufferedReader" | "_io.BufferedWriter" | "_io.StringIO"
+        | "_io.BytesIO" => ValueKind::File,
+        "builtins.type" => ValueKind::Unknown,
+        name => type_facts(name).map_or(ValueKind::Unknown, |facts| {
+            ValueKind::Stdlib(StdType(facts))
+        }),
+    }
+}
+
+/// What calling a stdlib callable returns, by its qualified name (`re.compile`,
+/// `collections.deque`, `datetime.datetime.now`).
+pub(crate) fn returns(callable: &str) -> Option<ValueKind> {
+    let index = RETURNS
+        .binary_search_by(|(name, _)| (*name).cmp(callable))
+        .ok()?;
+    Some(kind_of_type(RETURNS[index].1))
+}
+
+/// What `receiver.method(...)` returns, for a receiver of a measured type.
+pub(crate) fn method_returns(receiver: &str, method: &str) -> Option<ValueKind> {
+    let index = METHODS
+        .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(receiver, method)))
+        .ok()?;
+    Some(kind_of_type(METHODS[index].2))
+}
+
+/// Whether `receiver.method` is a method of a measured type.
+pub(crate) fn has_method(receiver: &str, method: &str) -> bool {
+    METHODS
+        .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(receiver, method)))
+        .is_ok()
+}
+
+/// What `module.member` is, from the measured table.
+fn measured_member(module: &str, member: &str) -> Option<Member> {
+    let index = MEMBERS
+        .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(module, member)))
+        .ok()?;
+    Some(match MEMBERS[index].2 {
+        MemberKind::Module => Member::Module,
+        MemberKind::Class => Member::Class,
+        MemberKind::Function => Member::Function,
+        MemberKind::Value(type_name) => Member::Value(kind_of_type(type_name)),
+    })
+}
 
 pub(crate) enum Member {
     Module,
@@ -11,7 +107,8 @@ pub(crate) enum Member {
     Value(ValueKind),
 }
 
-/// What `module.member` is, for the stdlib members users commonly import.
+/// What `module.member` is: the hand-written cases the rules depend on, then the
+/// measured table.
 pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
     let kind = match (module, member) {
         ("os", "path")
@@ -61,7 +158,7 @@ pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
             | "urllib.parse" | "uuid",
             _,
         ) if is_function_name(member) => Member::Function,
-        _ => return None,
+        _ => return measured_member(module, member),
     };
     Some(kind)
 }
@@ -93,7 +190,7 @@ pub(crate) fn function_result(function: &str) -> ValueKind {
         }
         "time.time" | "time.monotonic" | "time.perf_counter" | "math.sqrt" => ValueKind::Float,
         "io.open" => ValueKind::File,
-        _ => ValueKind::Unknown,
+        _ => returns(function).unwrap_or(ValueKind::Unknown),
     }
 }
 

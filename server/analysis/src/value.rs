@@ -7,6 +7,20 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::builtins::{is_builtin, is_builtin_class};
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
+use crate::stdlib_table::{Fate, TypeFacts};
+
+/// "a list", "a str": how a conversion's target reads in a message.
+fn becomes(type_name: &'static str) -> &'static str {
+    match type_name {
+        "list" => "a list",
+        "str" => "a str",
+        "dict" => "a dict",
+        "int" => "an int",
+        "float" => "a float",
+        "NoneType" => "`None`",
+        _ => "another type",
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ValueKind {
@@ -72,8 +86,23 @@ pub(crate) enum ValueKind {
         in_script: bool,
     },
     Module(String),
+    /// A value of a standard-library type the rules have no kind of their own for
+    /// (`argparse.Namespace`, `range`, `re.Pattern`...), with its measured fates.
+    Stdlib(StdType),
     Unknown,
 }
+
+/// A measured standard-library type; equal when it is the same type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StdType(pub(crate) &'static TypeFacts);
+
+impl PartialEq for StdType {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for StdType {}
 
 impl ValueKind {
     /// How the value reads in a message: "a tuple", "the lock `threading.Lock()`"...
@@ -116,6 +145,10 @@ impl ValueKind {
             } => "a class defined in this file".into(),
             ValueKind::Class { name, .. } => format!("the class `{name}`"),
             ValueKind::Module(name) => format!("the module `{name}`"),
+            ValueKind::Stdlib(StdType(facts)) if facts.callable => {
+                format!("the callable `{}`", facts.name)
+            }
+            ValueKind::Stdlib(StdType(facts)) => format!("a `{}`", facts.name),
             ValueKind::Unknown => "a value".into(),
         }
     }
@@ -131,6 +164,10 @@ impl ValueKind {
             ValueKind::EnumMember { .. } => "its value",
             ValueKind::DictNonStrKeys => "a dict with str keys",
             ValueKind::NonFiniteFloat => "`None`",
+            ValueKind::Stdlib(StdType(facts)) => match facts.pydantic {
+                Fate::Becomes(type_name) => becomes(type_name),
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -142,6 +179,10 @@ impl ValueKind {
             ValueKind::Tuple => "a list",
             ValueKind::DictSubclass { .. } => "a plain dict",
             ValueKind::EnumMember { scalar: true, .. } => "its plain value",
+            ValueKind::Stdlib(StdType(facts)) => match facts.strict_json {
+                Fate::Becomes(type_name) => becomes(type_name),
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -151,6 +192,7 @@ impl ValueKind {
     pub(crate) fn strict_json_refused(&self) -> bool {
         match self {
             ValueKind::EnumMember { scalar, .. } => !scalar,
+            ValueKind::Stdlib(StdType(facts)) => facts.strict_json == Fate::Refused,
             ValueKind::None
             | ValueKind::Bool
             | ValueKind::Int
@@ -199,12 +241,49 @@ impl ValueKind {
             }
             ValueKind::Class { .. } => "type".into(),
             ValueKind::Module(_) => "module".into(),
+            ValueKind::Stdlib(StdType(facts)) => facts.short.into(),
+            _ => return None,
+        })
+    }
+
+    /// The qualified name of the value's type, where the table measures it.
+    pub(crate) fn type_name(&self) -> Option<&'static str> {
+        Some(match self {
+            ValueKind::Int => "builtins.int",
+            ValueKind::Float | ValueKind::NonFiniteFloat => "builtins.float",
+            ValueKind::Str => "builtins.str",
+            ValueKind::Bool => "builtins.bool",
+            ValueKind::List => "builtins.list",
+            ValueKind::Dict | ValueKind::DictNonStrKeys => "builtins.dict",
+            ValueKind::Tuple => "builtins.tuple",
+            ValueKind::Set => "builtins.set",
+            ValueKind::FrozenSet => "builtins.frozenset",
+            ValueKind::Bytes { .. } => "builtins.bytes",
+            ValueKind::Deque => "collections.deque",
+            ValueKind::DictSubclass { class, .. } => match *class {
+                "Counter" => "collections.Counter",
+                "defaultdict" => "collections.defaultdict",
+                _ => "collections.OrderedDict",
+            },
+            ValueKind::StringLike(short) => match *short {
+                "datetime" => "datetime.datetime",
+                "date" => "datetime.date",
+                "time" => "datetime.time",
+                "timedelta" => "datetime.timedelta",
+                "Decimal" => "decimal.Decimal",
+                "UUID" => "uuid.UUID",
+                _ => "pathlib.PosixPath",
+            },
+            ValueKind::Stdlib(StdType(facts)) => facts.name,
             _ => return None,
         })
     }
 
     /// Why the SDK cannot serialize the value in JSON mode, if it cannot.
     pub(crate) fn json_unserializable(&self) -> bool {
+        if let ValueKind::Stdlib(StdType(facts)) = self {
+            return facts.pydantic == Fate::Refused;
+        }
         matches!(
             self,
             ValueKind::Bytes { utf8: false }
@@ -223,6 +302,9 @@ impl ValueKind {
     /// Whether `pickle` fails on the client, or the sandbox cannot load it back.
     /// Classes defined in the script are [`ValueKind::pickles_script_class`] instead.
     pub(crate) fn pickle_unserializable(&self) -> bool {
+        if let ValueKind::Stdlib(StdType(facts)) = self {
+            return matches!(facts.pickle, Fate::Refused | Fate::Unloadable);
+        }
         if let ValueKind::DictSubclass { lambda_factory, .. } = self {
             return *lambda_factory;
         }
@@ -437,7 +519,7 @@ impl<'a> Values<'_, 'a> {
             BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
                 Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
                 Some(Member::Class) => ValueKind::Class {
-                    name: member.to_string(),
+                    name: format!("{module}.{member}"),
                     in_script: false,
                 },
                 Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
@@ -594,7 +676,26 @@ impl<'a> Values<'_, 'a> {
                 }
                 _ => ValueKind::Unknown,
             },
-            _ => ValueKind::Unknown,
+            ValueKind::Class {
+                name,
+                in_script: false,
+            } => {
+                let class = qualified_class(&name);
+                if stdlib::has_method(&class, member) {
+                    stdlib::kind_of_type("builtins.method_descriptor")
+                } else if (class.as_str(), member) == ("datetime.timezone", "utc") {
+                    stdlib::kind_of_type("datetime.timezone")
+                } else {
+                    ValueKind::Unknown
+                }
+            }
+            receiver => match receiver.type_name() {
+                // A bound method such as `" ".join`.
+                Some(type_name) if stdlib::has_method(type_name, member) => {
+                    stdlib::kind_of_type("builtins.builtin_function_or_method")
+                }
+                _ => ValueKind::Unknown,
+            },
         }
     }
 
@@ -727,7 +828,15 @@ fn constructed_kind(class: &str, call: &ast::ExprCall) -> ValueKind {
             class: "defaultdict",
             lambda_factory: matches!(call.arguments.args.first(), Some(Expr::Lambda(_))),
         },
-        _ => stdlib::instance_kind(short),
+        _ => match stdlib::instance_kind(short) {
+            ValueKind::Unknown if class.contains('.') => {
+                stdlib::returns(class).unwrap_or(ValueKind::Unknown)
+            }
+            ValueKind::Unknown => {
+                stdlib::returns(&format!("builtins.{class}")).unwrap_or(ValueKind::Unknown)
+            }
+            kind => kind,
+        },
     }
 }
 
@@ -762,9 +871,18 @@ fn method_result(receiver: &ValueKind, method: &str) -> Option<ValueKind> {
                 in_script: false,
             },
             method,
-        ) => stdlib::class_method_result(name, method),
-        (ValueKind::Dict, "keys" | "values" | "items") => Some(ValueKind::Unknown),
-        _ => None,
+        ) => stdlib::class_method_result(name, method)
+            .or_else(|| stdlib::returns(&format!("{}.{method}", qualified_class(name)))),
+        (receiver, method) => stdlib::method_returns(receiver.type_name()?, method),
+    }
+}
+
+/// A class name as the table spells it: builtins are `builtins.<name>`.
+fn qualified_class(name: &str) -> String {
+    if name.contains('.') {
+        name.to_string()
+    } else {
+        format!("builtins.{name}")
     }
 }
 
