@@ -155,6 +155,11 @@ impl ValueKind {
 
     /// What JSON mode turns the value into, when it silently changes type.
     pub(crate) fn json_conversion(&self) -> Option<&'static str> {
+        if let Some(facts) = self.measured()
+            && !matches!(facts.pydantic, Fate::Becomes(_))
+        {
+            return None;
+        }
         Some(match self {
             ValueKind::Tuple | ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque => "a list",
             ValueKind::Generator => "a list (the generator is consumed)",
@@ -175,14 +180,16 @@ impl ValueKind {
     /// What strict JSON (cwsandbox's `json.dumps`) turns the value into, when it
     /// silently changes type.
     pub(crate) fn strict_json_conversion(&self) -> Option<&'static str> {
+        if let Some(facts) = self.measured() {
+            return match facts.strict_json {
+                Fate::Becomes(type_name) => Some(becomes(type_name)),
+                _ => None,
+            };
+        }
         Some(match self {
             ValueKind::Tuple => "a list",
             ValueKind::DictSubclass { .. } => "a plain dict",
             ValueKind::EnumMember { scalar: true, .. } => "its plain value",
-            ValueKind::Stdlib(StdType(facts)) => match facts.strict_json {
-                Fate::Becomes(type_name) => becomes(type_name),
-                _ => return None,
-            },
             _ => return None,
         })
     }
@@ -190,9 +197,11 @@ impl ValueKind {
     /// Whether strict JSON refuses the value (`TypeError` on the client). Dicts with
     /// non-string keys are refused too, by the SDK's own key check (AV306).
     pub(crate) fn strict_json_refused(&self) -> bool {
+        if let Some(facts) = self.measured() {
+            return facts.strict_json == Fate::Refused;
+        }
         match self {
             ValueKind::EnumMember { scalar, .. } => !scalar,
-            ValueKind::Stdlib(StdType(facts)) => facts.strict_json == Fate::Refused,
             ValueKind::None
             | ValueKind::Bool
             | ValueKind::Int
@@ -246,6 +255,31 @@ impl ValueKind {
         })
     }
 
+    /// The measured facts of the value's type: its own entry where its fate depends
+    /// on more than the type (NaN, non-UTF-8 bytes, non-string keys...).
+    fn measured(&self) -> Option<&'static TypeFacts> {
+        let name = match self {
+            ValueKind::Bytes { utf8: false } => "builtins.bytes[non-utf8]",
+            ValueKind::NonFiniteFloat => "builtins.float[nan]",
+            ValueKind::DictNonStrKeys => "builtins.dict[int-keys]",
+            ValueKind::DictSubclass {
+                lambda_factory: true,
+                ..
+            } => "collections.defaultdict[lambda-factory]",
+            ValueKind::Stdlib(StdType(facts)) => return Some(facts),
+            ValueKind::Tuple
+            | ValueKind::Set
+            | ValueKind::FrozenSet
+            | ValueKind::Bytes { utf8: true }
+            | ValueKind::Generator
+            | ValueKind::Deque
+            | ValueKind::DictSubclass { .. }
+            | ValueKind::StringLike(_) => self.type_name()?,
+            _ => return None,
+        };
+        stdlib::type_facts(name)
+    }
+
     /// The qualified name of the value's type, where the table measures it.
     pub(crate) fn type_name(&self) -> Option<&'static str> {
         Some(match self {
@@ -272,6 +306,7 @@ impl ValueKind {
                 "timedelta" => "datetime.timedelta",
                 "Decimal" => "decimal.Decimal",
                 "UUID" => "uuid.UUID",
+                "PurePath" | "PurePosixPath" => "pathlib.PurePosixPath",
                 _ => "pathlib.PosixPath",
             },
             ValueKind::Stdlib(StdType(facts)) => facts.name,
@@ -281,7 +316,7 @@ impl ValueKind {
 
     /// Why the SDK cannot serialize the value in JSON mode, if it cannot.
     pub(crate) fn json_unserializable(&self) -> bool {
-        if let ValueKind::Stdlib(StdType(facts)) = self {
+        if let Some(facts) = self.measured() {
             return facts.pydantic == Fate::Refused;
         }
         matches!(
@@ -302,7 +337,7 @@ impl ValueKind {
     /// Whether `pickle` fails on the client, or the sandbox cannot load it back.
     /// Classes defined in the script are [`ValueKind::pickles_script_class`] instead.
     pub(crate) fn pickle_unserializable(&self) -> bool {
-        if let ValueKind::Stdlib(StdType(facts)) = self {
+        if let Some(facts) = self.measured() {
             return matches!(facts.pickle, Fate::Refused | Fate::Unloadable);
         }
         if let ValueKind::DictSubclass { lambda_factory, .. } = self {

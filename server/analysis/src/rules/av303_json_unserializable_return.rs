@@ -1,9 +1,11 @@
-use ruff_python_ast::Expr;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprContext};
 use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::rules::{Rule, own_returns};
 use crate::sandbox::{SandboxFunction, Serialization};
+use crate::semantic::Resolution;
 use crate::value::ValueKind;
 
 /// AV303: JSON mode and the function returns something `json.dump` rejects.
@@ -38,6 +40,25 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
         return;
     }
     for (value, kind) in returned {
+        if let Some(key) = tuple_key(function, value) {
+            checker.report(
+                Rule::JsonUnserializableReturn,
+                value.range(),
+                format!(
+                    "the function returns a dict with tuple keys (`{}`); the sandbox writes the result with `json.dump`, which raises `TypeError: keys must be str, int, float, bool or None, not tuple`",
+                    checker.text(key)
+                ),
+            );
+            continue;
+        }
+        // A captured value reaches the sandbox already converted, or AV301 refuses it.
+        let captured = matches!(value, Expr::Name(name) if !matches!(
+            checker.model.resolve(function.scope, name.id.as_str()),
+            Resolution::Scope(scope) if checker.model.is_within(scope, function.scope)
+        ));
+        if captured {
+            continue;
+        }
         let Some(type_name) = json_type_name(&kind) else {
             continue;
         };
@@ -59,18 +80,13 @@ fn message(what: &str, type_name: &str) -> String {
     )
 }
 
-/// The Python type name `json.dump` would report for a value of this kind.
+/// The Python type name `json.dump` would report for a value of this kind: both
+/// generations' sandboxes write the result with the standard library's `json`.
 fn json_type_name(kind: &ValueKind) -> Option<String> {
-    Some(match kind {
-        ValueKind::Set => "set".into(),
-        ValueKind::FrozenSet => "frozenset".into(),
-        ValueKind::Bytes { .. } => "bytes".into(),
-        ValueKind::Generator => "generator".into(),
-        ValueKind::Deque => "deque".into(),
-        ValueKind::StringLike(type_name) => (*type_name).to_string(),
-        ValueKind::DataclassInstance { class } | ValueKind::Instance { class } => class.clone(),
-        _ => return None,
-    })
+    if *kind == ValueKind::DictNonStrKeys || !kind.strict_json_refused() {
+        return None;
+    }
+    kind.python_type_name()
 }
 
 fn unserializable_annotation(annotation: &Expr) -> Option<String> {
@@ -82,4 +98,42 @@ fn unserializable_annotation(annotation: &Expr) -> Option<String> {
     let Expr::Name(name) = base else { return None };
     let id = name.id.as_str();
     matches!(id, "set" | "frozenset" | "bytes" | "bytearray").then(|| id.to_string())
+}
+
+/// A tuple key of the dict `value` returns: in its literal, or stored into the
+/// returned name in the body (`table[(a, b)] = n`).
+fn tuple_key<'a>(function: &SandboxFunction<'a>, value: &'a Expr) -> Option<&'a Expr> {
+    match value {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .filter_map(|item| item.key.as_ref())
+            .find(|key| key.is_tuple_expr()),
+        Expr::DictComp(comp) => comp.key.as_deref().filter(|key| key.is_tuple_expr()),
+        Expr::Name(name) => {
+            struct Stores<'a> {
+                name: &'a str,
+                key: Option<&'a Expr>,
+            }
+            impl<'a> Visitor<'a> for Stores<'a> {
+                fn visit_expr(&mut self, expr: &'a Expr) {
+                    if let Expr::Subscript(subscript) = expr
+                        && subscript.ctx == ExprContext::Store
+                        && subscript.slice.is_tuple_expr()
+                        && matches!(subscript.value.as_ref(), Expr::Name(n) if n.id.as_str() == self.name)
+                    {
+                        self.key.get_or_insert(&subscript.slice);
+                    }
+                    visitor::walk_expr(self, expr);
+                }
+            }
+            let mut stores = Stores {
+                name: name.id.as_str(),
+                key: None,
+            };
+            stores.visit_body(&function.def.body);
+            stores.key
+        }
+        _ => None,
+    }
 }
