@@ -255,7 +255,7 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Import { .. } => Err(format!("`{name}` is a module")),
             BindingKind::Function(_) => Err(format!("`{name}` is a function")),
             BindingKind::Class(_) => Err(format!("`{name}` is a class defined in this file")),
-            BindingKind::Parameter => {
+            BindingKind::Parameter | BindingKind::Receiver { .. } => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
             }
             BindingKind::WithItem(_)

@@ -70,6 +70,12 @@ pub(crate) enum BindingKind<'a> {
         index: Option<usize>,
     },
     Parameter,
+    /// The first parameter of a method (`self`, whatever its name): an instance of
+    /// the class; of a `@classmethod`, the class itself (`class_itself`).
+    Receiver {
+        class: &'a StmtClassDef,
+        class_itself: bool,
+    },
     /// Anything whose value cannot be known: loop variables, unpacking, `+=`, `except ... as`.
     Unknown,
 }
@@ -434,6 +440,36 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Rebinds a method's first parameter as its receiver.
+    fn bind_receiver(&mut self, method: &'a StmtFunctionDef, class: &'a StmtClassDef) {
+        let decorated = |name: &str| {
+            method.decorator_list.iter().any(
+                |decorator| matches!(&decorator.expression, Expr::Name(n) if n.id.as_str() == name),
+            )
+        };
+        if decorated("staticmethod") {
+            return;
+        }
+        let Some(first) = method
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&method.parameters.args)
+            .next()
+        else {
+            return;
+        };
+        let name = &first.parameter.name;
+        self.bind(
+            name.id.as_str(),
+            name.range,
+            BindingKind::Receiver {
+                class,
+                class_itself: decorated("classmethod"),
+            },
+        );
+    }
+
     /// Visits what a definition evaluates in the enclosing scope: decorators,
     /// defaults and annotations.
     fn visit_parameter_defaults_and_annotations(&mut self, parameters: &'a Parameters) {
@@ -496,6 +532,10 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     function.name.range,
                     BindingKind::Function(function),
                 );
+                let class = match self.model.scopes[self.current].kind {
+                    ScopeKind::Class(class) => Some(class),
+                    _ => None,
+                };
                 let scope = self.push_scope(ScopeKind::Function(function));
                 self.model
                     .function_scopes
@@ -504,6 +544,9 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     self.visit_type_params(type_params);
                 }
                 self.bind_parameters(&function.parameters);
+                if let Some(class) = class {
+                    self.bind_receiver(function, class);
+                }
                 self.visit_body(&function.body);
                 self.pop_scope();
             }

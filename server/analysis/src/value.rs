@@ -597,6 +597,14 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::Unknown
                 }
             }
+            BindingKind::Receiver {
+                class,
+                class_itself: true,
+            } => ValueKind::Class {
+                name: class.name.id.to_string(),
+                in_script: true,
+            },
+            BindingKind::Receiver { class, .. } => self.script_instance_kind(class, scope, depth),
             BindingKind::Parameter | BindingKind::Unknown => ValueKind::Unknown,
         }
     }
@@ -765,21 +773,7 @@ impl<'a> Values<'_, 'a> {
                         ValueKind::Unknown
                     };
                 };
-                if is_dataclass(class) {
-                    ValueKind::DataclassInstance { class: name }
-                } else if inherits(class, &["NamedTuple"]) {
-                    ValueKind::Tuple
-                } else if is_enum_class(class) {
-                    ValueKind::EnumMember {
-                        class: name,
-                        in_script: true,
-                        scalar: is_scalar_enum(class),
-                    }
-                } else if class_is_plain(class) {
-                    ValueKind::Instance { class: name }
-                } else {
-                    ValueKind::Unknown
-                }
+                self.script_instance_kind(class, scope, depth)
             }
             ValueKind::BuiltinFunction(name) => match name.as_str() {
                 "open" => ValueKind::File,
@@ -802,6 +796,56 @@ impl<'a> Values<'_, 'a> {
             },
             _ => ValueKind::Unknown,
         }
+    }
+
+    /// The kind of an instance of a class the file defines.
+    fn script_instance_kind(
+        &self,
+        class: &'a StmtClassDef,
+        scope: ScopeId,
+        depth: u8,
+    ) -> ValueKind {
+        let name = class.name.id.to_string();
+        if is_dataclass(class) {
+            return ValueKind::DataclassInstance { class: name };
+        }
+        if inherits(class, &["NamedTuple"]) {
+            return ValueKind::Tuple;
+        }
+        if is_enum_class(class) {
+            return ValueKind::EnumMember {
+                class: name,
+                in_script: true,
+                scalar: is_scalar_enum(class),
+            };
+        }
+        if !class.keywords().is_empty() || depth > MAX_DEPTH {
+            return ValueKind::Unknown;
+        }
+        // A subclass is what its bases make it: plain objects, exceptions, or a
+        // dataclass's fields.
+        let mut kind = ValueKind::Instance {
+            class: name.clone(),
+        };
+        for base in class.bases() {
+            match base {
+                Expr::Name(base) if base.id.as_str() == "object" => {}
+                Expr::Name(base) if is_exception_name(base.id.as_str()) => {}
+                base => match self.script_class(base, scope) {
+                    Some(parent) => match self.script_instance_kind(parent, scope, depth + 1) {
+                        ValueKind::Instance { .. } => {}
+                        ValueKind::DataclassInstance { .. } => {
+                            kind = ValueKind::DataclassInstance {
+                                class: name.clone(),
+                            };
+                        }
+                        _ => return ValueKind::Unknown,
+                    },
+                    None => return ValueKind::Unknown,
+                },
+            }
+        }
+        kind
     }
 
     /// The class statement a name refers to, when the file defines it.
@@ -958,13 +1002,9 @@ fn is_scalar_enum(class: &StmtClassDef) -> bool {
     inherits(class, &["IntEnum", "StrEnum", "IntFlag", "int", "str"])
 }
 
-/// A class whose instances are plain objects: no bases, or only `object`/exceptions.
-fn class_is_plain(class: &StmtClassDef) -> bool {
-    class
-        .bases()
-        .iter()
-        .all(|base| matches!(base, Expr::Name(name) if name.id.as_str() == "object"))
-        && class.keywords().is_empty()
+/// `Exception`, `ValueError`... as a base class.
+fn is_exception_name(name: &str) -> bool {
+    is_builtin_class(name) && (name.ends_with("Error") || name.ends_with("Exception"))
 }
 
 /// Whether a function's own body yields, so calling it returns a generator.
