@@ -14150,7 +14150,6 @@ pub(crate) static METHODS: &[(&str, &str, &str)] = &[
         "builtins.NoneType",
     ),
     ("subprocess.Popen", "communicate", "builtins.tuple"),
-    ("subprocess.Popen", "poll", "builtins.NoneType"),
     ("subprocess.Popen", "wait", "builtins.int"),
     (
         "tempfile.TemporaryDirectory",

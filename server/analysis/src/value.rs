@@ -5,9 +5,21 @@ use ruff_python_ast::{self as ast, Expr, Number, Operator, StmtClassDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::builtins::{is_builtin, is_builtin_class};
+use crate::sdk::Sdk;
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
+
+/// What a member of the SDK's package is: the classes whose objects users hold.
+fn sdk_member(member: &str) -> ValueKind {
+    match member {
+        "Session" | "Sandbox" | "SandboxDefaults" => ValueKind::Class {
+            name: format!("cwsandbox.{member}"),
+            in_script: false,
+        },
+        _ => ValueKind::Unknown,
+    }
+}
 
 /// "a list", "a str": how a conversion's target reads in a message.
 fn becomes(type_name: &'static str) -> &'static str {
@@ -86,6 +98,8 @@ pub(crate) enum ValueKind {
         in_script: bool,
     },
     Module(String),
+    /// An object of the SDK itself (`Session`, `OperationRef`): never serializable.
+    SdkObject(&'static str),
     /// A value of a standard-library type the rules have no kind of their own for
     /// (`argparse.Namespace`, `range`, `re.Pattern`...), with its measured fates.
     Stdlib(StdType),
@@ -145,6 +159,7 @@ impl ValueKind {
             } => "a class defined in this file".into(),
             ValueKind::Class { name, .. } => format!("the class `{name}`"),
             ValueKind::Module(name) => format!("the module `{name}`"),
+            ValueKind::SdkObject(type_name) => format!("a `{type_name}`"),
             ValueKind::Stdlib(StdType(facts)) if facts.callable => {
                 format!("the callable `{}`", facts.name)
             }
@@ -251,6 +266,7 @@ impl ValueKind {
             ValueKind::Class { .. } => "type".into(),
             ValueKind::Module(_) => "module".into(),
             ValueKind::Stdlib(StdType(facts)) => facts.short.into(),
+            ValueKind::SdkObject(type_name) => (*type_name).into(),
             _ => return None,
         })
     }
@@ -316,6 +332,9 @@ impl ValueKind {
 
     /// Why the SDK cannot serialize the value in JSON mode, if it cannot.
     pub(crate) fn json_unserializable(&self) -> bool {
+        if let ValueKind::SdkObject(_) = self {
+            return true;
+        }
         if let Some(facts) = self.measured() {
             return facts.pydantic == Fate::Refused;
         }
@@ -337,6 +356,9 @@ impl ValueKind {
     /// Whether `pickle` fails on the client, or the sandbox cannot load it back.
     /// Classes defined in the script are [`ValueKind::pickles_script_class`] instead.
     pub(crate) fn pickle_unserializable(&self) -> bool {
+        if let ValueKind::SdkObject(_) = self {
+            return true;
+        }
         if let Some(facts) = self.measured() {
             return matches!(facts.pickle, Fate::Refused | Fate::Unloadable);
         }
@@ -551,6 +573,9 @@ impl<'a> Values<'_, 'a> {
     ) -> ValueKind {
         match kind {
             BindingKind::Import { module } => ValueKind::Module(module.to_string()),
+            BindingKind::FromImport { module, member } if Sdk::is_sdk_name(module) => {
+                sdk_member(member)
+            }
             BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
                 Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
                 Some(Member::Class) => ValueKind::Class {
@@ -574,6 +599,7 @@ impl<'a> Values<'_, 'a> {
                 match self.kind_at_depth(context, scope, offset, depth) {
                     ValueKind::File => ValueKind::File,
                     ValueKind::Socket => ValueKind::Socket,
+                    ValueKind::SdkObject("Session") => ValueKind::SdkObject("Session"),
                     _ => ValueKind::Unknown,
                 }
             }
@@ -626,7 +652,7 @@ impl<'a> Values<'_, 'a> {
                 Number::Int(_) => ValueKind::Int,
                 Number::Float(value) if !value.is_finite() => ValueKind::NonFiniteFloat,
                 Number::Float(_) => ValueKind::Float,
-                Number::Complex { .. } => ValueKind::Unknown,
+                Number::Complex { .. } => stdlib::kind_of_type("builtins.complex"),
             },
             Expr::StringLiteral(_) | Expr::FString(_) => ValueKind::Str,
             Expr::BytesLiteral(bytes) => {
@@ -696,6 +722,7 @@ impl<'a> Values<'_, 'a> {
     ) -> ValueKind {
         let member = attribute.attr.id.as_str();
         match self.kind_at_depth(&attribute.value, scope, offset, depth + 1) {
+            ValueKind::Module(module) if Sdk::is_sdk_name(&module) => sdk_member(member),
             ValueKind::Module(module) => match stdlib::member(&module, member) {
                 Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
                 Some(Member::Class) => ValueKind::Class {
@@ -907,6 +934,10 @@ fn constructed_kind(class: &str, call: &ast::ExprCall) -> ValueKind {
             class: "defaultdict",
             lambda_factory: matches!(call.arguments.args.first(), Some(Expr::Lambda(_))),
         },
+        _ if Sdk::is_sdk_name(class) => match short {
+            "Session" => ValueKind::SdkObject("Session"),
+            _ => ValueKind::Unknown,
+        },
         _ => match stdlib::instance_kind(short) {
             ValueKind::Unknown if class.contains('.') => {
                 stdlib::returns(class).unwrap_or(ValueKind::Unknown)
@@ -938,6 +969,10 @@ fn is_non_finite_literal(call: &ast::ExprCall) -> bool {
 /// What calling `receiver.method()` returns, for the methods users commonly use on values.
 fn method_result(receiver: &ValueKind, method: &str) -> Option<ValueKind> {
     match (receiver, method) {
+        (ValueKind::Function { .. }, "remote") => Some(ValueKind::SdkObject("OperationRef")),
+        (ValueKind::Class { name, .. }, "session") if Sdk::is_sdk_name(name) => {
+            Some(ValueKind::SdkObject("Session"))
+        }
         // `encode` is `str`'s: whatever the receiver, the result is bytes.
         (_, "encode") => Some(ValueKind::Bytes { utf8: true }),
         (ValueKind::Str, "split" | "splitlines") => Some(ValueKind::List),

@@ -5,19 +5,14 @@ use crate::builtins::is_builtin;
 use crate::checker::{Capture, Checker};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
-use crate::sdk::Sdk;
 use crate::semantic::BindingKind;
 
 /// AV203: a decorator other than `.function` whose name the sandbox will not have.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
     // The sandbox decorator itself, when an alias, is AV106's.
-    // Under cwsandbox, decorators above the sandbox decorator are AV108's.
     let others = function
         .kept_decorators()
-        .filter(|decorator| !std::ptr::eq(*decorator, function.decorator))
-        .filter(|decorator| {
-            function.sdk == Sdk::Aviato || decorator.start() > function.decorator.start()
-        });
+        .filter(|decorator| !std::ptr::eq(*decorator, function.decorator));
     for decorator in others {
         let Some(root) = root_name(&decorator.expression) else {
             continue;

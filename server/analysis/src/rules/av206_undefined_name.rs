@@ -1,8 +1,12 @@
+use ruff_text_size::Ranged;
+
 use crate::checker::{Capture, Checker, Origin};
 use crate::rules::Rule;
+use crate::sandbox::SandboxFunction;
 
 /// AV206: a name the body reads is bound nowhere.
-pub(crate) fn check(checker: &mut Checker, captures: &[Capture]) {
+pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
+    empty_cells(checker, function, captures);
     // `globals()[name] = value` binds names no statement shows.
     let binds_dynamically = checker
         .model
@@ -29,6 +33,52 @@ pub(crate) fn check(checker: &mut Checker, captures: &[Capture]) {
         let related = checker.related_binding(capture);
         checker
             .report(Rule::UndefinedName, capture.first_use, message)
+            .with_related(related);
+    }
+}
+
+/// A closure variable the enclosing function binds only after it calls the sandbox
+/// function: the SDK reads an empty cell and raises `ValueError: Cell is empty` on
+/// the client.
+fn empty_cells(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
+    let model = checker.model;
+    let first_call = model
+        .calls
+        .iter()
+        .filter(|record| {
+            checker
+                .called_sandbox_function(record.name, record.scope)
+                .is_some_and(|called| std::ptr::eq(called, function))
+        })
+        .map(|record| record.call.range())
+        .min_by_key(|range| range.start());
+    let Some(first_call) = first_call else {
+        return;
+    };
+    for capture in captures {
+        let Origin::Closure(scope) = capture.origin else {
+            continue;
+        };
+        let Some(first_binding) = model
+            .bindings_in(scope, capture.name)
+            .map(|binding| binding.range.start())
+            .min()
+        else {
+            continue;
+        };
+        if first_binding <= first_call.start() {
+            continue;
+        }
+        let related = checker.related_binding(capture);
+        checker
+            .report(
+                Rule::UndefinedName,
+                capture.first_use,
+                format!(
+                    "`{}` is assigned only after `{}` is first called, so its closure cell is still empty then: the SDK raises `ValueError: Cell is empty` on the client",
+                    capture.name, function.def.name.id
+                ),
+            )
             .with_related(related);
     }
 }

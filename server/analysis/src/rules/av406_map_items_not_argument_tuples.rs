@@ -27,6 +27,24 @@ pub(crate) fn check<'a>(
         comprehension,
     }) = literal_items(checker, items, record.scope)
     else {
+        // `f.map(text)`: the items are what iterating the value gives.
+        let kind = checker.values.kind(items, record.scope, items.start());
+        let each = match kind {
+            ValueKind::Str => "each character is one item, splatted into one argument",
+            ValueKind::Dict | ValueKind::DictNonStrKeys | ValueKind::DictSubclass { .. } => {
+                "each key is one item, splatted into arguments"
+            }
+            _ => return,
+        };
+        let name = record.name;
+        checker.report(
+            Rule::MapItemsNotArgumentTuples,
+            items.range(),
+            format!(
+                "`{name}.map` iterates {}: {each}; pass a list of argument tuples",
+                kind.describe()
+            ),
+        );
         return;
     };
     for item in elements {

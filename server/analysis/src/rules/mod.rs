@@ -147,7 +147,7 @@ pub(crate) fn check_function(
     av203_decorator_not_in_sandbox::check(checker, function, captures);
     av204_annotation_not_in_sandbox::check(checker, function, captures);
     av205_default_not_in_sandbox::check(checker, function, captures);
-    av206_undefined_name::check(checker, captures);
+    av206_undefined_name::check(checker, function, captures);
     av301_unserializable_capture::check(checker, function, captures);
     av302_lossy_json_conversion::check(checker, function, captures);
     av303_json_unserializable_return::check(checker, function);
