@@ -155,6 +155,8 @@ pub(crate) struct CallRecord<'a> {
 }
 
 pub(crate) struct SemanticModel<'a> {
+    /// The module's statements.
+    pub(crate) module_body: &'a [Stmt],
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
     pub(crate) uses: Vec<NameUse<'a>>,
@@ -169,6 +171,7 @@ impl<'a> SemanticModel<'a> {
     pub(crate) fn build(body: &'a [Stmt]) -> SemanticModel<'a> {
         let mut builder = Builder {
             model: SemanticModel {
+                module_body: body,
                 scopes: vec![Scope::new(ScopeKind::Module, None)],
                 bindings: Vec::new(),
                 uses: Vec::new(),

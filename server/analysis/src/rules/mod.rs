@@ -66,6 +66,7 @@ rules! {
     ResultNeverRetrieved, "AV405", "result-never-retrieved", Error, "av405_result_never_retrieved.md";
     MapItemsNotArgumentTuples, "AV406", "map-items-not-argument-tuples", Error, "av406_map_items_not_argument_tuples.md";
     CallAfterSessionClosed, "AV407", "call-after-session-closed", Error, "av407_call_after_session_closed.md";
+    ClientEnvironment, "AV408", "client-environment", Error, "av408_client_environment.md";
     RelativeTempDir, "AV501", "relative-temp-dir", Warning, "av501_relative_temp_dir.md";
 }
 
@@ -112,6 +113,7 @@ mod av404_exit_in_sandbox;
 mod av405_result_never_retrieved;
 mod av406_map_items_not_argument_tuples;
 mod av407_call_after_session_closed;
+mod av408_client_environment;
 mod av501_relative_temp_dir;
 mod converted_use;
 
@@ -155,6 +157,7 @@ pub(crate) fn check_function(
     av305_pickle_trust::check(checker, function);
     av403_global_write_lost::check(checker, function);
     av404_exit_in_sandbox::check(checker, function);
+    av408_client_environment::check(checker, function);
     av501_relative_temp_dir::check(checker, function);
 }
 
