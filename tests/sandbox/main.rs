@@ -488,3 +488,63 @@ async fn without_bubblewrap_the_error_says_how_to_install_it() {
     assert_eq!(outcome.exit_code(), 2);
     assert!(outcome.message.unwrap().contains(INSTALL_HINT));
 }
+
+/// A descriptor this process holds without `O_CLOEXEC`, at `at` or above.
+fn inheritable_descriptor(path: &Path, flags: i32, at: i32) -> i32 {
+    let name = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path; the descriptors are closed by the caller.
+    unsafe {
+        let fd = libc::open(name.as_ptr(), flags);
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        // F_DUPFD (not F_DUPFD_CLOEXEC): the copy is inherited across exec.
+        let high = libc::fcntl(fd, libc::F_DUPFD, at);
+        assert!(high >= at);
+        libc::close(fd);
+        assert_eq!(libc::fcntl(high, libc::F_GETFD) & libc::FD_CLOEXEC, 0);
+        high
+    }
+}
+
+#[tokio::test]
+async fn descriptors_of_the_host_process_do_not_reach_the_sandbox() {
+    let _turn = turn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "aviato-inherited-secret").unwrap();
+    let target = dir.path().join("target");
+    std::fs::write(&target, "untouched").unwrap();
+    let read_fd = inheritable_descriptor(&secret, libc::O_RDONLY, 700);
+    let write_fd = inheritable_descriptor(&target, libc::O_WRONLY, 800);
+    for isolation in [Isolation::Auto, Isolation::UserNamespace] {
+        let marker = marker("descriptor");
+        let mut payload = call(
+            &marker,
+            "def probe(read_fd, write_fd):\n    import errno, os\n    found = {}\n    for name, action in [('fstat', lambda: os.fstat(read_fd)), ('read', lambda: os.read(read_fd, 100)), ('write', lambda: os.write(write_fd, b'from the sandbox'))]:\n        try:\n            found[name] = repr(action())\n        except OSError as error:\n            found[name] = errno.errorcode[error.errno]\n    found['open'] = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))\n    return found\n",
+        );
+        payload.args_source = format!("{read_fd}, {write_fd}");
+        let backend = LocalBackend::new(LocalConfig {
+            isolation,
+            ..LocalConfig::default()
+        });
+        let outcome = backend
+            .run(&payload, &limits(5), CancellationToken::new())
+            .await;
+        let value = json_value(&outcome);
+        for name in ["fstat", "read", "write"] {
+            assert_eq!(value[name], json!("EBADF"), "{isolation:?}: {value}");
+        }
+        let open = value["open"].as_array().unwrap();
+        assert!(
+            open.iter().all(|fd| fd.as_i64().unwrap() < 100),
+            "{isolation:?}: {value}"
+        );
+        assert!(!outcome.stdout.contains("aviato-inherited-secret"));
+        assert_nothing_left(&marker);
+    }
+    // SAFETY: the descriptors opened above.
+    unsafe {
+        libc::close(read_fd);
+        libc::close(write_fd);
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+}
