@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 
 use crate::Server;
 
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: Value,
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
 }
 
 impl Reply {
-    fn keys(&self) -> Vec<&str> {
+    pub fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self
             .body
             .as_object()
@@ -26,7 +26,7 @@ impl Reply {
 
     /// A Connect error: the status, `application/json`, and only `code` and `message`.
     #[track_caller]
-    fn assert_error(&self, status: u16, code: &str) {
+    pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.content_type, "application/json");
         assert_eq!(self.body["code"], code, "{}", self.body);
@@ -35,11 +35,11 @@ impl Reply {
     }
 }
 
-async fn post(url: &str, method: &str, body: Value) -> Reply {
+pub(crate) async fn post(url: &str, method: &str, body: Value) -> Reply {
     send(url, method, body.to_string(), &[]).await
 }
 
-async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -> Reply {
+pub(crate) async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -> Reply {
     let mut all = reqwest::header::HeaderMap::new();
     all.insert("content-type", "application/json".parse().unwrap());
     all.insert("connect-protocol-version", "1".parse().unwrap());
@@ -56,7 +56,7 @@ async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -
     reply(request.send().await.unwrap()).await
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
+pub(crate) async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -73,7 +73,7 @@ async fn reply(response: reqwest::Response) -> Reply {
 }
 
 /// Starts a sandbox and waits until it runs.
-async fn running_sandbox(url: &str) -> String {
+pub(crate) async fn running_sandbox(url: &str) -> String {
     let started = post(
         url,
         "Start",
@@ -98,7 +98,7 @@ async fn running_sandbox(url: &str) -> String {
     }
 }
 
-fn base64(text: &str) -> String {
+pub(crate) fn base64(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }

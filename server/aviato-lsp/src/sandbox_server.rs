@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aviato_exec::CancellationToken;
-use aviato_sandbox_server::{Config, is_loopback, serve};
+use aviato_sandbox_server::{
+    Config, create_private_state_dir, is_loopback, prepare_state_dir, serve,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,7 +31,9 @@ pub struct Args {
     /// The longest a sandbox lives, in seconds.
     #[arg(long, default_value_t = 3600)]
     max_lifetime: u64,
-    /// Where the sandboxes' files live (a fresh temporary directory by default).
+    /// Where the sandboxes' files live: a directory of this user that no one else can
+    /// write to, made (mode 0700) if missing. By default a fresh private directory in
+    /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
 }
@@ -60,11 +64,24 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     let (state_dir, owned) = match args.state_dir {
-        Some(dir) => (dir, false),
-        None => (
-            std::env::temp_dir().join(format!("aviato-sandbox-server-{}", std::process::id())),
-            true,
-        ),
+        Some(dir) => match prepare_state_dir(&dir) {
+            Ok(()) => (dir, false),
+            Err(reason) => {
+                eprintln!("error: {reason}");
+                return ExitCode::from(2);
+            }
+        },
+        None => match create_private_state_dir(&std::env::temp_dir()) {
+            Ok(dir) => (dir, true),
+            Err(err) => {
+                eprintln!(
+                    "error: cannot make a state directory in {}: {err}; give one with \
+                     --state-dir",
+                    std::env::temp_dir().display()
+                );
+                return ExitCode::from(2);
+            }
+        },
     };
     let mut config = Config::new(state_dir.clone());
     config.token = args.token.filter(|token| !token.is_empty());

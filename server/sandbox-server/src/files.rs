@@ -7,6 +7,12 @@
 //! FIFOs in them; the server runs with more rights than the sandbox. So the server
 //! opens every path one component at a time without following symlinks, reads only
 //! regular files, and replaces a file rather than writing through an existing one.
+//!
+//! Other users of the host see none of it: `ROOT` is made exclusively with mode 0700
+//! (in a state directory that is 0700 too), the directories and files the server
+//! makes for the sandbox are 0700 and 0600, and belong to the sandbox's account when
+//! the sandbox switches to `nobody`. Only the directories bound writable are 1777, as
+//! the sandbox's `/tmp` is, and they are reached through `ROOT` alone.
 
 use std::collections::BTreeSet;
 use std::ffi::CString;
@@ -19,27 +25,36 @@ use std::sync::Mutex;
 
 use aviato_exec::{WritableDir, writable_path};
 
-/// Directories the sandbox's account writes to, whoever it maps to on the host.
+/// Directories bound writable: the sandbox's account writes to them, whoever it maps
+/// to on the host.
 const SHARED_DIR_MODE: u32 = 0o1777;
-const FILE_MODE: u32 = 0o666;
+/// What the server makes inside them, for the sandbox's account alone.
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
 
 pub(crate) struct Files {
     root: PathBuf,
     quota: u64,
+    /// Who the server's files and directories are handed to (see
+    /// [`aviato_exec::Isolation::sandbox_account`]); the server's own user when `None`.
+    owner: Option<u32>,
     /// Sandbox directories bound writable; none lies inside another.
     mounts: Mutex<BTreeSet<String>>,
 }
 
 impl Files {
-    /// Makes `root` and its `tmp`.
-    pub(crate) fn create(root: PathBuf, quota: u64) -> io::Result<Self> {
-        std::fs::create_dir_all(&root)?;
-        make_shared_dir(&root.join("tmp"))?;
-        Ok(Self {
+    /// Makes `root`, which must not exist yet, and its `tmp`.
+    pub(crate) fn create(root: PathBuf, quota: u64, owner: Option<u32>) -> io::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(DIR_MODE).create(&root)?;
+        let files = Self {
             root,
             quota,
+            owner,
             mounts: Mutex::new(BTreeSet::from(["/tmp".to_owned()])),
-        })
+        };
+        files.make_shared_dir("/tmp")?;
+        Ok(files)
     }
 
     /// The directories to bind for a command.
@@ -83,14 +98,13 @@ impl Files {
                 }
             }
         };
-        let mount_dir = self.host_path(&mount);
-        if !mount_dir.exists() {
-            make_shared_dir(&mount_dir).map_err(|err| describe(&path, &err))?;
-        }
+        let mount_dir = self
+            .make_shared_dir(&mount)
+            .map_err(|err| describe(&path, &err))?;
         let inside = Path::new(&path)
             .strip_prefix(&mount)
             .expect("the mount contains the path");
-        write_beneath(&mount_dir, inside, contents).map_err(|err| describe(&path, &err))
+        write_beneath(&mount_dir, inside, contents, self.owner).map_err(|err| describe(&path, &err))
     }
 
     /// Reads a regular file of at most `limit` bytes.
@@ -127,6 +141,23 @@ impl Files {
     fn host_path(&self, sandbox: &str) -> PathBuf {
         self.root.join(sandbox.trim_start_matches('/'))
     }
+
+    /// The host directory of a sandbox directory bound writable, made if missing:
+    /// the directories above it the server's own (0700), itself open to the
+    /// sandbox's account (1777).
+    fn make_shared_dir(&self, mount: &str) -> io::Result<PathBuf> {
+        let relative = Path::new(mount.trim_start_matches('/'));
+        let (parent, name) = split(relative)?;
+        let above = open_dir_beneath(&self.root, parent, Some(None))?;
+        let made = match open_at(above.as_raw_fd(), name, DIRECTORY, 0) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                make_dir_at(above.as_raw_fd(), name, SHARED_DIR_MODE, None)?
+            }
+            other => other?,
+        };
+        drop(made);
+        Ok(self.host_path(mount))
+    }
 }
 
 fn describe(path: &str, err: &io::Error) -> String {
@@ -161,11 +192,6 @@ fn mount_of(mounts: &BTreeSet<String>, path: &str) -> Option<String> {
         .cloned()
 }
 
-fn make_shared_dir(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(SHARED_DIR_MODE))
-}
-
 fn c_name(name: &std::ffi::OsStr) -> io::Result<CString> {
     use std::os::unix::ffi::OsStrExt;
     CString::new(name.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
@@ -184,31 +210,58 @@ fn open_at(dir: RawFd, name: &std::ffi::OsStr, flags: i32, mode: u32) -> io::Res
 
 const DIRECTORY: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
 
-/// Opens the directory `relative` beneath `base` without following a symlink,
-/// making missing directories when `create` is set.
-fn open_dir_beneath(base: &Path, relative: &Path, create: bool) -> io::Result<OwnedFd> {
+/// Opens the directory `relative` beneath `base` without following a symlink.
+/// `create` makes missing directories (mode 0700), handed to the account it names.
+fn open_dir_beneath(
+    base: &Path,
+    relative: &Path,
+    create: Option<Option<u32>>,
+) -> io::Result<OwnedFd> {
     let mut dir = open_at(libc::AT_FDCWD, base.as_os_str(), DIRECTORY, 0)?;
     for component in relative.components() {
         let name = component.as_os_str();
-        let next = match open_at(dir.as_raw_fd(), name, DIRECTORY, 0) {
-            Err(err) if create && err.kind() == io::ErrorKind::NotFound => {
-                let c = c_name(name)?;
-                // SAFETY: as in `open_at`.
-                if unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o700) } != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                let made = open_at(dir.as_raw_fd(), name, DIRECTORY, 0)?;
-                // SAFETY: `made` is a directory this process just created.
-                if unsafe { libc::fchmod(made.as_raw_fd(), SHARED_DIR_MODE) } != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                made
+        let next = match (open_at(dir.as_raw_fd(), name, DIRECTORY, 0), create) {
+            (Err(err), Some(owner)) if err.kind() == io::ErrorKind::NotFound => {
+                make_dir_at(dir.as_raw_fd(), name, DIR_MODE, owner)?
             }
-            other => other?,
+            (other, _) => other?,
         };
         dir = next;
     }
     Ok(dir)
+}
+
+/// Makes the directory `name` in `dir`, with exactly `mode`, handed to `owner`, and
+/// opens it.
+fn make_dir_at(
+    dir: RawFd,
+    name: &std::ffi::OsStr,
+    mode: u32,
+    owner: Option<u32>,
+) -> io::Result<OwnedFd> {
+    let c = c_name(name)?;
+    // SAFETY: as in `open_at`.
+    if unsafe { libc::mkdirat(dir, c.as_ptr(), 0o700) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let made = open_at(dir, name, DIRECTORY, 0)?;
+    hand_over(made.as_raw_fd(), mode, owner)?;
+    Ok(made)
+}
+
+/// Sets the mode of what `fd` opens (the umask left out), and its owner.
+fn hand_over(fd: RawFd, mode: u32, owner: Option<u32>) -> io::Result<()> {
+    if let Some(owner) = owner {
+        // SAFETY: a plain system call on a descriptor this process just opened.
+        if unsafe { libc::fchown(fd, owner, owner) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fchmod(fd, mode) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
@@ -220,17 +273,21 @@ fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
 
 /// Writes a new file and renames it into place: an existing name is replaced, never
 /// written through (it may be a hard link to a file outside).
-fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()> {
+fn write_beneath(
+    base: &Path,
+    relative: &Path,
+    contents: &[u8],
+    owner: Option<u32>,
+) -> io::Result<()> {
     let (parent, name) = split(relative)?;
-    let dir = open_dir_beneath(base, parent, true)?;
+    let dir = open_dir_beneath(base, parent, Some(owner))?;
     let mut temporary = name.to_os_string();
     temporary.push(format!(".aviato-{}.partial", std::process::id()));
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
     let fd = open_at(dir.as_raw_fd(), &temporary, flags, FILE_MODE)?;
-    // SAFETY: `fd` is a regular file this process just created.
-    unsafe { libc::fchmod(fd.as_raw_fd(), FILE_MODE) };
     let mut file = File::from(fd);
-    let written = file.write_all(contents);
+    let written =
+        hand_over(file.as_raw_fd(), FILE_MODE, owner).and_then(|()| file.write_all(contents));
     let (from, to) = (c_name(&temporary)?, c_name(name)?);
     let renamed = written.and_then(|()| {
         // SAFETY: both names are NUL-terminated and relative to `dir`.
@@ -251,7 +308,7 @@ fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()
 
 fn read_beneath(base: &Path, relative: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let (parent, name) = split(relative)?;
-    let dir = open_dir_beneath(base, parent, false)?;
+    let dir = open_dir_beneath(base, parent, None)?;
     // Non-blocking, so that a FIFO does not hang the server.
     let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
     let file = File::from(open_at(dir.as_raw_fd(), name, flags, 0)?);
@@ -312,7 +369,7 @@ mod tests {
 
     fn files() -> (tempfile::TempDir, Files) {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::create(dir.path().join("sb"), 1024 * 1024).unwrap();
+        let files = Files::create(dir.path().join("sb"), 1024 * 1024, None).unwrap();
         (dir, files)
     }
 
@@ -325,6 +382,36 @@ mod tests {
         assert_eq!(files.read("/tmp/c.txt", 100).unwrap(), b"c");
         assert!(files.read("/tmp/missing", 100).is_err());
         assert!(files.read("/tmp/a/b.json", 1).is_err(), "over the limit");
+    }
+
+    #[test]
+    fn the_tree_is_private_to_the_server_and_the_sandbox_account() {
+        let (dir, files) = files();
+        let mode = |path: &str| dir.path().join(path).symlink_metadata().unwrap().mode() & 0o7777;
+        files.write("/tmp/a/b.json", b"{}").unwrap();
+        files.write("/var/sandbox/temp/c", b"c").unwrap();
+        assert_eq!(mode("sb"), 0o700);
+        assert_eq!(mode("sb/tmp"), 0o1777);
+        assert_eq!(mode("sb/tmp/a"), 0o700);
+        assert_eq!(mode("sb/tmp/a/b.json"), 0o600);
+        assert_eq!(mode("sb/var"), 0o700);
+        assert_eq!(mode("sb/var/sandbox/temp"), 0o1777);
+        assert_eq!(mode("sb/var/sandbox/temp/c"), 0o600);
+        assert!(
+            Files::create(dir.path().join("sb"), 1024, None).is_err(),
+            "an existing directory is never taken"
+        );
+
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let handed = Files::create(dir.path().join("nobody"), 1 << 20, Some(65534)).unwrap();
+            handed.write("/tmp/d/e", b"e").unwrap();
+            for path in ["nobody/tmp/d", "nobody/tmp/d/e"] {
+                let meta = dir.path().join(path).symlink_metadata().unwrap();
+                assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{path}");
+            }
+            assert_eq!(dir.path().join("nobody").metadata().unwrap().uid(), 0);
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod files;
 mod http;
 mod sandboxes;
+mod state;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use aviato_exec::aviato::protocol::Code;
 use aviato_exec::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
+pub use crate::state::{create_private_state_dir, prepare_state_dir};
 
 /// Settings of a server.
 #[derive(Clone)]
@@ -33,7 +35,8 @@ pub struct Config {
     pub max_lifetime: Duration,
     /// The longest one Exec runs; Exec's `maxTimeoutSeconds` may ask for less.
     pub exec_timeout: Duration,
-    /// Where the sandboxes' files live.
+    /// Where the sandboxes' files live: a directory of the server's user that no one
+    /// else can write to (see [`prepare_state_dir`]); made if it does not exist.
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
@@ -92,7 +95,8 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(&config.state_dir)?;
+    prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
+    tracing::info!(state_dir = %config.state_dir.display(), "the sandboxes' files are kept here");
     sandboxes::clear_leftovers(&config.state_dir);
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();

@@ -128,6 +128,7 @@ impl Sandboxes {
             let files = Files::create(
                 self.config.state_dir.join(&id),
                 self.config.limits.tmpfs_bytes,
+                self.config.local.isolation.sandbox_account(),
             )
             .map_err(|err| {
                 Failure::new(

@@ -38,6 +38,16 @@ impl Isolation {
             chosen => chosen,
         }
     }
+
+    /// The host account the sandbox's code runs as when it is not the host user's
+    /// own: `nobody` (65534) when the sandbox switches user. Files a host process
+    /// hands to the sandbox should belong to it.
+    pub fn sandbox_account(self) -> Option<u32> {
+        match self.resolve() {
+            Isolation::SwitchUser => Some(SANDBOX_ID),
+            Isolation::UserNamespace | Isolation::Auto => None,
+        }
+    }
 }
 
 /// Read-only system paths every sandbox sees.

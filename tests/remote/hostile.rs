@@ -1,0 +1,83 @@
+//! The server against a hostile tenant, or another user of the host: each attack is
+//! refused or contained, the server keeps answering, and nothing is left behind.
+
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+
+use crate::Server;
+use crate::protocol::running_sandbox;
+
+fn mode(path: &std::path::Path) -> u32 {
+    path.symlink_metadata().unwrap().mode() & 0o7777
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_squatted_state_directory_is_not_used() {
+    let tmp = tempfile::Builder::new()
+        .prefix("aviato-squat-")
+        .tempdir()
+        .unwrap();
+    let tmp_path = tmp.path().to_owned();
+    // Someone else makes the name the server once took (it ends in the server's pid,
+    // which the shell knows before it becomes the server), open to everyone.
+    let squat = "squat=\"$TMPDIR/aviato-sandbox-server-$$\"; mkdir -m 0777 \"$squat\" && \
+                 touch \"$squat/planted\" && exec \"$0\" \"$@\"";
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", squat, env!("CARGO_BIN_EXE_aviato-lsp")])
+        .args(["sandbox-server", "--listen", "127.0.0.1:0"])
+        .env("TMPDIR", &tmp_path);
+    let mut server = Server::spawn(command, tmp);
+    let squatted = format!("aviato-sandbox-server-{}", server.pid());
+    assert!(tmp_path.join(&squatted).is_dir());
+
+    let id = running_sandbox(&server.url).await;
+    assert_eq!(names(&tmp_path.join(&squatted)), ["planted"]);
+    let own: Vec<String> = names(&tmp_path)
+        .into_iter()
+        .filter(|name| name != &squatted)
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let state_dir = tmp_path.join(&own[0]);
+    assert!(own[0].starts_with("aviato-sandbox-server-"), "{own:?}");
+    assert_eq!(mode(&state_dir), 0o700);
+    assert_eq!(names(&state_dir), std::slice::from_ref(&id));
+    assert_eq!(mode(&state_dir.join(&id)), 0o700);
+    assert!(
+        server.log().contains(&state_dir.display().to_string()),
+        "{}",
+        server.log()
+    );
+
+    server.signal(libc::SIGTERM);
+    assert!(server.wait().success());
+    assert!(!state_dir.exists(), "its own directory is removed at exit");
+    assert_eq!(names(&tmp_path.join(&squatted)), ["planted"]);
+}
+
+#[test]
+fn a_state_directory_others_can_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(&open)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("writable by other users"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it never listened");
+    assert!(names(&open).is_empty());
+}
