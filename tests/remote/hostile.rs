@@ -5,7 +5,9 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 
 use crate::Server;
-use crate::protocol::running_sandbox;
+use serde_json::json;
+
+use crate::protocol::{post, running_sandbox};
 
 fn mode(path: &std::path::Path) -> u32 {
     path.symlink_metadata().unwrap().mode() & 0o7777
@@ -80,4 +82,42 @@ fn a_state_directory_others_can_write_is_refused() {
     assert!(stderr.contains("writable by other users"), "{stderr}");
     assert!(output.stdout.is_empty(), "it never listened");
     assert!(names(&open).is_empty());
+}
+
+#[tokio::test]
+async fn a_deep_tree_is_removed_at_stop_and_the_server_keeps_answering() {
+    let server = Server::start(&[]);
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    // Deeper than a recursive removal survives on a runtime worker's 2 MiB stack.
+    let script = "import os\nfor _ in range(15000):\n    os.mkdir('d')\n    os.chdir('d')\n\
+                  print('deep')";
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", script]}),
+    )
+    .await;
+    assert_eq!(executed.status, 200, "{}", executed.body);
+    assert_eq!(
+        executed.body["result"]["stdout"],
+        crate::protocol::base64("deep\n")
+    );
+    let stopped = post(url, "Stop", json!({"sandboxId": id})).await;
+    assert_eq!(stopped.body, json!({"success": true}), "{}", server.log());
+    server.assert_nothing_left();
+    // Still serving: a new sandbox starts and runs.
+    let again = running_sandbox(url).await;
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": again, "command": ["python", "-c", "print(1)"]}),
+    )
+    .await;
+    assert_eq!(
+        executed.body["result"]["stdout"],
+        crate::protocol::base64("1\n")
+    );
+    post(url, "Stop", json!({"sandboxId": again})).await;
+    server.assert_nothing_left();
 }

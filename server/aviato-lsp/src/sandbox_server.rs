@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_sandbox_server::{
-    Config, create_private_state_dir, is_loopback, prepare_state_dir, serve,
+    Config, create_private_state_dir, is_loopback, prepare_state_dir, remove_tree, serve,
 };
 
 #[derive(clap::Args)]
@@ -109,7 +109,7 @@ pub fn run(args: Args) -> ExitCode {
         serve(listener, config, shutdown).await
     });
     if owned {
-        let _ = std::fs::remove_dir_all(&state_dir);
+        let _ = remove_tree(&state_dir);
     }
     match served {
         Ok(()) => ExitCode::SUCCESS,

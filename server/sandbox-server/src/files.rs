@@ -19,7 +19,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -127,15 +127,9 @@ impl Files {
         disk_usage(&self.root)
     }
 
-    /// Removes everything; files the sandbox made unreadable included.
-    pub(crate) fn remove(&self) -> io::Result<()> {
-        match std::fs::remove_dir_all(&self.root) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                open_up(&self.root);
-                std::fs::remove_dir_all(&self.root)
-            }
-            _ => Ok(()),
-        }
+    /// The host directory that holds all the sandbox's files.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
     }
 
     fn host_path(&self, sandbox: &str) -> PathBuf {
@@ -351,21 +345,10 @@ fn disk_usage(dir: &Path) -> u64 {
     total
 }
 
-/// Makes every directory under `dir` traversable by its owner again.
-fn open_up(dir: &Path) {
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                open_up(&entry.path());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn files() -> (tempfile::TempDir, Files) {
         let dir = tempfile::tempdir().unwrap();
@@ -483,7 +466,7 @@ mod tests {
             std::fs::Permissions::from_mode(0o000),
         )
         .unwrap();
-        files.remove().unwrap();
+        crate::tree::remove_tree(files.root()).unwrap();
         assert!(!dir.path().join("sb").exists());
     }
 }

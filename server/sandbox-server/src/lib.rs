@@ -11,6 +11,7 @@ mod files;
 mod http;
 mod sandboxes;
 mod state;
+mod tree;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use aviato_exec::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
 pub use crate::state::{create_private_state_dir, prepare_state_dir};
+pub use crate::tree::remove_tree;
 
 /// Settings of a server.
 #[derive(Clone)]
@@ -97,7 +99,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
     tracing::info!(state_dir = %config.state_dir.display(), "the sandboxes' files are kept here");
-    sandboxes::clear_leftovers(&config.state_dir);
+    let state_dir = config.state_dir.clone();
+    tokio::task::spawn_blocking(move || sandboxes::clear_leftovers(&state_dir))
+        .await
+        .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
     let sandboxes = Arc::new(Sandboxes::new(config));

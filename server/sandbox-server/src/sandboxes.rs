@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use aviato_exec::{
 use tokio::sync::RwLock;
 
 use crate::files::Files;
+use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
 /// The most a RetrieveFile reply carries.
@@ -309,9 +310,11 @@ impl Sandboxes {
         sandbox.stopped.cancel();
         *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
         let _idle = sandbox.busy.write().await;
-        let removed = sandbox
-            .files
-            .remove()
+        // However deep the sandbox made its tree, on a thread of its own.
+        let root = sandbox.files.root().to_owned();
+        let removed = tokio::task::spawn_blocking(move || remove_tree(&root))
+            .await
+            .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)))
             .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
         match &removed {
             Ok(()) => tracing::info!(sandbox = %sandbox.id, "{why}"),
@@ -388,14 +391,16 @@ fn new_id() -> String {
     format!("sb-{hex}")
 }
 
-/// Leftovers of a server that did not shut down: `sb-*` directories.
-pub(crate) fn clear_leftovers(state_dir: &PathBuf) {
+/// Leftovers of a server that did not shut down: `sb-*` directories. Blocks.
+pub(crate) fn clear_leftovers(state_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(state_dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("sb-") {
-            let _ = std::fs::remove_dir_all(entry.path());
+        if entry.file_name().to_string_lossy().starts_with("sb-")
+            && let Err(err) = remove_tree(&entry.path())
+        {
+            tracing::warn!(path = %entry.path().display(), %err, "cannot remove a leftover");
         }
     }
 }
