@@ -121,3 +121,50 @@ async fn a_deep_tree_is_removed_at_stop_and_the_server_keeps_answering() {
     post(url, "Stop", json!({"sandboxId": again})).await;
     server.assert_nothing_left();
 }
+
+#[tokio::test]
+async fn files_go_only_to_tmp_and_the_temp_dir() {
+    let server = Server::start(&[]);
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    let add = |path: &str| json!({"sandboxId": id, "filepath": path, "fileContents": crate::protocol::base64("x")});
+    for refused in [
+        "/run/x",
+        "/run/aviato/bin/python",
+        "/root/x",
+        "../etc/x",
+        "/tmp/../run/x",
+    ] {
+        let reply = post(url, "AddFile", add(refused)).await;
+        reply.assert_error(400, "invalid_argument");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(
+            message.contains(refused.trim_start_matches("..")),
+            "{message}"
+        );
+    }
+    let sandbox_dir = server.state_dir().join(&id);
+    assert_eq!(names(&sandbox_dir), ["tmp"]);
+    // The temp_dir is the directory of the first file outside /tmp; then no other.
+    assert_eq!(
+        post(url, "AddFile", add("/var/sandbox/temp/p")).await.body,
+        json!({"success": true})
+    );
+    post(url, "AddFile", add("/var/elsewhere/q"))
+        .await
+        .assert_error(400, "invalid_argument");
+    // Every command still runs, and sees the files where they were put.
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c",
+               "import os; print(open('/var/sandbox/temp/p').read(), os.path.exists('/run/x'))"]}),
+    )
+    .await;
+    assert_eq!(
+        executed.body,
+        json!({"result": {"stdout": crate::protocol::base64("x False\n")}})
+    );
+    post(url, "Stop", json!({"sandboxId": id})).await;
+    server.assert_nothing_left();
+}

@@ -170,13 +170,17 @@ async fn each_method_answers_with_exactly_the_schema_fields() {
     )
     .await;
     assert_eq!((absent.status, absent.keys()), (200, vec!["errorMessage"]));
-    let system = post(
-        url,
-        "AddFile",
-        json!({"sandboxId": id, "filepath": "/etc/passwd", "fileContents": base64("x")}),
-    )
-    .await;
-    assert_eq!((system.status, system.keys()), (200, vec!["errorMessage"]));
+    let add = |path: &str| json!({"sandboxId": id, "filepath": path, "fileContents": base64("x")});
+    post(url, "AddFile", add("/tmp/plain")).await;
+    let in_the_way = post(url, "AddFile", add("/tmp/plain/below")).await;
+    assert_eq!(
+        (in_the_way.status, in_the_way.keys()),
+        (200, vec!["errorMessage"])
+    );
+    // A path no sandbox may write is a Connect error.
+    post(url, "AddFile", add("/etc/passwd"))
+        .await
+        .assert_error(400, "invalid_argument");
 
     // snake_case keys are read too.
     let got = post(url, "Get", json!({"sandbox_id": id})).await;

@@ -1,7 +1,8 @@
 //! A sandbox's files: a host directory that mirrors the sandbox's paths (the sandbox's
-//! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; a file written elsewhere (a
-//! `temp_dir` such as `/var/sandbox/temp`) makes its directory writable too. Each
-//! command of the sandbox gets these directories bound writable in their place.
+//! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; the first file written elsewhere
+//! fixes the sandbox's `temp_dir` (such as `/var/sandbox/temp`), its directory, which
+//! is writable from then on too. Nothing else is: the SDK writes to `temp_dir` only.
+//! Each command of the sandbox gets these directories bound writable in their place.
 //!
 //! The sandbox's code owns these directories and may plant symlinks, hard links or
 //! FIFOs in them; the server runs with more rights than the sandbox. So the server
@@ -32,13 +33,27 @@ const SHARED_DIR_MODE: u32 = 0o1777;
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 
+/// What no `temp_dir` may be, hold or lie in, besides the sandbox's read-only
+/// system: the sandbox's own programs (`/run/aviato`) and the host's runtime state,
+/// kernel interfaces, and home directories, where interpreters are often installed.
+const NOT_TEMP_DIRS: [&str; 5] = ["/run", "/sys", "/boot", "/root", "/home"];
+
+/// Why a file was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// The path is not one the sandbox's files may have.
+    Refused(String),
+    /// The file could not be written there.
+    Failed(String),
+}
+
 pub(crate) struct Files {
     root: PathBuf,
     quota: u64,
     /// Who the server's files and directories are handed to (see
     /// [`aviato_exec::Isolation::sandbox_account`]); the server's own user when `None`.
     owner: Option<u32>,
-    /// Sandbox directories bound writable; none lies inside another.
+    /// Sandbox directories bound writable: `/tmp`, and the `temp_dir` once fixed.
     mounts: Mutex<BTreeSet<String>>,
 }
 
@@ -71,40 +86,47 @@ impl Files {
     }
 
     /// Writes a file as the sandbox's path names it (relative to `/tmp`, the
-    /// sandbox's working directory), making its directory writable if it is new.
-    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), String> {
-        let path = sandbox_path(path)?;
-        let parent = Path::new(&path)
-            .parent()
-            .map(|parent| parent.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    /// sandbox's working directory): in `/tmp`, or in the `temp_dir`, which the first
+    /// file outside `/tmp` fixes.
+    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), WriteFailure> {
+        let path = sandbox_path(path).map_err(WriteFailure::Refused)?;
+        let mount = self.mount_for(&path).map_err(WriteFailure::Refused)?;
         let used = self.usage();
         if used.saturating_add(contents.len() as u64) > self.quota {
-            return Err(format!(
+            return Err(WriteFailure::Failed(format!(
                 "no room for {} bytes: the sandbox's files are limited to {} MiB",
                 contents.len(),
                 self.quota / (1024 * 1024)
-            ));
+            )));
         }
-        let mount = {
-            let mut mounts = self.mounts.lock().unwrap();
-            match mount_of(&mounts, &path) {
-                Some(mount) => mount,
-                None => {
-                    let mount = writable_path(&parent)?;
-                    mounts.retain(|inner| !Path::new(inner).starts_with(&mount));
-                    mounts.insert(mount.clone());
-                    mount
-                }
-            }
-        };
-        let mount_dir = self
-            .make_shared_dir(&mount)
-            .map_err(|err| describe(&path, &err))?;
+        let failed = |err: io::Error| WriteFailure::Failed(describe(&path, &err));
+        let mount_dir = self.make_shared_dir(&mount).map_err(failed)?;
         let inside = Path::new(&path)
             .strip_prefix(&mount)
             .expect("the mount contains the path");
-        write_beneath(&mount_dir, inside, contents, self.owner).map_err(|err| describe(&path, &err))
+        write_beneath(&mount_dir, inside, contents, self.owner).map_err(failed)
+    }
+
+    /// The writable directory `path` goes in, the `temp_dir` fixed if it is the first
+    /// file outside `/tmp`.
+    fn mount_for(&self, path: &str) -> Result<String, String> {
+        let mut mounts = self.mounts.lock().unwrap();
+        if let Some(mount) = mount_of(&mounts, path) {
+            return Ok(mount);
+        }
+        if let Some(temp_dir) = mounts.iter().find(|mount| *mount != "/tmp") {
+            return Err(format!(
+                "{path} is outside /tmp and outside this sandbox's temp_dir, {temp_dir} \
+                 (the directory of its first file outside /tmp): only those are writable"
+            ));
+        }
+        let parent = Path::new(path)
+            .parent()
+            .map(|parent| parent.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp_dir = temp_dir_path(&parent).map_err(|why| format!("{path}: {why}"))?;
+        mounts.insert(temp_dir.clone());
+        Ok(temp_dir)
     }
 
     /// Reads a regular file of at most `limit` bytes.
@@ -167,6 +189,9 @@ fn sandbox_path(path: &str) -> Result<String, String> {
     if path.is_empty() {
         return Err("the file path is empty".to_owned());
     }
+    if path.contains('\0') {
+        return Err(format!("{path:?} contains a NUL byte"));
+    }
     let absolute = if path.starts_with('/') {
         path.to_owned()
     } else {
@@ -175,6 +200,22 @@ fn sandbox_path(path: &str) -> Result<String, String> {
     let normal = writable_path(&absolute)?;
     if normal == "/tmp" {
         return Err("/tmp is a directory".to_owned());
+    }
+    Ok(normal)
+}
+
+/// `dir` normalized, if it may be a sandbox's `temp_dir`.
+fn temp_dir_path(dir: &str) -> Result<String, String> {
+    let normal = writable_path(dir)?;
+    let path = Path::new(&normal);
+    if let Some(reserved) = NOT_TEMP_DIRS
+        .iter()
+        .find(|reserved| path.starts_with(reserved) || Path::new(reserved).starts_with(path))
+    {
+        return Err(format!(
+            "{dir} cannot be a sandbox's temp_dir: {reserved} is the host's or the \
+             sandbox's own; write to /tmp, or to a directory such as /var/sandbox/temp"
+        ));
     }
     Ok(normal)
 }
@@ -398,8 +439,8 @@ mod tests {
     }
 
     #[test]
-    fn a_file_elsewhere_makes_its_directory_writable() {
-        let (_dir, files) = files();
+    fn only_tmp_and_the_temp_dir_are_written() {
+        let (dir, files) = files();
         files.write("/var/sandbox/temp/p.bin", b"p").unwrap();
         files.write("/var/sandbox/temp/sub/q.bin", b"q").unwrap();
         let mounts: Vec<String> = files
@@ -408,17 +449,54 @@ mod tests {
             .map(|d| d.sandbox)
             .collect();
         assert_eq!(mounts, ["/tmp", "/var/sandbox/temp"]);
-        files.write("/var/r.bin", b"r").unwrap();
-        let mounts: Vec<String> = files
-            .writable_dirs()
-            .into_iter()
-            .map(|d| d.sandbox)
-            .collect();
-        assert_eq!(mounts, ["/tmp", "/var"]);
         assert_eq!(files.read("/var/sandbox/temp/sub/q.bin", 10).unwrap(), b"q");
-        for bad in ["/etc/x", "/usr/lib/x", "/x", "/tmp/../etc/passwd", ""] {
-            assert!(files.write(bad, b"x").is_err(), "{bad} written");
+        for bad in [
+            "/var/r.bin",
+            "/elsewhere/x",
+            "/etc/x",
+            "/usr/lib/x",
+            "/x",
+            "/tmp/../etc/passwd",
+            "../etc/passwd",
+            "",
+            "/tmp/nul\0byte",
+        ] {
+            assert!(
+                matches!(files.write(bad, b"x"), Err(WriteFailure::Refused(_))),
+                "{bad} written"
+            );
         }
+        let mounts = files.writable_dirs();
+        assert_eq!(mounts.len(), 2);
+        for other in ["var/r.bin", "elsewhere", "x"] {
+            assert!(!dir.path().join("sb").join(other).exists(), "{other}");
+        }
+    }
+
+    #[test]
+    fn host_and_home_directories_cannot_be_the_temp_dir() {
+        for bad in [
+            "/run/x",
+            "/run/aviato/bin/python",
+            "/root/x",
+            "/home/u/x",
+            "/sys/x",
+            "/r.bin",
+        ] {
+            let (_dir, files) = files();
+            let refused = files.write(bad, b"x");
+            assert!(
+                matches!(refused, Err(WriteFailure::Refused(_))),
+                "{bad}: {refused:?}"
+            );
+            assert_eq!(files.writable_dirs().len(), 1, "{bad}");
+        }
+        let (_dir, files) = files();
+        let Err(WriteFailure::Refused(message)) = files.write("/run/x", b"x") else {
+            panic!("/run/x written");
+        };
+        assert!(message.contains("/run"), "{message}");
+        files.write("/scratch/x", b"x").unwrap();
     }
 
     #[test]
@@ -455,11 +533,10 @@ mod tests {
     #[test]
     fn the_quota_bounds_what_is_written_and_remove_clears_all() {
         let (dir, files) = files();
-        assert!(
-            files
-                .write("/tmp/big", &vec![0u8; 2 * 1024 * 1024])
-                .is_err()
-        );
+        assert!(matches!(
+            files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
+            Err(WriteFailure::Failed(_))
+        ));
         files.write("/tmp/small", b"s").unwrap();
         std::fs::set_permissions(
             dir.path().join("sb/tmp"),

@@ -17,7 +17,7 @@ use aviato_exec::{
 };
 use tokio::sync::RwLock;
 
-use crate::files::Files;
+use crate::files::{Files, WriteFailure};
 use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
@@ -187,15 +187,14 @@ impl Sandboxes {
     pub(crate) fn add_file(&self, request: AddFileRequest) -> Result<SuccessResponse, Failure> {
         let sandbox = self.find(&request.sandbox_id)?;
         sandbox.ensure_running()?;
-        Ok(
-            match sandbox
-                .files
-                .write(&request.filepath, &request.file_contents)
-            {
-                Ok(()) => SuccessResponse::succeeded(),
-                Err(reason) => SuccessResponse::failed(reason),
-            },
-        )
+        match sandbox
+            .files
+            .write(&request.filepath, &request.file_contents)
+        {
+            Ok(()) => Ok(SuccessResponse::succeeded()),
+            Err(WriteFailure::Failed(reason)) => Ok(SuccessResponse::failed(reason)),
+            Err(WriteFailure::Refused(reason)) => Err(Failure::new(Code::InvalidArgument, reason)),
+        }
     }
 
     pub(crate) fn retrieve_file(
