@@ -324,6 +324,13 @@ async fn malformed_and_unknown_calls_are_connect_errors() {
     post(url, "Exec", json!({"sandboxId": id}))
         .await
         .assert_error(400, "invalid_argument");
+    post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", "print(1)\0"]}),
+    )
+    .await
+    .assert_error(400, "invalid_argument");
     post(url, "Stop", json!({"sandboxId": id})).await;
     server.assert_nothing_left();
 }
@@ -373,8 +380,71 @@ async fn a_token_is_required_when_set() {
     let stop = json!({"sandboxId": id}).to_string();
     let stopped = send(url, "Stop", stop, &[("authorization", "Bearer s3cret")]).await;
     assert_eq!(stopped.body, json!({"success": true}));
+    // The scheme's name is case-insensitive (RFC 7235); the token is not.
+    for scheme in ["bearer", "BEARER"] {
+        let authorization = format!("{scheme} s3cret");
+        let got = send(
+            url,
+            "Get",
+            json!({"sandboxId": "sb-none"}).to_string(),
+            &[("authorization", &authorization)],
+        )
+        .await;
+        got.assert_error(404, "not_found");
+    }
+    send(
+        url,
+        "Get",
+        "{}".to_owned(),
+        &[("authorization", "Bearer S3CRET")],
+    )
+    .await
+    .assert_error(401, "unauthenticated");
     assert!(!server.log().contains("s3cret"), "{}", server.log());
     server.assert_nothing_left();
+}
+
+#[tokio::test]
+async fn the_token_can_come_from_a_file_and_stays_out_of_ps() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "from-a-file-7c1e\n").unwrap();
+    let server = Server::start(&["--token-file", file.to_str().unwrap()]);
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains("from-a-file-7c1e"));
+    post(&server.url, "Start", json!({}))
+        .await
+        .assert_error(401, "unauthenticated");
+    let started = send(
+        &server.url,
+        "Start",
+        "{}".to_owned(),
+        &[("authorization", "Bearer from-a-file-7c1e")],
+    )
+    .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let stop = json!({"sandboxId": started.body["sandboxId"]}).to_string();
+    let auth = [("authorization", "Bearer from-a-file-7c1e")];
+    assert_eq!(
+        send(&server.url, "Stop", stop, &auth).await.body,
+        json!({"success": true})
+    );
+    server.assert_nothing_left();
+
+    let both = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--token", "t"])
+        .arg("--token-file")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--token-file"])
+        .arg(dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the token file"));
 }
 
 #[tokio::test]

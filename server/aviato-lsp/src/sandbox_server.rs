@@ -19,9 +19,13 @@ pub struct Args {
     /// Listen on an address other machines can reach.
     #[arg(long)]
     allow_remote: bool,
-    /// Require `Authorization: Bearer TOKEN` on every call.
+    /// Require `Authorization: Bearer TOKEN` on every call. A token on the command
+    /// line shows in `ps`: prefer the environment variable, or --token-file.
     #[arg(long, env = "AVIATO_SANDBOX_SERVER_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Read the token from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
     /// The most sandboxes alive at once; Start fails with `resource_exhausted` beyond.
     #[arg(long, default_value_t = 16)]
     max_sandboxes: usize,
@@ -51,6 +55,26 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: --max-sandboxes, --idle-ttl and --max-lifetime must be positive");
         return ExitCode::from(2);
     }
+    let token = match (
+        args.token.filter(|token| !token.is_empty()),
+        &args.token_file,
+    ) {
+        (Some(_), Some(_)) => {
+            eprintln!(
+                "error: give the token with --token (or AVIATO_SANDBOX_SERVER_TOKEN) or with \
+                 --token-file, not both"
+            );
+            return ExitCode::from(2);
+        }
+        (token, None) => token,
+        (None, Some(path)) => match read_token(path) {
+            Ok(token) => Some(token),
+            Err(reason) => {
+                eprintln!("error: {reason}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -58,7 +82,7 @@ pub fn run(args: Args) -> ExitCode {
                 .unwrap_or_else(|_| "aviato_sandbox_server=info".into()),
         )
         .init();
-    if !is_loopback(&args.listen) && args.token.is_none() {
+    if !is_loopback(&args.listen) && token.is_none() {
         tracing::warn!(
             "serving other machines without --token: anyone who reaches it can run code"
         );
@@ -84,7 +108,7 @@ pub fn run(args: Args) -> ExitCode {
         },
     };
     let mut config = Config::new(state_dir.clone());
-    config.token = args.token.filter(|token| !token.is_empty());
+    config.token = token;
     config.max_sandboxes = args.max_sandboxes;
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
@@ -118,6 +142,17 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The first line of `path`, without the spaces around it.
+fn read_token(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the token file {}: {err}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    if token.is_empty() {
+        return Err(format!("the token file {} is empty", path.display()));
+    }
+    Ok(token.to_owned())
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

@@ -142,9 +142,9 @@ impl Server {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .unwrap_or_default();
-        if constant_time_eq(given.trim().as_bytes(), token.as_bytes()) {
+        if constant_time_eq(given.as_bytes(), token.as_bytes()) {
             Ok(())
         } else if given.is_empty() {
             Err(Failure::new(
@@ -158,6 +158,13 @@ impl Server {
             ))
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer TOKEN` header; the scheme's name is
+/// case-insensitive (RFC 7235).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn check_headers(request: &Request<Incoming>) -> Result<(), (StatusCode, Failure)> {
@@ -234,4 +241,19 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER  t0k ", " BeArEr t0k"] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value:?}");
+        }
+        for value in ["Basic t0k", "Bearer", "Bearert0k", ""] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 }

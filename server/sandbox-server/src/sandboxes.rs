@@ -225,6 +225,12 @@ impl Sandboxes {
         if argv.is_empty() {
             return Err(Failure::new(Code::InvalidArgument, "the command is empty"));
         }
+        if let Some(arg) = argv.iter().find(|arg| arg.contains('\0')) {
+            return Err(Failure::new(
+                Code::InvalidArgument,
+                format!("the argument {arg:?} contains a NUL byte, which no command can take"),
+            ));
+        }
         let Ok(_busy) = sandbox.busy.try_read() else {
             return Err(Failure::new(
                 Code::FailedPrecondition,
