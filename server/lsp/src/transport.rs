@@ -21,8 +21,13 @@ const MAX_HEADER_LINE: u64 = 8 * 1024;
 /// Larger messages are skipped rather than buffered.
 const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 
-/// Encoded messages on their way to the client.
-type Outgoing = UnboundedSender<String>;
+/// How long the last messages may take to reach the client once the session is
+/// over (a client that stopped reading its end would hold the process forever).
+const FLUSH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Encoded messages on their way to the client; `None` asks the writer to stop once
+/// everything queued before it is written.
+type Outgoing = UnboundedSender<Option<String>>;
 
 /// Serves until `exit` or the end of `input`.
 pub(crate) async fn serve<S: LanguageServer>(
@@ -32,7 +37,7 @@ pub(crate) async fn serve<S: LanguageServer>(
     socket: ClientSocket,
 ) {
     let (outgoing, queue) = unbounded_channel();
-    tokio::spawn(write_messages(output, queue));
+    let writer = tokio::spawn(write_messages(output, queue));
     let (mut server_requests, mut client_responses) = socket.split();
     let forward = outgoing.clone();
     tokio::spawn(async move {
@@ -56,6 +61,12 @@ pub(crate) async fn serve<S: LanguageServer>(
             }
             Incoming::Invalid(error) => send(&outgoing, &error),
         }
+    }
+    // The process ends when this returns: what is queued, the reply to `shutdown`
+    // first of all, is written before, even when `exit` came right behind it.
+    drop(outgoing.send(None));
+    if tokio::time::timeout(FLUSH_GRACE, writer).await.is_err() {
+        tracing::warn!("the client did not read the last messages");
     }
 }
 
@@ -170,8 +181,11 @@ async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>
     }
 }
 
-async fn write_messages(mut output: impl AsyncWrite + Unpin, mut queue: UnboundedReceiver<String>) {
-    while let Some(message) = queue.recv().await {
+async fn write_messages(
+    mut output: impl AsyncWrite + Unpin,
+    mut queue: UnboundedReceiver<Option<String>>,
+) {
+    while let Some(Some(message)) = queue.recv().await {
         let frame = format!("Content-Length: {}\r\n\r\n{message}", message.len());
         let written = async {
             output.write_all(frame.as_bytes()).await?;
@@ -187,7 +201,7 @@ async fn write_messages(mut output: impl AsyncWrite + Unpin, mut queue: Unbounde
 fn send(outgoing: &Outgoing, message: &impl Serialize) {
     match serde_json::to_string(message) {
         // A closed queue means the writer has stopped; the error is logged there.
-        Ok(json) => drop(outgoing.send(json)),
+        Ok(json) => drop(outgoing.send(Some(json))),
         Err(err) => tracing::error!("cannot encode a message: {err}"),
     }
 }
