@@ -437,7 +437,7 @@ async fn the_sandbox_runs_as_nobody_with_no_privileges_and_no_environment() {
         let marker = marker("account");
         let payload = call(
             &marker,
-            "def who():\n    import os\n    status = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n    return {'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(), 'caps': status['CapEff'], 'env': sorted(os.environ), 'pid': os.getpid(), 'host': os.uname().nodename, 'root': sorted(os.listdir('/'))}\n",
+            "def who():\n    import os, pwd, socket\n    status = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n    return {'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(), 'caps': status['CapEff'], 'env': sorted(os.environ), 'pid': os.getpid(), 'host': os.uname().nodename, 'root': sorted(os.listdir('/')), 'etc': oct(os.stat('/etc').st_mode & 0o777), 'root_name': pwd.getpwuid(0).pw_name, 'localhost': socket.gethostbyname('localhost')}\n",
         );
         let backend = LocalBackend::new(LocalConfig {
             isolation,
@@ -450,6 +450,10 @@ async fn the_sandbox_runs_as_nobody_with_no_privileges_and_no_environment() {
         assert_eq!(value["uid"], json!(65534), "{isolation:?}");
         assert_eq!(value["gid"], json!(65534), "{isolation:?}");
         assert_eq!(value["caps"], json!("0000000000000000"), "{isolation:?}");
+        // What Python and the C library read from /etc is readable, whoever the host is.
+        assert_eq!(value["etc"], json!("0o755"), "{isolation:?}");
+        assert_eq!(value["root_name"], json!("root"), "{isolation:?}");
+        assert_eq!(value["localhost"], json!("127.0.0.1"), "{isolation:?}");
         assert_eq!(
             value["env"],
             json!(["HOME", "LANG", "PATH", "PWD"]),

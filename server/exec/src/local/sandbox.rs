@@ -199,6 +199,9 @@ pub(super) fn system_arguments(
             _ => {}
         }
     }
+    // Made with --dir, 0755: bubblewrap would make it 0700 for the binds below, and
+    // under a root host the sandbox's `nobody` could read none of them.
+    args.push(["--dir", "/etc"]);
     for file in ETC_FILES {
         args.push(["--ro-bind-try", file, file]);
     }
