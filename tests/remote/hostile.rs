@@ -1,8 +1,11 @@
 //! The server against a hostile tenant, or another user of the host: each attack is
 //! refused or contained, the server keeps answering, and nothing is left behind.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::Server;
 use serde_json::json;
@@ -166,5 +169,73 @@ async fn files_go_only_to_tmp_and_the_temp_dir() {
         json!({"result": {"stdout": crate::protocol::base64("x False\n")}})
     );
     post(url, "Stop", json!({"sandboxId": id})).await;
+    server.assert_nothing_left();
+}
+
+/// What the server sends on `stream` until it closes it, or for five seconds.
+fn read_reply(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reply = Vec::new();
+    let mut buffer = [0; 4096];
+    while let Ok(read @ 1..) = stream.read(&mut buffer) {
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[tokio::test]
+async fn stalled_clients_are_cut_off_and_connections_past_the_cap_refused() {
+    let server = Server::start(&["--max-connections", "2", "--read-timeout", "1"]);
+    let url = &server.url;
+    let address = url.trim_start_matches("http://").to_owned();
+    // Two clients send their headers, then stall in the middle of the body.
+    let mut stalled: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(
+                    b"POST /coreweave.aviato.v1beta1.ATCService/Get HTTP/1.1\r\nhost: x\r\n\
+                      content-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+                )
+                .unwrap();
+            stream
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let began = Instant::now();
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(429, "resource_exhausted");
+    for stream in &mut stalled {
+        let reply = read_reply(stream);
+        assert!(
+            reply.starts_with("HTTP/1.1 504") && reply.contains("deadline_exceeded"),
+            "{reply}"
+        );
+    }
+    assert!(
+        began.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        began.elapsed()
+    );
+    // Their places are free again.
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(404, "not_found");
+
+    // A client that sends nothing at all is closed too.
+    let mut silent = TcpStream::connect(&address).unwrap();
+    let began = Instant::now();
+    read_reply(&mut silent);
+    let waited = began.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(404, "not_found");
     server.assert_nothing_left();
 }

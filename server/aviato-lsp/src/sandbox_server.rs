@@ -29,6 +29,13 @@ pub struct Args {
     /// The most sandboxes alive at once; Start fails with `resource_exhausted` beyond.
     #[arg(long, default_value_t = 16)]
     max_sandboxes: usize,
+    /// The most connections served at once; others are answered `resource_exhausted`.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Close a connection whose client stays silent this many seconds while it sends
+    /// a request's headers or body, or between requests.
+    #[arg(long, default_value_t = 30)]
+    read_timeout: u64,
     /// Stop a sandbox no call has touched for this many seconds.
     #[arg(long, default_value_t = 600)]
     idle_ttl: u64,
@@ -51,8 +58,13 @@ pub fn run(args: Args) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if args.max_sandboxes == 0 || args.idle_ttl == 0 || args.max_lifetime == 0 {
-        eprintln!("error: --max-sandboxes, --idle-ttl and --max-lifetime must be positive");
+    if [args.max_sandboxes, args.max_connections].contains(&0)
+        || [args.idle_ttl, args.max_lifetime, args.read_timeout].contains(&0)
+    {
+        eprintln!(
+            "error: --max-sandboxes, --max-connections, --idle-ttl, --max-lifetime and \
+             --read-timeout must be positive"
+        );
         return ExitCode::from(2);
     }
     let token = match (
@@ -110,6 +122,8 @@ pub fn run(args: Args) -> ExitCode {
     let mut config = Config::new(state_dir.clone());
     config.token = token;
     config.max_sandboxes = args.max_sandboxes;
+    config.max_connections = args.max_connections;
+    config.read_timeout = Duration::from_secs(args.read_timeout);
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
 

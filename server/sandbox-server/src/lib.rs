@@ -42,6 +42,12 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
+    /// The most connections served at once; others are answered
+    /// `resource_exhausted` and closed.
+    pub max_connections: usize,
+    /// The longest a client may stay silent while it sends a request's headers or
+    /// body, or between requests on a kept-alive connection.
+    pub read_timeout: Duration,
     pub local: LocalConfig,
 }
 
@@ -55,6 +61,8 @@ impl std::fmt::Debug for Config {
             .field("exec_timeout", &self.exec_timeout)
             .field("state_dir", &self.state_dir)
             .field("limits", &self.limits)
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
             .field("local", &self.local)
             .finish()
     }
@@ -70,6 +78,8 @@ impl Config {
             exec_timeout: Duration::from_secs(600),
             state_dir,
             limits: Limits::default(),
+            max_connections: 256,
+            read_timeout: Duration::from_secs(30),
             local: LocalConfig::default(),
         }
     }
@@ -105,6 +115,10 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
+    let bounds = http::Bounds {
+        max_connections: config.max_connections,
+        read_timeout: config.read_timeout,
+    };
     let sandboxes = Arc::new(Sandboxes::new(config));
     let reaper = {
         let sandboxes = sandboxes.clone();
@@ -115,8 +129,12 @@ pub async fn serve(
             }
         })
     };
-    let server = Arc::new(http::Server::new(sandboxes.clone(), token));
-    let served = http::accept(listener, server, shutdown).await;
+    let server = Arc::new(http::Server::new(
+        sandboxes.clone(),
+        token,
+        bounds.read_timeout,
+    ));
+    let served = http::accept(listener, server, bounds, shutdown).await;
     reaper.abort();
     sandboxes.stop_all().await;
     served
