@@ -156,11 +156,8 @@ async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>
             if line.is_empty() {
                 break;
             }
-            let header = String::from_utf8_lossy(line);
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse::<usize>().ok();
+            if let Some(value) = content_length(line) {
+                length = value;
             }
         }
         match length {
@@ -179,6 +176,19 @@ async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>
             None => tracing::warn!("skipping a message header without a valid Content-Length"),
         }
     }
+}
+
+/// The value of a `Content-Length` header line: `Some(None)` when it is not a
+/// number. The header may come after other bytes on the line: the body of a message
+/// whose length was unusable, read as a header line, runs into the next message's
+/// first header when it does not end with a newline.
+fn content_length(line: &[u8]) -> Option<Option<usize>> {
+    const NAME: &[u8] = b"content-length:";
+    let at = line
+        .windows(NAME.len())
+        .position(|window| window.eq_ignore_ascii_case(NAME))?;
+    let value = String::from_utf8_lossy(&line[at + NAME.len()..]);
+    Some(value.trim().parse::<usize>().ok())
 }
 
 async fn write_messages(
@@ -228,6 +238,15 @@ mod tests {
             content-length: 3\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n[1]\
             Content-Length: 1\n\n7";
         assert_eq!(bodies(input).await, ["{}", "[1]", "7"]);
+    }
+
+    #[tokio::test]
+    async fn the_body_of_a_message_without_a_usable_length_does_not_swallow_the_next() {
+        let input = b"Content-Length: nope\r\n\r\n{\"jsonrpc\": \"2.0\"}\
+            Content-Length: 2\r\n\r\n{}\
+            Content-Length: -1\r\n\r\n[]\n\
+            Content-Length: 3\r\n\r\n[1]";
+        assert_eq!(bodies(input).await, ["{}", "[1]"]);
     }
 
     #[tokio::test]
