@@ -239,3 +239,47 @@ async fn stalled_clients_are_cut_off_and_connections_past_the_cap_refused() {
         .assert_error(404, "not_found");
     server.assert_nothing_left();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn file_calls_on_a_large_tree_delay_no_other_call() {
+    let server = Server::start(&[]);
+    let url = server.url.clone();
+    let id = running_sandbox(&url).await;
+    let script = "import os\nos.mkdir('many')\nfor i in range(100000):\n    \
+                  open('many/%d' % i, 'w').close()\nprint('made')";
+    let made = post(
+        &url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", script]}),
+    )
+    .await;
+    assert_eq!(
+        made.body["result"]["stdout"],
+        crate::protocol::base64("made\n")
+    );
+    let other = running_sandbox(&url).await;
+    // Each AddFile measures the tree against the quota.
+    let adds: Vec<_> = (0..16)
+        .map(|n| {
+            let (url, id) = (url.clone(), id.clone());
+            tokio::spawn(async move {
+                let file = json!({"sandboxId": id, "filepath": format!("/tmp/add-{n}"),
+                                  "fileContents": crate::protocol::base64("x")});
+                post(&url, "AddFile", file).await.body
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let began = Instant::now();
+    let got = post(&url, "Get", json!({"sandboxId": other})).await;
+    let waited = began.elapsed();
+    assert_eq!(got.status, 200, "{}", got.body);
+    for add in adds {
+        assert_eq!(add.await.unwrap(), json!({"success": true}));
+    }
+    assert!(waited < Duration::from_secs(1), "Get waited {waited:?}");
+    for id in [id, other] {
+        post(&url, "Stop", json!({"sandboxId": id})).await;
+    }
+    server.assert_nothing_left();
+}

@@ -167,9 +167,18 @@ impl Server {
         let answered = match method {
             Method::Start => sandboxes.start(decode(&body)?).await.map(|r| to_json(&r)),
             Method::Get => sandboxes.get(decode(&body)?).map(|r| to_json(&r)),
-            Method::AddFile => sandboxes.add_file(decode(&body)?).map(|r| to_json(&r)),
+            // File calls measure and walk the sandbox's tree: on a blocking thread,
+            // so that a large tree delays no other call.
+            Method::AddFile => {
+                let (sandboxes, request) = (sandboxes.clone(), decode(&body)?);
+                drop(body);
+                off_runtime(move || sandboxes.add_file(request).map(|r| to_json(&r))).await
+            }
             Method::Exec => sandboxes.exec(decode(&body)?).await.map(|r| to_json(&r)),
-            Method::RetrieveFile => sandboxes.retrieve_file(decode(&body)?).map(|r| to_json(&r)),
+            Method::RetrieveFile => {
+                let (sandboxes, request) = (sandboxes.clone(), decode(&body)?);
+                off_runtime(move || sandboxes.retrieve_file(request).map(|r| to_json(&r))).await
+            }
             Method::Stop => sandboxes.stop(decode(&body)?).await.map(|r| to_json(&r)),
         };
         answered.map_err(fail)
@@ -206,6 +215,19 @@ impl Server {
 fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn off_runtime(
+    work: impl FnOnce() -> Result<Vec<u8>, Failure> + Send + 'static,
+) -> Result<Vec<u8>, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|err| {
+            Err(Failure::new(
+                Code::Internal,
+                format!("the call failed: {err}"),
+            ))
+        })
 }
 
 /// The whole body, as long as it is no larger than [`MAX_BODY`], never stalls for
