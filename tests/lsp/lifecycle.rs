@@ -78,3 +78,27 @@ fn logs_go_to_stderr_and_stdout_carries_only_protocol() {
     server.wait_for_stderr("diagnostics for untitled:one.py (version 1)");
     assert_eq!(server.shutdown_and_exit().code(), Some(0));
 }
+
+#[test]
+fn shutdown_and_exit_written_back_to_back_never_lose_the_reply() {
+    for attempt in 0..20 {
+        let (mut server, _) = Server::start(&[], None);
+        let mut frames = Vec::new();
+        for message in [
+            json!({"jsonrpc": "2.0", "id": 1000, "method": "shutdown"}),
+            json!({"jsonrpc": "2.0", "method": "exit"}),
+        ] {
+            let body = serde_json::to_vec(&message).unwrap();
+            frames.extend(format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes());
+            frames.extend(body);
+        }
+        // One write: the server reads `exit` right behind `shutdown`.
+        server.send_raw(&frames);
+        assert_eq!(
+            server.response(&json!(1000)),
+            Ok(Value::Null),
+            "attempt {attempt}"
+        );
+        assert_eq!(server.wait_for_exit().code(), Some(0), "attempt {attempt}");
+    }
+}

@@ -6,6 +6,7 @@
 
 mod faults;
 mod fidelity;
+mod hostile;
 mod protocol;
 
 use std::io::{BufRead, BufReader};
@@ -30,10 +31,17 @@ impl Server {
             .prefix("aviato-remote-test-")
             .tempdir()
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"));
+        command
             .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
             .arg(state_dir.path())
-            .args(extra)
+            .args(extra);
+        Server::spawn(command, state_dir)
+    }
+
+    /// Starts `command`, a server whose sandboxes' files are in `state_dir`.
+    pub fn spawn(mut command: Command, state_dir: tempfile::TempDir) -> Server {
+        let mut child = command
             .env("RUST_LOG", "aviato_sandbox_server=info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

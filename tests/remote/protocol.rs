@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 
 use crate::Server;
 
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: Value,
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
 }
 
 impl Reply {
-    fn keys(&self) -> Vec<&str> {
+    pub fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self
             .body
             .as_object()
@@ -26,7 +26,7 @@ impl Reply {
 
     /// A Connect error: the status, `application/json`, and only `code` and `message`.
     #[track_caller]
-    fn assert_error(&self, status: u16, code: &str) {
+    pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.content_type, "application/json");
         assert_eq!(self.body["code"], code, "{}", self.body);
@@ -35,11 +35,11 @@ impl Reply {
     }
 }
 
-async fn post(url: &str, method: &str, body: Value) -> Reply {
+pub(crate) async fn post(url: &str, method: &str, body: Value) -> Reply {
     send(url, method, body.to_string(), &[]).await
 }
 
-async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -> Reply {
+pub(crate) async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -> Reply {
     let mut all = reqwest::header::HeaderMap::new();
     all.insert("content-type", "application/json".parse().unwrap());
     all.insert("connect-protocol-version", "1".parse().unwrap());
@@ -56,7 +56,7 @@ async fn send(url: &str, method: &str, body: String, headers: &[(&str, &str)]) -
     reply(request.send().await.unwrap()).await
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
+pub(crate) async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -73,7 +73,7 @@ async fn reply(response: reqwest::Response) -> Reply {
 }
 
 /// Starts a sandbox and waits until it runs.
-async fn running_sandbox(url: &str) -> String {
+pub(crate) async fn running_sandbox(url: &str) -> String {
     let started = post(
         url,
         "Start",
@@ -98,7 +98,7 @@ async fn running_sandbox(url: &str) -> String {
     }
 }
 
-fn base64(text: &str) -> String {
+pub(crate) fn base64(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
@@ -170,13 +170,17 @@ async fn each_method_answers_with_exactly_the_schema_fields() {
     )
     .await;
     assert_eq!((absent.status, absent.keys()), (200, vec!["errorMessage"]));
-    let system = post(
-        url,
-        "AddFile",
-        json!({"sandboxId": id, "filepath": "/etc/passwd", "fileContents": base64("x")}),
-    )
-    .await;
-    assert_eq!((system.status, system.keys()), (200, vec!["errorMessage"]));
+    let add = |path: &str| json!({"sandboxId": id, "filepath": path, "fileContents": base64("x")});
+    post(url, "AddFile", add("/tmp/plain")).await;
+    let in_the_way = post(url, "AddFile", add("/tmp/plain/below")).await;
+    assert_eq!(
+        (in_the_way.status, in_the_way.keys()),
+        (200, vec!["errorMessage"])
+    );
+    // A path no sandbox may write is a Connect error.
+    post(url, "AddFile", add("/etc/passwd"))
+        .await
+        .assert_error(400, "invalid_argument");
 
     // snake_case keys are read too.
     let got = post(url, "Get", json!({"sandbox_id": id})).await;
@@ -320,6 +324,13 @@ async fn malformed_and_unknown_calls_are_connect_errors() {
     post(url, "Exec", json!({"sandboxId": id}))
         .await
         .assert_error(400, "invalid_argument");
+    post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", "print(1)\0"]}),
+    )
+    .await
+    .assert_error(400, "invalid_argument");
     post(url, "Stop", json!({"sandboxId": id})).await;
     server.assert_nothing_left();
 }
@@ -369,8 +380,71 @@ async fn a_token_is_required_when_set() {
     let stop = json!({"sandboxId": id}).to_string();
     let stopped = send(url, "Stop", stop, &[("authorization", "Bearer s3cret")]).await;
     assert_eq!(stopped.body, json!({"success": true}));
+    // The scheme's name is case-insensitive (RFC 7235); the token is not.
+    for scheme in ["bearer", "BEARER"] {
+        let authorization = format!("{scheme} s3cret");
+        let got = send(
+            url,
+            "Get",
+            json!({"sandboxId": "sb-none"}).to_string(),
+            &[("authorization", &authorization)],
+        )
+        .await;
+        got.assert_error(404, "not_found");
+    }
+    send(
+        url,
+        "Get",
+        "{}".to_owned(),
+        &[("authorization", "Bearer S3CRET")],
+    )
+    .await
+    .assert_error(401, "unauthenticated");
     assert!(!server.log().contains("s3cret"), "{}", server.log());
     server.assert_nothing_left();
+}
+
+#[tokio::test]
+async fn the_token_can_come_from_a_file_and_stays_out_of_ps() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "from-a-file-7c1e\n").unwrap();
+    let server = Server::start(&["--token-file", file.to_str().unwrap()]);
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains("from-a-file-7c1e"));
+    post(&server.url, "Start", json!({}))
+        .await
+        .assert_error(401, "unauthenticated");
+    let started = send(
+        &server.url,
+        "Start",
+        "{}".to_owned(),
+        &[("authorization", "Bearer from-a-file-7c1e")],
+    )
+    .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let stop = json!({"sandboxId": started.body["sandboxId"]}).to_string();
+    let auth = [("authorization", "Bearer from-a-file-7c1e")];
+    assert_eq!(
+        send(&server.url, "Stop", stop, &auth).await.body,
+        json!({"success": true})
+    );
+    server.assert_nothing_left();
+
+    let both = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--token", "t"])
+        .arg("--token-file")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--token-file"])
+        .arg(dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the token file"));
 }
 
 #[tokio::test]

@@ -437,7 +437,7 @@ async fn the_sandbox_runs_as_nobody_with_no_privileges_and_no_environment() {
         let marker = marker("account");
         let payload = call(
             &marker,
-            "def who():\n    import os\n    status = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n    return {'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(), 'caps': status['CapEff'], 'env': sorted(os.environ), 'pid': os.getpid(), 'host': os.uname().nodename, 'root': sorted(os.listdir('/'))}\n",
+            "def who():\n    import os, pwd, socket\n    status = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n    return {'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(), 'caps': status['CapEff'], 'env': sorted(os.environ), 'pid': os.getpid(), 'host': os.uname().nodename, 'root': sorted(os.listdir('/')), 'etc': oct(os.stat('/etc').st_mode & 0o777), 'root_name': pwd.getpwuid(0).pw_name, 'localhost': socket.gethostbyname('localhost')}\n",
         );
         let backend = LocalBackend::new(LocalConfig {
             isolation,
@@ -450,6 +450,10 @@ async fn the_sandbox_runs_as_nobody_with_no_privileges_and_no_environment() {
         assert_eq!(value["uid"], json!(65534), "{isolation:?}");
         assert_eq!(value["gid"], json!(65534), "{isolation:?}");
         assert_eq!(value["caps"], json!("0000000000000000"), "{isolation:?}");
+        // What Python and the C library read from /etc is readable, whoever the host is.
+        assert_eq!(value["etc"], json!("0o755"), "{isolation:?}");
+        assert_eq!(value["root_name"], json!("root"), "{isolation:?}");
+        assert_eq!(value["localhost"], json!("127.0.0.1"), "{isolation:?}");
         assert_eq!(
             value["env"],
             json!(["HOME", "LANG", "PATH", "PWD"]),
@@ -487,4 +491,64 @@ async fn without_bubblewrap_the_error_says_how_to_install_it() {
     assert_eq!(outcome.outcome, OutcomeKind::Error);
     assert_eq!(outcome.exit_code(), 2);
     assert!(outcome.message.unwrap().contains(INSTALL_HINT));
+}
+
+/// A descriptor this process holds without `O_CLOEXEC`, at `at` or above.
+fn inheritable_descriptor(path: &Path, flags: i32, at: i32) -> i32 {
+    let name = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path; the descriptors are closed by the caller.
+    unsafe {
+        let fd = libc::open(name.as_ptr(), flags);
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        // F_DUPFD (not F_DUPFD_CLOEXEC): the copy is inherited across exec.
+        let high = libc::fcntl(fd, libc::F_DUPFD, at);
+        assert!(high >= at);
+        libc::close(fd);
+        assert_eq!(libc::fcntl(high, libc::F_GETFD) & libc::FD_CLOEXEC, 0);
+        high
+    }
+}
+
+#[tokio::test]
+async fn descriptors_of_the_host_process_do_not_reach_the_sandbox() {
+    let _turn = turn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "aviato-inherited-secret").unwrap();
+    let target = dir.path().join("target");
+    std::fs::write(&target, "untouched").unwrap();
+    let read_fd = inheritable_descriptor(&secret, libc::O_RDONLY, 700);
+    let write_fd = inheritable_descriptor(&target, libc::O_WRONLY, 800);
+    for isolation in [Isolation::Auto, Isolation::UserNamespace] {
+        let marker = marker("descriptor");
+        let mut payload = call(
+            &marker,
+            "def probe(read_fd, write_fd):\n    import errno, os\n    found = {}\n    for name, action in [('fstat', lambda: os.fstat(read_fd)), ('read', lambda: os.read(read_fd, 100)), ('write', lambda: os.write(write_fd, b'from the sandbox'))]:\n        try:\n            found[name] = repr(action())\n        except OSError as error:\n            found[name] = errno.errorcode[error.errno]\n    found['open'] = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))\n    return found\n",
+        );
+        payload.args_source = format!("{read_fd}, {write_fd}");
+        let backend = LocalBackend::new(LocalConfig {
+            isolation,
+            ..LocalConfig::default()
+        });
+        let outcome = backend
+            .run(&payload, &limits(5), CancellationToken::new())
+            .await;
+        let value = json_value(&outcome);
+        for name in ["fstat", "read", "write"] {
+            assert_eq!(value[name], json!("EBADF"), "{isolation:?}: {value}");
+        }
+        let open = value["open"].as_array().unwrap();
+        assert!(
+            open.iter().all(|fd| fd.as_i64().unwrap() < 100),
+            "{isolation:?}: {value}"
+        );
+        assert!(!outcome.stdout.contains("aviato-inherited-secret"));
+        assert_nothing_left(&marker);
+    }
+    // SAFETY: the descriptors opened above.
+    unsafe {
+        libc::close(read_fd);
+        libc::close(write_fd);
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
 }

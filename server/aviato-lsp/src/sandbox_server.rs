@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aviato_exec::CancellationToken;
-use aviato_sandbox_server::{Config, is_loopback, serve};
+use aviato_sandbox_server::{
+    Config, create_private_state_dir, is_loopback, prepare_state_dir, remove_tree, serve,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,19 +19,32 @@ pub struct Args {
     /// Listen on an address other machines can reach.
     #[arg(long)]
     allow_remote: bool,
-    /// Require `Authorization: Bearer TOKEN` on every call.
+    /// Require `Authorization: Bearer TOKEN` on every call. A token on the command
+    /// line shows in `ps`: prefer the environment variable, or --token-file.
     #[arg(long, env = "AVIATO_SANDBOX_SERVER_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Read the token from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
     /// The most sandboxes alive at once; Start fails with `resource_exhausted` beyond.
     #[arg(long, default_value_t = 16)]
     max_sandboxes: usize,
+    /// The most connections served at once; others are answered `resource_exhausted`.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Close a connection whose client stays silent this many seconds while it sends
+    /// a request's headers or body, or between requests.
+    #[arg(long, default_value_t = 30)]
+    read_timeout: u64,
     /// Stop a sandbox no call has touched for this many seconds.
     #[arg(long, default_value_t = 600)]
     idle_ttl: u64,
     /// The longest a sandbox lives, in seconds.
     #[arg(long, default_value_t = 3600)]
     max_lifetime: u64,
-    /// Where the sandboxes' files live (a fresh temporary directory by default).
+    /// Where the sandboxes' files live: a directory of this user that no one else can
+    /// write to, made (mode 0700) if missing. By default a fresh private directory in
+    /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
 }
@@ -43,10 +58,35 @@ pub fn run(args: Args) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if args.max_sandboxes == 0 || args.idle_ttl == 0 || args.max_lifetime == 0 {
-        eprintln!("error: --max-sandboxes, --idle-ttl and --max-lifetime must be positive");
+    if [args.max_sandboxes, args.max_connections].contains(&0)
+        || [args.idle_ttl, args.max_lifetime, args.read_timeout].contains(&0)
+    {
+        eprintln!(
+            "error: --max-sandboxes, --max-connections, --idle-ttl, --max-lifetime and \
+             --read-timeout must be positive"
+        );
         return ExitCode::from(2);
     }
+    let token = match (
+        args.token.filter(|token| !token.is_empty()),
+        &args.token_file,
+    ) {
+        (Some(_), Some(_)) => {
+            eprintln!(
+                "error: give the token with --token (or AVIATO_SANDBOX_SERVER_TOKEN) or with \
+                 --token-file, not both"
+            );
+            return ExitCode::from(2);
+        }
+        (token, None) => token,
+        (None, Some(path)) => match read_token(path) {
+            Ok(token) => Some(token),
+            Err(reason) => {
+                eprintln!("error: {reason}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -54,21 +94,36 @@ pub fn run(args: Args) -> ExitCode {
                 .unwrap_or_else(|_| "aviato_sandbox_server=info".into()),
         )
         .init();
-    if !is_loopback(&args.listen) && args.token.is_none() {
+    if !is_loopback(&args.listen) && token.is_none() {
         tracing::warn!(
             "serving other machines without --token: anyone who reaches it can run code"
         );
     }
     let (state_dir, owned) = match args.state_dir {
-        Some(dir) => (dir, false),
-        None => (
-            std::env::temp_dir().join(format!("aviato-sandbox-server-{}", std::process::id())),
-            true,
-        ),
+        Some(dir) => match prepare_state_dir(&dir) {
+            Ok(()) => (dir, false),
+            Err(reason) => {
+                eprintln!("error: {reason}");
+                return ExitCode::from(2);
+            }
+        },
+        None => match create_private_state_dir(&std::env::temp_dir()) {
+            Ok(dir) => (dir, true),
+            Err(err) => {
+                eprintln!(
+                    "error: cannot make a state directory in {}: {err}; give one with \
+                     --state-dir",
+                    std::env::temp_dir().display()
+                );
+                return ExitCode::from(2);
+            }
+        },
     };
     let mut config = Config::new(state_dir.clone());
-    config.token = args.token.filter(|token| !token.is_empty());
+    config.token = token;
     config.max_sandboxes = args.max_sandboxes;
+    config.max_connections = args.max_connections;
+    config.read_timeout = Duration::from_secs(args.read_timeout);
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
 
@@ -92,7 +147,7 @@ pub fn run(args: Args) -> ExitCode {
         serve(listener, config, shutdown).await
     });
     if owned {
-        let _ = std::fs::remove_dir_all(&state_dir);
+        let _ = remove_tree(&state_dir);
     }
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,6 +156,17 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The first line of `path`, without the spaces around it.
+fn read_token(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the token file {}: {err}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    if token.is_empty() {
+        return Err(format!("the token file {} is empty", path.display()));
+    }
+    Ok(token.to_owned())
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

@@ -21,8 +21,13 @@ const MAX_HEADER_LINE: u64 = 8 * 1024;
 /// Larger messages are skipped rather than buffered.
 const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 
-/// Encoded messages on their way to the client.
-type Outgoing = UnboundedSender<String>;
+/// How long the last messages may take to reach the client once the session is
+/// over (a client that stopped reading its end would hold the process forever).
+const FLUSH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Encoded messages on their way to the client; `None` asks the writer to stop once
+/// everything queued before it is written.
+type Outgoing = UnboundedSender<Option<String>>;
 
 /// Serves until `exit` or the end of `input`.
 pub(crate) async fn serve<S: LanguageServer>(
@@ -32,7 +37,7 @@ pub(crate) async fn serve<S: LanguageServer>(
     socket: ClientSocket,
 ) {
     let (outgoing, queue) = unbounded_channel();
-    tokio::spawn(write_messages(output, queue));
+    let writer = tokio::spawn(write_messages(output, queue));
     let (mut server_requests, mut client_responses) = socket.split();
     let forward = outgoing.clone();
     tokio::spawn(async move {
@@ -56,6 +61,12 @@ pub(crate) async fn serve<S: LanguageServer>(
             }
             Incoming::Invalid(error) => send(&outgoing, &error),
         }
+    }
+    // The process ends when this returns: what is queued, the reply to `shutdown`
+    // first of all, is written before, even when `exit` came right behind it.
+    drop(outgoing.send(None));
+    if tokio::time::timeout(FLUSH_GRACE, writer).await.is_err() {
+        tracing::warn!("the client did not read the last messages");
     }
 }
 
@@ -145,11 +156,8 @@ async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>
             if line.is_empty() {
                 break;
             }
-            let header = String::from_utf8_lossy(line);
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse::<usize>().ok();
+            if let Some(value) = content_length(line) {
+                length = value;
             }
         }
         match length {
@@ -170,8 +178,24 @@ async fn read_message(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>
     }
 }
 
-async fn write_messages(mut output: impl AsyncWrite + Unpin, mut queue: UnboundedReceiver<String>) {
-    while let Some(message) = queue.recv().await {
+/// The value of a `Content-Length` header line: `Some(None)` when it is not a
+/// number. The header may come after other bytes on the line: the body of a message
+/// whose length was unusable, read as a header line, runs into the next message's
+/// first header when it does not end with a newline.
+fn content_length(line: &[u8]) -> Option<Option<usize>> {
+    const NAME: &[u8] = b"content-length:";
+    let at = line
+        .windows(NAME.len())
+        .position(|window| window.eq_ignore_ascii_case(NAME))?;
+    let value = String::from_utf8_lossy(&line[at + NAME.len()..]);
+    Some(value.trim().parse::<usize>().ok())
+}
+
+async fn write_messages(
+    mut output: impl AsyncWrite + Unpin,
+    mut queue: UnboundedReceiver<Option<String>>,
+) {
+    while let Some(Some(message)) = queue.recv().await {
         let frame = format!("Content-Length: {}\r\n\r\n{message}", message.len());
         let written = async {
             output.write_all(frame.as_bytes()).await?;
@@ -187,7 +211,7 @@ async fn write_messages(mut output: impl AsyncWrite + Unpin, mut queue: Unbounde
 fn send(outgoing: &Outgoing, message: &impl Serialize) {
     match serde_json::to_string(message) {
         // A closed queue means the writer has stopped; the error is logged there.
-        Ok(json) => drop(outgoing.send(json)),
+        Ok(json) => drop(outgoing.send(Some(json))),
         Err(err) => tracing::error!("cannot encode a message: {err}"),
     }
 }
@@ -214,6 +238,15 @@ mod tests {
             content-length: 3\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n[1]\
             Content-Length: 1\n\n7";
         assert_eq!(bodies(input).await, ["{}", "[1]", "7"]);
+    }
+
+    #[tokio::test]
+    async fn the_body_of_a_message_without_a_usable_length_does_not_swallow_the_next() {
+        let input = b"Content-Length: nope\r\n\r\n{\"jsonrpc\": \"2.0\"}\
+            Content-Length: 2\r\n\r\n{}\
+            Content-Length: -1\r\n\r\n[]\n\
+            Content-Length: 3\r\n\r\n[1]";
+        assert_eq!(bodies(input).await, ["{}", "[1]"]);
     }
 
     #[tokio::test]

@@ -1,45 +1,75 @@
 //! A sandbox's files: a host directory that mirrors the sandbox's paths (the sandbox's
-//! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; a file written elsewhere (a
-//! `temp_dir` such as `/var/sandbox/temp`) makes its directory writable too. Each
-//! command of the sandbox gets these directories bound writable in their place.
+//! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; the first file written elsewhere
+//! fixes the sandbox's `temp_dir` (such as `/var/sandbox/temp`), its directory, which
+//! is writable from then on too. Nothing else is: the SDK writes to `temp_dir` only.
+//! Each command of the sandbox gets these directories bound writable in their place.
 //!
 //! The sandbox's code owns these directories and may plant symlinks, hard links or
 //! FIFOs in them; the server runs with more rights than the sandbox. So the server
 //! opens every path one component at a time without following symlinks, reads only
 //! regular files, and replaces a file rather than writing through an existing one.
+//!
+//! Other users of the host see none of it: `ROOT` is made exclusively with mode 0700
+//! (in a state directory that is 0700 too), the directories and files the server
+//! makes for the sandbox are 0700 and 0600, and belong to the sandbox's account when
+//! the sandbox switches to `nobody`. Only the directories bound writable are 1777, as
+//! the sandbox's `/tmp` is, and they are reached through `ROOT` alone.
 
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use aviato_exec::{WritableDir, writable_path};
 
-/// Directories the sandbox's account writes to, whoever it maps to on the host.
+/// Directories bound writable: the sandbox's account writes to them, whoever it maps
+/// to on the host.
 const SHARED_DIR_MODE: u32 = 0o1777;
-const FILE_MODE: u32 = 0o666;
+/// What the server makes inside them, for the sandbox's account alone.
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
+
+/// What no `temp_dir` may be, hold or lie in, besides the sandbox's read-only
+/// system: the sandbox's own programs (`/run/aviato`) and the host's runtime state,
+/// kernel interfaces, and home directories, where interpreters are often installed.
+const NOT_TEMP_DIRS: [&str; 5] = ["/run", "/sys", "/boot", "/root", "/home"];
+
+/// Why a file was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// The path is not one the sandbox's files may have.
+    Refused(String),
+    /// The file could not be written there.
+    Failed(String),
+}
 
 pub(crate) struct Files {
     root: PathBuf,
     quota: u64,
-    /// Sandbox directories bound writable; none lies inside another.
+    /// Who the server's files and directories are handed to (see
+    /// [`aviato_exec::Isolation::sandbox_account`]); the server's own user when `None`.
+    owner: Option<u32>,
+    /// Sandbox directories bound writable: `/tmp`, and the `temp_dir` once fixed.
     mounts: Mutex<BTreeSet<String>>,
 }
 
 impl Files {
-    /// Makes `root` and its `tmp`.
-    pub(crate) fn create(root: PathBuf, quota: u64) -> io::Result<Self> {
-        std::fs::create_dir_all(&root)?;
-        make_shared_dir(&root.join("tmp"))?;
-        Ok(Self {
+    /// Makes `root`, which must not exist yet, and its `tmp`.
+    pub(crate) fn create(root: PathBuf, quota: u64, owner: Option<u32>) -> io::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(DIR_MODE).create(&root)?;
+        let files = Self {
             root,
             quota,
+            owner,
             mounts: Mutex::new(BTreeSet::from(["/tmp".to_owned()])),
-        })
+        };
+        files.make_shared_dir("/tmp")?;
+        Ok(files)
     }
 
     /// The directories to bind for a command.
@@ -56,41 +86,47 @@ impl Files {
     }
 
     /// Writes a file as the sandbox's path names it (relative to `/tmp`, the
-    /// sandbox's working directory), making its directory writable if it is new.
-    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), String> {
-        let path = sandbox_path(path)?;
-        let parent = Path::new(&path)
-            .parent()
-            .map(|parent| parent.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    /// sandbox's working directory): in `/tmp`, or in the `temp_dir`, which the first
+    /// file outside `/tmp` fixes.
+    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), WriteFailure> {
+        let path = sandbox_path(path).map_err(WriteFailure::Refused)?;
+        let mount = self.mount_for(&path).map_err(WriteFailure::Refused)?;
         let used = self.usage();
         if used.saturating_add(contents.len() as u64) > self.quota {
-            return Err(format!(
+            return Err(WriteFailure::Failed(format!(
                 "no room for {} bytes: the sandbox's files are limited to {} MiB",
                 contents.len(),
                 self.quota / (1024 * 1024)
-            ));
+            )));
         }
-        let mount = {
-            let mut mounts = self.mounts.lock().unwrap();
-            match mount_of(&mounts, &path) {
-                Some(mount) => mount,
-                None => {
-                    let mount = writable_path(&parent)?;
-                    mounts.retain(|inner| !Path::new(inner).starts_with(&mount));
-                    mounts.insert(mount.clone());
-                    mount
-                }
-            }
-        };
-        let mount_dir = self.host_path(&mount);
-        if !mount_dir.exists() {
-            make_shared_dir(&mount_dir).map_err(|err| describe(&path, &err))?;
-        }
+        let failed = |err: io::Error| WriteFailure::Failed(describe(&path, &err));
+        let mount_dir = self.make_shared_dir(&mount).map_err(failed)?;
         let inside = Path::new(&path)
             .strip_prefix(&mount)
             .expect("the mount contains the path");
-        write_beneath(&mount_dir, inside, contents).map_err(|err| describe(&path, &err))
+        write_beneath(&mount_dir, inside, contents, self.owner).map_err(failed)
+    }
+
+    /// The writable directory `path` goes in, the `temp_dir` fixed if it is the first
+    /// file outside `/tmp`.
+    fn mount_for(&self, path: &str) -> Result<String, String> {
+        let mut mounts = self.mounts.lock().unwrap();
+        if let Some(mount) = mount_of(&mounts, path) {
+            return Ok(mount);
+        }
+        if let Some(temp_dir) = mounts.iter().find(|mount| *mount != "/tmp") {
+            return Err(format!(
+                "{path} is outside /tmp and outside this sandbox's temp_dir, {temp_dir} \
+                 (the directory of its first file outside /tmp): only those are writable"
+            ));
+        }
+        let parent = Path::new(path)
+            .parent()
+            .map(|parent| parent.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp_dir = temp_dir_path(&parent).map_err(|why| format!("{path}: {why}"))?;
+        mounts.insert(temp_dir.clone());
+        Ok(temp_dir)
     }
 
     /// Reads a regular file of at most `limit` bytes.
@@ -113,19 +149,30 @@ impl Files {
         disk_usage(&self.root)
     }
 
-    /// Removes everything; files the sandbox made unreadable included.
-    pub(crate) fn remove(&self) -> io::Result<()> {
-        match std::fs::remove_dir_all(&self.root) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                open_up(&self.root);
-                std::fs::remove_dir_all(&self.root)
-            }
-            _ => Ok(()),
-        }
+    /// The host directory that holds all the sandbox's files.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
     }
 
     fn host_path(&self, sandbox: &str) -> PathBuf {
         self.root.join(sandbox.trim_start_matches('/'))
+    }
+
+    /// The host directory of a sandbox directory bound writable, made if missing:
+    /// the directories above it the server's own (0700), itself open to the
+    /// sandbox's account (1777).
+    fn make_shared_dir(&self, mount: &str) -> io::Result<PathBuf> {
+        let relative = Path::new(mount.trim_start_matches('/'));
+        let (parent, name) = split(relative)?;
+        let above = open_dir_beneath(&self.root, parent, Some(None))?;
+        let made = match open_at(above.as_raw_fd(), name, DIRECTORY, 0) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                make_dir_at(above.as_raw_fd(), name, SHARED_DIR_MODE, None)?
+            }
+            other => other?,
+        };
+        drop(made);
+        Ok(self.host_path(mount))
     }
 }
 
@@ -142,6 +189,9 @@ fn sandbox_path(path: &str) -> Result<String, String> {
     if path.is_empty() {
         return Err("the file path is empty".to_owned());
     }
+    if path.contains('\0') {
+        return Err(format!("{path:?} contains a NUL byte"));
+    }
     let absolute = if path.starts_with('/') {
         path.to_owned()
     } else {
@@ -154,16 +204,27 @@ fn sandbox_path(path: &str) -> Result<String, String> {
     Ok(normal)
 }
 
+/// `dir` normalized, if it may be a sandbox's `temp_dir`.
+fn temp_dir_path(dir: &str) -> Result<String, String> {
+    let normal = writable_path(dir)?;
+    let path = Path::new(&normal);
+    if let Some(reserved) = NOT_TEMP_DIRS
+        .iter()
+        .find(|reserved| path.starts_with(reserved) || Path::new(reserved).starts_with(path))
+    {
+        return Err(format!(
+            "{dir} cannot be a sandbox's temp_dir: {reserved} is the host's or the \
+             sandbox's own; write to /tmp, or to a directory such as /var/sandbox/temp"
+        ));
+    }
+    Ok(normal)
+}
+
 fn mount_of(mounts: &BTreeSet<String>, path: &str) -> Option<String> {
     mounts
         .iter()
         .find(|mount| Path::new(path).starts_with(mount.as_str()) && path != mount.as_str())
         .cloned()
-}
-
-fn make_shared_dir(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(SHARED_DIR_MODE))
 }
 
 fn c_name(name: &std::ffi::OsStr) -> io::Result<CString> {
@@ -184,31 +245,58 @@ fn open_at(dir: RawFd, name: &std::ffi::OsStr, flags: i32, mode: u32) -> io::Res
 
 const DIRECTORY: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
 
-/// Opens the directory `relative` beneath `base` without following a symlink,
-/// making missing directories when `create` is set.
-fn open_dir_beneath(base: &Path, relative: &Path, create: bool) -> io::Result<OwnedFd> {
+/// Opens the directory `relative` beneath `base` without following a symlink.
+/// `create` makes missing directories (mode 0700), handed to the account it names.
+fn open_dir_beneath(
+    base: &Path,
+    relative: &Path,
+    create: Option<Option<u32>>,
+) -> io::Result<OwnedFd> {
     let mut dir = open_at(libc::AT_FDCWD, base.as_os_str(), DIRECTORY, 0)?;
     for component in relative.components() {
         let name = component.as_os_str();
-        let next = match open_at(dir.as_raw_fd(), name, DIRECTORY, 0) {
-            Err(err) if create && err.kind() == io::ErrorKind::NotFound => {
-                let c = c_name(name)?;
-                // SAFETY: as in `open_at`.
-                if unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o700) } != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                let made = open_at(dir.as_raw_fd(), name, DIRECTORY, 0)?;
-                // SAFETY: `made` is a directory this process just created.
-                if unsafe { libc::fchmod(made.as_raw_fd(), SHARED_DIR_MODE) } != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                made
+        let next = match (open_at(dir.as_raw_fd(), name, DIRECTORY, 0), create) {
+            (Err(err), Some(owner)) if err.kind() == io::ErrorKind::NotFound => {
+                make_dir_at(dir.as_raw_fd(), name, DIR_MODE, owner)?
             }
-            other => other?,
+            (other, _) => other?,
         };
         dir = next;
     }
     Ok(dir)
+}
+
+/// Makes the directory `name` in `dir`, with exactly `mode`, handed to `owner`, and
+/// opens it.
+fn make_dir_at(
+    dir: RawFd,
+    name: &std::ffi::OsStr,
+    mode: u32,
+    owner: Option<u32>,
+) -> io::Result<OwnedFd> {
+    let c = c_name(name)?;
+    // SAFETY: as in `open_at`.
+    if unsafe { libc::mkdirat(dir, c.as_ptr(), 0o700) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let made = open_at(dir, name, DIRECTORY, 0)?;
+    hand_over(made.as_raw_fd(), mode, owner)?;
+    Ok(made)
+}
+
+/// Sets the mode of what `fd` opens (the umask left out), and its owner.
+fn hand_over(fd: RawFd, mode: u32, owner: Option<u32>) -> io::Result<()> {
+    if let Some(owner) = owner {
+        // SAFETY: a plain system call on a descriptor this process just opened.
+        if unsafe { libc::fchown(fd, owner, owner) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fchmod(fd, mode) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
@@ -220,17 +308,21 @@ fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
 
 /// Writes a new file and renames it into place: an existing name is replaced, never
 /// written through (it may be a hard link to a file outside).
-fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()> {
+fn write_beneath(
+    base: &Path,
+    relative: &Path,
+    contents: &[u8],
+    owner: Option<u32>,
+) -> io::Result<()> {
     let (parent, name) = split(relative)?;
-    let dir = open_dir_beneath(base, parent, true)?;
+    let dir = open_dir_beneath(base, parent, Some(owner))?;
     let mut temporary = name.to_os_string();
     temporary.push(format!(".aviato-{}.partial", std::process::id()));
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
     let fd = open_at(dir.as_raw_fd(), &temporary, flags, FILE_MODE)?;
-    // SAFETY: `fd` is a regular file this process just created.
-    unsafe { libc::fchmod(fd.as_raw_fd(), FILE_MODE) };
     let mut file = File::from(fd);
-    let written = file.write_all(contents);
+    let written =
+        hand_over(file.as_raw_fd(), FILE_MODE, owner).and_then(|()| file.write_all(contents));
     let (from, to) = (c_name(&temporary)?, c_name(name)?);
     let renamed = written.and_then(|()| {
         // SAFETY: both names are NUL-terminated and relative to `dir`.
@@ -251,7 +343,7 @@ fn write_beneath(base: &Path, relative: &Path, contents: &[u8]) -> io::Result<()
 
 fn read_beneath(base: &Path, relative: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let (parent, name) = split(relative)?;
-    let dir = open_dir_beneath(base, parent, false)?;
+    let dir = open_dir_beneath(base, parent, None)?;
     // Non-blocking, so that a FIFO does not hang the server.
     let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
     let file = File::from(open_at(dir.as_raw_fd(), name, flags, 0)?);
@@ -294,25 +386,14 @@ fn disk_usage(dir: &Path) -> u64 {
     total
 }
 
-/// Makes every directory under `dir` traversable by its owner again.
-fn open_up(dir: &Path) {
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                open_up(&entry.path());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn files() -> (tempfile::TempDir, Files) {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::create(dir.path().join("sb"), 1024 * 1024).unwrap();
+        let files = Files::create(dir.path().join("sb"), 1024 * 1024, None).unwrap();
         (dir, files)
     }
 
@@ -328,8 +409,38 @@ mod tests {
     }
 
     #[test]
-    fn a_file_elsewhere_makes_its_directory_writable() {
-        let (_dir, files) = files();
+    fn the_tree_is_private_to_the_server_and_the_sandbox_account() {
+        let (dir, files) = files();
+        let mode = |path: &str| dir.path().join(path).symlink_metadata().unwrap().mode() & 0o7777;
+        files.write("/tmp/a/b.json", b"{}").unwrap();
+        files.write("/var/sandbox/temp/c", b"c").unwrap();
+        assert_eq!(mode("sb"), 0o700);
+        assert_eq!(mode("sb/tmp"), 0o1777);
+        assert_eq!(mode("sb/tmp/a"), 0o700);
+        assert_eq!(mode("sb/tmp/a/b.json"), 0o600);
+        assert_eq!(mode("sb/var"), 0o700);
+        assert_eq!(mode("sb/var/sandbox/temp"), 0o1777);
+        assert_eq!(mode("sb/var/sandbox/temp/c"), 0o600);
+        assert!(
+            Files::create(dir.path().join("sb"), 1024, None).is_err(),
+            "an existing directory is never taken"
+        );
+
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let handed = Files::create(dir.path().join("nobody"), 1 << 20, Some(65534)).unwrap();
+            handed.write("/tmp/d/e", b"e").unwrap();
+            for path in ["nobody/tmp/d", "nobody/tmp/d/e"] {
+                let meta = dir.path().join(path).symlink_metadata().unwrap();
+                assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{path}");
+            }
+            assert_eq!(dir.path().join("nobody").metadata().unwrap().uid(), 0);
+        }
+    }
+
+    #[test]
+    fn only_tmp_and_the_temp_dir_are_written() {
+        let (dir, files) = files();
         files.write("/var/sandbox/temp/p.bin", b"p").unwrap();
         files.write("/var/sandbox/temp/sub/q.bin", b"q").unwrap();
         let mounts: Vec<String> = files
@@ -338,17 +449,54 @@ mod tests {
             .map(|d| d.sandbox)
             .collect();
         assert_eq!(mounts, ["/tmp", "/var/sandbox/temp"]);
-        files.write("/var/r.bin", b"r").unwrap();
-        let mounts: Vec<String> = files
-            .writable_dirs()
-            .into_iter()
-            .map(|d| d.sandbox)
-            .collect();
-        assert_eq!(mounts, ["/tmp", "/var"]);
         assert_eq!(files.read("/var/sandbox/temp/sub/q.bin", 10).unwrap(), b"q");
-        for bad in ["/etc/x", "/usr/lib/x", "/x", "/tmp/../etc/passwd", ""] {
-            assert!(files.write(bad, b"x").is_err(), "{bad} written");
+        for bad in [
+            "/var/r.bin",
+            "/elsewhere/x",
+            "/etc/x",
+            "/usr/lib/x",
+            "/x",
+            "/tmp/../etc/passwd",
+            "../etc/passwd",
+            "",
+            "/tmp/nul\0byte",
+        ] {
+            assert!(
+                matches!(files.write(bad, b"x"), Err(WriteFailure::Refused(_))),
+                "{bad} written"
+            );
         }
+        let mounts = files.writable_dirs();
+        assert_eq!(mounts.len(), 2);
+        for other in ["var/r.bin", "elsewhere", "x"] {
+            assert!(!dir.path().join("sb").join(other).exists(), "{other}");
+        }
+    }
+
+    #[test]
+    fn host_and_home_directories_cannot_be_the_temp_dir() {
+        for bad in [
+            "/run/x",
+            "/run/aviato/bin/python",
+            "/root/x",
+            "/home/u/x",
+            "/sys/x",
+            "/r.bin",
+        ] {
+            let (_dir, files) = files();
+            let refused = files.write(bad, b"x");
+            assert!(
+                matches!(refused, Err(WriteFailure::Refused(_))),
+                "{bad}: {refused:?}"
+            );
+            assert_eq!(files.writable_dirs().len(), 1, "{bad}");
+        }
+        let (_dir, files) = files();
+        let Err(WriteFailure::Refused(message)) = files.write("/run/x", b"x") else {
+            panic!("/run/x written");
+        };
+        assert!(message.contains("/run"), "{message}");
+        files.write("/scratch/x", b"x").unwrap();
     }
 
     #[test]
@@ -385,18 +533,17 @@ mod tests {
     #[test]
     fn the_quota_bounds_what_is_written_and_remove_clears_all() {
         let (dir, files) = files();
-        assert!(
-            files
-                .write("/tmp/big", &vec![0u8; 2 * 1024 * 1024])
-                .is_err()
-        );
+        assert!(matches!(
+            files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
+            Err(WriteFailure::Failed(_))
+        ));
         files.write("/tmp/small", b"s").unwrap();
         std::fs::set_permissions(
             dir.path().join("sb/tmp"),
             std::fs::Permissions::from_mode(0o000),
         )
         .unwrap();
-        files.remove().unwrap();
+        crate::tree::remove_tree(files.root()).unwrap();
         assert!(!dir.path().join("sb").exists());
     }
 }

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_exec::aviato::protocol::{Code, ErrorBody, Method, SERVICE_PATH};
@@ -12,6 +13,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
 
 use crate::Failure;
 use crate::sandboxes::Sandboxes;
@@ -19,19 +21,38 @@ use crate::sandboxes::Sandboxes;
 /// The largest request body: a 64 MiB file in base64, and room for the rest.
 const MAX_BODY: usize = 96 * 1024 * 1024;
 
-/// How long a client may take to send a request's headers.
-const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The longest a request's body may take, however steadily it comes.
+const BODY_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Connections past the cap that may wait at once for their `resource_exhausted`
+/// answer; those beyond are closed at once.
+const REFUSING: usize = 64;
+
+/// How long a connection past the cap may take to send its headers.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(crate) struct Server {
     sandboxes: Arc<Sandboxes>,
     token: Option<String>,
+    /// The longest a client may stay silent while it sends its headers (and, on a
+    /// kept-alive connection, before its next request) or its body.
+    read_timeout: Duration,
+}
+
+/// What bounds the connections: how many at once, and how long each may stall.
+pub(crate) struct Bounds {
+    pub max_connections: usize,
+    pub read_timeout: Duration,
 }
 
 pub(crate) async fn accept(
     listener: tokio::net::TcpListener,
     server: Arc<Server>,
+    bounds: Bounds,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let open = Arc::new(Semaphore::new(bounds.max_connections));
+    let refusing = Arc::new(Semaphore::new(REFUSING));
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -45,7 +66,21 @@ pub(crate) async fn accept(
             },
             () = shutdown.cancelled() => return Ok(()),
         };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            let max = bounds.max_connections;
+            match refusing.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(async move {
+                        refuse(stream, max).await;
+                        drop(permit);
+                    });
+                }
+                Err(_) => drop(stream),
+            }
+            continue;
+        };
         let server = server.clone();
+        let read_timeout = bounds.read_timeout;
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
@@ -55,34 +90,52 @@ pub(crate) async fn accept(
             // was waiting for (a running command is killed).
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(read_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(permit);
         });
     }
 }
 
+/// Answers the request of a connection past the cap with `resource_exhausted`, and
+/// closes it.
+async fn refuse(stream: tokio::net::TcpStream, max_connections: usize) {
+    let service = hyper::service::service_fn(move |_request: Request<Incoming>| async move {
+        let failure = Failure::new(
+            Code::ResourceExhausted,
+            format!(
+                "this server serves at most {max_connections} connections at once; try again \
+                 later"
+            ),
+        );
+        Ok::<_, Infallible>(error_response(status_of(failure.code), failure))
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(REFUSAL_TIMEOUT)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(REFUSAL_TIMEOUT * 2, served).await;
+}
+
 impl Server {
-    pub(crate) fn new(sandboxes: Arc<Sandboxes>, token: Option<String>) -> Self {
-        Self { sandboxes, token }
+    pub(crate) fn new(
+        sandboxes: Arc<Sandboxes>,
+        token: Option<String>,
+        read_timeout: Duration,
+    ) -> Self {
+        Self {
+            sandboxes,
+            token,
+            read_timeout,
+        }
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         match self.answer(request).await {
             Ok(body) => json_response(StatusCode::OK, body),
-            Err((status, failure)) => {
-                let body = ErrorBody {
-                    code: failure.code.as_str().to_owned(),
-                    message: failure.message,
-                };
-                let mut response = json_response(status, to_json(&body));
-                if status == StatusCode::METHOD_NOT_ALLOWED {
-                    response
-                        .headers_mut()
-                        .insert(ALLOW, "POST".parse().expect("a valid header"));
-                }
-                response
-            }
+            Err((status, failure)) => error_response(status, failure),
         }
     }
 
@@ -107,28 +160,25 @@ impl Server {
             ));
         }
         check_headers(&request)?;
-        let body = Limited::new(request.into_body(), MAX_BODY)
-            .collect()
+        let body = read_body(request.into_body(), self.read_timeout)
             .await
-            .map_err(|err| {
-                let code = if err.is::<http_body_util::LengthLimitError>() {
-                    Code::ResourceExhausted
-                } else {
-                    Code::InvalidArgument
-                };
-                fail(Failure::new(
-                    code,
-                    format!("cannot read the request: {err}"),
-                ))
-            })?
-            .to_bytes();
+            .map_err(fail)?;
         let sandboxes = &self.sandboxes;
         let answered = match method {
             Method::Start => sandboxes.start(decode(&body)?).await.map(|r| to_json(&r)),
             Method::Get => sandboxes.get(decode(&body)?).map(|r| to_json(&r)),
-            Method::AddFile => sandboxes.add_file(decode(&body)?).map(|r| to_json(&r)),
+            // File calls measure and walk the sandbox's tree: on a blocking thread,
+            // so that a large tree delays no other call.
+            Method::AddFile => {
+                let (sandboxes, request) = (sandboxes.clone(), decode(&body)?);
+                drop(body);
+                off_runtime(move || sandboxes.add_file(request).map(|r| to_json(&r))).await
+            }
             Method::Exec => sandboxes.exec(decode(&body)?).await.map(|r| to_json(&r)),
-            Method::RetrieveFile => sandboxes.retrieve_file(decode(&body)?).map(|r| to_json(&r)),
+            Method::RetrieveFile => {
+                let (sandboxes, request) = (sandboxes.clone(), decode(&body)?);
+                off_runtime(move || sandboxes.retrieve_file(request).map(|r| to_json(&r))).await
+            }
             Method::Stop => sandboxes.stop(decode(&body)?).await.map(|r| to_json(&r)),
         };
         answered.map_err(fail)
@@ -142,9 +192,9 @@ impl Server {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .unwrap_or_default();
-        if constant_time_eq(given.trim().as_bytes(), token.as_bytes()) {
+        if constant_time_eq(given.as_bytes(), token.as_bytes()) {
             Ok(())
         } else if given.is_empty() {
             Err(Failure::new(
@@ -156,6 +206,62 @@ impl Server {
                 Code::Unauthenticated,
                 "the token is not valid",
             ))
+        }
+    }
+}
+
+/// The credentials of an `Authorization: Bearer TOKEN` header; the scheme's name is
+/// case-insensitive (RFC 7235).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn off_runtime(
+    work: impl FnOnce() -> Result<Vec<u8>, Failure> + Send + 'static,
+) -> Result<Vec<u8>, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|err| {
+            Err(Failure::new(
+                Code::Internal,
+                format!("the call failed: {err}"),
+            ))
+        })
+}
+
+/// The whole body, as long as it is no larger than [`MAX_BODY`], never stalls for
+/// `idle`, and arrives within [`BODY_DEADLINE`].
+async fn read_body(body: Incoming, idle: Duration) -> Result<Vec<u8>, Failure> {
+    let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
+    let mut body = Limited::new(body, MAX_BODY);
+    let mut collected = Vec::new();
+    loop {
+        let wait = idle.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Ok(collected),
+            Err(_) => {
+                return Err(Failure::new(
+                    Code::DeadlineExceeded,
+                    format!(
+                        "the request's body stalled for {} s, or took more than {} s",
+                        idle.as_secs_f64(),
+                        BODY_DEADLINE.as_secs()
+                    ),
+                ));
+            }
+        };
+        let frame = frame.map_err(|err| {
+            let code = if err.is::<http_body_util::LengthLimitError>() {
+                Code::ResourceExhausted
+            } else {
+                Code::InvalidArgument
+            };
+            Failure::new(code, format!("cannot read the request: {err}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            collected.extend_from_slice(&data);
         }
     }
 }
@@ -222,6 +328,20 @@ fn status_of(code: Code) -> StatusCode {
     StatusCode::from_u16(code.http_status()).expect("Connect statuses are valid")
 }
 
+fn error_response(status: StatusCode, failure: Failure) -> Response<Full<Bytes>> {
+    let body = ErrorBody {
+        code: failure.code.as_str().to_owned(),
+        message: failure.message,
+    };
+    let mut response = json_response(status, to_json(&body));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, "POST".parse().expect("a valid header"));
+    }
+    response
+}
+
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
@@ -234,4 +354,19 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER  t0k ", " BeArEr t0k"] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value:?}");
+        }
+        for value in ["Basic t0k", "Bearer", "Bearert0k", ""] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 }

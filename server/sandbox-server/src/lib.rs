@@ -10,6 +10,8 @@
 mod files;
 mod http;
 mod sandboxes;
+mod state;
+mod tree;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +22,8 @@ use aviato_exec::aviato::protocol::Code;
 use aviato_exec::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
+pub use crate::state::{create_private_state_dir, prepare_state_dir};
+pub use crate::tree::remove_tree;
 
 /// Settings of a server.
 #[derive(Clone)]
@@ -33,10 +37,17 @@ pub struct Config {
     pub max_lifetime: Duration,
     /// The longest one Exec runs; Exec's `maxTimeoutSeconds` may ask for less.
     pub exec_timeout: Duration,
-    /// Where the sandboxes' files live.
+    /// Where the sandboxes' files live: a directory of the server's user that no one
+    /// else can write to (see [`prepare_state_dir`]); made if it does not exist.
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
+    /// The most connections served at once; others are answered
+    /// `resource_exhausted` and closed.
+    pub max_connections: usize,
+    /// The longest a client may stay silent while it sends a request's headers or
+    /// body, or between requests on a kept-alive connection.
+    pub read_timeout: Duration,
     pub local: LocalConfig,
 }
 
@@ -50,6 +61,8 @@ impl std::fmt::Debug for Config {
             .field("exec_timeout", &self.exec_timeout)
             .field("state_dir", &self.state_dir)
             .field("limits", &self.limits)
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
             .field("local", &self.local)
             .finish()
     }
@@ -65,6 +78,8 @@ impl Config {
             exec_timeout: Duration::from_secs(600),
             state_dir,
             limits: Limits::default(),
+            max_connections: 256,
+            read_timeout: Duration::from_secs(30),
             local: LocalConfig::default(),
         }
     }
@@ -92,10 +107,18 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(&config.state_dir)?;
-    sandboxes::clear_leftovers(&config.state_dir);
+    prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
+    tracing::info!(state_dir = %config.state_dir.display(), "the sandboxes' files are kept here");
+    let state_dir = config.state_dir.clone();
+    tokio::task::spawn_blocking(move || sandboxes::clear_leftovers(&state_dir))
+        .await
+        .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
+    let bounds = http::Bounds {
+        max_connections: config.max_connections,
+        read_timeout: config.read_timeout,
+    };
     let sandboxes = Arc::new(Sandboxes::new(config));
     let reaper = {
         let sandboxes = sandboxes.clone();
@@ -106,8 +129,12 @@ pub async fn serve(
             }
         })
     };
-    let server = Arc::new(http::Server::new(sandboxes.clone(), token));
-    let served = http::accept(listener, server, shutdown).await;
+    let server = Arc::new(http::Server::new(
+        sandboxes.clone(),
+        token,
+        bounds.read_timeout,
+    ));
+    let served = http::accept(listener, server, bounds, shutdown).await;
     reaper.abort();
     sandboxes.stop_all().await;
     served

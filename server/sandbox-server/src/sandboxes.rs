@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,7 +17,8 @@ use aviato_exec::{
 };
 use tokio::sync::RwLock;
 
-use crate::files::Files;
+use crate::files::{Files, WriteFailure};
+use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
 /// The most a RetrieveFile reply carries.
@@ -128,6 +129,7 @@ impl Sandboxes {
             let files = Files::create(
                 self.config.state_dir.join(&id),
                 self.config.limits.tmpfs_bytes,
+                self.config.local.isolation.sandbox_account(),
             )
             .map_err(|err| {
                 Failure::new(
@@ -185,15 +187,14 @@ impl Sandboxes {
     pub(crate) fn add_file(&self, request: AddFileRequest) -> Result<SuccessResponse, Failure> {
         let sandbox = self.find(&request.sandbox_id)?;
         sandbox.ensure_running()?;
-        Ok(
-            match sandbox
-                .files
-                .write(&request.filepath, &request.file_contents)
-            {
-                Ok(()) => SuccessResponse::succeeded(),
-                Err(reason) => SuccessResponse::failed(reason),
-            },
-        )
+        match sandbox
+            .files
+            .write(&request.filepath, &request.file_contents)
+        {
+            Ok(()) => Ok(SuccessResponse::succeeded()),
+            Err(WriteFailure::Failed(reason)) => Ok(SuccessResponse::failed(reason)),
+            Err(WriteFailure::Refused(reason)) => Err(Failure::new(Code::InvalidArgument, reason)),
+        }
     }
 
     pub(crate) fn retrieve_file(
@@ -223,6 +224,12 @@ impl Sandboxes {
         let argv: Vec<String> = request.command.into_iter().chain(request.args).collect();
         if argv.is_empty() {
             return Err(Failure::new(Code::InvalidArgument, "the command is empty"));
+        }
+        if let Some(arg) = argv.iter().find(|arg| arg.contains('\0')) {
+            return Err(Failure::new(
+                Code::InvalidArgument,
+                format!("the argument {arg:?} contains a NUL byte, which no command can take"),
+            ));
         }
         let Ok(_busy) = sandbox.busy.try_read() else {
             return Err(Failure::new(
@@ -308,9 +315,11 @@ impl Sandboxes {
         sandbox.stopped.cancel();
         *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
         let _idle = sandbox.busy.write().await;
-        let removed = sandbox
-            .files
-            .remove()
+        // However deep the sandbox made its tree, on a thread of its own.
+        let root = sandbox.files.root().to_owned();
+        let removed = tokio::task::spawn_blocking(move || remove_tree(&root))
+            .await
+            .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)))
             .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
         match &removed {
             Ok(()) => tracing::info!(sandbox = %sandbox.id, "{why}"),
@@ -387,14 +396,16 @@ fn new_id() -> String {
     format!("sb-{hex}")
 }
 
-/// Leftovers of a server that did not shut down: `sb-*` directories.
-pub(crate) fn clear_leftovers(state_dir: &PathBuf) {
+/// Leftovers of a server that did not shut down: `sb-*` directories. Blocks.
+pub(crate) fn clear_leftovers(state_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(state_dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("sb-") {
-            let _ = std::fs::remove_dir_all(entry.path());
+        if entry.file_name().to_string_lossy().starts_with("sb-")
+            && let Err(err) = remove_tree(&entry.path())
+        {
+            tracing::warn!(path = %entry.path().display(), %err, "cannot remove a leftover");
         }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn supervise(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // SAFETY: the closure only calls async-signal-safe functions (dup2, fcntl,
-    // setrlimit) on values computed before the fork.
+    // close_range, getrlimit, setrlimit) on values computed before the fork.
     unsafe {
         command.pre_exec(move || prepare_child(sandbox_fd, &rlimits));
     }
@@ -169,7 +169,8 @@ fn rlimits(limits: &Limits) -> [Rlimit; 4] {
     ]
 }
 
-/// In the forked child, before `exec`: the result channel at fd 3, and the limits.
+/// In the forked child, before `exec`: the result channel at fd 3, every other
+/// descriptor above the standard streams closed on `exec`, and the limits.
 fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit]) -> io::Result<()> {
     // SAFETY: plain system calls on file descriptors and limits of this process.
     unsafe {
@@ -181,12 +182,58 @@ fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit]) -> io::Result<()> {
         } else if libc::dup2(sandbox_fd, RESULT_FD) < 0 {
             return Err(io::Error::last_os_error());
         }
+        close_on_exec_above(RESULT_FD)?;
         for &(resource, soft, hard) in rlimits {
             let limit = libc::rlimit {
                 rlim_cur: soft,
                 rlim_max: hard,
             };
             if libc::setrlimit(resource, &limit) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks every descriptor above `last_kept` close-on-exec, so that nothing the
+/// launching process holds open (a file, a socket, a pipe another thread has just
+/// made without `O_CLOEXEC`) passes through bubblewrap into the sandbox. They are
+/// marked rather than closed: the standard library reports a failed `exec` through a
+/// close-on-exec pipe of its own among them.
+///
+/// Runs between `fork` and `exec`: async-signal-safe calls only.
+unsafe fn close_on_exec_above(last_kept: RawFd) -> io::Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    let first = (last_kept + 1) as libc::c_uint;
+    // SAFETY: close_range only changes this process's descriptor table.
+    let marked = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if marked == 0 {
+        return Ok(());
+    }
+    // Before Linux 5.11: one descriptor at a time, up to the descriptor limit.
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into `limit`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let end = RawFd::try_from(limit.rlim_cur.min(1 << 20)).unwrap_or(1 << 20);
+    for fd in first as RawFd..end {
+        // SAFETY: fcntl on a descriptor that may not be open fails with EBADF.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+            // SAFETY: as above.
+            if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
                 return Err(io::Error::last_os_error());
             }
         }

@@ -38,6 +38,16 @@ impl Isolation {
             chosen => chosen,
         }
     }
+
+    /// The host account the sandbox's code runs as when it is not the host user's
+    /// own: `nobody` (65534) when the sandbox switches user. Files a host process
+    /// hands to the sandbox should belong to it.
+    pub fn sandbox_account(self) -> Option<u32> {
+        match self.resolve() {
+            Isolation::SwitchUser => Some(SANDBOX_ID),
+            Isolation::UserNamespace | Isolation::Auto => None,
+        }
+    }
 }
 
 /// Read-only system paths every sandbox sees.
@@ -189,6 +199,9 @@ pub(super) fn system_arguments(
             _ => {}
         }
     }
+    // Made with --dir, 0755: bubblewrap would make it 0700 for the binds below, and
+    // under a root host the sandbox's `nobody` could read none of them.
+    args.push(["--dir", "/etc"]);
     for file in ETC_FILES {
         args.push(["--ro-bind-try", file, file]);
     }

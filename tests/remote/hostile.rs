@@ -1,0 +1,285 @@
+//! The server against a hostile tenant, or another user of the host: each attack is
+//! refused or contained, the server keeps answering, and nothing is left behind.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::Server;
+use serde_json::json;
+
+use crate::protocol::{post, running_sandbox};
+
+fn mode(path: &std::path::Path) -> u32 {
+    path.symlink_metadata().unwrap().mode() & 0o7777
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_squatted_state_directory_is_not_used() {
+    let tmp = tempfile::Builder::new()
+        .prefix("aviato-squat-")
+        .tempdir()
+        .unwrap();
+    let tmp_path = tmp.path().to_owned();
+    // Someone else makes the name the server once took (it ends in the server's pid,
+    // which the shell knows before it becomes the server), open to everyone.
+    let squat = "squat=\"$TMPDIR/aviato-sandbox-server-$$\"; mkdir -m 0777 \"$squat\" && \
+                 touch \"$squat/planted\" && exec \"$0\" \"$@\"";
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", squat, env!("CARGO_BIN_EXE_aviato-lsp")])
+        .args(["sandbox-server", "--listen", "127.0.0.1:0"])
+        .env("TMPDIR", &tmp_path);
+    let mut server = Server::spawn(command, tmp);
+    let squatted = format!("aviato-sandbox-server-{}", server.pid());
+    assert!(tmp_path.join(&squatted).is_dir());
+
+    let id = running_sandbox(&server.url).await;
+    assert_eq!(names(&tmp_path.join(&squatted)), ["planted"]);
+    let own: Vec<String> = names(&tmp_path)
+        .into_iter()
+        .filter(|name| name != &squatted)
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let state_dir = tmp_path.join(&own[0]);
+    assert!(own[0].starts_with("aviato-sandbox-server-"), "{own:?}");
+    assert_eq!(mode(&state_dir), 0o700);
+    assert_eq!(names(&state_dir), std::slice::from_ref(&id));
+    assert_eq!(mode(&state_dir.join(&id)), 0o700);
+    assert!(
+        server.log().contains(&state_dir.display().to_string()),
+        "{}",
+        server.log()
+    );
+
+    server.signal(libc::SIGTERM);
+    assert!(server.wait().success());
+    assert!(!state_dir.exists(), "its own directory is removed at exit");
+    assert_eq!(names(&tmp_path.join(&squatted)), ["planted"]);
+}
+
+#[test]
+fn a_state_directory_others_can_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(&open)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("writable by other users"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it never listened");
+    assert!(names(&open).is_empty());
+}
+
+#[tokio::test]
+async fn a_deep_tree_is_removed_at_stop_and_the_server_keeps_answering() {
+    let server = Server::start(&[]);
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    // Deeper than a recursive removal survives on a runtime worker's 2 MiB stack.
+    let script = "import os\nfor _ in range(15000):\n    os.mkdir('d')\n    os.chdir('d')\n\
+                  print('deep')";
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", script]}),
+    )
+    .await;
+    assert_eq!(executed.status, 200, "{}", executed.body);
+    assert_eq!(
+        executed.body["result"]["stdout"],
+        crate::protocol::base64("deep\n")
+    );
+    let stopped = post(url, "Stop", json!({"sandboxId": id})).await;
+    assert_eq!(stopped.body, json!({"success": true}), "{}", server.log());
+    server.assert_nothing_left();
+    // Still serving: a new sandbox starts and runs.
+    let again = running_sandbox(url).await;
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": again, "command": ["python", "-c", "print(1)"]}),
+    )
+    .await;
+    assert_eq!(
+        executed.body["result"]["stdout"],
+        crate::protocol::base64("1\n")
+    );
+    post(url, "Stop", json!({"sandboxId": again})).await;
+    server.assert_nothing_left();
+}
+
+#[tokio::test]
+async fn files_go_only_to_tmp_and_the_temp_dir() {
+    let server = Server::start(&[]);
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    let add = |path: &str| json!({"sandboxId": id, "filepath": path, "fileContents": crate::protocol::base64("x")});
+    for refused in [
+        "/run/x",
+        "/run/aviato/bin/python",
+        "/root/x",
+        "../etc/x",
+        "/tmp/../run/x",
+    ] {
+        let reply = post(url, "AddFile", add(refused)).await;
+        reply.assert_error(400, "invalid_argument");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(
+            message.contains(refused.trim_start_matches("..")),
+            "{message}"
+        );
+    }
+    let sandbox_dir = server.state_dir().join(&id);
+    assert_eq!(names(&sandbox_dir), ["tmp"]);
+    // The temp_dir is the directory of the first file outside /tmp; then no other.
+    assert_eq!(
+        post(url, "AddFile", add("/var/sandbox/temp/p")).await.body,
+        json!({"success": true})
+    );
+    post(url, "AddFile", add("/var/elsewhere/q"))
+        .await
+        .assert_error(400, "invalid_argument");
+    // Every command still runs, and sees the files where they were put.
+    let executed = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c",
+               "import os; print(open('/var/sandbox/temp/p').read(), os.path.exists('/run/x'))"]}),
+    )
+    .await;
+    assert_eq!(
+        executed.body,
+        json!({"result": {"stdout": crate::protocol::base64("x False\n")}})
+    );
+    post(url, "Stop", json!({"sandboxId": id})).await;
+    server.assert_nothing_left();
+}
+
+/// What the server sends on `stream` until it closes it, or for five seconds.
+fn read_reply(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reply = Vec::new();
+    let mut buffer = [0; 4096];
+    while let Ok(read @ 1..) = stream.read(&mut buffer) {
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[tokio::test]
+async fn stalled_clients_are_cut_off_and_connections_past_the_cap_refused() {
+    let server = Server::start(&["--max-connections", "2", "--read-timeout", "1"]);
+    let url = &server.url;
+    let address = url.trim_start_matches("http://").to_owned();
+    // Two clients send their headers, then stall in the middle of the body.
+    let mut stalled: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(
+                    b"POST /coreweave.aviato.v1beta1.ATCService/Get HTTP/1.1\r\nhost: x\r\n\
+                      content-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+                )
+                .unwrap();
+            stream
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let began = Instant::now();
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(429, "resource_exhausted");
+    for stream in &mut stalled {
+        let reply = read_reply(stream);
+        assert!(
+            reply.starts_with("HTTP/1.1 504") && reply.contains("deadline_exceeded"),
+            "{reply}"
+        );
+    }
+    assert!(
+        began.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        began.elapsed()
+    );
+    // Their places are free again.
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(404, "not_found");
+
+    // A client that sends nothing at all is closed too.
+    let mut silent = TcpStream::connect(&address).unwrap();
+    let began = Instant::now();
+    read_reply(&mut silent);
+    let waited = began.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+    post(url, "Get", json!({"sandboxId": "sb-none"}))
+        .await
+        .assert_error(404, "not_found");
+    server.assert_nothing_left();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn file_calls_on_a_large_tree_delay_no_other_call() {
+    let server = Server::start(&[]);
+    let url = server.url.clone();
+    let id = running_sandbox(&url).await;
+    let script = "import os\nos.mkdir('many')\nfor i in range(100000):\n    \
+                  open('many/%d' % i, 'w').close()\nprint('made')";
+    let made = post(
+        &url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", script]}),
+    )
+    .await;
+    assert_eq!(
+        made.body["result"]["stdout"],
+        crate::protocol::base64("made\n")
+    );
+    let other = running_sandbox(&url).await;
+    // Each AddFile measures the tree against the quota.
+    let adds: Vec<_> = (0..16)
+        .map(|n| {
+            let (url, id) = (url.clone(), id.clone());
+            tokio::spawn(async move {
+                let file = json!({"sandboxId": id, "filepath": format!("/tmp/add-{n}"),
+                                  "fileContents": crate::protocol::base64("x")});
+                post(&url, "AddFile", file).await.body
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let began = Instant::now();
+    let got = post(&url, "Get", json!({"sandboxId": other})).await;
+    let waited = began.elapsed();
+    assert_eq!(got.status, 200, "{}", got.body);
+    for add in adds {
+        assert_eq!(add.await.unwrap(), json!({"success": true}));
+    }
+    assert!(waited < Duration::from_secs(1), "Get waited {waited:?}");
+    for id in [id, other] {
+        post(&url, "Stop", json!({"sandboxId": id})).await;
+    }
+    server.assert_nothing_left();
+}
