@@ -1018,7 +1018,7 @@ METHOD_CALLS: list[tuple[str, str]] = [
     ("gzip.GzipFile(fileobj=io.BytesIO(), mode='wb')", "write(b'a')"),
     ("tempfile.NamedTemporaryFile()", "write(b'x') ; flush() ; close()"),
     ("tempfile.TemporaryDirectory()", "cleanup()"),
-    ("subprocess.Popen(['true'])", "wait() ; communicate() ; poll()"),
+    ("subprocess.Popen(['true'])", "wait() ; communicate()"),
     ("subprocess.CompletedProcess(['true'], 0)", "check_returncode()"),
     ("multiprocessing.Queue()", "put(1) ; qsize() ; empty()"),
     ("csv.writer(io.StringIO())", "writerow(['a']) ; writerows([['a']])"),
@@ -1717,6 +1717,16 @@ pub(crate) enum MemberKind {
 """
 
 
+def rust_tuple(parts: list[str]) -> str:
+    """One array element as rustfmt lays it out (max_width 100, fn_call_width 60), so
+    that `cargo fmt` leaves the file alone."""
+    args = ", ".join(parts)
+    line = f"    ({args}),"
+    if len(args) <= 60 and len(line) <= 100:
+        return line
+    return "\n".join(["    ("] + [f"        {p}," for p in parts] + ["    ),"])
+
+
 def render(table: Table) -> str:
     raw = table.raw
     lines = [HEADER.format(python=raw["python"], platform=raw["platform"], pydantic=raw["pydantic"]),
@@ -1725,11 +1735,16 @@ def render(table: Table) -> str:
     lines.append("pub(crate) static TYPES: &[TypeFacts] = &[")
     for name in sorted(table.types):
         f = table.types[name]
-        lines.append(
-            f"    TypeFacts {{ name: {rust_str(name)}, short: {rust_str(f['short'])}, "
-            f"pydantic: {rust_fate(f['pydantic'])}, pickle: {rust_fate(f['pickle'])}, "
-            f"strict_json: {rust_fate(f['strict_json'])}, callable: {str(f['callable']).lower()} }},"
-        )
+        lines += [
+            "    TypeFacts {",
+            f"        name: {rust_str(name)},",
+            f"        short: {rust_str(f['short'])},",
+            f"        pydantic: {rust_fate(f['pydantic'])},",
+            f"        pickle: {rust_fate(f['pickle'])},",
+            f"        strict_json: {rust_fate(f['strict_json'])},",
+            f"        callable: {str(f['callable']).lower()},",
+            "    },",
+        ]
     lines.append("];")
     lines.append("")
     lines.append("/// What a stdlib name is: (module, member, kind) for every public member of the listed modules.")
@@ -1737,7 +1752,7 @@ def render(table: Table) -> str:
     for (module, member) in sorted(table.members):
         kind, value = table.members[(module, member)]
         k = f"MemberKind::Value({rust_str(value)})" if kind == "Value" else f"MemberKind::{kind}"
-        lines.append(f"    ({rust_str(module)}, {rust_str(member)}, {k}),")
+        lines.append(rust_tuple([rust_str(module), rust_str(member), k]))
     lines.append("];")
     lines.append("")
     lines.append(
@@ -1746,14 +1761,14 @@ def render(table: Table) -> str:
         "\"collections.namedtuple\" -> \"builtins.type\"); functions by calling them with sample arguments.")
     lines.append("pub(crate) static RETURNS: &[(&str, &str)] = &[")
     for path in sorted(table.returns):
-        lines.append(f"    ({rust_str(path)}, {rust_str(table.returns[path])}),")
+        lines.append(rust_tuple([rust_str(path), rust_str(table.returns[path])]))
     lines.append("];")
     lines.append("")
     lines.append(
         "/// Methods: (qualified receiver type, method name, qualified result type), measured on sample receivers.")
     lines.append("pub(crate) static METHODS: &[(&str, &str, &str)] = &[")
     for (recv, name) in sorted(table.methods):
-        lines.append(f"    ({rust_str(recv)}, {rust_str(name)}, {rust_str(table.methods[(recv, name)])}),")
+        lines.append(rust_tuple([rust_str(recv), rust_str(name), rust_str(table.methods[(recv, name)])]))
     lines.append("];")
     return "\n".join(lines) + "\n"
 
@@ -1805,7 +1820,25 @@ def generate(verbose: bool, raw_path: str | None = None) -> tuple[str, Table]:
               file=sys.stderr)
     for w in table.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    return render(table), table
+    text = render(table)
+    rustfmt_check(text)
+    return text, table
+
+
+def rustfmt_check(text: str) -> None:
+    """The file is laid out as rustfmt would; say so if rustfmt (when present) disagrees."""
+    import re
+    import shutil
+
+    rustfmt = shutil.which("rustfmt")
+    if rustfmt is None:
+        return
+    match = re.search(r'^edition\s*=\s*"(\d+)"', (REPO / "Cargo.toml").read_text(), re.MULTILINE)
+    proc = subprocess.run([rustfmt, "--edition", match.group(1) if match else "2021"],
+                          input=text, capture_output=True, text=True, check=False)
+    if proc.returncode == 0 and proc.stdout != text:
+        print("warning: rustfmt would reformat the generated file; update rust_tuple()",
+              file=sys.stderr)
 
 
 def main() -> int:
