@@ -80,7 +80,8 @@ pub struct CallSite {
 
 /// The facts of every sandbox function in `source`, in source order.
 pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFacts> {
-    let parsed = crate::parse(source);
+    let (text, parsed) = crate::repair::repaired(source, crate::parse(source));
+    let source = text.as_str();
     let module = parsed.syntax();
     let model = SemanticModel::build(&module.body);
     let functions = Finder::new(&model, sdk).sandbox_functions();

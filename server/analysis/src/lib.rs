@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod facts;
 mod literal;
 mod noqa;
+mod repair;
 pub mod rules;
 mod sandbox;
 mod sdk;
@@ -64,12 +65,23 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
             fix: None,
         });
     }
+    let (text, parsed) = repair::repaired(source, parsed);
     let model = semantic::SemanticModel::build(&parsed.syntax().body);
     let functions = sandbox::Finder::new(&model, settings.sdk()).sandbox_functions();
-    diagnostics.extend(checker::Checker::new(source, &model, &functions).run());
-    let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), source);
+    // A syntax error inside a sandbox function is that function's: it cannot run.
+    for diagnostic in &mut diagnostics {
+        diagnostic.function = functions
+            .iter()
+            .find(|function| function.def.range.contains_range(diagnostic.range))
+            .map(|function| FunctionRef {
+                name: function.def.name.id.to_string(),
+                name_range: function.def.name.range,
+            });
+    }
+    diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
+    let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
     diagnostics.retain(|diagnostic| {
-        settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, source)
+        settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, &text)
     });
     // A rule reports at its default severity, or higher where a failure is certain;
     // the user's setting wins over both.
