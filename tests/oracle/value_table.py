@@ -211,7 +211,7 @@ SAMPLES: list[tuple[str, str | None]] = [
     ("{1: 'a'}", "[int-keys]"),
     ("{1.5: 'a'}", "[float-keys]"),
     ("{True: 'a'}", "[bool-keys]"),
-    ("{None: 'a'}", "[None-keys]"),
+    ("{None: 'a'}", "[NoneType-keys]"),
     ("{(1, 2): 'a'}", "[tuple-keys]"),
     # builtins: iterables and views
     ("range(3)", None),
@@ -1071,6 +1071,26 @@ def sig(v: Any) -> str:
     return s
 
 
+def variant(v: Any) -> str | None:
+    """What, besides its type, can change a value's fate: the pseudo suffix it gets."""
+    import math
+
+    if type(v) is float and math.isnan(v):
+        return "nan"
+    if type(v) is float and math.isinf(v):
+        return "inf"
+    if isinstance(v, (bytes, bytearray)):
+        try:
+            bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return "non-utf8"
+    if isinstance(v, dict):
+        others = sorted({type(k).__name__ for k in v if not isinstance(k, str)})
+        if others:
+            return "-".join(others) + "-keys"
+    return None
+
+
 LOADER = r'''
 import base64, json, pickle, sys
 sys.path.insert(0, sys.argv[1])
@@ -1221,7 +1241,8 @@ class Measurer:
                     return
             v = get()
             emit({"expr": used, "type": tname(type(v)), "short": type(v).__name__,
-                  "callable": callable(v), "sig": sig(v), "class_module": getattr(type(v), "__module__", "")})
+                  "callable": callable(v), "sig": sig(v), "variant": variant(v),
+                  "class_module": getattr(type(v), "__module__", "")})
             # strict JSON (cwsandbox)
             try:
                 payload = {"v": get()}
@@ -1546,7 +1567,7 @@ class Table:
                 self.warnings.append(f"sample {expr!r}: {self.records.get(jid)}")
                 continue
             if name is None:
-                entry = rec["type"]
+                entry = rec["type"] + (f"[{rec['variant']}]" if rec["variant"] else "")
                 if self.local_type(rec):
                     self.warnings.append(f"sample {expr!r}: type {entry} needs a pseudo name")
                     continue
@@ -1573,13 +1594,16 @@ class Table:
                 self.warnings.append(f"member {module}.{member}: {self.records.get(jid)}")
                 del self.members[(module, member)]
                 continue
+            # The entry of the value's type and variant if the fates agree, else one of
+            # its own.
             base = rec["type"]
+            tagged = f"{base}[{rec['variant']}]" if rec["variant"] else base
             measured = self.facts(rec)
-            candidates = sorted(n for n in self.types if n == base or n.startswith(base + "["))
-            match = next((n for n in candidates
-                          if fate_key(self.types[n]) == fate_key(measured)), None)
+            match = next((n for n in (tagged, base) if n in self.types
+                          and fate_key(self.types[n]) == fate_key(measured)), None)
             if match is None:
-                match = base if base not in self.types else f"{base}[{module}.{member}]"
+                match = next(n for n in (tagged, base, f"{base}[{module}.{member}]")
+                             if n not in self.types)
                 self.types[match] = measured
             self.members[(module, member)] = ("Value", match)
         # Constructors.
