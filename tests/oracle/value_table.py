@@ -5,6 +5,7 @@ serializers.
 
     python3 tests/oracle/value_table.py            # regenerate the Rust file
     python3 tests/oracle/value_table.py --check    # exit 1 with a diff when it is stale
+    python3 tests/oracle/value_table.py -v --raw /tmp/raw.json   # timings, every measurement
 
 Nothing in the table is typed by hand: the script holds curated *Python expressions*
 (sample values, constructor arguments, function calls, method calls) and measures what
@@ -35,8 +36,14 @@ than its type: ``builtins.float[nan]``, ``builtins.dict[int-keys]``,
 can import, as for stdlib enums) and so on. A constant whose own fates differ from its
 type's entry gets ``type[module.member]``.
 
+The output is laid out exactly as rustfmt lays it out (checked against rustfmt when it
+is on PATH), so `cargo fmt` and `--check` agree. The tables are sorted as Rust compares
+strings, for binary search.
+
 Environment: ORACLE_VENV (default /tmp/oracle-venv; created with pydantic==2.12.5 if
-missing). The measurement runs under that venv's python, which must be 3.11.
+missing). The measurement runs under that venv's python (3.11), with -I -S: the snapshot
+of module members sees no .pth file of the venv, and pydantic is then imported from the
+venv's site-packages.
 """
 
 from __future__ import annotations
@@ -572,6 +579,23 @@ CTOR_ARGS: dict[str, str] = {
     "contextlib.chdir": "('.')",
     "contextlib.aclosing": "(None)",
     "dataclasses.InitVar": "(int)",
+    "enum.member": "(1)",
+    "enum.nonmember": "(1)",
+    "abc.abstractclassmethod": "(json.dumps)",
+    "abc.abstractstaticmethod": "(json.dumps)",
+    "argparse.Action": "(['--x'], 'x')",
+    "argparse.BooleanOptionalAction": "(['--x'], 'x')",
+    "argparse.ArgumentError": "(None, 'm')",
+    "argparse.HelpFormatter": "('prog')",
+    "argparse.RawDescriptionHelpFormatter": "('prog')",
+    "argparse.RawTextHelpFormatter": "('prog')",
+    "argparse.ArgumentDefaultsHelpFormatter": "('prog')",
+    "argparse.MetavarTypeHelpFormatter": "('prog')",
+    "asyncio.IncompleteReadError": "(b'', 1)",
+    "asyncio.LimitOverrunError": "('m', 1)",
+    "platform.uname_result": "('a', 'b', 'c', 'd', 'e')",
+    "calendar.different_locale": "('C')",
+    "socket.SocketIO": "(socket.socket(), 'r')",
     # These pickle by name: bound to a name of the script, as a script would do.
     "typing.TypeVar": "=(T := typing.TypeVar('T'))",
     "typing.ParamSpec": "=(P := typing.ParamSpec('P'))",
@@ -1414,6 +1438,10 @@ def measure_main(workdir: Path, out_path: Path, site_packages: list[str]) -> Non
     seen_classes: dict[int, str] = {}
     import enum as enum_module
 
+    paths_of: dict[int, list[str]] = {}
+    for key in sorted(kinds):
+        if kinds[key] == "Class":
+            paths_of.setdefault(id(snapshot[key]), []).append(f"{key[0]}.{key[1]}")
     for key in sorted(kinds):
         if kinds[key] != "Class":
             continue
@@ -1423,7 +1451,7 @@ def measure_main(workdir: Path, out_path: Path, site_packages: list[str]) -> Non
             class_ids.append((seen_classes[id(cls)], path))
             continue
         candidates = []
-        for k in (path, tname(cls)):
+        for k in paths_of[id(cls)] + [tname(cls)]:
             if k in CTOR_ARGS:
                 if CTOR_ARGS[k] is None:
                     candidates = None
