@@ -709,6 +709,24 @@ impl<'a> Values<'_, 'a> {
             Expr::Name(name) => self.name_kind_at_depth(name.id.as_str(), scope, offset, depth + 1),
             Expr::Attribute(attribute) => self.attribute_kind(attribute, scope, offset, depth),
             Expr::Call(call) => self.call_kind(call, scope, offset, depth),
+            // `ROWS[0]` of a literal list or tuple.
+            Expr::Subscript(subscript) => {
+                let Expr::NumberLiteral(ast::ExprNumberLiteral {
+                    value: Number::Int(index),
+                    ..
+                }) = subscript.slice.as_ref()
+                else {
+                    return ValueKind::Unknown;
+                };
+                let element = index.as_usize().and_then(|index| {
+                    self.literal_elements(&subscript.value, scope, depth + 1)?
+                        .into_iter()
+                        .nth(index)
+                });
+                element.map_or(ValueKind::Unknown, |element| {
+                    self.kind_at_depth(element, scope, offset, depth + 1)
+                })
+            }
             _ => ValueKind::Unknown,
         }
     }
@@ -781,6 +799,17 @@ impl<'a> Values<'_, 'a> {
             let receiver = self.kind_at_depth(&method.value, scope, offset, depth + 1);
             if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
                 return kind;
+            }
+            // `.keys()`, `.values()`, `.items()` with no argument: a dict's view,
+            // whatever the analysis knows of the receiver.
+            let view = match method.attr.id.as_str() {
+                "keys" => "builtins.dict_keys",
+                "values" => "builtins.dict_values",
+                "items" => "builtins.dict_items",
+                _ => "",
+            };
+            if !view.is_empty() && receiver == ValueKind::Unknown && call.arguments.is_empty() {
+                return stdlib::kind_of_type(view);
             }
         }
         match self.kind_at_depth(&call.func, scope, offset, depth + 1) {
@@ -857,6 +886,11 @@ impl<'a> Values<'_, 'a> {
         for base in class.bases() {
             match base {
                 Expr::Name(base) if base.id.as_str() == "object" => {}
+                base if self.is_pydantic_model(base, scope) => {
+                    kind = ValueKind::DataclassInstance {
+                        class: name.clone(),
+                    };
+                }
                 Expr::Name(base) if is_exception_name(base.id.as_str()) => {}
                 base => match self.script_class(base, scope) {
                     Some(parent) => match self.script_instance_kind(parent, scope, depth + 1) {
@@ -873,6 +907,24 @@ impl<'a> Values<'_, 'a> {
             }
         }
         kind
+    }
+
+    /// `BaseModel` imported from pydantic: its instances dump to dicts as dataclasses do.
+    fn is_pydantic_model(&self, base: &Expr, scope: ScopeId) -> bool {
+        let binding = match base {
+            Expr::Name(name) => self.model.lookup(scope, name.id.as_str()),
+            Expr::Attribute(attribute) if attribute.attr.id.as_str() == "BaseModel" => {
+                return matches!(attribute.value.as_ref(), Expr::Name(module) if module.id.as_str() == "pydantic");
+            }
+            _ => None,
+        };
+        matches!(
+            binding.map(|binding| binding.kind),
+            Some(BindingKind::FromImport {
+                module: "pydantic",
+                member: "BaseModel"
+            })
+        )
     }
 
     /// The class statement a name refers to, when the file defines it.

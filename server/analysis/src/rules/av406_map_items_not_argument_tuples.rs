@@ -15,7 +15,7 @@ use crate::value::ValueKind;
 /// each literal item.
 pub(crate) fn check<'a>(
     checker: &mut Checker<'_, 'a>,
-    function: &SandboxFunction,
+    function: &SandboxFunction<'a>,
     record: &CallRecord<'a>,
 ) {
     let Some(items) = record.call.arguments.args.first() else {
@@ -84,13 +84,18 @@ pub(crate) fn check<'a>(
 
 fn item_arguments<'a>(
     checker: &mut Checker<'_, 'a>,
-    function: &SandboxFunction,
+    function: &SandboxFunction<'a>,
     item: &'a Expr,
     args: &'a [Expr],
     scope: ScopeId,
 ) {
     arity(checker, function, item, args);
-    check_argument_values(checker, function, args.iter(), scope);
+    let arguments = PassedArguments {
+        args,
+        keywords: &[],
+        range: item.range(),
+    };
+    check_argument_values(checker, function, &arguments, scope);
 }
 
 /// AV402 for one item's positional arguments.

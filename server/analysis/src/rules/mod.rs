@@ -193,11 +193,7 @@ pub(crate) fn check_calls(checker: &mut Checker) {
                     av405_result_never_retrieved::check(checker, record);
                 }
                 av402_call_signature_mismatch::check(checker, function, &arguments);
-                let values = arguments
-                    .args
-                    .iter()
-                    .chain(arguments.keywords.iter().map(|keyword| &keyword.value));
-                check_argument_values(checker, function, values, record.scope);
+                check_argument_values(checker, function, &arguments, record.scope);
             }
             (Sdk::Cwsandbox, CallKind::Direct) => {
                 av107_remote_function_called_directly::check(checker, record);
@@ -216,12 +212,27 @@ pub(crate) fn check_calls(checker: &mut Checker) {
 /// AV301, AV302, AV304 and AV306 for the values passed at a call site.
 pub(crate) fn check_argument_values<'a>(
     checker: &mut Checker<'_, 'a>,
-    function: &SandboxFunction,
-    values: impl Iterator<Item = &'a Expr>,
+    function: &SandboxFunction<'a>,
+    arguments: &PassedArguments<'a>,
     scope: ScopeId,
 ) {
     let mode = function.serialization;
-    for value in values {
+    let values = arguments
+        .args
+        .iter()
+        .enumerate()
+        .map(|(index, value)| (index, None, value))
+        .chain(arguments.keywords.iter().map(|keyword| {
+            (
+                0,
+                keyword.arg.as_ref().map(|arg| arg.id.as_str()),
+                &keyword.value,
+            )
+        }));
+    for (index, keyword, value) in values {
+        if value.is_starred_expr() || (keyword.is_none() && index >= arguments.args.len()) {
+            continue;
+        }
         let (kind, range) = checker
             .values
             .worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
@@ -246,8 +257,49 @@ pub(crate) fn check_argument_values<'a>(
                 av304_pickle_script_class::message(class),
             );
         } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
-            checker.report(Rule::LossyJsonConversion, range, message);
+            let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
+                converted_use::failing_use(&function.def.body, parameter, &kind, mode)
+            });
+            match misuse {
+                Some((_, consequence)) => {
+                    checker
+                        .report(
+                            Rule::LossyJsonConversion,
+                            range,
+                            format!("{message}; {consequence}"),
+                        )
+                        .severity = crate::diagnostic::Severity::Error;
+                }
+                None => {
+                    checker.report(Rule::LossyJsonConversion, range, message);
+                }
+            }
         }
+    }
+}
+
+/// The parameter the `index`-th positional argument, or the keyword argument
+/// `keyword`, binds.
+fn parameter_for<'a>(
+    function: &SandboxFunction<'a>,
+    index: usize,
+    keyword: Option<&str>,
+) -> Option<&'a str> {
+    let parameters = &function.def.parameters;
+    let mut names = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .chain(&parameters.kwonlyargs)
+        .map(|parameter| parameter.parameter.name.id.as_str());
+    match keyword {
+        Some(keyword) => names.find(|name| *name == keyword),
+        None => parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .nth(index)
+            .map(|parameter| parameter.parameter.name.id.as_str()),
     }
 }
 
