@@ -19,7 +19,8 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Each diagnostic as (line, column, code, message), outside the lines `skip` covers.
+/// Each diagnostic as (line, column, code, message), but those of the broken
+/// function: inside its lines `skip`, or about it (its call sites).
 fn diagnostics(
     source: &str,
     skip: std::ops::RangeInclusive<usize>,
@@ -28,6 +29,11 @@ fn diagnostics(
     check(source, &Settings::default())
         .into_iter()
         .filter(|diagnostic| diagnostic.rule != Rule::SyntaxError)
+        .filter(|diagnostic| {
+            diagnostic.function.as_ref().is_none_or(|function| {
+                !skip.contains(&index.line_index(function.name_range.start()).get())
+            })
+        })
         .map(|diagnostic| {
             let start = diagnostic.range.start();
             let line = index.line_index(start);
