@@ -121,6 +121,8 @@ pub(crate) enum CallContext<'a> {
     Retrieved,
     /// `await call().result()`: the value is awaited, not the ref.
     RetrievedThenAwaited,
+    /// The test of an `if`, `while` or `assert`: only its truth is used.
+    Condition,
     /// The call is a whole statement: its result is dropped.
     Statement,
     /// `name = call(...)` (also inside a list or comprehension that is assigned).
@@ -522,6 +524,21 @@ impl<'a> Visitor<'a> for Builder<'a> {
         let outer_statement = self.statement;
         self.statement = stmt.range();
         match stmt {
+            Stmt::If(if_stmt) => {
+                self.visit_expr_in(&if_stmt.test, CallContext::Condition);
+                self.visit_body(&if_stmt.body);
+                for clause in &if_stmt.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr_in(test, CallContext::Condition);
+                    }
+                    self.visit_body(&clause.body);
+                }
+            }
+            Stmt::While(while_stmt) => {
+                self.visit_expr_in(&while_stmt.test, CallContext::Condition);
+                self.visit_body(&while_stmt.body);
+                self.visit_body(&while_stmt.orelse);
+            }
             Stmt::FunctionDef(function) => {
                 for decorator in &function.decorator_list {
                     self.visit_decorator(decorator);

@@ -834,6 +834,17 @@ impl<'a> Values<'_, 'a> {
             ValueKind::BuiltinFunction(name) => match name.as_str() {
                 "open" => ValueKind::File,
                 "sorted" => ValueKind::List,
+                // The sum of numbers of one kind is that kind (`Decimal`s sum to a `Decimal`).
+                "sum" => match call.arguments.args.first() {
+                    Some(Expr::Generator(ast::ExprGenerator { elt, .. }))
+                    | Some(Expr::ListComp(ast::ExprListComp { elt, .. })) => {
+                        match self.kind_at_depth(elt, scope, offset, depth + 1) {
+                            kind @ (ValueKind::Float | ValueKind::StringLike("Decimal")) => kind,
+                            _ => ValueKind::Unknown,
+                        }
+                    }
+                    _ => ValueKind::Unknown,
+                },
                 "len" | "hash" | "id" | "ord" => ValueKind::Int,
                 "repr" | "ascii" | "chr" | "format" | "input" | "hex" | "oct" | "bin" => {
                     ValueKind::Str
@@ -960,8 +971,28 @@ fn builtin_kind(name: &str) -> ValueKind {
 
 /// The kind of `left op right` for values whose kinds are known.
 fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
-    use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Str, Tuple};
+    use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Stdlib, Str, StringLike, Tuple};
+    let complex = stdlib::kind_of_type("builtins.complex");
+    if (*left == complex && matches!(right, Int | Float | Bool) || *right == complex)
+        && matches!(left, Int | Float | Bool | Stdlib(_))
+        && op != Operator::MatMult
+    {
+        return complex;
+    }
     match (left, op, right) {
+        // A date or time moved by a `timedelta` stays one.
+        (
+            StringLike("datetime" | "date"),
+            Operator::Add | Operator::Sub,
+            StringLike("timedelta"),
+        )
+        | (StringLike("timedelta"), Operator::Add, StringLike("datetime" | "date")) => {
+            if *left == StringLike("timedelta") {
+                right.clone()
+            } else {
+                left.clone()
+            }
+        }
         (Int | Bool, Operator::Div, Int | Bool | Float)
         | (Float, Operator::Div, Int | Bool | Float) => Float,
         (Int | Bool, _, Int | Bool) if op != Operator::MatMult => Int,

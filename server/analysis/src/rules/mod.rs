@@ -202,6 +202,7 @@ pub(crate) fn check_calls(checker: &mut Checker) {
                 av402_call_signature_mismatch::check(checker, function, &arguments);
             }
             (Sdk::Cwsandbox, CallKind::Map) => {
+                av405_result_never_retrieved::check(checker, record);
                 av406_map_items_not_argument_tuples::check(checker, function, record);
             }
             (Sdk::Aviato, _) => {}
