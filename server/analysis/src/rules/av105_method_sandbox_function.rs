@@ -6,7 +6,8 @@ use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
 use crate::semantic::ScopeKind;
 
-/// AV105: a sandbox function defined in a class body that takes `self` or `cls`.
+/// AV105: a sandbox function defined in a class body: its first parameter, whatever
+/// its name (`self`, `cls`, `this`), is the instance or the class.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if !matches!(
         checker.model.scopes[function.enclosing].kind,
@@ -24,7 +25,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
         return;
     };
     let name = first.parameter.name.id.as_str();
-    if not_a_method || !matches!(name, "self" | "cls") {
+    if not_a_method {
         return;
     }
     checker.report(
