@@ -172,6 +172,17 @@ impl<'m, 'a> Checker<'m, 'a> {
             Origin::Global => MODULE_SCOPE,
             Origin::Closure(scope) => scope,
             Origin::Unbound => {
+                // `from math import *` binds what the module exports.
+                if let Some(kind) = self.star_imported(name) {
+                    return Capture {
+                        name,
+                        first_use,
+                        origin: Origin::Global,
+                        binding: None,
+                        kind,
+                        class_body_only: false,
+                    };
+                }
                 return Capture {
                     name,
                     first_use,
@@ -221,6 +232,14 @@ impl<'m, 'a> Checker<'m, 'a> {
             kind,
             class_body_only: false,
         }
+    }
+
+    /// What a module-level star import gives `name`, when the table knows the module.
+    fn star_imported(&self, name: &str) -> Option<ValueKind> {
+        self.model.scopes[MODULE_SCOPE]
+            .star_imports
+            .iter()
+            .find_map(|module| self.values.star_imported(module, name))
     }
 
     /// An import the binding is only the `except ImportError` fallback of.

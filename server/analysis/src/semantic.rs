@@ -40,6 +40,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) awaits: Vec<TextRange>,
     /// Whether this scope contains a star import (`from x import *`).
     pub(crate) has_star_import: bool,
+    /// The modules `from module import *` takes names from in this scope.
+    pub(crate) star_imports: Vec<&'a str>,
     /// The names this scope reads, deletes or declares `global` and assigns.
     pub(crate) uses: Vec<usize>,
     /// Scopes are numbered in pre-order: this one's descendants are `id + 1..end`.
@@ -297,6 +299,7 @@ impl Scope<'_> {
             yields: Vec::new(),
             awaits: Vec::new(),
             has_star_import: false,
+            star_imports: Vec::new(),
             uses: Vec::new(),
             end: 0,
         }
@@ -613,7 +616,11 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 for alias in &import.names {
                     let member = alias.name.id.as_str();
                     if member == "*" {
-                        self.model.scopes[self.current].has_star_import = true;
+                        let scope = &mut self.model.scopes[self.current];
+                        scope.has_star_import = true;
+                        if !module.is_empty() && import.level == 0 {
+                            scope.star_imports.push(module);
+                        }
                         continue;
                     }
                     let (name, range) = match &alias.asname {

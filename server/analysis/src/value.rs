@@ -10,6 +10,20 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
+/// The kind of `module.member` from the standard library.
+fn member_kind(module: &str, member: &str) -> ValueKind {
+    match stdlib::member(module, member) {
+        Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
+        Some(Member::Class) => ValueKind::Class {
+            name: format!("{module}.{member}"),
+            in_script: false,
+        },
+        Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
+        Some(Member::Value(kind)) => kind,
+        None => ValueKind::Unknown,
+    }
+}
+
 /// What a member of the SDK's package is: the classes whose objects users hold.
 fn sdk_member(member: &str) -> ValueKind {
     match member {
@@ -409,6 +423,11 @@ impl<'a> Values<'_, 'a> {
         self.kind_at_depth(expr, scope, offset, 0)
     }
 
+    /// The kind of a name a star import of `module` binds, when the table knows it.
+    pub(crate) fn star_imported(&self, module: &str, member: &str) -> Option<ValueKind> {
+        stdlib::member(module, member).map(|_| member_kind(module, member))
+    }
+
     /// The kind of the value a binding gives its name.
     pub(crate) fn binding_value(&self, binding: crate::semantic::Binding<'a>) -> ValueKind {
         self.binding_kind(binding.kind, binding.scope, binding.range.start(), 0)
@@ -576,16 +595,7 @@ impl<'a> Values<'_, 'a> {
             BindingKind::FromImport { module, member } if Sdk::is_sdk_name(module) => {
                 sdk_member(member)
             }
-            BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
-                Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
-                Some(Member::Class) => ValueKind::Class {
-                    name: format!("{module}.{member}"),
-                    in_script: false,
-                },
-                Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
-                Some(Member::Value(kind)) => kind,
-                None => ValueKind::Unknown,
-            },
+            BindingKind::FromImport { module, member } => member_kind(module, member),
             BindingKind::Function(_) => ValueKind::Function {
                 sandbox: false,
                 nested: scope != crate::semantic::MODULE_SCOPE,
