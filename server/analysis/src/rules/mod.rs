@@ -86,6 +86,7 @@ impl std::fmt::Display for Rule {
     }
 }
 
+mod av001_syntax_error;
 mod av101_async_sandbox_function;
 mod av102_decorator_not_called;
 mod av103_invalid_decorator_arguments;
@@ -135,6 +136,7 @@ pub(crate) fn check_function(
     function: &SandboxFunction,
     captures: &[Capture],
 ) {
+    av001_syntax_error::check(checker, function);
     av101_async_sandbox_function::check(checker, function);
     av102_decorator_not_called::check(checker, function);
     av103_invalid_decorator_arguments::check(checker, function);
