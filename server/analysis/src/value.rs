@@ -10,6 +10,14 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
+/// The name a call's callee is written as: `Point` in `Point(1, 2)`.
+fn called_name(func: &Expr) -> Option<&str> {
+    match func {
+        Expr::Name(name) => Some(name.id.as_str()),
+        _ => None,
+    }
+}
+
 /// The kind of `module.member` from the standard library.
 fn member_kind(module: &str, member: &str) -> ValueKind {
     match stdlib::member(module, member) {
@@ -88,6 +96,11 @@ pub(crate) enum ValueKind {
     DataclassInstance {
         class: String,
     },
+    /// An instance of a named tuple class the file defines: a tuple to JSON, a
+    /// reference to `__main__` to pickle.
+    NamedTupleInstance {
+        class: String,
+    },
     /// An instance of a class defined in the file.
     Instance {
         class: String,
@@ -155,6 +168,7 @@ impl ValueKind {
             ValueKind::Deque => "a `deque`".into(),
             ValueKind::EnumMember { class, .. } => format!("a `{class}` enum member"),
             ValueKind::DataclassInstance { class } => format!("a `{class}` dataclass instance"),
+            ValueKind::NamedTupleInstance { class } => format!("a `{class}` named tuple"),
             ValueKind::Instance { class } => format!("a `{class}` instance"),
             ValueKind::Generator => "a generator".into(),
             ValueKind::File => "an open file".into(),
@@ -190,7 +204,11 @@ impl ValueKind {
             return None;
         }
         Some(match self {
-            ValueKind::Tuple | ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque => "a list",
+            ValueKind::Tuple
+            | ValueKind::NamedTupleInstance { .. }
+            | ValueKind::Set
+            | ValueKind::FrozenSet
+            | ValueKind::Deque => "a list",
             ValueKind::Generator => "a list (the generator is consumed)",
             ValueKind::File => "a list of its lines",
             ValueKind::DataclassInstance { .. } | ValueKind::DictSubclass { .. } => "a dict",
@@ -216,7 +234,7 @@ impl ValueKind {
             };
         }
         Some(match self {
-            ValueKind::Tuple => "a list",
+            ValueKind::Tuple | ValueKind::NamedTupleInstance { .. } => "a list",
             ValueKind::DictSubclass { .. } => "a plain dict",
             ValueKind::EnumMember { scalar: true, .. } => "its plain value",
             _ => return None,
@@ -242,6 +260,7 @@ impl ValueKind {
             | ValueKind::DictNonStrKeys
             | ValueKind::DictSubclass { .. }
             | ValueKind::Tuple
+            | ValueKind::NamedTupleInstance { .. }
             | ValueKind::Unknown => false,
             _ => true,
         }
@@ -400,6 +419,7 @@ impl ValueKind {
                 ..
             }
             | ValueKind::DataclassInstance { class }
+            | ValueKind::NamedTupleInstance { class }
             | ValueKind::Instance { class }
             | ValueKind::Class {
                 name: class,
@@ -823,6 +843,23 @@ impl<'a> Values<'_, 'a> {
             }
         }
         match self.kind_at_depth(&call.func, scope, offset, depth + 1) {
+            // A partial pickles its function: by reference, which the sandbox cannot
+            // load for a function of the script; not at all for a lambda.
+            ValueKind::Class {
+                name,
+                in_script: false,
+            } if name == "functools.partial" => {
+                let wrapped = call
+                    .arguments
+                    .args
+                    .first()
+                    .map(|function| self.kind_at_depth(function, scope, offset, depth + 1));
+                stdlib::kind_of_type(match wrapped {
+                    Some(ValueKind::Function { .. }) => "functools.partial[script-function]",
+                    Some(ValueKind::Lambda) => "functools.partial[lambda]",
+                    _ => "functools.partial",
+                })
+            }
             ValueKind::Class {
                 name,
                 in_script: false,
@@ -834,7 +871,9 @@ impl<'a> Values<'_, 'a> {
                 let Some(class) = self.script_class(&call.func, scope) else {
                     // A class made by `namedtuple(...)`.
                     return if name == "namedtuple" {
-                        ValueKind::Tuple
+                        ValueKind::NamedTupleInstance {
+                            class: called_name(&call.func).unwrap_or("namedtuple").to_string(),
+                        }
                     } else {
                         ValueKind::Unknown
                     };
@@ -887,7 +926,7 @@ impl<'a> Values<'_, 'a> {
             return ValueKind::DataclassInstance { class: name };
         }
         if inherits(class, &["NamedTuple"]) {
-            return ValueKind::Tuple;
+            return ValueKind::NamedTupleInstance { class: name };
         }
         if is_enum_class(class) {
             return ValueKind::EnumMember {

@@ -98,7 +98,10 @@ pub(crate) fn failing_use(
 /// The type the sandbox sees, for conversions whose result has fewer abilities.
 fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
     Some(match (mode, kind) {
-        (Serialization::Json | Serialization::StrictJson, ValueKind::Tuple) => "list",
+        (
+            Serialization::Json | Serialization::StrictJson,
+            ValueKind::Tuple | ValueKind::NamedTupleInstance { .. },
+        ) => "list",
         (Serialization::Json | Serialization::StrictJson, ValueKind::DictSubclass { .. }) => "dict",
         (Serialization::Json | Serialization::StrictJson, ValueKind::EnumMember { .. }) => {
             "enum value"
@@ -169,7 +172,7 @@ impl Finder<'_> {
                 || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
         };
         let fails = match (self.arrives_as, binary.op, self.kind) {
-            ("list", Operator::Add, ValueKind::Tuple) => {
+            ("list", Operator::Add, ValueKind::Tuple | ValueKind::NamedTupleInstance { .. }) => {
                 is_tuple(&binary.left) || is_tuple(&binary.right)
             }
             // Dates and times arrive as strings: their arithmetic fails.
