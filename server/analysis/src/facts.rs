@@ -81,13 +81,20 @@ pub struct CallSite {
 /// The facts of every sandbox function in `source`, in source order.
 pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFacts> {
     let (text, parsed) = crate::repair::repaired(source, crate::parse(source));
-    let source = text.as_str();
-    let module = parsed.syntax();
-    let model = SemanticModel::build(&module.body);
+    let model = SemanticModel::build(&parsed.syntax().body);
     let functions = Finder::new(&model, sdk).sandbox_functions();
-    let checker = Checker::new(source, &model, &functions);
+    collect(&text, &model, &functions)
+}
+
+/// The facts of `functions`, found in `source` (as repaired) with `model`.
+pub(crate) fn collect<'a>(
+    source: &'a str,
+    model: &SemanticModel<'a>,
+    functions: &[SandboxFunction<'a>],
+) -> Vec<SandboxFunctionFacts> {
+    let checker = Checker::new(source, model, functions);
     let emitter = |function: &SandboxFunction| Emitter {
-        model: &model,
+        model,
         source,
         json: function.serialization == Serialization::Json,
     };

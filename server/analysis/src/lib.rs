@@ -41,21 +41,84 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    let parsed = parse(source);
-    let mut diagnostics = Vec::new();
-    let syntax_errors = parsed
+    Analysis::new(source, settings.sdk()).diagnostics(settings)
+}
+
+/// What the analysis says about one text, from one parse: every rule's diagnostics
+/// (settings are applied when they are asked for) and the facts of each sandbox
+/// function. An editor keeps one per revision and answers every request from it.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Every diagnostic at its rule's own severity, sorted by position, `# noqa`
+    /// suppressions applied.
+    diagnostics: Vec<Diagnostic>,
+    functions: Vec<SandboxFunctionFacts>,
+}
+
+impl Analysis {
+    pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
+        let parsed = parse(source);
+        let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
+        let (text, parsed) = repair::repaired(source, parsed);
+        let model = semantic::SemanticModel::build(&parsed.syntax().body);
+        let functions = sandbox::Finder::new(&model, sdk).sandbox_functions();
+        // A syntax error inside a sandbox function is that function's: it cannot run.
+        for diagnostic in &mut diagnostics {
+            diagnostic.function = functions
+                .iter()
+                .find(|function| function.def.range.contains_range(diagnostic.range))
+                .map(|function| FunctionRef {
+                    name: function.def.name.id.to_string(),
+                    name_range: function.def.name.range,
+                });
+        }
+        diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
+        let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
+        diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
+        diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
+        let functions = facts::collect(&text, &model, &functions);
+        Analysis {
+            diagnostics,
+            functions,
+        }
+    }
+
+    /// The diagnostics `settings` enable, at the severities they give. A rule
+    /// reports at its default severity, or higher where a failure is certain; the
+    /// user's setting wins over both.
+    pub fn diagnostics(&self, settings: &Settings) -> Vec<Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|diagnostic| settings.is_enabled(diagnostic.rule))
+            .cloned()
+            .map(|mut diagnostic| {
+                if let Some(severity) = settings.configured_severity(diagnostic.rule) {
+                    diagnostic.severity = severity;
+                }
+                diagnostic
+            })
+            .collect()
+    }
+
+    /// Every sandbox function, in source order.
+    pub fn functions(&self) -> &[SandboxFunctionFacts] {
+        &self.functions
+    }
+}
+
+/// The parser's errors, and syntax newer than the target version (t-strings...).
+fn syntax_errors(parsed: &Parsed<ModModule>) -> impl Iterator<Item = Diagnostic> + '_ {
+    parsed
         .errors()
         .iter()
         .map(|error| (error.location, error.error.to_string()))
-        // Syntax newer than the target version, e.g. t-strings.
         .chain(
             parsed
                 .unsupported_syntax_errors()
                 .iter()
                 .map(|error| (error.range, error.to_string())),
-        );
-    for (range, message) in syntax_errors {
-        diagnostics.push(Diagnostic {
+        )
+        .map(|(range, message)| Diagnostic {
             rule: Rule::SyntaxError,
             severity: Rule::SyntaxError.default_severity(),
             message: format!("SyntaxError: {message}"),
@@ -63,35 +126,7 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
             related: Vec::new(),
             function: None,
             fix: None,
-        });
-    }
-    let (text, parsed) = repair::repaired(source, parsed);
-    let model = semantic::SemanticModel::build(&parsed.syntax().body);
-    let functions = sandbox::Finder::new(&model, settings.sdk()).sandbox_functions();
-    // A syntax error inside a sandbox function is that function's: it cannot run.
-    for diagnostic in &mut diagnostics {
-        diagnostic.function = functions
-            .iter()
-            .find(|function| function.def.range.contains_range(diagnostic.range))
-            .map(|function| FunctionRef {
-                name: function.def.name.id.to_string(),
-                name_range: function.def.name.range,
-            });
-    }
-    diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
-    let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
-    diagnostics.retain(|diagnostic| {
-        settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, &text)
-    });
-    // A rule reports at its default severity, or higher where a failure is certain;
-    // the user's setting wins over both.
-    for diagnostic in &mut diagnostics {
-        if let Some(severity) = settings.configured_severity(diagnostic.rule) {
-            diagnostic.severity = severity;
-        }
-    }
-    diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
-    diagnostics
+        })
 }
 
 /// Parses a module with error recovery: always a tree, plus the syntax errors.
