@@ -351,6 +351,72 @@ fn string_value(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The image the SDK creates the function's sandbox from, when the file says: the
+/// decorator's `container_image=`, else the session's `SandboxDefaults(...)`, else
+/// the SDK's default for a session the file creates. `None` when it cannot be known.
+pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) -> Option<String> {
+    let finder = Finder {
+        model,
+        sdk: Some(function.sdk),
+    };
+    if let Some(keyword) = function.keyword("container_image") {
+        return string_value(&keyword.value);
+    }
+    if function.has_unpacked_options() {
+        return None;
+    }
+    let session = function.session_expr()?;
+    let call = session_call(&finder, session, function.enclosing, 0)?;
+    let given_defaults =
+        !call.arguments.args.is_empty() || call.arguments.find_keyword("defaults").is_some();
+    if !given_defaults {
+        return Some(DEFAULT_IMAGE.to_string());
+    }
+    let defaults = session_defaults(&finder, session, function.enclosing, 0)?;
+    match defaults.arguments.find_keyword("container_image") {
+        Some(keyword) => string_value(&keyword.value),
+        None if defaults.arguments.keywords.iter().any(|k| k.arg.is_none()) => None,
+        None => Some(DEFAULT_IMAGE.to_string()),
+    }
+}
+
+/// The SDK's image when neither the decorator nor the session names one.
+const DEFAULT_IMAGE: &str = "python:3.11";
+
+/// The `Session(...)` or `Sandbox.session(...)` call a session comes from.
+fn session_call<'a>(
+    finder: &Finder<'_, 'a>,
+    expr: &'a Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Option<&'a ExprCall> {
+    if depth > 8 {
+        return None;
+    }
+    match expr {
+        Expr::Call(call) => {
+            let qualified = finder.qualified_name(&call.func, scope, 0)?;
+            let (package, name) = qualified.split_once('.')?;
+            (Sdk::is_sdk_name(package) && matches!(name, "Sandbox.session" | "Session"))
+                .then_some(call)
+        }
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
+                return None;
+            };
+            let mut bindings = finder.model.bindings_in(found, name.id.as_str());
+            let binding = bindings.next()?;
+            match binding.kind {
+                BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
+                    session_call(finder, value, found, depth + 1)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

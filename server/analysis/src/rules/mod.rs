@@ -53,6 +53,7 @@ rules! {
     AnnotationNotInSandbox, "AV204", "annotation-not-in-sandbox", Error, "av204_annotation_not_in_sandbox.md";
     DefaultNotInSandbox, "AV205", "default-not-in-sandbox", Error, "av205_default_not_in_sandbox.md";
     UndefinedName, "AV206", "undefined-name", Error, "av206_undefined_name.md";
+    ModuleNotInImage, "AV207", "module-not-in-image", Error, "av207_module_not_in_image.md";
     UnserializableCapture, "AV301", "unserializable-capture", Error, "av301_unserializable_capture.md";
     LossyJsonConversion, "AV302", "lossy-json-conversion", Warning, "av302_lossy_json_conversion.md";
     JsonUnserializableReturn, "AV303", "json-unserializable-return", Error, "av303_json_unserializable_return.md";
@@ -101,6 +102,7 @@ pub(crate) mod av203_decorator_not_in_sandbox;
 mod av204_annotation_not_in_sandbox;
 mod av205_default_not_in_sandbox;
 mod av206_undefined_name;
+mod av207_module_not_in_image;
 mod av301_unserializable_capture;
 mod av302_lossy_json_conversion;
 mod av303_json_unserializable_return;
@@ -152,6 +154,7 @@ pub(crate) fn check_function(
     av204_annotation_not_in_sandbox::check(checker, function, captures);
     av205_default_not_in_sandbox::check(checker, function, captures);
     av206_undefined_name::check(checker, function, captures);
+    av207_module_not_in_image::check(checker, function);
     av301_unserializable_capture::check(checker, function, captures);
     av302_lossy_json_conversion::check(checker, function, captures);
     av303_json_unserializable_return::check(checker, function);
