@@ -22,6 +22,8 @@ pub(crate) struct Checker<'m, 'a> {
     current: Option<FunctionRef>,
     /// Each sandbox function's index in `functions`, by the start of its `def`.
     by_def: FxHashMap<TextSize, usize>,
+    /// The module's `environment_variables=` values.
+    environment_keywords: Vec<&'a Expr>,
 }
 
 /// Where a name the body reads comes from.
@@ -84,6 +86,11 @@ impl<'m, 'a> Checker<'m, 'a> {
             diagnostics: Vec::new(),
             current: None,
             by_def,
+            environment_keywords: if functions.is_empty() {
+                Vec::new()
+            } else {
+                rules::av408_client_environment::environment_keywords(model.module_body)
+            },
         }
     }
 
@@ -282,6 +289,11 @@ impl<'m, 'a> Checker<'m, 'a> {
 
     pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {
         self.by_def.contains_key(&def.range.start())
+    }
+
+    /// Every `environment_variables=` value in the module.
+    pub(crate) fn environment_keywords(&self) -> &[&'a Expr] {
+        &self.environment_keywords
     }
 
     /// Whether code in `scope` is part of a sandbox function, so it runs in the sandbox.

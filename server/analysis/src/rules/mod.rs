@@ -116,7 +116,7 @@ mod av404_exit_in_sandbox;
 mod av405_result_never_retrieved;
 mod av406_map_items_not_argument_tuples;
 mod av407_call_after_session_closed;
-mod av408_client_environment;
+pub(crate) mod av408_client_environment;
 mod av501_relative_temp_dir;
 mod converted_use;
 
