@@ -180,11 +180,10 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             keywords: &record.call.arguments.keywords,
             range: record.call.range(),
         };
-        if !checker.in_sandbox_body(record.scope)
-            && matches!(
-                record.kind,
-                CallKind::Direct | CallKind::Remote | CallKind::Map
-            )
+        // Only aviato refuses a closed session; cwsandbox still runs the call.
+        if function.sdk == Sdk::Aviato
+            && !checker.in_sandbox_body(record.scope)
+            && record.kind == CallKind::Direct
         {
             av407_call_after_session_closed::check(checker, function, record);
         }
