@@ -661,6 +661,17 @@ impl<'a> Values<'_, 'a> {
                 }
             }
             BindingKind::LoopItem { iterable, index } => {
+                // `for i in range(n)`, `for i, x in enumerate(xs)`: the counter.
+                if let Expr::Call(call) = iterable
+                    && let Expr::Name(callee) = call.func.as_ref()
+                    && matches!(
+                        (callee.id.as_str(), index),
+                        ("range", None) | ("enumerate", Some(0))
+                    )
+                    && self.model.resolve(scope, callee.id.as_str()) == Resolution::Builtin
+                {
+                    return ValueKind::Int;
+                }
                 let Some(elements) = self.literal_elements(iterable, scope, 0) else {
                     return ValueKind::Unknown;
                 };

@@ -129,7 +129,7 @@ use crate::checker::{Capture, Checker, Origin};
 use crate::rules::av402_call_signature_mismatch::PassedArguments;
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::sdk::Sdk;
-use crate::semantic::{BindingKind, CallKind, ScopeId, ScopeKind};
+use crate::semantic::{BindingKind, CallKind, ItemStore, Resolution, ScopeId, ScopeKind};
 use crate::value::ValueKind;
 
 /// The rules about one sandbox function.
@@ -337,12 +337,23 @@ pub(crate) fn sent_value(
 ) -> (ValueKind, TextRange) {
     match capture.binding.map(|binding| (binding.kind, binding.scope)) {
         Some((BindingKind::Assignment(value), scope)) => {
-            let (kind, range) =
+            let (mut kind, range) =
                 checker
                     .values
                     .worst_element(value, scope, TextSize::from(u32::MAX), &|kind| {
                         severity(kind, mode)
                     });
+            // What the code stores into the dict later is sent too.
+            if matches!(
+                capture.kind,
+                ValueKind::Dict | ValueKind::DictNonStrKeys | ValueKind::DictSubclass { .. }
+            ) {
+                for stored in stored_kinds(checker, capture.name, scope) {
+                    if severity(&stored, mode) > severity(&kind, mode) {
+                        kind = stored;
+                    }
+                }
+            }
             if severity(&kind, mode) > severity(&capture.kind, mode) {
                 (kind, range)
             } else {
@@ -351,6 +362,67 @@ pub(crate) fn sent_value(
         }
         _ => (capture.kind.clone(), capture.first_use),
     }
+}
+
+/// The kinds `name[key] = value` statements put into the dict `name` of `scope`: a
+/// key that is not a string makes it a dict with non-string keys; a decorator that
+/// stores the function it decorates (`REGISTRY[name] = fn; return fn`) fills it
+/// with functions.
+fn stored_kinds(checker: &Checker, name: &str, scope: ScopeId) -> Vec<ValueKind> {
+    let model = checker.model;
+    let mut kinds = Vec::new();
+    for store in model.item_stores.iter().filter(|store| store.name == name) {
+        if model.resolve(store.scope, name) != Resolution::Scope(scope) {
+            continue;
+        }
+        let key = checker
+            .values
+            .kind(store.key, store.scope, store.key.start());
+        if matches!(
+            key,
+            ValueKind::Int
+                | ValueKind::Float
+                | ValueKind::Bool
+                | ValueKind::None
+                | ValueKind::Tuple
+        ) {
+            kinds.push(ValueKind::DictNonStrKeys);
+        }
+        if decorated_function(checker, store) {
+            kinds.push(ValueKind::Function {
+                sandbox: false,
+                nested: false,
+            });
+        } else {
+            kinds.push(
+                checker
+                    .values
+                    .kind(store.value, store.scope, store.value.start()),
+            );
+        }
+    }
+    kinds
+}
+
+/// Whether the stored value is the parameter of a decorator that returns it.
+fn decorated_function(checker: &Checker, store: &ItemStore) -> bool {
+    let Expr::Name(value) = store.value else {
+        return false;
+    };
+    let ScopeKind::Function(decorator) = checker.model.scopes[store.scope].kind else {
+        return false;
+    };
+    let is_parameter = matches!(
+        checker
+            .model
+            .lookup(store.scope, value.id.as_str())
+            .map(|binding| binding.kind),
+        Some(BindingKind::Parameter)
+    );
+    is_parameter
+        && own_returns(decorator).iter().any(|statement| {
+            matches!(statement.value.as_deref(), Some(Expr::Name(returned)) if returned.id == value.id)
+        })
 }
 
 /// The `return` statements of the function itself, not of nested functions.
