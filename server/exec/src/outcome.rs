@@ -69,11 +69,17 @@ pub struct Outcome {
     pub value_json: Option<Value>,
     /// The value's type, as `type(value)` names it (`list`, `datetime.datetime`).
     pub value_type: Option<String>,
-    /// The exception's class, as a traceback prints it (`ValueError`, `Boom`,
-    /// `json.decoder.JSONDecodeError`).
+    /// The exception's class as the SDK reports it (`SandboxExecutionError.exception_type`,
+    /// parsed from the sandbox's stderr: `None` for a class whose name does not end in
+    /// `Error` or `Exception`); for refusals, the exception the SDK's client raises.
     pub exception_type: Option<String>,
-    /// `str()` of the exception.
+    /// The exception's message as the SDK reports it (the first line of `str()`).
     pub exception_message: Option<String>,
+    /// The exception raised in the sandbox, as a traceback prints its class
+    /// (`ValueError`, `Boom`, `json.decoder.JSONDecodeError`).
+    pub real_exception_type: Option<String>,
+    /// `str()` of the exception raised in the sandbox, in full.
+    pub real_exception_message: Option<String>,
     /// Frames in the user's file, outermost first.
     pub traceback: Vec<Frame>,
     pub stdout: String,
@@ -108,6 +114,8 @@ impl Outcome {
             value_type: None,
             exception_type: None,
             exception_message: None,
+            real_exception_type: None,
+            real_exception_message: None,
             traceback: Vec::new(),
             stdout: String::new(),
             stderr: String::new(),

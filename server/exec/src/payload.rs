@@ -8,15 +8,19 @@ pub const DEFAULT_IMAGE: &str = "python:3.11";
 /// The decorator's `temp_dir` when it has none.
 pub const DEFAULT_TEMP_DIR: &str = "/tmp";
 
-/// How the SDK moves values between client and sandbox (`Serialization` in the SDK).
+/// How the SDK moves values between client and sandbox: `Serialization` in the
+/// aviato SDK, and the one JSON mode of the current SDK (cwsandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Serialization {
-    /// pydantic `dump_json` on the client, `json.load`/`json.dump` in the sandbox.
+    /// aviato: pydantic `dump_json` on the client, `json.load`/`json.dump` in the sandbox.
     #[default]
     Json,
-    /// `pickle` both ways.
+    /// aviato: `pickle` both ways.
     Pickle,
+    /// cwsandbox: a check for non-`str` dict keys and stdlib `json.dumps` on the
+    /// client, `json.load`/`json.dump` in the sandbox, `json.loads` of the result.
+    StrictJson,
 }
 
 impl Serialization {
@@ -24,6 +28,7 @@ impl Serialization {
         match self {
             Serialization::Json => "json",
             Serialization::Pickle => "pickle",
+            Serialization::StrictJson => "strict_json",
         }
     }
 }

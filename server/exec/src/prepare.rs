@@ -111,15 +111,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let serialization = match function.serialization {
         aviato_analysis::Serialization::Json => Serialization::Json,
         aviato_analysis::Serialization::Pickle => Serialization::Pickle,
-        aviato_analysis::Serialization::StrictJson => {
-            return Err(NotRun::refused(
-                None,
-                format!(
-                    "`{}` uses the cwsandbox SDK, whose runs are not supported yet",
-                    function.name
-                ),
-            ));
-        }
+        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
         aviato_analysis::Serialization::Unknown => {
             return Err(NotRun::refused(
                 None,
