@@ -99,6 +99,10 @@ pub struct Outcome {
     pub note: Option<String>,
     /// The line of the call site the arguments came from, if any.
     pub call_site: Option<u32>,
+    /// For `f.map(items)`: the 1-based item this outcome is about.
+    pub map_item: Option<u32>,
+    /// For `f.map(items)`: how many items there are.
+    pub map_items: Option<u32>,
     /// The rule code that explains a refusal (`AV301`).
     pub code: Option<String>,
     /// Why the run was refused, killed, or failed.
@@ -128,6 +132,8 @@ impl Outcome {
             image: None,
             note: None,
             call_site: None,
+            map_item: None,
+            map_items: None,
             code: None,
             message: None,
         }

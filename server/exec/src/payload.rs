@@ -65,7 +65,10 @@ pub struct Payload {
     /// Captured globals, then closures, in order: `(name, literal source)`.
     pub captures: Vec<(String, String)>,
     /// A Python argument list: `2, 3` or `"b", x=[1, 2]`; empty for no arguments.
+    /// With `map_item`, the items of a cwsandbox `f.map(items)` as one expression.
     pub args_source: String,
+    /// Which item of `f.map(items)` to call, as `f.remote(*item)`; `None` for a call.
+    pub map_item: Option<u32>,
     pub serialization: Serialization,
     /// The container image the SDK would start, e.g. `python:3.11`.
     pub image: String,
@@ -86,6 +89,7 @@ impl Payload {
             source: source.into(),
             captures: Vec::new(),
             args_source: String::new(),
+            map_item: None,
             serialization: Serialization::Json,
             image: DEFAULT_IMAGE.to_owned(),
             temp_dir: DEFAULT_TEMP_DIR.to_owned(),

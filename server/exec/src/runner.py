@@ -58,17 +58,38 @@ def run(request, main_pid):
     mode = request["serialization"]
     sys.argv = ["-c"]
 
+    map_item = request.get("map_item")
+    extra = {}
     try:
         names = LiteralNames()
         captures = [(name, evaluate(source, names, "captured variable %r" % name))
                     for name, source in request["captures"]]
-        args, kwargs = evaluate_arguments(request["args_source"], names)
+        if map_item is None:
+            args, kwargs = evaluate_arguments(request["args_source"], names)
+        else:
+            items = list(evaluate(request["args_source"], names, "the items of .map"))
+            extra["map_items"] = len(items)
+            if map_item >= len(items):
+                return dict(extra, outcome="error", message="`.map` has %d items, not %d"
+                            % (len(items), map_item + 1))
+            item = items[map_item]
+            try:
+                args, kwargs = tuple(item), {}
+            except TypeError:
+                # `[self.remote(*item) for item in items]` in `.map` itself.
+                error = TypeError("cwsandbox._function.RemoteFunction.remote() argument after "
+                                  "* must be an iterable, not %s" % type(item).__name__)
+                return dict(extra, **client_refusal(error, ("item %d of .map" % (map_item + 1),
+                                                            "AV406")))
     except LiteralError as error:
-        return {"outcome": "error", "message": str(error)}
+        return dict(extra, outcome="error", message=str(error))
 
     if mode == "strict_json":
-        return run_strict(request, main_pid, captures, args, kwargs)
-    return run_aviato(request, main_pid, captures, args, kwargs)
+        report = run_strict(request, main_pid, captures, args, kwargs)
+    else:
+        report = run_aviato(request, main_pid, captures, args, kwargs)
+    report.update(extra)
+    return report
 
 
 def run_aviato(request, main_pid, captures, args, kwargs):
@@ -280,8 +301,8 @@ def client_refusal(error, culprit):
         "code": code,
         "exception_type": kind,
         "exception_message": clip(message),
-        "message": "%s cannot be sent: the SDK's client raises %s: %s at `.result()`, "
-        "before any sandbox exists" % (what, kind, message),
+        "message": "%s cannot be sent: the SDK's client raises %s: %s, before any "
+        "sandbox exists" % (what, kind, message),
     }
 
 

@@ -25,6 +25,7 @@ pub(crate) struct RunnerInput<'a> {
     pub source: &'a str,
     pub captures: &'a [(String, String)],
     pub args_source: &'a str,
+    pub map_item: Option<u32>,
     pub serialization: Serialization,
     pub temp_dir: &'a str,
 }
@@ -38,6 +39,7 @@ impl<'a> RunnerInput<'a> {
             source: &payload.source,
             captures: &payload.captures,
             args_source: &payload.args_source,
+            map_item: payload.map_item,
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
         }
@@ -93,6 +95,9 @@ pub(crate) struct RunnerReport {
     /// What the SDK's sandbox script would print to stderr after the user's code.
     #[serde(default)]
     pub sdk_stderr: Option<String>,
+    /// How many items `f.map(items)` has, for a map item.
+    #[serde(default)]
+    pub map_items: Option<u32>,
 }
 
 impl RunnerReport {
@@ -119,6 +124,7 @@ impl RunnerReport {
             ReportKind::Error => OutcomeKind::Error,
         };
         let mut outcome = Outcome {
+            map_items: self.map_items,
             value_repr: self.value_repr,
             value_json: self.value_json,
             value_type: self.value_type,
