@@ -9,7 +9,7 @@ use crate::literal::Emitter;
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
-use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::semantic::{BindingKind, CallKind, Resolution, ScopeId, SemanticModel};
 use crate::value::ValueKind;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,10 +71,25 @@ pub enum CapturedValue {
     NotStatic(String),
 }
 
+/// How a call site reaches the sandbox function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallSiteKind {
+    /// `f(...)`: aviato's call (awaited); on a cwsandbox `RemoteFunction`, a
+    /// `TypeError` on the client.
+    Direct,
+    /// `f.remote(...)`: cwsandbox's call.
+    Remote,
+    /// `f.map(items)`: cwsandbox's `f.remote(*item)` for each item.
+    Map,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {
     pub range: TextRange,
-    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not static.
+    pub kind: CallSiteKind,
+    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not
+    /// static. For [`CallSiteKind::Map`], the items as one Python expression
+    /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
 }
 
@@ -98,19 +113,39 @@ pub(crate) fn collect<'a>(
         source,
         json: function.serialization == Serialization::Json,
     };
-    // Each call site, resolved once, goes to the function it calls.
+    // Each call site, resolved once, goes to the function it calls. Calls in a
+    // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
+    // are not calls of the SDK.
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
     for record in &model.calls {
         let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
             continue;
         };
+        if checker.in_sandbox_body(record.scope) {
+            continue;
+        }
+        let kind = match (called.sdk, record.kind) {
+            (_, CallKind::Direct) => CallSiteKind::Direct,
+            (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
+            (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
+            _ => continue,
+        };
         if let Some(index) = functions
             .iter()
             .position(|function| std::ptr::eq(function, called))
         {
-            let arguments = emit_arguments(&emitter(called), record.call, record.scope);
+            let emitter = emitter(called);
+            let arguments = match kind {
+                CallSiteKind::Direct if called.sdk == Sdk::Cwsandbox => Err(format!(
+                    "`{}` is the `RemoteFunction` the decorator returned, and it is not callable: the SDK raises `TypeError: 'RemoteFunction' object is not callable` here; call `{}.remote(...).result()`",
+                    record.name, record.name
+                )),
+                CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
+                _ => emit_arguments(&emitter, record.call, record.scope),
+            };
             call_sites[index].push(CallSite {
                 range: record.call.range(),
+                kind,
                 arguments,
             });
         }
@@ -277,6 +312,31 @@ fn emit_arguments<'a>(
         arguments.push(format!("{}={value}", name.id));
     }
     Ok(arguments.join(", "))
+}
+
+/// The items of `f.map(items)` as one expression; each item is a tuple of
+/// positional arguments.
+fn emit_map_items<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Result<String, String> {
+    let arguments = &call.arguments;
+    let items = match (arguments.args.as_ref(), arguments.keywords.as_ref()) {
+        ([items], []) if !items.is_starred_expr() => items,
+        ([], [keyword])
+            if keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.id.as_str() == "items") =>
+        {
+            &keyword.value
+        }
+        _ => return Err("`.map` takes one iterable of argument tuples".into()),
+    };
+    emitter
+        .emit(items, scope, call.start())
+        .map_err(|reason| format!("the items: {reason}"))
 }
 
 /// A string option of the decorator, else of the session's `SandboxDefaults(...)`.

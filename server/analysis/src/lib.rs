@@ -26,8 +26,8 @@ use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
 
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
 pub use facts::{
-    CallSite, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts, evaluate_arguments,
-    sandbox_functions,
+    CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
+    evaluate_arguments, sandbox_functions,
 };
 pub use rules::Rule;
 pub use sandbox::Serialization;
