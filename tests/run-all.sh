@@ -28,6 +28,9 @@ cargo test --workspace --locked
 section "recorded SDK outcomes still match the fixtures"
 python3 tests/oracle/record.py --check
 
+section "the real cwsandbox SDK (from PyPI) against aviato-lsp sandbox-server"
+python3 tests/remote/real_sdk.py
+
 if ((editors)); then
   # Every editor check is mandatory: a skipped one fails the run.
   export AVIATO_E2E_NO_SKIP=1

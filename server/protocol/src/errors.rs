@@ -15,10 +15,9 @@ pub const DOMAIN: &str = "cwsandbox.com";
 /// The type URL of an `ErrorInfo` packed in a `google.protobuf.Any`.
 pub const ERROR_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.ErrorInfo";
 
-/// The reasons this project sends or explains.
+/// The reasons this project sends or explains, as the SDK names them.
 pub mod reason {
     pub const SANDBOX_NOT_FOUND: &str = "CWSANDBOX_SANDBOX_NOT_FOUND";
-    pub const SANDBOX_NOT_RUNNING: &str = "CWSANDBOX_SANDBOX_NOT_RUNNING";
     pub const FILE_NOT_FOUND: &str = "CWSANDBOX_FILE_NOT_FOUND";
     pub const FILE_TOO_LARGE: &str = "CWSANDBOX_FILE_TOO_LARGE";
     pub const FILE_PERMISSION_DENIED: &str = "CWSANDBOX_FILE_PERMISSION_DENIED";
@@ -26,7 +25,12 @@ pub mod reason {
     pub const FILE_IO_FAILED: &str = "CWSANDBOX_FILE_IO_FAILED";
     pub const COMMAND_TIMEOUT: &str = "CWSANDBOX_COMMAND_TIMEOUT";
     pub const RUNNER_CAPACITY_EXHAUSTED: &str = "CWSANDBOX_RUNNER_CAPACITY_EXHAUSTED";
-    pub const IMAGE_PULL_FAILED: &str = "CWSANDBOX_IMAGE_PULL_FAILED";
+    pub const RUNNER_OVERLOADED: &str = "CWSANDBOX_RUNNER_OVERLOADED";
+    pub const RUNNER_UNAVAILABLE: &str = "CWSANDBOX_RUNNER_UNAVAILABLE";
+    pub const BACKEND_UNAVAILABLE: &str = "CWSANDBOX_BACKEND_UNAVAILABLE";
+    pub const NO_SUITABLE_RUNNER: &str = "CWSANDBOX_NO_SUITABLE_RUNNER";
+    pub const RESOURCE_CEILING_EXCEEDED: &str = "CWSANDBOX_RESOURCE_CEILING_EXCEEDED";
+    pub const INVALID_REQUEST: &str = "CWSANDBOX_INVALID_REQUEST";
 }
 
 /// A status with `code`, `message`, and an `ErrorInfo` of `reason` in [`DOMAIN`].
