@@ -32,8 +32,8 @@ pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
 pub use backend::{Backend, RunFuture};
 pub use limits::Limits;
 pub use local::{
-    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
-    SandboxCommand, WritableDir, writable_path,
+    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig, OutputChunk,
+    OutputSink, OutputStream, SandboxCommand, WritableDir, check_variable, writable_path,
 };
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};

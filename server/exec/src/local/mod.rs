@@ -11,7 +11,10 @@ use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-pub use self::command::{CommandEnding, CommandOutput, SandboxCommand, WritableDir, writable_path};
+pub use self::command::{
+    CommandEnding, CommandOutput, OutputChunk, OutputSink, OutputStream, SandboxCommand,
+    WritableDir, check_variable, writable_path,
+};
 use self::interpreter::Selection;
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
