@@ -57,6 +57,14 @@ export class Server implements vscode.Disposable {
     return this.running?.initializeResult?.capabilities.executeCommandProvider?.commands.includes(command) ?? false;
   }
 
+  /** Whether the running server answers `aviato/sandboxFunctions`. */
+  supportsSandboxFunctions(): boolean {
+    const experimental = this.running?.initializeResult?.capabilities.experimental as
+      | { sandboxFunctions?: boolean }
+      | undefined;
+    return experimental?.sandboxFunctions === true;
+  }
+
   resolve(): ServerResolution {
     return resolveServer({
       configuredPath: vscode.workspace.getConfiguration("aviato").get<string | null>("server.path"),
@@ -170,6 +178,7 @@ export class Server implements vscode.Disposable {
       await this.restart();
       return;
     }
+    this.log.info("aviato settings changed: sending them to the server");
     await this.running?.sendNotification(DidChangeConfigurationNotification.type, {
       settings: { aviato: readServerSettings() },
     });

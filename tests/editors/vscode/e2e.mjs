@@ -16,7 +16,7 @@
 // by themselves once the server advertises the feature. With
 // AVIATO_E2E_NO_SKIP=1 a skip is a failure.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -334,9 +334,19 @@ async function statusBarErrors() {
   return match ? Number(match[0]) : undefined;
 }
 
+/** Moves the cursor to the end of the fixture and waits until the status bar shows it there. */
+async function cursorToEnd() {
+  const last = readFileSync(fixture, "utf8").split("\n").length;
+  await waitFor(`the cursor on line ${last}`, async () => {
+    await page.keyboard.press("Control+End");
+    const text = await page.locator("#status\\.editor\\.selection").first().innerText().catch(() => "");
+    return new RegExp(`\\bLn ${last},`).test(text);
+  });
+}
+
 await check("a syntax error shows the AV001 squiggle, status bar count and Problems entry", async () => {
   await focusEditor();
-  await page.keyboard.press("Control+End");
+  await cursorToEnd();
   // Start from the settled state: the errors `aviato-lsp check` finds, no more.
   const errorsBefore = expected.filter((d) => d.severity === "error").length;
   await waitFor(`${errorsBefore} errors in the status bar`, async () => (await statusBarErrors()) === errorsBefore);
@@ -354,7 +364,7 @@ await check("a syntax error shows the AV001 squiggle, status bar count and Probl
   await screenshot("syntax-error-problems");
 
   await focusEditor();
-  await page.keyboard.press("Control+End");
+  await cursorToEnd();
   await page.keyboard.press("Shift+Home");
   await page.keyboard.press("Backspace");
   await waitFor("AV001 to leave Problems", async () => !/AV001/.test(await problemsText()));
@@ -453,6 +463,29 @@ await check("Run Function in Sandbox asks for arguments when there is no call si
     RUN_WAIT_MS,
   );
   await screenshot("arguments-run");
+});
+
+/** Writes the workspace's .vscode/settings.json (VS Code watches it). */
+function setWorkspaceSettings(settings) {
+  mkdirSync(path.join(workspace, ".vscode"), { recursive: true });
+  writeFileSync(path.join(workspace, ".vscode", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
+await check("Run Function in Sandbox runs the function under the cursor with code lenses off", async () => {
+  const runsOfAdd = () => aviatoLog().split("\n").filter((line) => /add returned 5\b/.test(line)).length;
+  const before = runsOfAdd();
+  const sent = () => aviatoLog().split("\n").filter((line) => /settings changed: sending them/.test(line)).length;
+  const sentBefore = sent();
+  setWorkspaceSettings({ "aviato.codeLens.enable": false });
+  await waitFor("the settings to reach the server", async () => sent() > sentBefore);
+  await waitFor("the lenses to go", async () => (await functionLensLinks("add")).length === 0);
+  await focusEditor();
+  await goToLineWith("return x + y");
+  await runPaletteCommand("Aviato: Run Function in Sandbox");
+  await waitFor("add to run and return 5", async () => runsOfAdd() > before, RUN_WAIT_MS);
+  await screenshot("run-at-cursor-no-lenses");
+  setWorkspaceSettings({});
+  await waitFor("the lenses to come back", async () => (await functionLensLinks("add")).length > 0);
 });
 
 await check("changing aviato.server.path while running restarts the server with the new binary", async () => {
