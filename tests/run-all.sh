@@ -25,6 +25,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "Rust suites: analysis, execution core, sandbox abuse, CLI, language server"
 cargo test --workspace --locked
 
+section "pip install: the wheel into a fresh venv, then check and run from it"
+tests/cli/wheel.sh
+
 section "recorded SDK outcomes still match the fixtures"
 python3 tests/oracle/record.py --check --corpus tests/fixtures/sdk --corpus tests/fixtures/realistic/aviato
 python3 tests/oracle/record_cwsandbox.py --check
