@@ -363,6 +363,33 @@ fn session_defaults<'a>(
     scope: ScopeId,
     depth: u8,
 ) -> Option<&'a ExprCall> {
+    let (call, name, scope) = sdk_call(
+        finder,
+        expr,
+        scope,
+        depth,
+        &["SandboxDefaults", "Sandbox.session", "Session"],
+    )?;
+    if name == "SandboxDefaults" {
+        return Some(call);
+    }
+    let argument = call.arguments.args.first().or_else(|| {
+        call.arguments
+            .find_keyword("defaults")
+            .map(|keyword| &keyword.value)
+    })?;
+    session_defaults(finder, argument, scope, depth + 1)
+}
+
+/// The call of one of the SDK's `names` (`Session`, `SandboxDefaults`...) that `expr`
+/// is, directly or through the names bound to it; with the name and its scope.
+fn sdk_call<'a>(
+    finder: &Finder<'_, 'a>,
+    expr: &'a Expr,
+    scope: ScopeId,
+    depth: u8,
+    names: &[&str],
+) -> Option<(&'a ExprCall, String, ScopeId)> {
     if depth > 8 {
         return None;
     }
@@ -370,21 +397,8 @@ fn session_defaults<'a>(
         Expr::Call(call) => {
             let qualified = finder.qualified_name(&call.func, scope, 0)?;
             let (package, name) = qualified.split_once('.')?;
-            if !Sdk::is_sdk_name(package) {
-                return None;
-            }
-            match name {
-                "SandboxDefaults" => Some(call),
-                "Sandbox.session" | "Session" => {
-                    let argument = call.arguments.args.first().or_else(|| {
-                        call.arguments
-                            .find_keyword("defaults")
-                            .map(|keyword| &keyword.value)
-                    })?;
-                    session_defaults(finder, argument, scope, depth + 1)
-                }
-                _ => None,
-            }
+            (Sdk::is_sdk_name(package) && names.contains(&name))
+                .then(|| (call, name.to_string(), scope))
         }
         Expr::Name(name) => {
             let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
@@ -395,7 +409,7 @@ fn session_defaults<'a>(
                 .bindings_in(found, name.id.as_str())
                 .find_map(|binding| match binding.kind {
                     BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
-                        session_defaults(finder, value, found, depth + 1)
+                        sdk_call(finder, value, found, depth + 1, names)
                     }
                     _ => None,
                 })
@@ -426,7 +440,13 @@ pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) 
         return None;
     }
     let session = function.session_expr()?;
-    let call = session_call(&finder, session, function.enclosing, 0)?;
+    let (call, ..) = sdk_call(
+        &finder,
+        session,
+        function.enclosing,
+        0,
+        &["Sandbox.session", "Session"],
+    )?;
     let given_defaults =
         !call.arguments.args.is_empty() || call.arguments.find_keyword("defaults").is_some();
     if !given_defaults {
@@ -442,40 +462,6 @@ pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) 
 
 /// The SDK's image when neither the decorator nor the session names one.
 const DEFAULT_IMAGE: &str = "python:3.11";
-
-/// The `Session(...)` or `Sandbox.session(...)` call a session comes from.
-fn session_call<'a>(
-    finder: &Finder<'_, 'a>,
-    expr: &'a Expr,
-    scope: ScopeId,
-    depth: u8,
-) -> Option<&'a ExprCall> {
-    if depth > 8 {
-        return None;
-    }
-    match expr {
-        Expr::Call(call) => {
-            let qualified = finder.qualified_name(&call.func, scope, 0)?;
-            let (package, name) = qualified.split_once('.')?;
-            (Sdk::is_sdk_name(package) && matches!(name, "Sandbox.session" | "Session"))
-                .then_some(call)
-        }
-        Expr::Name(name) => {
-            let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
-                return None;
-            };
-            let mut bindings = finder.model.bindings_in(found, name.id.as_str());
-            let binding = bindings.next()?;
-            match binding.kind {
-                BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
-                    session_call(finder, value, found, depth + 1)
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
 
 #[cfg(test)]
 mod tests {
