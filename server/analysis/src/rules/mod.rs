@@ -360,8 +360,68 @@ pub(crate) fn sent_value(
                 (capture.kind.clone(), range)
             }
         }
+        // A factory's parameter: whatever its callers pass.
+        Some((BindingKind::Parameter, scope)) => {
+            let mut worst = (capture.kind.clone(), capture.first_use);
+            for (argument, call_scope) in parameter_arguments(checker, capture.name, scope) {
+                let (kind, _) =
+                    checker
+                        .values
+                        .worst_element(argument, call_scope, argument.start(), &|kind| {
+                            severity(kind, mode)
+                        });
+                if severity(&kind, mode) > severity(&worst.0, mode) {
+                    worst.0 = kind;
+                }
+            }
+            worst
+        }
         _ => (capture.kind.clone(), capture.first_use),
     }
+}
+
+/// The arguments the calls of the function that opens `scope` pass for its
+/// parameter `name`, each with the scope the call is in.
+fn parameter_arguments<'a>(
+    checker: &Checker<'_, 'a>,
+    name: &str,
+    scope: ScopeId,
+) -> Vec<(&'a Expr, ScopeId)> {
+    let model = checker.model;
+    let ScopeKind::Function(function) = model.scopes[scope].kind else {
+        return Vec::new();
+    };
+    let parameters = &function.parameters;
+    let position = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .position(|parameter| parameter.parameter.name.id.as_str() == name);
+    let mut arguments = Vec::new();
+    for record in &model.calls {
+        if record.kind != CallKind::Direct || record.name != function.name.id.as_str() {
+            continue;
+        }
+        let calls_it = matches!(
+            model.lookup(record.scope, record.name).map(|binding| binding.kind),
+            Some(BindingKind::Function(def)) if std::ptr::eq(def, function)
+        );
+        if !calls_it {
+            continue;
+        }
+        let call_arguments = &record.call.arguments;
+        if call_arguments.args.iter().any(Expr::is_starred_expr) {
+            continue;
+        }
+        let argument = call_arguments
+            .find_keyword(name)
+            .map(|keyword| &keyword.value)
+            .or_else(|| position.and_then(|index| call_arguments.args.get(index)));
+        if let Some(argument) = argument {
+            arguments.push((argument, record.scope));
+        }
+    }
+    arguments
 }
 
 /// The kinds `name[key] = value` statements put into the dict `name` of `scope`: a
