@@ -262,9 +262,12 @@ pub(crate) fn check_argument_values<'a>(
                 av304_pickle_script_class::message(class),
             );
         } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
-            let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
-                converted_use::failing_use(&function.def.body, parameter, &kind, mode)
-            });
+            // Only the argument itself binds the parameter, not an element inside it.
+            let misuse = parameter_for(function, index, keyword)
+                .filter(|_| checker.values.kind(value, scope, value.start()) == kind)
+                .and_then(|parameter| {
+                    converted_use::failing_use(&function.def.body, parameter, &kind, mode)
+                });
             match misuse {
                 Some((_, consequence)) => {
                     checker
