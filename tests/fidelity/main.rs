@@ -70,12 +70,9 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// Captured values the file only knows by running (a generator, an open file):
-/// the run refuses them and names the variable, where the SDK sends what they hold.
-const NOT_STATIC: &[(&str, &str)] = &[
-    ("generator_captured", "SQUARES"),
-    ("open_file_captured", "FILE"),
-];
+/// Captured values the file only knows by running (an open file): the run refuses
+/// them and names the variable, where the SDK sends what they hold.
+const NOT_STATIC: &[(&str, &str)] = &[("open_file_captured", "FILE")];
 
 fn refused_naming(variable: &str, outcome: &Outcome) -> Option<String> {
     let names_it = outcome

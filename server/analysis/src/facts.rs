@@ -285,23 +285,28 @@ fn emit_arguments<'a>(
     let offset = call.start();
     let mut arguments = Vec::new();
     for argument in &call.arguments.args {
-        if argument.is_starred_expr() {
-            return Err("an argument is unpacked with `*`".into());
-        }
-        arguments.push(
-            emitter
-                .emit(argument, scope, offset)
-                .map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?,
-        );
+        let value = match argument {
+            Expr::Starred(starred) => emitter
+                .emit(&starred.value, scope, offset)
+                .map(|value| format!("*{value}")),
+            argument => emitter.emit(argument, scope, offset),
+        };
+        arguments
+            .push(value.map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?);
     }
     for keyword in &call.arguments.keywords {
-        let Some(name) = &keyword.arg else {
-            return Err("arguments are unpacked with `**`".into());
-        };
-        let value = emitter
-            .emit(&keyword.value, scope, offset)
-            .map_err(|reason| format!("argument `{}`: {reason}", name.id))?;
-        arguments.push(format!("{}={value}", name.id));
+        let value = emitter.emit(&keyword.value, scope, offset);
+        arguments.push(match &keyword.arg {
+            Some(name) => format!(
+                "{}={}",
+                name.id,
+                value.map_err(|reason| format!("argument `{}`: {reason}", name.id))?
+            ),
+            None => format!(
+                "**{}",
+                value.map_err(|reason| format!("the arguments unpacked with `**`: {reason}"))?
+            ),
+        });
     }
     Ok(arguments.join(", "))
 }
@@ -495,6 +500,73 @@ asyncio.run(main())
                 .as_ref()
                 .is_err_and(|reason| reason.contains("load"))
         );
+    }
+
+    const STATIC: &str = r#"
+import math
+from collections import namedtuple
+from enum import Enum, IntEnum, auto
+from operator import itemgetter
+from cwsandbox import Session
+
+Pair = namedtuple("Pair", "a b")
+MEAN, STD = 0.5, 0.2
+NAMES = ["ada", "grace"]
+
+
+class Level(IntEnum):
+    LOW = auto()
+    HIGH = auto()
+
+
+class Mode(Enum):
+    FAST = "fast"
+
+
+def main():
+    with Session() as session:
+        @session.function()
+        def f(*args, **kwargs):
+            return args, kwargs
+
+        f.remote([n.upper() for n in NAMES if n], NAMES[0], ",".join(NAMES)).result()
+        f.remote(Pair(1, 2), Level.HIGH, Mode.FAST.value, math.floor, list(range(5))).result()
+        f.remote(**{"mean": MEAN, "std": STD}, key=itemgetter(1), tag=f"{NAMES[1]!r:>8}").result()
+        f.map([(1,), (2,)])
+        f.map(zip(NAMES, NAMES))
+"#;
+
+    #[test]
+    fn static_values_beyond_literals() {
+        let functions = sandbox_functions(STATIC, SdkChoice::Auto);
+        let sites: Vec<_> = functions[0]
+            .call_sites
+            .iter()
+            .map(|site| (site.kind, site.arguments.clone()))
+            .collect();
+        let expected = [
+            (
+                CallSiteKind::Remote,
+                r#"[(n).upper() for n in [("ada"), ("grace")] if n], ([("ada"), ("grace")])[(0)], ((",")).join([("ada"), ("grace")])"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"namedtuple('Pair', ['a', 'b'])((1), (2)), IntEnum('Level', [('LOW', enum.auto()), ('HIGH', enum.auto())]).HIGH, ("fast"), math.floor, list(range((5)))"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"**{("mean"): (0.5), ("std"): (0.2)}, key=operator.itemgetter((1)), tag=''.join((''.join((format(repr(([("ada"), ("grace")])[(1)]), ''.join(('>8',))),)),))"#,
+            ),
+            (CallSiteKind::Map, r#"[((1),), ((2),)]"#),
+            (
+                CallSiteKind::Map,
+                r#"zip([("ada"), ("grace")], [("ada"), ("grace")])"#,
+            ),
+        ];
+        for (site, (kind, text)) in sites.iter().zip(expected) {
+            assert_eq!(site, &(kind, Ok(text.to_owned())));
+        }
+        assert_eq!(sites.len(), 5);
     }
 
     #[test]

@@ -470,7 +470,7 @@ fn line_start(source: &str, offset: TextSize) -> usize {
 mod tests {
     use super::*;
 
-    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len('abc')\nasyncio.run(main())\n";
+    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len(open('abc').read())\nasyncio.run(main())\n";
 
     fn request(function: &str) -> RunRequest {
         RunRequest {
