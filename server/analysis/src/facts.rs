@@ -2,10 +2,10 @@
 //! the facts "Run in sandbox" prepares a payload from and hover shows.
 
 use ruff_python_ast::{Expr, ExprCall};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
-use crate::literal::Emitter;
+use crate::literal::{Emitter, Flow};
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
@@ -91,6 +91,10 @@ pub struct CallSite {
     /// static. For [`CallSiteKind::Map`], the items as one Python expression
     /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
+    /// What each captured variable the SDK sends holds when this call runs, where the
+    /// file's order of statements says (`(name, value)`, in the order of
+    /// [`SandboxFunctionFacts::captures`]).
+    pub captures: Vec<(String, CapturedValue)>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
@@ -100,11 +104,24 @@ pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFac
     let model = SemanticModel::build(&module.body);
     let functions = Finder::new(&model, sdk).sandbox_functions();
     let checker = Checker::new(source, &model, &functions);
+    let flow = Flow::build(
+        &model,
+        &module.body,
+        functions
+            .iter()
+            .map(|function| function.def.range)
+            .collect(),
+    );
     let emitter = |function: &SandboxFunction| Emitter {
         model: &model,
+        flow: &flow,
         source,
         json: function.serialization == Serialization::Json,
     };
+    let captures: Vec<Vec<Capture>> = functions
+        .iter()
+        .map(|function| checker.captures(function))
+        .collect();
     // Each call site, resolved once, goes to the function it calls. Calls in a
     // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
     // are not calls of the SDK.
@@ -135,17 +152,35 @@ pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFac
                 CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
                 _ => emit_arguments(&emitter, record.call, record.scope),
             };
+            let read = (record.scope, record.call.start());
+            let captures = captures[index]
+                .iter()
+                .map(|capture| {
+                    let value = captured_name(&emitter, capture, Some(read)).value;
+                    (capture.name.to_string(), value)
+                })
+                .collect();
             call_sites[index].push(CallSite {
                 range: record.call.range(),
                 kind,
                 arguments,
+                captures,
             });
         }
     }
     functions
         .iter()
         .zip(call_sites)
-        .map(|(function, call_sites)| facts(&checker, &emitter(function), function, call_sites))
+        .zip(captures)
+        .map(|((function, call_sites), captures)| {
+            facts(
+                &checker,
+                &emitter(function),
+                function,
+                &captures,
+                call_sites,
+            )
+        })
         .collect()
 }
 
@@ -167,8 +202,10 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         }
     };
     let model = SemanticModel::build(&[]);
+    let flow = Flow::default();
     let emitter = Emitter {
         model: &model,
+        flow: &flow,
         source: &wrapped,
         json: false,
     };
@@ -179,6 +216,7 @@ fn facts<'a>(
     checker: &Checker<'_, 'a>,
     emitter: &Emitter<'_, 'a>,
     function: &SandboxFunction<'a>,
+    captures: &[Capture<'a>],
     call_sites: Vec<CallSite>,
 ) -> SandboxFunctionFacts {
     let def = function.def;
@@ -186,7 +224,6 @@ fn facts<'a>(
         model: checker.model,
         sdk: Some(function.sdk),
     };
-    let captures = checker.captures(function);
     SandboxFunctionFacts {
         name: def.name.id.to_string(),
         name_range: def.name.range,
@@ -222,17 +259,33 @@ fn facts<'a>(
             .collect(),
         captures: captures
             .iter()
-            .map(|capture| captured_name(emitter, capture))
+            .map(|capture| captured_name(emitter, capture, None))
             .collect(),
         call_sites,
     }
 }
 
-fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
+/// What the SDK sends for a captured name, read when a call in `read` (its scope and
+/// offset) runs, or at the end of the scope that binds it.
+fn captured_name(
+    emitter: &Emitter,
+    capture: &Capture,
+    read: Option<(ScopeId, TextSize)>,
+) -> CapturedName {
     let origin = match capture.origin {
         Origin::Global => CaptureOrigin::Global,
         Origin::Closure(_) => CaptureOrigin::Closure,
         Origin::Unbound => CaptureOrigin::Undefined,
+    };
+    let scope = match capture.origin {
+        Origin::Closure(scope) => scope,
+        _ => crate::semantic::MODULE_SCOPE,
+    };
+    let global_writes = || {
+        emitter
+            .model
+            .bindings_in(crate::semantic::MODULE_SCOPE, capture.name)
+            .find(|binding| binding.in_function && !emitter.flow.in_sandbox(binding.range))
     };
     let value = if capture.skipped_by_sdk() {
         let what = match &capture.kind {
@@ -241,24 +294,39 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
             _ => "a builtin",
         };
         CapturedValue::Skipped(format!("{what}: the SDK does not send it"))
-    } else if capture.origin == Origin::Unbound {
-        CapturedValue::Skipped("not defined anywhere in this file".into())
-    } else if capture.binding.is_none() {
+    } else if capture.class_body_only {
         CapturedValue::Skipped(
-            "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            "read only in a class body (`LOAD_NAME`), which the SDK's scan of the bytecode never sends".into(),
         )
+    } else if capture.origin == Origin::Unbound {
+        match emitter.flow.dynamic_globals {
+            Some(_) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
+            None => CapturedValue::Skipped("not defined anywhere in this file".into()),
+        }
+    } else if capture.binding.is_none() {
+        match global_writes() {
+            Some(write) => CapturedValue::NotStatic(format!(
+                "`{}` is assigned only by a function that declares it `global` (line {}): whether it is defined when the call runs is known only by running the file",
+                capture.name,
+                emitter.line(write.range.start())
+            )),
+            None => CapturedValue::Skipped(
+                "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            ),
+        }
     } else {
-        match capture
-            .binding
-            .map(|binding| (binding.kind, binding.scope, binding.range.start()))
-        {
-            Some((BindingKind::Assignment(value), scope, offset)) => {
-                match emitter.emit(value, scope, offset) {
+        let read = match read {
+            Some((call_scope, offset)) if call_scope == scope => offset,
+            _ => TextSize::from(u32::MAX),
+        };
+        match capture.binding.map(|binding| binding.kind) {
+            Some(BindingKind::Assignment(_) | BindingKind::LoopItem { .. }) => {
+                match emitter.emit_value_at(capture.name, scope, read, 0) {
                     Ok(literal) => CapturedValue::Sent(literal),
                     Err(reason) => CapturedValue::NotStatic(reason),
                 }
             }
-            Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
+            Some(BindingKind::FromImport { module, member }) if !module.is_empty() => {
                 CapturedValue::Sent(format!("{module}.{member}"))
             }
             _ => CapturedValue::NotStatic(format!(
@@ -567,6 +635,76 @@ def main():
             assert_eq!(site, &(kind, Ok(text.to_owned())));
         }
         assert_eq!(sites.len(), 5);
+    }
+
+    const MUTATED: &str = r#"
+import asyncio
+from aviato import Sandbox
+
+LABELS = {}
+for index, name in enumerate(["cat", "dog"]):
+    LABELS[index] = name
+THRESHOLDS = {"cat": 0.5}
+THRESHOLDS.update(dog=0.7)
+MODEL = "baseline"
+STEADY = [1, 2]
+
+
+def register(name):
+    STEADY.append(name)
+
+
+async def main():
+    global MODEL
+    MODEL = "resnet"
+    async with Sandbox.session() as session:
+        threshold = 0.5
+
+        @session.function()
+        def uses(x):
+            return LABELS, THRESHOLDS, MODEL, STEADY, threshold, fold, late
+
+        threshold = 0.8
+        for fold in range(3):
+            pass
+        await uses(1)
+        late = 1
+
+asyncio.run(main())
+"#;
+
+    #[test]
+    fn values_changed_after_their_binding_are_not_guessed() {
+        let functions = sandbox_functions(MUTATED, SdkChoice::Auto);
+        let site = &functions[0].call_sites[0];
+        let value = |name: &str| {
+            site.captures
+                .iter()
+                .find(|(captured, _)| captured == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        let refused = |name: &str, needle: &str| match value(name) {
+            CapturedValue::NotStatic(reason) => {
+                assert!(reason.contains(needle), "{name}: {reason}")
+            }
+            other => panic!("{name}: {other:?}"),
+        };
+        refused("LABELS", "changed at line 7 (`LABELS[index] = name`)");
+        refused(
+            "THRESHOLDS",
+            "changed at line 9 (`THRESHOLDS.update(dog=0.7)`)",
+        );
+        refused("MODEL", "declares it `global` (line 20)");
+        refused("STEADY", "changed at line 15 (`STEADY.append(name)`)");
+        refused("late", "`ValueError: Cell is empty`");
+        // Rebound before the call in the same straight-line code: the last value.
+        assert_eq!(value("threshold"), CapturedValue::Sent("(0.8)".into()));
+        // A loop variable after its loop: the last item.
+        assert_eq!(
+            value("fold"),
+            CapturedValue::Sent("(list(range((3)))[-1])".into())
+        );
     }
 
     #[test]

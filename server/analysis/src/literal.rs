@@ -8,7 +8,7 @@
 //! evaluates the result, so that the value it builds is the one the client built.
 
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::sandbox::Finder;
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
@@ -286,6 +286,7 @@ const MAX_DEPTH: u8 = 24;
 
 pub(crate) struct Emitter<'m, 'a> {
     pub(crate) model: &'m SemanticModel<'a>,
+    pub(crate) flow: &'m Flow,
     pub(crate) source: &'a str,
     /// aviato's JSON mode: an enum member the analysis cannot rebuild whole may be
     /// sent as its value, which is what pydantic sends.
@@ -775,27 +776,104 @@ impl<'a> Emitter<'_, 'a> {
                 return Ok(name.to_owned());
             }
             Resolution::Builtin => return Err(format!("`{name}` is a builtin")),
-            Resolution::Unbound => return Err(format!("`{name}` is not defined")),
+            Resolution::Unbound => return Err(self.unbound(name)),
         };
-        // Read from an inner scope, the enclosing scope's last binding is current.
-        let offset = if found == at.scope {
+        // Read from an inner scope, the enclosing scope has run to its end.
+        let read = if found == at.scope {
             at.offset
         } else {
             TextSize::from(u32::MAX)
         };
-        let Some(binding) = self.model.binding_at(found, name, offset) else {
-            return Err(format!("`{name}` has no value"));
+        self.emit_value_at(name, found, read, at.depth)
+    }
+
+    /// Why a name bound nowhere has no value.
+    pub(crate) fn unbound(&self, name: &str) -> String {
+        match self.flow.dynamic_globals {
+            Some(range) => format!(
+                "`{name}` is bound by no statement, and the file writes its globals at run time (`{}`, line {})",
+                &self.source[range],
+                self.line(range.start())
+            ),
+            None => format!("`{name}` is not defined"),
+        }
+    }
+
+    /// The value `name`, bound in `scope`, has when read at `read`: the binding that
+    /// reaches it in the order of the statements, unless a statement that may or may
+    /// not run decides it, or the value is changed in place before the read.
+    pub(crate) fn emit_value_at(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        read: TextSize,
+        depth: u8,
+    ) -> Result<String, String> {
+        if depth > MAX_DEPTH {
+            return Err("its definition is too deeply nested".into());
+        }
+        let bindings: Vec<_> = self.model.bindings_in(scope, name).collect();
+        // `global NAME; NAME = ...` in a function: it changes whenever that runs.
+        if let Some(write) = bindings
+            .iter()
+            .find(|binding| binding.in_function && !self.flow.in_sandbox(binding.range))
+        {
+            return Err(format!(
+                "`{name}` is also assigned by a function that declares it `global` (line {}): its value when the call runs is known only by running the file",
+                self.line(write.range.start())
+            ));
+        }
+        // What the sandbox function itself assigns happens in the sandbox.
+        let bindings: Vec<_> = bindings
+            .into_iter()
+            .filter(|binding| !binding.in_function)
+            .collect();
+        let Some(binding) = bindings.iter().find(|binding| binding.range.start() < read) else {
+            return Err(match bindings.last() {
+                Some(first) if scope != crate::semantic::MODULE_SCOPE => format!(
+                    "`{name}` is assigned only at line {}, after the call: its closure cell is empty when the call runs (the SDK raises `ValueError: Cell is empty`)",
+                    self.line(first.range.start())
+                ),
+                Some(first) => format!(
+                    "`{name}` is assigned only at line {}, after the call",
+                    self.line(first.range.start())
+                ),
+                None => format!("`{name}` has no value"),
+            });
         };
+        if let Some((range, what)) = self.flow.uncertain(scope, binding.range, read) {
+            // A loop variable is the loop's own business (below).
+            let loop_variable = matches!(binding.kind, BindingKind::LoopItem { .. })
+                && range.start() == binding.statement.start();
+            if !loop_variable {
+                return Err(format!(
+                    "`{name}` is bound at line {} inside {what} (line {}): which value it has when the call runs is known only by running the file",
+                    self.line(binding.range.start()),
+                    self.line(range.start())
+                ));
+            }
+        }
+        if let Some(mutation) = self.mutation_before(name, scope, binding.range.start(), read) {
+            return Err(format!(
+                "`{name}` is changed at line {} (`{}`) after it is bound at line {}: its value when the call runs is known only by running the file",
+                self.line(mutation.range.start()),
+                clip_source(&self.source[mutation.range]),
+                self.line(binding.range.start())
+            ));
+        }
         let at_binding = At {
-            scope: found,
+            scope,
             offset: binding.range.start(),
-            depth: at.depth + 1,
+            depth: depth + 1,
             locals: &[],
         };
         match binding.kind {
             BindingKind::Assignment(value) => self
                 .emit_in(value, at_binding)
                 .map_err(|reason| format!("`{name}` cannot be evaluated statically: {reason}")),
+            BindingKind::LoopItem { iterable, index } => {
+                self.emit_loop_item(name, binding, iterable, index, read, at_binding)
+            }
             BindingKind::FromImport { module, member } if !module.is_empty() => {
                 let qualified = format!("{module}.{member}");
                 if is_pure_reference(&qualified) || is_pure_callable(&qualified) {
@@ -812,11 +890,69 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Parameter | BindingKind::Receiver { .. } => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
             }
-            BindingKind::WithItem(_)
-            | BindingKind::LoopItem { .. }
-            | BindingKind::FromImport { .. }
-            | BindingKind::Unknown => Err(format!("`{name}` is bound at run time")),
+            BindingKind::WithItem(_) | BindingKind::FromImport { .. } | BindingKind::Unknown => {
+                Err(format!("`{name}` is bound at run time"))
+            }
         }
+    }
+
+    /// A loop variable: the first item while the loop runs, the last one after it.
+    fn emit_loop_item(
+        &self,
+        name: &str,
+        binding: &crate::semantic::Binding<'a>,
+        iterable: &'a Expr,
+        index: Option<usize>,
+        read: TextSize,
+        at: At<'_>,
+    ) -> Result<String, String> {
+        let Some((loop_range, breaks)) = self.flow.enclosing_loop(at.scope, binding.range) else {
+            return Err(format!("`{name}` is bound at run time"));
+        };
+        let items = self.emit_in(iterable, at).map_err(|reason| {
+            format!("`{name}` is a loop variable over values not known statically: {reason}")
+        })?;
+        let position = if loop_range.contains(read) {
+            "0"
+        } else if breaks {
+            return Err(format!(
+                "`{name}` is the variable of a loop that may `break` (line {}): which item it holds is known only by running the file",
+                self.line(loop_range.start())
+            ));
+        } else {
+            "-1"
+        };
+        Ok(match index {
+            Some(index) => format!("(list({items})[{position}])[{index}]"),
+            None => format!("(list({items})[{position}])"),
+        })
+    }
+
+    /// A change in place of `name` (bound in `scope` at `bound`) that may happen
+    /// before it is read at `read`: in `scope` between the two, or in another
+    /// function of the client, which may run at any time.
+    fn mutation_before(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        bound: TextSize,
+        read: TextSize,
+    ) -> Option<&Mutation> {
+        self.flow.mutations.iter().find(|mutation| {
+            mutation.name == name
+                && !self.flow.in_sandbox(mutation.range)
+                && self.model.resolve(mutation.scope, name) == Resolution::Scope(scope)
+                && (mutation.scope != scope
+                    || (mutation.range.start() > bound && mutation.range.start() < read))
+        })
+    }
+
+    /// The 1-based line of an offset.
+    pub(crate) fn line(&self, offset: TextSize) -> usize {
+        self.source[..offset.to_usize().min(self.source.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn script_class(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
@@ -1120,6 +1256,16 @@ impl<'a> Emitter<'_, 'a> {
     }
 }
 
+/// A statement's text, on one line and short.
+fn clip_source(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 60 {
+        format!("{}...", line.chars().take(57).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
 /// What to say when a value's part is not static.
 fn reason_for(source: &str, expr: &Expr, reason: String) -> String {
     if reason.contains("computed") || reason.contains("cannot be evaluated") {
@@ -1257,6 +1403,316 @@ fn is_class_var(annotation: &Expr) -> bool {
     match name {
         Expr::Name(name) => name.id.as_str() == "ClassVar",
         Expr::Attribute(attribute) => attribute.attr.id.as_str() == "ClassVar",
+        _ => false,
+    }
+}
+
+/// Methods that change the value they are called on.
+const MUTATING_METHODS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "popitem",
+    "clear",
+    "update",
+    "setdefault",
+    "add",
+    "discard",
+    "sort",
+    "reverse",
+    "appendleft",
+    "extendleft",
+    "popleft",
+    "rotate",
+    "difference_update",
+    "intersection_update",
+    "symmetric_difference_update",
+    "subtract",
+    "__setitem__",
+    "__delitem__",
+];
+
+/// Standard-library functions that change their first argument.
+const MUTATING_FUNCTIONS: &[&str] = &[
+    "random.shuffle",
+    "heapq.heappush",
+    "heapq.heappop",
+    "heapq.heapify",
+    "heapq.heappushpop",
+    "heapq.heapreplace",
+    "bisect.insort",
+    "bisect.insort_left",
+    "bisect.insort_right",
+];
+
+/// A place where the file changes a value in place: `d[k] = v`, `items.append(x)`.
+#[derive(Clone, Debug)]
+pub(crate) struct Mutation {
+    pub(crate) name: String,
+    /// The scope the statement runs in.
+    pub(crate) scope: ScopeId,
+    pub(crate) range: TextRange,
+}
+
+/// What the file does to its names besides binding them, as far as the order of
+/// statements says: the changes in place, the statements that may run zero or many
+/// times, the writes through `globals()`.
+#[derive(Default)]
+pub(crate) struct Flow {
+    pub(crate) mutations: Vec<Mutation>,
+    /// `if`, loops, `except`/`else`/`finally` clauses, `match`, by scope: whether
+    /// their statements run is decided at run time.
+    conditional: Vec<(ScopeId, TextRange, &'static str)>,
+    /// Loop statements, by scope, and whether they `break`.
+    loops: Vec<(ScopeId, TextRange, bool)>,
+    /// The first `globals()` of the file.
+    pub(crate) dynamic_globals: Option<TextRange>,
+    /// Sandbox functions' statements: what their bodies do happens in the sandbox.
+    sandboxed: Vec<TextRange>,
+}
+
+impl Flow {
+    pub(crate) fn build(
+        model: &SemanticModel,
+        body: &[ast::Stmt],
+        sandboxed: Vec<TextRange>,
+    ) -> Flow {
+        let mut walker = FlowWalker {
+            model,
+            scope: crate::semantic::MODULE_SCOPE,
+            flow: Flow {
+                sandboxed,
+                ..Flow::default()
+            },
+        };
+        for statement in body {
+            ruff_python_ast::visitor::Visitor::visit_stmt(&mut walker, statement);
+        }
+        walker.flow
+    }
+
+    pub(crate) fn in_sandbox(&self, range: TextRange) -> bool {
+        self.sandboxed
+            .iter()
+            .any(|sandboxed| sandboxed.contains_range(range))
+    }
+
+    /// The conditional statement of `scope` that holds `inner` but not `read`.
+    fn uncertain(
+        &self,
+        scope: ScopeId,
+        inner: TextRange,
+        read: TextSize,
+    ) -> Option<(TextRange, &'static str)> {
+        self.conditional
+            .iter()
+            .find(|(at, range, _)| {
+                *at == scope && range.contains_range(inner) && !range.contains(read)
+            })
+            .map(|(_, range, what)| (*range, *what))
+    }
+
+    /// The innermost loop of `scope` that holds `inner`.
+    fn enclosing_loop(&self, scope: ScopeId, inner: TextRange) -> Option<(TextRange, bool)> {
+        self.loops
+            .iter()
+            .filter(|(at, range, _)| *at == scope && range.contains_range(inner))
+            .min_by_key(|(_, range, _)| range.len())
+            .map(|(_, range, breaks)| (*range, *breaks))
+    }
+}
+
+struct FlowWalker<'m, 'a> {
+    model: &'m SemanticModel<'a>,
+    scope: ScopeId,
+    flow: Flow,
+}
+
+impl FlowWalker<'_, '_> {
+    fn mutate(&mut self, target: &Expr, range: TextRange) {
+        if let Some(name) = root_name(target) {
+            self.flow.mutations.push(Mutation {
+                name: name.to_owned(),
+                scope: self.scope,
+                range,
+            });
+        }
+    }
+
+    fn conditional(&mut self, range: TextRange, what: &'static str) {
+        self.flow.conditional.push((self.scope, range, what));
+    }
+
+    fn class_scope(&self, class: &ast::StmtClassDef) -> Option<ScopeId> {
+        self.model.scopes.iter().position(|scope| {
+            matches!(scope.kind, crate::semantic::ScopeKind::Class(found) if std::ptr::eq(found, class))
+        })
+    }
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'a ast::Stmt) {
+        use ruff_python_ast::visitor::walk_stmt;
+        match stmt {
+            ast::Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                let outer = self.scope;
+                if let Some(scope) = self.model.function_scope(function) {
+                    self.scope = scope;
+                }
+                for statement in &function.body {
+                    self.visit_stmt(statement);
+                }
+                self.scope = outer;
+                return;
+            }
+            ast::Stmt::ClassDef(class) => {
+                let outer = self.scope;
+                if let Some(scope) = self.class_scope(class) {
+                    self.scope = scope;
+                }
+                walk_stmt(self, stmt);
+                self.scope = outer;
+                return;
+            }
+            ast::Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    if matches!(target, Expr::Subscript(_) | Expr::Attribute(_)) {
+                        self.mutate(target, stmt.range());
+                    }
+                }
+            }
+            ast::Stmt::AugAssign(assign) => {
+                if matches!(
+                    assign.target.as_ref(),
+                    Expr::Subscript(_) | Expr::Attribute(_)
+                ) {
+                    self.mutate(&assign.target, stmt.range());
+                }
+            }
+            ast::Stmt::AnnAssign(assign) if assign.value.is_some() => {
+                if matches!(
+                    assign.target.as_ref(),
+                    Expr::Subscript(_) | Expr::Attribute(_)
+                ) {
+                    self.mutate(&assign.target, stmt.range());
+                }
+            }
+            ast::Stmt::Delete(delete) => {
+                for target in &delete.targets {
+                    if matches!(target, Expr::Subscript(_) | Expr::Attribute(_)) {
+                        self.mutate(target, stmt.range());
+                    }
+                }
+            }
+            ast::Stmt::If(if_stmt) if !is_main_guard(&if_stmt.test) => {
+                self.conditional(stmt.range(), "an `if`");
+            }
+            ast::Stmt::For(for_stmt) => {
+                self.conditional(stmt.range(), "a loop");
+                let breaks = for_stmt.body.iter().any(has_break);
+                self.flow.loops.push((self.scope, stmt.range(), breaks));
+            }
+            ast::Stmt::While(while_stmt) => {
+                self.conditional(stmt.range(), "a loop");
+                let breaks = while_stmt.body.iter().any(has_break);
+                self.flow.loops.push((self.scope, stmt.range(), breaks));
+            }
+            ast::Stmt::Match(_) => self.conditional(stmt.range(), "a `match`"),
+            ast::Stmt::Try(try_stmt) => {
+                for handler in &try_stmt.handlers {
+                    self.conditional(handler.range(), "an `except` clause");
+                }
+                for clause in [&try_stmt.orelse, &try_stmt.finalbody] {
+                    if let (Some(first), Some(last)) = (clause.first(), clause.last()) {
+                        self.conditional(
+                            TextRange::new(first.start(), last.end()),
+                            "an `else`/`finally` clause",
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            match call.func.as_ref() {
+                Expr::Attribute(method) if MUTATING_METHODS.contains(&method.attr.id.as_str()) => {
+                    self.mutate(&method.value, expr.range());
+                }
+                Expr::Name(name) if name.id.as_str() == "globals" => {
+                    self.flow.dynamic_globals.get_or_insert(expr.range());
+                }
+                func => {
+                    let qualified = Finder {
+                        model: self.model,
+                        sdk: None,
+                    }
+                    .qualified_name(func, self.scope, 0);
+                    if qualified.is_some_and(|name| MUTATING_FUNCTIONS.contains(&name.as_str()))
+                        && let Some(first) = call.arguments.args.first()
+                    {
+                        self.mutate(first, expr.range());
+                    }
+                }
+            }
+        }
+        ruff_python_ast::visitor::walk_expr(self, expr);
+    }
+}
+
+/// `x` of `x`, `x[k]`, `x.a.b`, `x[k].append`.
+fn root_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Subscript(subscript) => root_name(&subscript.value),
+        Expr::Attribute(attribute) => root_name(&attribute.value),
+        _ => None,
+    }
+}
+
+/// `if __name__ == "__main__":`, which a script always runs.
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(compare) = test else {
+        return false;
+    };
+    let is_name = |expr: &Expr| matches!(expr, Expr::Name(name) if name.id.as_str() == "__name__");
+    let is_main = |expr: &Expr| matches!(expr, Expr::StringLiteral(text) if text.value.to_str() == "__main__");
+    matches!((compare.left.as_ref(), compare.comparators.first()), (left, Some(right)) if (is_name(left) && is_main(right)) || (is_main(left) && is_name(right)))
+}
+
+/// Whether a statement breaks out of the loop it is in (not out of a nested one).
+fn has_break(stmt: &ast::Stmt) -> bool {
+    match stmt {
+        ast::Stmt::Break(_) => true,
+        ast::Stmt::If(if_stmt) => {
+            if_stmt.body.iter().any(has_break)
+                || if_stmt
+                    .elif_else_clauses
+                    .iter()
+                    .any(|clause| clause.body.iter().any(has_break))
+        }
+        ast::Stmt::With(with) => with.body.iter().any(has_break),
+        ast::Stmt::Try(try_stmt) => {
+            try_stmt.body.iter().any(has_break)
+                || try_stmt.orelse.iter().any(has_break)
+                || try_stmt.finalbody.iter().any(has_break)
+                || try_stmt.handlers.iter().any(|handler| {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    handler.body.iter().any(has_break)
+                })
+        }
+        ast::Stmt::Match(match_stmt) => match_stmt
+            .cases
+            .iter()
+            .any(|case| case.body.iter().any(has_break)),
         _ => false,
     }
 }

@@ -126,15 +126,22 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             ));
         }
     };
+    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut captures = Vec::new();
     // The SDK sends globals first, then closures.
     for origin in [CaptureOrigin::Global, CaptureOrigin::Closure] {
-        for capture in function
-            .captures
-            .iter()
-            .filter(|capture| capture.origin == origin)
-        {
-            match &capture.value {
+        for (index, capture) in function.captures.iter().enumerate() {
+            if capture.origin != origin {
+                continue;
+            }
+            // What the name holds when the chosen call runs, where the file says.
+            let value = chosen
+                .captures
+                .as_ref()
+                .and_then(|values| values.get(index))
+                .filter(|(name, _)| *name == capture.name)
+                .map_or(&capture.value, |(_, value)| value);
+            match value {
                 CapturedValue::Sent(literal) => {
                     captures.push((capture.name.clone(), literal.clone()))
                 }
@@ -156,7 +163,6 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             }
         }
     }
-    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut payload = Payload::new(
         &request.file_name,
         &function.name,
@@ -301,6 +307,8 @@ fn refuse_client_failures(
 /// The arguments of the call to run.
 struct Chosen {
     source: String,
+    /// What the captured names hold when that call runs.
+    captures: Option<Vec<(String, CapturedValue)>>,
     /// The line of the call site they come from.
     line: Option<u32>,
     /// `source` is the items of `f.map(items)`.
@@ -325,6 +333,7 @@ fn arguments(
         return evaluate_arguments(args)
             .map(|source| Chosen {
                 source,
+                captures: None,
                 line: None,
                 map: false,
             })
@@ -358,6 +367,7 @@ fn arguments(
     };
     let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
         source: source.clone(),
+        captures: Some(site.captures.clone()),
         line: Some(line_of(site.range.start())),
         map: site.kind == CallSiteKind::Map,
     };
@@ -393,6 +403,7 @@ fn arguments(
     if function.parameters.is_empty() {
         return Ok(Chosen {
             source: String::new(),
+            captures: None,
             line: None,
             map: false,
         });
