@@ -3,6 +3,8 @@
 //! value, the same exception type and message, or a refusal where the SDK fails on
 //! the client.
 
+mod corpora;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
