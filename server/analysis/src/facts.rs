@@ -260,9 +260,80 @@ fn facts<'a>(
         captures: captures
             .iter()
             .map(|capture| captured_name(emitter, capture, None))
+            .chain(module_dunders(checker.model, function))
             .collect(),
         call_sites,
     }
+}
+
+/// What a name bound by a module-level `from module import *` of the standard
+/// library holds, as the SDK sends it; the last such import that has it wins.
+fn star_imported(model: &SemanticModel, name: &str) -> Option<CapturedValue> {
+    model.module_body.iter().rev().find_map(|statement| {
+        let ruff_python_ast::Stmt::ImportFrom(import) = statement else {
+            return None;
+        };
+        let module = import.module.as_ref()?.id.as_str();
+        if import.level != 0
+            || !import
+                .names
+                .iter()
+                .any(|alias| alias.name.id.as_str() == "*")
+        {
+            return None;
+        }
+        if !crate::stdlib::is_module(module.split('.').next().unwrap_or(module)) {
+            return Some(CapturedValue::NotStatic(format!(
+                "`{name}` may come from `from {module} import *`, which the analysis does not read"
+            )));
+        }
+        // Only the names the module has (the measured table lists them) are bound.
+        crate::stdlib_table::MEMBERS
+            .binary_search_by(|(on, member, _)| (*on, *member).cmp(&(module, name)))
+            .ok()?;
+        Some(match crate::stdlib::member(module, name)? {
+            crate::stdlib::Member::Module => {
+                CapturedValue::Skipped("a module: the SDK does not send it".into())
+            }
+            crate::stdlib::Member::Class => {
+                CapturedValue::Skipped("a class: the SDK does not send it".into())
+            }
+            _ => CapturedValue::Sent(format!("{module}.{name}")),
+        })
+    })
+}
+
+/// `__name__` and `__file__` read in the body: globals of the client's module, which
+/// the SDK sends (`"__main__"`, the script's path as the client ran it).
+fn module_dunders(model: &SemanticModel, function: &SandboxFunction) -> Vec<CapturedName> {
+    let mut found: Vec<CapturedName> = Vec::new();
+    for scope in model.scope_and_descendants(function.scope) {
+        for &id in &model.scopes[scope].uses {
+            let name_use = &model.uses[id];
+            if !matches!(name_use.name, "__name__" | "__file__")
+                || name_use.ctx != ruff_python_ast::ExprContext::Load
+                || model.resolve(scope, name_use.name) != Resolution::Builtin
+                || found.iter().any(|known| known.name == name_use.name)
+            {
+                continue;
+            }
+            let value = if name_use.name == "__name__" {
+                CapturedValue::Sent("'__main__'".into())
+            } else {
+                CapturedValue::NotStatic(
+                    "`__file__` is the path the client ran the script by".into(),
+                )
+            };
+            found.push(CapturedName {
+                name: name_use.name.to_string(),
+                origin: CaptureOrigin::Global,
+                use_range: name_use.range,
+                binding_range: None,
+                value,
+            });
+        }
+    }
+    found
 }
 
 /// What the SDK sends for a captured name, read when a call in `read` (its scope and
@@ -299,10 +370,16 @@ fn captured_name(
             "read only in a class body (`LOAD_NAME`), which the SDK's scan of the bytecode never sends".into(),
         )
     } else if capture.origin == Origin::Unbound {
-        match emitter.flow.dynamic_globals {
-            Some(_) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
-            None => CapturedValue::Skipped("not defined anywhere in this file".into()),
+        match (
+            star_imported(emitter.model, capture.name),
+            emitter.flow.dynamic_globals,
+        ) {
+            (Some(value), _) => value,
+            (None, Some(_)) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
+            (None, None) => CapturedValue::Skipped("not defined anywhere in this file".into()),
         }
+    } else if capture.binding.is_none() && emitter.flow.dynamic_globals.is_some() {
+        CapturedValue::NotStatic(emitter.unbound(capture.name))
     } else if capture.binding.is_none() {
         match global_writes() {
             Some(write) => CapturedValue::NotStatic(format!(
@@ -402,6 +479,104 @@ fn emit_map_items<'a>(
     emitter
         .emit(items, scope, call.start())
         .map_err(|reason| format!("the items: {reason}"))
+}
+
+/// The environment variables the SDK gives the sandbox of `function`:
+/// `environment_variables=` of the session's `SandboxDefaults(...)`, overridden by the
+/// decorator's. `Err` says why they are given but not known statically.
+pub fn sandbox_environment(
+    source: &str,
+    function: &SandboxFunctionFacts,
+) -> Result<Vec<(String, String)>, String> {
+    let parsed = crate::parse(source);
+    let module = parsed.syntax();
+    let model = SemanticModel::build(&module.body);
+    let functions = Finder::new(&model, SdkChoice::Auto).sandbox_functions();
+    let Some(found) = functions
+        .iter()
+        .find(|candidate| candidate.def.name.range == function.name_range)
+    else {
+        return Ok(Vec::new());
+    };
+    let finder = Finder {
+        model: &model,
+        sdk: Some(found.sdk),
+    };
+    let mut environment: Vec<(String, String)> = Vec::new();
+    let mut merge = |expr: &Expr, scope: ScopeId, whose: &str| -> Result<(), String> {
+        for (key, value) in string_dict(&model, expr, scope, 0)
+            .map_err(|reason| format!("the environment variables of {whose}: {reason}"))?
+        {
+            environment.retain(|(known, _)| *known != key);
+            environment.push((key, value));
+        }
+        Ok(())
+    };
+    let session = match &found.decorator.expression {
+        Expr::Call(call) => call
+            .func
+            .as_attribute_expr()
+            .map(|func| func.value.as_ref()),
+        Expr::Attribute(attribute) => Some(attribute.value.as_ref()),
+        _ => None,
+    };
+    if let Some(defaults) =
+        session.and_then(|session| session_defaults(&finder, session, found.enclosing, 0))
+        && let Some(keyword) = defaults.arguments.find_keyword("environment_variables")
+    {
+        merge(
+            &keyword.value,
+            found.enclosing,
+            "the session's `SandboxDefaults`",
+        )?;
+    }
+    if let Some(keyword) = found.keyword("environment_variables") {
+        merge(&keyword.value, found.enclosing, "the decorator")?;
+    }
+    Ok(environment)
+}
+
+/// A dict of string literals, directly or through names bound once.
+fn string_dict(
+    model: &SemanticModel,
+    expr: &Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Result<Vec<(String, String)>, String> {
+    if depth > 8 {
+        return Err("they are defined too indirectly".into());
+    }
+    match expr {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .map(|item| match (&item.key, &item.value) {
+                (Some(Expr::StringLiteral(key)), Expr::StringLiteral(value)) => Ok((
+                    key.value.to_str().to_owned(),
+                    value.value.to_str().to_owned(),
+                )),
+                _ => Err("a key or a value is not a string literal, known only at run time".into()),
+            })
+            .collect(),
+        Expr::NoneLiteral(_) => Ok(Vec::new()),
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = model.resolve(scope, name.id.as_str()) else {
+                return Err(format!("`{}` is not defined", name.id));
+            };
+            let bindings: Vec<_> = model.bindings_in(found, name.id.as_str()).collect();
+            match bindings.as_slice() {
+                [binding] => match binding.kind {
+                    BindingKind::Assignment(value) => string_dict(model, value, found, depth + 1),
+                    _ => Err(format!("`{}` is bound at run time", name.id)),
+                },
+                _ => Err(format!("`{}` is bound more than once", name.id)),
+            }
+        }
+        _ => Err(format!(
+            "`{}` is not a dict of string literals",
+            "environment_variables"
+        )),
+    }
 }
 
 /// A string option of the decorator, else of the session's `SandboxDefaults(...)`.

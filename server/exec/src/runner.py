@@ -58,6 +58,9 @@ def run(request, main_pid):
     mode = request["serialization"]
     sys.argv = ["-c"]
 
+    # The sandbox's environment variables (`environment_variables=`).
+    for key, value in request.get("environment") or ():
+        os.environ[key] = value
     map_item = request.get("map_item")
     extra = {}
     try:
