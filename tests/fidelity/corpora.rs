@@ -265,10 +265,10 @@ async fn cwsandbox_examples_run_as_the_sdk_ran_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_aviato_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/realistic/aviato", 0.80).await;
+    at_least("tests/fixtures/realistic/aviato", 0.85).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_cwsandbox_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/realistic/cwsandbox", 0.80).await;
+    at_least("tests/fixtures/realistic/cwsandbox", 0.88).await;
 }

@@ -126,22 +126,32 @@ pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFac
     // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
     // are not calls of the SDK.
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
-    for record in &model.calls {
-        let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
-            continue;
+    let reached = Reached::find(&model, &module.body, &functions);
+    let named = model.calls.iter().filter_map(|record| {
+        let index = match checker.called_sandbox_function(record.name, record.scope) {
+            Some(called) => functions
+                .iter()
+                .position(|function| std::ptr::eq(function, called))?,
+            None => reached.alias(&model, record.name, record.scope)?,
         };
-        if checker.in_sandbox_body(record.scope) {
+        Some((index, record.call, record.scope, record.kind, record.name))
+    });
+    let through_attributes = reached
+        .attribute_calls
+        .iter()
+        .map(|&(index, call, scope, kind, name)| (index, call, scope, kind, name));
+    for (index, call, scope, call_kind, name) in named.chain(through_attributes) {
+        let called = &functions[index];
+        if checker.in_sandbox_body(scope) {
             continue;
         }
-        let kind = match (called.sdk, record.kind) {
+        let kind = match (called.sdk, call_kind) {
             (_, CallKind::Direct) => CallSiteKind::Direct,
             (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
             (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
             _ => continue,
         };
-        if let Some(index) = functions
-            .iter()
-            .position(|function| std::ptr::eq(function, called))
+        let record = Record { call, scope, name };
         {
             let emitter = emitter(called);
             let arguments = match kind {
@@ -182,6 +192,312 @@ pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFac
             )
         })
         .collect()
+}
+
+/// A call of a sandbox function, found one way or another.
+struct Record<'a, 'n> {
+    call: &'a ExprCall,
+    scope: ScopeId,
+    name: &'n str,
+}
+
+/// Calls of sandbox functions that do not name them directly: through a name bound
+/// to what a factory returns (`score, rank = build(session)`), and through an
+/// attribute (`Model.predict.remote(x)`, `clf.predict.remote(x)`, aviato's
+/// `Jobs.head(rows)`).
+struct Reached<'a> {
+    /// Where a name is bound to a sandbox function a factory returns: the name's
+    /// range start, and the function's index.
+    aliases: Vec<(TextSize, usize)>,
+    attribute_calls: Vec<(usize, &'a ExprCall, ScopeId, CallKind, &'a str)>,
+}
+
+impl<'a> Reached<'a> {
+    fn find(
+        model: &SemanticModel<'a>,
+        body: &'a [ruff_python_ast::Stmt],
+        functions: &[SandboxFunction<'a>],
+    ) -> Reached<'a> {
+        let mut walker = SiteWalker {
+            model,
+            scope: crate::semantic::MODULE_SCOPE,
+            assigns: Vec::new(),
+            calls: Vec::new(),
+        };
+        for statement in body {
+            ruff_python_ast::visitor::Visitor::visit_stmt(&mut walker, statement);
+        }
+        let index_of = |def: &ruff_python_ast::StmtFunctionDef| {
+            functions
+                .iter()
+                .position(|function| function.def.range == def.range)
+        };
+        let mut aliases = Vec::new();
+        for &(scope, assign) in &walker.assigns {
+            let Expr::Call(call) = assign.value.as_ref() else {
+                continue;
+            };
+            let Some(factory) = called_def(model, &call.func, scope) else {
+                continue;
+            };
+            let Some(returned) = returned_names(factory) else {
+                continue;
+            };
+            let Some(factory_scope) = model.function_scope(factory) else {
+                continue;
+            };
+            let sandbox = |name: &str| match model.lookup(factory_scope, name)?.kind {
+                BindingKind::Function(def) => index_of(def),
+                _ => None,
+            };
+            match (assign.targets.as_slice(), returned.as_slice()) {
+                ([Expr::Name(target)], [single]) => {
+                    if let Some(index) = sandbox(single) {
+                        aliases.push((target.range.start(), index));
+                    }
+                }
+                (
+                    [
+                        Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })
+                        | Expr::List(ruff_python_ast::ExprList { elts, .. }),
+                    ],
+                    many,
+                ) if elts.len() == many.len() => {
+                    for (target, name) in elts.iter().zip(many) {
+                        if let (Expr::Name(target), Some(index)) = (target, sandbox(name)) {
+                            aliases.push((target.range.start(), index));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut attribute_calls = Vec::new();
+        for &(scope, call) in &walker.calls {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                continue;
+            };
+            // cwsandbox: `<owner>.<name>.remote(...)` / `.map(...)`.
+            if let ("remote" | "map", Expr::Attribute(function)) =
+                (method.attr.id.as_str(), method.value.as_ref())
+            {
+                let kind = if method.attr.id.as_str() == "map" {
+                    CallKind::Map
+                } else {
+                    CallKind::Remote
+                };
+                if let Some(index) =
+                    method_named(model, functions, &function.value, &function.attr, scope)
+                {
+                    attribute_calls.push((index, call, scope, kind, function.attr.id.as_str()));
+                }
+                continue;
+            }
+            // aviato: `<Class>.<name>(...)`, which binds no instance.
+            if let Expr::Name(owner) = method.value.as_ref()
+                && matches!(
+                    model
+                        .lookup(scope, owner.id.as_str())
+                        .map(|binding| binding.kind),
+                    Some(BindingKind::Class(_))
+                )
+                && let Some(index) =
+                    method_named(model, functions, &method.value, &method.attr, scope)
+                && functions[index].sdk == Sdk::Aviato
+            {
+                attribute_calls.push((
+                    index,
+                    call,
+                    scope,
+                    CallKind::Direct,
+                    method.attr.id.as_str(),
+                ));
+            }
+        }
+        Reached {
+            aliases,
+            attribute_calls,
+        }
+    }
+
+    /// The sandbox function `name`, read in `scope`, is bound to through a factory.
+    fn alias(&self, model: &SemanticModel, name: &str, scope: ScopeId) -> Option<usize> {
+        let binding = model.lookup(scope, name)?;
+        self.aliases
+            .iter()
+            .find(|(start, _)| *start == binding.range.start())
+            .map(|(_, index)| *index)
+    }
+}
+
+/// The function a call's callee names: `build(...)`, `self.build(...)`.
+fn called_def<'a>(
+    model: &SemanticModel<'a>,
+    func: &Expr,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
+    match func {
+        Expr::Name(name) => match model.lookup(scope, name.id.as_str())?.kind {
+            BindingKind::Function(def) => Some(def),
+            _ => None,
+        },
+        Expr::Attribute(attribute) => {
+            let Expr::Name(owner) = attribute.value.as_ref() else {
+                return None;
+            };
+            let class = match model.lookup(scope, owner.id.as_str())?.kind {
+                BindingKind::Receiver { class, .. } | BindingKind::Class(class) => class,
+                _ => return None,
+            };
+            class.body.iter().find_map(|statement| match statement {
+                ruff_python_ast::Stmt::FunctionDef(def) if def.name.id == attribute.attr.id => {
+                    Some(def)
+                }
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The names a function returns, when every `return` of its body (outside nested
+/// functions) returns the same name or tuple of names.
+fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>> {
+    fn returns<'s>(body: &'s [ruff_python_ast::Stmt], found: &mut Vec<&'s Expr>) {
+        use ruff_python_ast::Stmt;
+        for statement in body {
+            match statement {
+                Stmt::Return(ret) => {
+                    if let Some(value) = &ret.value {
+                        found.push(value);
+                    }
+                }
+                Stmt::If(stmt) => {
+                    returns(&stmt.body, found);
+                    for clause in &stmt.elif_else_clauses {
+                        returns(&clause.body, found);
+                    }
+                }
+                Stmt::With(stmt) => returns(&stmt.body, found),
+                Stmt::Try(stmt) => {
+                    returns(&stmt.body, found);
+                    returns(&stmt.orelse, found);
+                    returns(&stmt.finalbody, found);
+                }
+                Stmt::For(stmt) => returns(&stmt.body, found),
+                Stmt::While(stmt) => returns(&stmt.body, found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    returns(&def.body, &mut found);
+    let names = |expr: &Expr| -> Option<Vec<String>> {
+        match expr {
+            Expr::Name(name) => Some(vec![name.id.to_string()]),
+            Expr::Tuple(tuple) => tuple
+                .elts
+                .iter()
+                .map(|element| match element {
+                    Expr::Name(name) => Some(name.id.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    };
+    let (first, rest) = found.split_first()?;
+    let first = names(first)?;
+    rest.iter()
+        .all(|other| names(other).as_ref() == Some(&first))
+        .then_some(first)
+}
+
+/// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
+/// else the one sandbox function of that name defined in a class.
+fn method_named(
+    model: &SemanticModel,
+    functions: &[SandboxFunction],
+    owner: &Expr,
+    name: &ruff_python_ast::Identifier,
+    scope: ScopeId,
+) -> Option<usize> {
+    let class = match owner {
+        Expr::Name(owner) => match model
+            .lookup(scope, owner.id.as_str())
+            .map(|binding| binding.kind)
+        {
+            Some(BindingKind::Class(class) | BindingKind::Receiver { class, .. }) => Some(class),
+            _ => None,
+        },
+        _ => None,
+    };
+    let in_class = |function: &SandboxFunction| {
+        let parent = model.scopes[function.scope].parent;
+        parent.map(|parent| &model.scopes[parent].kind)
+    };
+    let candidates: Vec<usize> = functions
+        .iter()
+        .enumerate()
+        .filter(|(_, function)| function.def.name.id == name.id)
+        .filter(|(_, function)| match (class, in_class(function)) {
+            (Some(class), Some(crate::semantic::ScopeKind::Class(found))) => {
+                std::ptr::eq(class, *found)
+            }
+            (Some(_), _) => false,
+            (None, Some(crate::semantic::ScopeKind::Class(_))) => true,
+            (None, _) => false,
+        })
+        .map(|(index, _)| index)
+        .collect();
+    match candidates.as_slice() {
+        [index] => Some(*index),
+        _ => None,
+    }
+}
+
+/// Assignments of calls and calls through attributes, with the scope each runs in.
+struct SiteWalker<'m, 'a> {
+    model: &'m SemanticModel<'a>,
+    scope: ScopeId,
+    assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
+    calls: Vec<(ScopeId, &'a ExprCall)>,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a ruff_python_ast::Stmt) {
+        use ruff_python_ast::Stmt;
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                let outer = self.scope;
+                if let Some(scope) = self.model.function_scope(function) {
+                    self.scope = scope;
+                }
+                for statement in &function.body {
+                    self.visit_stmt(statement);
+                }
+                self.scope = outer;
+                return;
+            }
+            Stmt::Assign(assign) if assign.value.is_call_expr() => {
+                self.assigns.push((self.scope, assign));
+            }
+            _ => {}
+        }
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && call.func.is_attribute_expr()
+        {
+            self.calls.push((self.scope, call));
+        }
+        ruff_python_ast::visitor::walk_expr(self, expr);
+    }
 }
 
 /// Evaluates an argument list typed by the user (`2, 3` or `"b", x=[1, 2]`) into
@@ -397,12 +713,12 @@ fn captured_name(
             _ => TextSize::from(u32::MAX),
         };
         match capture.binding.map(|binding| binding.kind) {
-            Some(BindingKind::Assignment(_) | BindingKind::LoopItem { .. }) => {
-                match emitter.emit_value_at(capture.name, scope, read, 0) {
-                    Ok(literal) => CapturedValue::Sent(literal),
-                    Err(reason) => CapturedValue::NotStatic(reason),
-                }
-            }
+            Some(
+                BindingKind::Assignment(_) | BindingKind::LoopItem { .. } | BindingKind::Parameter,
+            ) => match emitter.emit_value_at(capture.name, scope, read, 0) {
+                Ok(literal) => CapturedValue::Sent(literal),
+                Err(reason) => CapturedValue::NotStatic(reason),
+            },
             Some(BindingKind::FromImport { module, member }) if !module.is_empty() => {
                 CapturedValue::Sent(format!("{module}.{member}"))
             }
@@ -880,6 +1196,68 @@ asyncio.run(main())
             value("fold"),
             CapturedValue::Sent("(list(range((3)))[-1])".into())
         );
+    }
+
+    const REACHED: &str = r#"
+from cwsandbox import Session
+
+
+def register(session, banned):
+    @session.function()
+    def drop(tokens):
+        return [t for t in tokens if t not in banned]
+
+    @session.function()
+    def count(tokens):
+        return len(tokens)
+
+    return drop, count
+
+
+class Model:
+    @staticmethod
+    @session_for_class.function()
+    def predict(x):
+        return x
+
+
+def report(values):
+    print(count.remote(values).result())
+
+
+with Session() as session:
+    drop, count = register(session, ["spam"])
+    drop.remote(["a", "spam"]).result()
+    Model.predict.remote(3).result()
+    report([1, 2])
+"#;
+
+    #[test]
+    fn calls_through_factories_attributes_and_helpers() {
+        let functions = sandbox_functions(REACHED, SdkChoice::Auto);
+        let site = |name: &str| {
+            let function = functions
+                .iter()
+                .find(|function| function.name == name)
+                .unwrap();
+            let [site] = function.call_sites.as_slice() else {
+                panic!("{name}: {:?}", function.call_sites)
+            };
+            site.clone()
+        };
+        let drop = site("drop");
+        assert_eq!(drop.arguments, Ok(r#"[("a"), ("spam")]"#.into()));
+        // The factory's parameter, from its one call.
+        assert_eq!(
+            drop.captures,
+            [(
+                "banned".to_owned(),
+                CapturedValue::Sent(r#"[("spam")]"#.into())
+            )]
+        );
+        assert_eq!(site("predict").arguments, Ok("(3)".into()));
+        // The helper's parameter, from its one call.
+        assert_eq!(site("count").arguments, Ok("[(1), (2)]".into()));
     }
 
     #[test]

@@ -887,13 +887,119 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Import { .. } => Err(format!("`{name}` is a module")),
             BindingKind::Function(_) => Err(format!("`{name}` is a function")),
             BindingKind::Class(_) => Err(format!("`{name}` is a class defined in this file")),
-            BindingKind::Parameter | BindingKind::Receiver { .. } => {
+            BindingKind::Parameter => self.parameter_value(name, scope, depth),
+            BindingKind::Receiver { .. } => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
             }
             BindingKind::WithItem(_) | BindingKind::FromImport { .. } | BindingKind::Unknown => {
                 Err(format!("`{name}` is bound at run time"))
             }
         }
+    }
+
+    /// A parameter of a function the file calls exactly once, by its name: the value
+    /// that call passes, or the default.
+    fn parameter_value(&self, name: &str, scope: ScopeId, depth: u8) -> Result<String, String> {
+        let unknown = || format!("`{name}` is a parameter, known only at run time");
+        let crate::semantic::ScopeKind::Function(def) = self.model.scopes[scope].kind else {
+            return Err(unknown());
+        };
+        let Some(parent) = self.model.scopes[scope].parent else {
+            return Err(unknown());
+        };
+        if matches!(
+            self.model.scopes[parent].kind,
+            crate::semantic::ScopeKind::Class(_)
+        ) {
+            return Err(unknown());
+        }
+        let function = def.name.id.as_str();
+        let is_this = |use_scope: ScopeId| {
+            matches!(
+                self.model.lookup(use_scope, function).map(|binding| binding.kind),
+                Some(BindingKind::Function(found)) if std::ptr::eq(found, def)
+            )
+        };
+        // Every read of the function's name must be that one call.
+        let reads = self
+            .model
+            .scopes
+            .iter()
+            .enumerate()
+            .flat_map(|(use_scope, scope)| scope.uses.iter().map(move |&id| (use_scope, id)))
+            .filter(|&(use_scope, id)| {
+                let name_use = &self.model.uses[id];
+                name_use.name == function
+                    && name_use.ctx == ast::ExprContext::Load
+                    && is_this(use_scope)
+            })
+            .count();
+        let calls: Vec<_> = self
+            .model
+            .calls
+            .iter()
+            .filter(|record| {
+                record.kind == crate::semantic::CallKind::Direct
+                    && record.name == function
+                    && is_this(record.scope)
+            })
+            .collect();
+        let [call] = calls.as_slice() else {
+            return Err(format!(
+                "`{name}` is a parameter of `{function}`, which the file calls {} times",
+                calls.len()
+            ));
+        };
+        if reads != 1 {
+            return Err(format!(
+                "`{name}` is a parameter of `{function}`, whose name is also used other than in its call"
+            ));
+        }
+        let parameters = &def.parameters;
+        let position = parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .position(|parameter| parameter.name().id.as_str() == name);
+        let arguments = &call.call.arguments;
+        if arguments.args.iter().any(Expr::is_starred_expr)
+            || arguments
+                .keywords
+                .iter()
+                .any(|keyword| keyword.arg.is_none())
+        {
+            return Err(format!(
+                "`{name}` is a parameter of `{function}`, whose call unpacks its arguments"
+            ));
+        }
+        let passed = position
+            .and_then(|index| arguments.args.get(index))
+            .or_else(|| arguments.find_keyword(name).map(|keyword| &keyword.value));
+        let at_call = At {
+            scope: call.scope,
+            offset: call.call.start(),
+            depth: depth + 1,
+            locals: &[],
+        };
+        match passed {
+            Some(value) => self.emit_in(value, at_call),
+            None => {
+                let default = parameters
+                    .iter_non_variadic_params()
+                    .find(|parameter| parameter.name().id.as_str() == name)
+                    .and_then(|parameter| parameter.default())
+                    .ok_or_else(unknown)?;
+                self.emit_in(
+                    default,
+                    At {
+                        scope: parent,
+                        offset: def.start(),
+                        ..at_call
+                    },
+                )
+            }
+        }
+        .map_err(|reason| format!("`{name}` is what `{function}` is called with, and {reason}"))
     }
 
     /// A loop variable: the first item while the loop runs, the last one after it.
