@@ -15,7 +15,7 @@ use aviato_exec::{
 };
 use serde_json::Value;
 
-use crate::repo_root;
+use crate::{repo_root, sandbox_turn};
 
 /// One recorded function: where it is, the call the scorer runs, and what the SDK
 /// did (the first failing outcome, else the first).
@@ -198,6 +198,7 @@ async fn agreement(corpus: &str) -> (usize, Vec<String>) {
         };
         let (backend, limits) = (backend.clone(), limits.clone());
         runs.push(tokio::spawn(async move {
+            let _turn = sandbox_turn().acquire_owned().await.unwrap();
             let mut outcome = run(request.clone(), &backend, &limits).await;
             if matches!(outcome.outcome, OutcomeKind::Refused | OutcomeKind::Error)
                 && let Some(arguments) = case.call_source.as_deref().and_then(recorded_arguments)
