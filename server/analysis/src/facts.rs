@@ -2,10 +2,10 @@
 //! the facts "Run in sandbox" prepares a payload from and hover shows.
 
 use ruff_python_ast::{Expr, ExprCall};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
-use crate::literal::Emitter;
+use crate::literal::{Emitter, Flow};
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
@@ -91,6 +91,10 @@ pub struct CallSite {
     /// static. For [`CallSiteKind::Map`], the items as one Python expression
     /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
+    /// What each captured variable the SDK sends holds when this call runs, where the
+    /// file's order of statements says (`(name, value)`, in the order of
+    /// [`SandboxFunctionFacts::captures`]).
+    pub captures: Vec<(String, CapturedValue)>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
@@ -108,31 +112,54 @@ pub(crate) fn collect<'a>(
     functions: &[SandboxFunction<'a>],
 ) -> Vec<SandboxFunctionFacts> {
     let checker = Checker::new(source, model, functions);
+    let flow = Flow::build(
+        model,
+        model.module_body,
+        functions
+            .iter()
+            .map(|function| function.def.range)
+            .collect(),
+    );
     let emitter = |function: &SandboxFunction| Emitter {
         model,
+        flow: &flow,
         source,
         json: function.serialization == Serialization::Json,
     };
+    let captures: Vec<Vec<Capture>> = functions
+        .iter()
+        .map(|function| checker.captures(function))
+        .collect();
     // Each call site, resolved once, goes to the function it calls. Calls in a
     // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
     // are not calls of the SDK.
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
-    for record in &model.calls {
-        let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
-            continue;
+    let reached = Reached::find(model, model.module_body, functions);
+    let named = model.calls.iter().filter_map(|record| {
+        let index = match checker.called_sandbox_function(record.name, record.scope) {
+            Some(called) => functions
+                .iter()
+                .position(|function| std::ptr::eq(function, called))?,
+            None => reached.alias(&model, record.name, record.scope)?,
         };
-        if checker.in_sandbox_body(record.scope) {
+        Some((index, record.call, record.scope, record.kind, record.name))
+    });
+    let through_attributes = reached
+        .attribute_calls
+        .iter()
+        .map(|&(index, call, scope, kind, name)| (index, call, scope, kind, name));
+    for (index, call, scope, call_kind, name) in named.chain(through_attributes) {
+        let called = &functions[index];
+        if checker.in_sandbox_body(scope) {
             continue;
         }
-        let kind = match (called.sdk, record.kind) {
+        let kind = match (called.sdk, call_kind) {
             (_, CallKind::Direct) => CallSiteKind::Direct,
             (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
             (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
             _ => continue,
         };
-        if let Some(index) = functions
-            .iter()
-            .position(|function| std::ptr::eq(function, called))
+        let record = Record { call, scope, name };
         {
             let emitter = emitter(called);
             let arguments = match kind {
@@ -143,18 +170,342 @@ pub(crate) fn collect<'a>(
                 CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
                 _ => emit_arguments(&emitter, record.call, record.scope),
             };
+            let read = (record.scope, record.call.start());
+            let captures = captures[index]
+                .iter()
+                .map(|capture| {
+                    let value = captured_name(&emitter, capture, Some(read)).value;
+                    (capture.name.to_string(), value)
+                })
+                .collect();
             call_sites[index].push(CallSite {
                 range: record.call.range(),
                 kind,
                 arguments,
+                captures,
             });
         }
     }
     functions
         .iter()
         .zip(call_sites)
-        .map(|(function, call_sites)| facts(&checker, &emitter(function), function, call_sites))
+        .zip(captures)
+        .map(|((function, call_sites), captures)| {
+            facts(
+                &checker,
+                &emitter(function),
+                function,
+                &captures,
+                call_sites,
+            )
+        })
         .collect()
+}
+
+/// A call of a sandbox function, found one way or another.
+struct Record<'a, 'n> {
+    call: &'a ExprCall,
+    scope: ScopeId,
+    name: &'n str,
+}
+
+/// Calls of sandbox functions that do not name them directly: through a name bound
+/// to what a factory returns (`score, rank = build(session)`), and through an
+/// attribute (`Model.predict.remote(x)`, `clf.predict.remote(x)`, aviato's
+/// `Jobs.head(rows)`).
+struct Reached<'a> {
+    /// Where a name is bound to a sandbox function a factory returns: the name's
+    /// range start, and the function's index.
+    aliases: Vec<(TextSize, usize)>,
+    attribute_calls: Vec<(usize, &'a ExprCall, ScopeId, CallKind, &'a str)>,
+}
+
+impl<'a> Reached<'a> {
+    fn find(
+        model: &SemanticModel<'a>,
+        body: &'a [ruff_python_ast::Stmt],
+        functions: &[SandboxFunction<'a>],
+    ) -> Reached<'a> {
+        let mut walker = SiteWalker {
+            model,
+            scope: crate::semantic::MODULE_SCOPE,
+            assigns: Vec::new(),
+            calls: Vec::new(),
+        };
+        for statement in body {
+            ruff_python_ast::visitor::Visitor::visit_stmt(&mut walker, statement);
+        }
+        let index_of = |def: &ruff_python_ast::StmtFunctionDef| {
+            functions
+                .iter()
+                .position(|function| function.def.range == def.range)
+        };
+        let mut aliases = Vec::new();
+        for &(scope, assign) in &walker.assigns {
+            let Expr::Call(call) = assign.value.as_ref() else {
+                continue;
+            };
+            let Some(factory) = called_def(model, &call.func, scope) else {
+                continue;
+            };
+            let Some(returned) = returned_names(factory) else {
+                continue;
+            };
+            let Some(factory_scope) = model.function_scope(factory) else {
+                continue;
+            };
+            let sandbox = |name: &str| match model.lookup(factory_scope, name)?.kind {
+                BindingKind::Function(def) => index_of(def),
+                _ => None,
+            };
+            match (assign.targets.as_slice(), returned.as_slice()) {
+                ([Expr::Name(target)], [single]) => {
+                    if let Some(index) = sandbox(single) {
+                        aliases.push((target.range.start(), index));
+                    }
+                }
+                (
+                    [
+                        Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })
+                        | Expr::List(ruff_python_ast::ExprList { elts, .. }),
+                    ],
+                    many,
+                ) if elts.len() == many.len() => {
+                    for (target, name) in elts.iter().zip(many) {
+                        if let (Expr::Name(target), Some(index)) = (target, sandbox(name)) {
+                            aliases.push((target.range.start(), index));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut attribute_calls = Vec::new();
+        for &(scope, call) in &walker.calls {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                continue;
+            };
+            // cwsandbox: `<owner>.<name>.remote(...)` / `.map(...)`.
+            if let ("remote" | "map", Expr::Attribute(function)) =
+                (method.attr.id.as_str(), method.value.as_ref())
+            {
+                let kind = if method.attr.id.as_str() == "map" {
+                    CallKind::Map
+                } else {
+                    CallKind::Remote
+                };
+                if let Some(index) =
+                    method_named(model, functions, &function.value, &function.attr, scope)
+                {
+                    attribute_calls.push((index, call, scope, kind, function.attr.id.as_str()));
+                }
+                continue;
+            }
+            // aviato: `<Class>.<name>(...)`, which binds no instance.
+            if let Expr::Name(owner) = method.value.as_ref()
+                && matches!(
+                    model
+                        .lookup(scope, owner.id.as_str())
+                        .map(|binding| binding.kind),
+                    Some(BindingKind::Class(_))
+                )
+                && let Some(index) =
+                    method_named(model, functions, &method.value, &method.attr, scope)
+                && functions[index].sdk == Sdk::Aviato
+            {
+                attribute_calls.push((
+                    index,
+                    call,
+                    scope,
+                    CallKind::Direct,
+                    method.attr.id.as_str(),
+                ));
+            }
+        }
+        Reached {
+            aliases,
+            attribute_calls,
+        }
+    }
+
+    /// The sandbox function `name`, read in `scope`, is bound to through a factory.
+    fn alias(&self, model: &SemanticModel, name: &str, scope: ScopeId) -> Option<usize> {
+        let binding = model.lookup(scope, name)?;
+        self.aliases
+            .iter()
+            .find(|(start, _)| *start == binding.range.start())
+            .map(|(_, index)| *index)
+    }
+}
+
+/// The function a call's callee names: `build(...)`, `self.build(...)`.
+fn called_def<'a>(
+    model: &SemanticModel<'a>,
+    func: &Expr,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
+    match func {
+        Expr::Name(name) => match model.lookup(scope, name.id.as_str())?.kind {
+            BindingKind::Function(def) => Some(def),
+            _ => None,
+        },
+        Expr::Attribute(attribute) => {
+            let Expr::Name(owner) = attribute.value.as_ref() else {
+                return None;
+            };
+            let class = match model.lookup(scope, owner.id.as_str())?.kind {
+                BindingKind::Receiver { class, .. } | BindingKind::Class(class) => class,
+                _ => return None,
+            };
+            class.body.iter().find_map(|statement| match statement {
+                ruff_python_ast::Stmt::FunctionDef(def) if def.name.id == attribute.attr.id => {
+                    Some(def)
+                }
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The names a function returns, when every `return` of its body (outside nested
+/// functions) returns the same name or tuple of names.
+fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>> {
+    fn returns<'s>(body: &'s [ruff_python_ast::Stmt], found: &mut Vec<&'s Expr>) {
+        use ruff_python_ast::Stmt;
+        for statement in body {
+            match statement {
+                Stmt::Return(ret) => {
+                    if let Some(value) = &ret.value {
+                        found.push(value);
+                    }
+                }
+                Stmt::If(stmt) => {
+                    returns(&stmt.body, found);
+                    for clause in &stmt.elif_else_clauses {
+                        returns(&clause.body, found);
+                    }
+                }
+                Stmt::With(stmt) => returns(&stmt.body, found),
+                Stmt::Try(stmt) => {
+                    returns(&stmt.body, found);
+                    returns(&stmt.orelse, found);
+                    returns(&stmt.finalbody, found);
+                }
+                Stmt::For(stmt) => returns(&stmt.body, found),
+                Stmt::While(stmt) => returns(&stmt.body, found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    returns(&def.body, &mut found);
+    let names = |expr: &Expr| -> Option<Vec<String>> {
+        match expr {
+            Expr::Name(name) => Some(vec![name.id.to_string()]),
+            Expr::Tuple(tuple) => tuple
+                .elts
+                .iter()
+                .map(|element| match element {
+                    Expr::Name(name) => Some(name.id.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    };
+    let (first, rest) = found.split_first()?;
+    let first = names(first)?;
+    rest.iter()
+        .all(|other| names(other).as_ref() == Some(&first))
+        .then_some(first)
+}
+
+/// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
+/// else the one sandbox function of that name defined in a class.
+fn method_named(
+    model: &SemanticModel,
+    functions: &[SandboxFunction],
+    owner: &Expr,
+    name: &ruff_python_ast::Identifier,
+    scope: ScopeId,
+) -> Option<usize> {
+    let class = match owner {
+        Expr::Name(owner) => match model
+            .lookup(scope, owner.id.as_str())
+            .map(|binding| binding.kind)
+        {
+            Some(BindingKind::Class(class) | BindingKind::Receiver { class, .. }) => Some(class),
+            _ => None,
+        },
+        _ => None,
+    };
+    let in_class = |function: &SandboxFunction| {
+        let parent = model.scopes[function.scope].parent;
+        parent.map(|parent| &model.scopes[parent].kind)
+    };
+    let candidates: Vec<usize> = functions
+        .iter()
+        .enumerate()
+        .filter(|(_, function)| function.def.name.id == name.id)
+        .filter(|(_, function)| match (class, in_class(function)) {
+            (Some(class), Some(crate::semantic::ScopeKind::Class(found))) => {
+                std::ptr::eq(class, *found)
+            }
+            (Some(_), _) => false,
+            (None, Some(crate::semantic::ScopeKind::Class(_))) => true,
+            (None, _) => false,
+        })
+        .map(|(index, _)| index)
+        .collect();
+    match candidates.as_slice() {
+        [index] => Some(*index),
+        _ => None,
+    }
+}
+
+/// Assignments of calls and calls through attributes, with the scope each runs in.
+struct SiteWalker<'m, 'a> {
+    model: &'m SemanticModel<'a>,
+    scope: ScopeId,
+    assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
+    calls: Vec<(ScopeId, &'a ExprCall)>,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a ruff_python_ast::Stmt) {
+        use ruff_python_ast::Stmt;
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                let outer = self.scope;
+                if let Some(scope) = self.model.function_scope(function) {
+                    self.scope = scope;
+                }
+                for statement in &function.body {
+                    self.visit_stmt(statement);
+                }
+                self.scope = outer;
+                return;
+            }
+            Stmt::Assign(assign) if assign.value.is_call_expr() => {
+                self.assigns.push((self.scope, assign));
+            }
+            _ => {}
+        }
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && call.func.is_attribute_expr()
+        {
+            self.calls.push((self.scope, call));
+        }
+        ruff_python_ast::visitor::walk_expr(self, expr);
+    }
 }
 
 /// Evaluates an argument list typed by the user (`2, 3` or `"b", x=[1, 2]`) into
@@ -175,8 +526,10 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         }
     };
     let model = SemanticModel::build(&[]);
+    let flow = Flow::default();
     let emitter = Emitter {
         model: &model,
+        flow: &flow,
         source: &wrapped,
         json: false,
     };
@@ -187,6 +540,7 @@ fn facts<'a>(
     checker: &Checker<'_, 'a>,
     emitter: &Emitter<'_, 'a>,
     function: &SandboxFunction<'a>,
+    captures: &[Capture<'a>],
     call_sites: Vec<CallSite>,
 ) -> SandboxFunctionFacts {
     let def = function.def;
@@ -194,7 +548,6 @@ fn facts<'a>(
         model: checker.model,
         sdk: Some(function.sdk),
     };
-    let captures = checker.captures(function);
     SandboxFunctionFacts {
         name: def.name.id.to_string(),
         name_range: def.name.range,
@@ -230,17 +583,104 @@ fn facts<'a>(
             .collect(),
         captures: captures
             .iter()
-            .map(|capture| captured_name(emitter, capture))
+            .map(|capture| captured_name(emitter, capture, None))
+            .chain(module_dunders(checker.model, function))
             .collect(),
         call_sites,
     }
 }
 
-fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
+/// What a name bound by a module-level `from module import *` of the standard
+/// library holds, as the SDK sends it; the last such import that has it wins.
+fn star_imported(model: &SemanticModel, name: &str) -> Option<CapturedValue> {
+    model.module_body.iter().rev().find_map(|statement| {
+        let ruff_python_ast::Stmt::ImportFrom(import) = statement else {
+            return None;
+        };
+        let module = import.module.as_ref()?.id.as_str();
+        if import.level != 0
+            || !import
+                .names
+                .iter()
+                .any(|alias| alias.name.id.as_str() == "*")
+        {
+            return None;
+        }
+        if !crate::stdlib::is_module(module.split('.').next().unwrap_or(module)) {
+            return Some(CapturedValue::NotStatic(format!(
+                "`{name}` may come from `from {module} import *`, which the analysis does not read"
+            )));
+        }
+        // Only the names the module has (the measured table lists them) are bound.
+        crate::stdlib_table::MEMBERS
+            .binary_search_by(|(on, member, _)| (*on, *member).cmp(&(module, name)))
+            .ok()?;
+        Some(match crate::stdlib::member(module, name)? {
+            crate::stdlib::Member::Module => {
+                CapturedValue::Skipped("a module: the SDK does not send it".into())
+            }
+            crate::stdlib::Member::Class => {
+                CapturedValue::Skipped("a class: the SDK does not send it".into())
+            }
+            _ => CapturedValue::Sent(format!("{module}.{name}")),
+        })
+    })
+}
+
+/// `__name__` and `__file__` read in the body: globals of the client's module, which
+/// the SDK sends (`"__main__"`, the script's path as the client ran it).
+fn module_dunders(model: &SemanticModel, function: &SandboxFunction) -> Vec<CapturedName> {
+    let mut found: Vec<CapturedName> = Vec::new();
+    for scope in model.scope_and_descendants(function.scope) {
+        for &id in &model.scopes[scope].uses {
+            let name_use = &model.uses[id];
+            if !matches!(name_use.name, "__name__" | "__file__")
+                || name_use.ctx != ruff_python_ast::ExprContext::Load
+                || model.resolve(scope, name_use.name) != Resolution::Builtin
+                || found.iter().any(|known| known.name == name_use.name)
+            {
+                continue;
+            }
+            let value = if name_use.name == "__name__" {
+                CapturedValue::Sent("'__main__'".into())
+            } else {
+                CapturedValue::NotStatic(
+                    "`__file__` is the path the client ran the script by".into(),
+                )
+            };
+            found.push(CapturedName {
+                name: name_use.name.to_string(),
+                origin: CaptureOrigin::Global,
+                use_range: name_use.range,
+                binding_range: None,
+                value,
+            });
+        }
+    }
+    found
+}
+
+/// What the SDK sends for a captured name, read when a call in `read` (its scope and
+/// offset) runs, or at the end of the scope that binds it.
+fn captured_name(
+    emitter: &Emitter,
+    capture: &Capture,
+    read: Option<(ScopeId, TextSize)>,
+) -> CapturedName {
     let origin = match capture.origin {
         Origin::Global => CaptureOrigin::Global,
         Origin::Closure(_) => CaptureOrigin::Closure,
         Origin::Unbound => CaptureOrigin::Undefined,
+    };
+    let scope = match capture.origin {
+        Origin::Closure(scope) => scope,
+        _ => crate::semantic::MODULE_SCOPE,
+    };
+    let global_writes = || {
+        emitter
+            .model
+            .bindings_in(crate::semantic::MODULE_SCOPE, capture.name)
+            .find(|binding| binding.in_function && !emitter.flow.in_sandbox(binding.range))
     };
     let value = if capture.skipped_by_sdk() {
         let what = match &capture.kind {
@@ -249,24 +689,45 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
             _ => "a builtin",
         };
         CapturedValue::Skipped(format!("{what}: the SDK does not send it"))
-    } else if capture.origin == Origin::Unbound {
-        CapturedValue::Skipped("not defined anywhere in this file".into())
-    } else if capture.binding.is_none() {
+    } else if capture.class_body_only {
         CapturedValue::Skipped(
-            "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            "read only in a class body (`LOAD_NAME`), which the SDK's scan of the bytecode never sends".into(),
         )
+    } else if capture.origin == Origin::Unbound {
+        match (
+            star_imported(emitter.model, capture.name),
+            emitter.flow.dynamic_globals,
+        ) {
+            (Some(value), _) => value,
+            (None, Some(_)) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
+            (None, None) => CapturedValue::Skipped("not defined anywhere in this file".into()),
+        }
+    } else if capture.binding.is_none() && emitter.flow.dynamic_globals.is_some() {
+        CapturedValue::NotStatic(emitter.unbound(capture.name))
+    } else if capture.binding.is_none() {
+        match global_writes() {
+            Some(write) => CapturedValue::NotStatic(format!(
+                "`{}` is assigned only by a function that declares it `global` (line {}): whether it is defined when the call runs is known only by running the file",
+                capture.name,
+                emitter.line(write.range.start())
+            )),
+            None => CapturedValue::Skipped(
+                "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            ),
+        }
     } else {
-        match capture
-            .binding
-            .map(|binding| (binding.kind, binding.scope, binding.range.start()))
-        {
-            Some((BindingKind::Assignment(value), scope, offset)) => {
-                match emitter.emit(value, scope, offset) {
-                    Ok(literal) => CapturedValue::Sent(literal),
-                    Err(reason) => CapturedValue::NotStatic(reason),
-                }
-            }
-            Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
+        let read = match read {
+            Some((call_scope, offset)) if call_scope == scope => offset,
+            _ => TextSize::from(u32::MAX),
+        };
+        match capture.binding.map(|binding| binding.kind) {
+            Some(
+                BindingKind::Assignment(_) | BindingKind::LoopItem { .. } | BindingKind::Parameter,
+            ) => match emitter.emit_value_at(capture.name, scope, read, 0) {
+                Ok(literal) => CapturedValue::Sent(literal),
+                Err(reason) => CapturedValue::NotStatic(reason),
+            },
+            Some(BindingKind::FromImport { module, member }) if !module.is_empty() => {
                 CapturedValue::Sent(format!("{module}.{member}"))
             }
             _ => CapturedValue::NotStatic(format!(
@@ -293,23 +754,28 @@ fn emit_arguments<'a>(
     let offset = call.start();
     let mut arguments = Vec::new();
     for argument in &call.arguments.args {
-        if argument.is_starred_expr() {
-            return Err("an argument is unpacked with `*`".into());
-        }
-        arguments.push(
-            emitter
-                .emit(argument, scope, offset)
-                .map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?,
-        );
+        let value = match argument {
+            Expr::Starred(starred) => emitter
+                .emit(&starred.value, scope, offset)
+                .map(|value| format!("*{value}")),
+            argument => emitter.emit(argument, scope, offset),
+        };
+        arguments
+            .push(value.map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?);
     }
     for keyword in &call.arguments.keywords {
-        let Some(name) = &keyword.arg else {
-            return Err("arguments are unpacked with `**`".into());
-        };
-        let value = emitter
-            .emit(&keyword.value, scope, offset)
-            .map_err(|reason| format!("argument `{}`: {reason}", name.id))?;
-        arguments.push(format!("{}={value}", name.id));
+        let value = emitter.emit(&keyword.value, scope, offset);
+        arguments.push(match &keyword.arg {
+            Some(name) => format!(
+                "{}={}",
+                name.id,
+                value.map_err(|reason| format!("argument `{}`: {reason}", name.id))?
+            ),
+            None => format!(
+                "**{}",
+                value.map_err(|reason| format!("the arguments unpacked with `**`: {reason}"))?
+            ),
+        });
     }
     Ok(arguments.join(", "))
 }
@@ -337,6 +803,104 @@ fn emit_map_items<'a>(
     emitter
         .emit(items, scope, call.start())
         .map_err(|reason| format!("the items: {reason}"))
+}
+
+/// The environment variables the SDK gives the sandbox of `function`:
+/// `environment_variables=` of the session's `SandboxDefaults(...)`, overridden by the
+/// decorator's. `Err` says why they are given but not known statically.
+pub fn sandbox_environment(
+    source: &str,
+    function: &SandboxFunctionFacts,
+) -> Result<Vec<(String, String)>, String> {
+    let parsed = crate::parse(source);
+    let module = parsed.syntax();
+    let model = SemanticModel::build(&module.body);
+    let functions = Finder::new(&model, SdkChoice::Auto).sandbox_functions();
+    let Some(found) = functions
+        .iter()
+        .find(|candidate| candidate.def.name.range == function.name_range)
+    else {
+        return Ok(Vec::new());
+    };
+    let finder = Finder {
+        model: &model,
+        sdk: Some(found.sdk),
+    };
+    let mut environment: Vec<(String, String)> = Vec::new();
+    let mut merge = |expr: &Expr, scope: ScopeId, whose: &str| -> Result<(), String> {
+        for (key, value) in string_dict(&model, expr, scope, 0)
+            .map_err(|reason| format!("the environment variables of {whose}: {reason}"))?
+        {
+            environment.retain(|(known, _)| *known != key);
+            environment.push((key, value));
+        }
+        Ok(())
+    };
+    let session = match &found.decorator.expression {
+        Expr::Call(call) => call
+            .func
+            .as_attribute_expr()
+            .map(|func| func.value.as_ref()),
+        Expr::Attribute(attribute) => Some(attribute.value.as_ref()),
+        _ => None,
+    };
+    if let Some(defaults) =
+        session.and_then(|session| session_defaults(&finder, session, found.enclosing, 0))
+        && let Some(keyword) = defaults.arguments.find_keyword("environment_variables")
+    {
+        merge(
+            &keyword.value,
+            found.enclosing,
+            "the session's `SandboxDefaults`",
+        )?;
+    }
+    if let Some(keyword) = found.keyword("environment_variables") {
+        merge(&keyword.value, found.enclosing, "the decorator")?;
+    }
+    Ok(environment)
+}
+
+/// A dict of string literals, directly or through names bound once.
+fn string_dict(
+    model: &SemanticModel,
+    expr: &Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Result<Vec<(String, String)>, String> {
+    if depth > 8 {
+        return Err("they are defined too indirectly".into());
+    }
+    match expr {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .map(|item| match (&item.key, &item.value) {
+                (Some(Expr::StringLiteral(key)), Expr::StringLiteral(value)) => Ok((
+                    key.value.to_str().to_owned(),
+                    value.value.to_str().to_owned(),
+                )),
+                _ => Err("a key or a value is not a string literal, known only at run time".into()),
+            })
+            .collect(),
+        Expr::NoneLiteral(_) => Ok(Vec::new()),
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = model.resolve(scope, name.id.as_str()) else {
+                return Err(format!("`{}` is not defined", name.id));
+            };
+            let bindings: Vec<_> = model.bindings_in(found, name.id.as_str()).collect();
+            match bindings.as_slice() {
+                [binding] => match binding.kind {
+                    BindingKind::Assignment(value) => string_dict(model, value, found, depth + 1),
+                    _ => Err(format!("`{}` is bound at run time", name.id)),
+                },
+                _ => Err(format!("`{}` is bound more than once", name.id)),
+            }
+        }
+        _ => Err(format!(
+            "`{}` is not a dict of string literals",
+            "environment_variables"
+        )),
+    }
 }
 
 /// A string option of the decorator, else of the session's `SandboxDefaults(...)`.
@@ -555,6 +1119,205 @@ asyncio.run(main())
                 .as_ref()
                 .is_err_and(|reason| reason.contains("load"))
         );
+    }
+
+    const STATIC: &str = r#"
+import math
+from collections import namedtuple
+from enum import Enum, IntEnum, auto
+from operator import itemgetter
+from cwsandbox import Session
+
+Pair = namedtuple("Pair", "a b")
+MEAN, STD = 0.5, 0.2
+NAMES = ["ada", "grace"]
+
+
+class Level(IntEnum):
+    LOW = auto()
+    HIGH = auto()
+
+
+class Mode(Enum):
+    FAST = "fast"
+
+
+def main():
+    with Session() as session:
+        @session.function()
+        def f(*args, **kwargs):
+            return args, kwargs
+
+        f.remote([n.upper() for n in NAMES if n], NAMES[0], ",".join(NAMES)).result()
+        f.remote(Pair(1, 2), Level.HIGH, Mode.FAST.value, math.floor, list(range(5))).result()
+        f.remote(**{"mean": MEAN, "std": STD}, key=itemgetter(1), tag=f"{NAMES[1]!r:>8}").result()
+        f.map([(1,), (2,)])
+        f.map(zip(NAMES, NAMES))
+"#;
+
+    #[test]
+    fn static_values_beyond_literals() {
+        let functions = sandbox_functions(STATIC, SdkChoice::Auto);
+        let sites: Vec<_> = functions[0]
+            .call_sites
+            .iter()
+            .map(|site| (site.kind, site.arguments.clone()))
+            .collect();
+        let expected = [
+            (
+                CallSiteKind::Remote,
+                r#"[(n).upper() for n in [("ada"), ("grace")] if n], ([("ada"), ("grace")])[(0)], ((",")).join([("ada"), ("grace")])"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"namedtuple('Pair', ['a', 'b'])((1), (2)), IntEnum('Level', [('LOW', enum.auto()), ('HIGH', enum.auto())]).HIGH, ("fast"), math.floor, list(range((5)))"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"**{("mean"): (0.5), ("std"): (0.2)}, key=operator.itemgetter((1)), tag=''.join((''.join((format(repr(([("ada"), ("grace")])[(1)]), ''.join(('>8',))),)),))"#,
+            ),
+            (CallSiteKind::Map, r#"[((1),), ((2),)]"#),
+            (
+                CallSiteKind::Map,
+                r#"zip([("ada"), ("grace")], [("ada"), ("grace")])"#,
+            ),
+        ];
+        for (site, (kind, text)) in sites.iter().zip(expected) {
+            assert_eq!(site, &(kind, Ok(text.to_owned())));
+        }
+        assert_eq!(sites.len(), 5);
+    }
+
+    const MUTATED: &str = r#"
+import asyncio
+from aviato import Sandbox
+
+LABELS = {}
+for index, name in enumerate(["cat", "dog"]):
+    LABELS[index] = name
+THRESHOLDS = {"cat": 0.5}
+THRESHOLDS.update(dog=0.7)
+MODEL = "baseline"
+STEADY = [1, 2]
+
+
+def register(name):
+    STEADY.append(name)
+
+
+async def main():
+    global MODEL
+    MODEL = "resnet"
+    async with Sandbox.session() as session:
+        threshold = 0.5
+
+        @session.function()
+        def uses(x):
+            return LABELS, THRESHOLDS, MODEL, STEADY, threshold, fold, late
+
+        threshold = 0.8
+        for fold in range(3):
+            pass
+        await uses(1)
+        late = 1
+
+asyncio.run(main())
+"#;
+
+    #[test]
+    fn values_changed_after_their_binding_are_not_guessed() {
+        let functions = sandbox_functions(MUTATED, SdkChoice::Auto);
+        let site = &functions[0].call_sites[0];
+        let value = |name: &str| {
+            site.captures
+                .iter()
+                .find(|(captured, _)| captured == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        let refused = |name: &str, needle: &str| match value(name) {
+            CapturedValue::NotStatic(reason) => {
+                assert!(reason.contains(needle), "{name}: {reason}")
+            }
+            other => panic!("{name}: {other:?}"),
+        };
+        refused("LABELS", "changed at line 7 (`LABELS[index] = name`)");
+        refused(
+            "THRESHOLDS",
+            "changed at line 9 (`THRESHOLDS.update(dog=0.7)`)",
+        );
+        refused("MODEL", "declares it `global` (line 20)");
+        refused("STEADY", "changed at line 15 (`STEADY.append(name)`)");
+        refused("late", "`ValueError: Cell is empty`");
+        // Rebound before the call in the same straight-line code: the last value.
+        assert_eq!(value("threshold"), CapturedValue::Sent("(0.8)".into()));
+        // A loop variable after its loop: the last item.
+        assert_eq!(
+            value("fold"),
+            CapturedValue::Sent("(list(range((3)))[-1])".into())
+        );
+    }
+
+    const REACHED: &str = r#"
+from cwsandbox import Session
+
+
+def register(session, banned):
+    @session.function()
+    def drop(tokens):
+        return [t for t in tokens if t not in banned]
+
+    @session.function()
+    def count(tokens):
+        return len(tokens)
+
+    return drop, count
+
+
+class Model:
+    @staticmethod
+    @session_for_class.function()
+    def predict(x):
+        return x
+
+
+def report(values):
+    print(count.remote(values).result())
+
+
+with Session() as session:
+    drop, count = register(session, ["spam"])
+    drop.remote(["a", "spam"]).result()
+    Model.predict.remote(3).result()
+    report([1, 2])
+"#;
+
+    #[test]
+    fn calls_through_factories_attributes_and_helpers() {
+        let functions = sandbox_functions(REACHED, SdkChoice::Auto);
+        let site = |name: &str| {
+            let function = functions
+                .iter()
+                .find(|function| function.name == name)
+                .unwrap();
+            let [site] = function.call_sites.as_slice() else {
+                panic!("{name}: {:?}", function.call_sites)
+            };
+            site.clone()
+        };
+        let drop = site("drop");
+        assert_eq!(drop.arguments, Ok(r#"[("a"), ("spam")]"#.into()));
+        // The factory's parameter, from its one call.
+        assert_eq!(
+            drop.captures,
+            [(
+                "banned".to_owned(),
+                CapturedValue::Sent(r#"[("spam")]"#.into())
+            )]
+        );
+        assert_eq!(site("predict").arguments, Ok("(3)".into()));
+        // The helper's parameter, from its one call.
+        assert_eq!(site("count").arguments, Ok("[(1), (2)]".into()));
     }
 
     #[test]

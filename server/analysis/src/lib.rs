@@ -27,7 +27,7 @@ use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
 pub use facts::{
     CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
-    evaluate_arguments, sandbox_functions,
+    evaluate_arguments, sandbox_environment, sandbox_functions,
 };
 pub use rules::Rule;
 pub use sandbox::Serialization;

@@ -74,6 +74,8 @@ pub struct Payload {
     pub image: String,
     /// The decorator's `temp_dir`.
     pub temp_dir: String,
+    /// The environment variables the SDK gives the sandbox (`environment_variables=`).
+    pub environment: Vec<(String, String)>,
 }
 
 impl Payload {
@@ -93,6 +95,7 @@ impl Payload {
             serialization: Serialization::Json,
             image: DEFAULT_IMAGE.to_owned(),
             temp_dir: DEFAULT_TEMP_DIR.to_owned(),
+            environment: Vec::new(),
         }
     }
 }

@@ -5,7 +5,7 @@
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
 use aviato_analysis::{
     CallSiteKind, CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice,
-    Settings, Severity, check, evaluate_arguments, sandbox_functions,
+    Settings, Severity, check, evaluate_arguments, sandbox_environment, sandbox_functions,
 };
 
 use crate::{
@@ -74,6 +74,7 @@ const CLIENT_FAILURES: &[Rule] = &[
     Rule::DecoratorNotCalled,
     Rule::InvalidDecoratorArguments,
     Rule::MethodSandboxFunction,
+    Rule::DecoratorAboveRemoteFunction,
     Rule::UnserializableCapture,
     Rule::PickleScriptClass,
 ];
@@ -126,17 +127,34 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             ));
         }
     };
+    refuse_undedentable(request, &function, &line_of)?;
+    let environment = sandbox_environment(&request.source, &function)
+        .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;
+    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut captures = Vec::new();
     // The SDK sends globals first, then closures.
-    for origin in [CaptureOrigin::Global, CaptureOrigin::Closure] {
-        for capture in function
-            .captures
-            .iter()
-            .filter(|capture| capture.origin == origin)
-        {
-            match &capture.value {
+    // (Names bound nowhere the analysis sees come with the globals.)
+    for closures in [false, true] {
+        for (index, capture) in function.captures.iter().enumerate() {
+            if (capture.origin == CaptureOrigin::Closure) != closures {
+                continue;
+            }
+            // What the name holds when the chosen call runs, where the file says.
+            let value = chosen
+                .captures
+                .as_ref()
+                .and_then(|values| values.get(index))
+                .filter(|(name, _)| *name == capture.name)
+                .map_or(&capture.value, |(_, value)| value);
+            match value {
                 CapturedValue::Sent(literal) => {
                     captures.push((capture.name.clone(), literal.clone()))
+                }
+                // The script's path, as the client ran it.
+                CapturedValue::NotStatic(_)
+                    if capture.name == "__file__" && capture.origin == CaptureOrigin::Global =>
+                {
+                    captures.push((capture.name.clone(), python_string(&request.file_name)))
                 }
                 CapturedValue::Skipped(_) => {}
                 CapturedValue::NotStatic(reason) => {
@@ -156,13 +174,13 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             }
         }
     }
-    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut payload = Payload::new(
         &request.file_name,
         &function.name,
         function_source(&request.source, &function),
     );
     payload.captures = captures;
+    payload.environment = environment;
     payload.args_source = chosen.source;
     payload.map_item = chosen.map.then_some(0);
     payload.serialization = serialization;
@@ -238,6 +256,58 @@ pub async fn run_prepared(
     outcome
 }
 
+/// The SDK takes `inspect.getsource` of the function and `textwrap.dedent`s it: a
+/// line indented less than the `def` (a multi-line string at column 0) leaves the
+/// source indented, and the client fails to parse it.
+fn refuse_undedentable(
+    request: &RunRequest,
+    function: &SandboxFunctionFacts,
+    line_of: &impl Fn(TextSize) -> u32,
+) -> Result<(), NotRun> {
+    let start = line_start(&request.source, function.statement_range.start());
+    let text = &request.source[start..function.statement_range.end().to_usize()];
+    let indent: String = text
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    if indent.is_empty() {
+        return Ok(());
+    }
+    let first_line = line_of(function.statement_range.start());
+    let shallow = text
+        .lines()
+        .enumerate()
+        .find(|(_, line)| !line.trim().is_empty() && !line.starts_with(indent.as_str()));
+    match shallow {
+        Some((index, _)) => Err(NotRun::refused(
+            None,
+            format!(
+                "line {}: this line of `{}` is indented less than its `def`, so the SDK's `textwrap.dedent` of its source removes nothing and the client fails to parse it (`IndentationError: unexpected indent`) before any sandbox starts",
+                first_line + index as u32,
+                function.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A Python string literal for `text`.
+fn python_string(text: &str) -> String {
+    let mut literal = String::from("'");
+    for c in text.chars() {
+        match c {
+            '\\' => literal.push_str("\\\\"),
+            '\'' => literal.push_str("\\'"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                literal.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => literal.push(c),
+        }
+    }
+    literal.push('\'');
+    literal
+}
+
 fn find_function(
     request: &RunRequest,
     line_of: &impl Fn(TextSize) -> u32,
@@ -270,9 +340,13 @@ pub fn blocking_diagnostic<'a>(
     diagnostics: &'a [Diagnostic],
     function: &SandboxFunctionFacts,
 ) -> Option<&'a Diagnostic> {
+    // cwsandbox's `RemoteFunction` is no descriptor: `obj.method.remote(x)` sends no
+    // `self`, and the call fails, if it does, in the sandbox.
+    let strict = function.serialization == aviato_analysis::Serialization::StrictJson;
     diagnostics.iter().find(|diagnostic| {
         diagnostic.severity == Severity::Error
             && CLIENT_FAILURES.contains(&diagnostic.rule)
+            && !(strict && diagnostic.rule == Rule::MethodSandboxFunction)
             && match &diagnostic.function {
                 Some(about) => about.name_range == function.name_range,
                 None => function.statement_range.contains_range(diagnostic.range),
@@ -301,6 +375,8 @@ fn refuse_client_failures(
 /// The arguments of the call to run.
 struct Chosen {
     source: String,
+    /// What the captured names hold when that call runs.
+    captures: Option<Vec<(String, CapturedValue)>>,
     /// The line of the call site they come from.
     line: Option<u32>,
     /// `source` is the items of `f.map(items)`.
@@ -313,6 +389,7 @@ struct Chosen {
 const CALL_FAILURES: &[Rule] = &[
     Rule::RemoteFunctionCalledDirectly,
     Rule::ResultNeverRetrieved,
+    Rule::CallAfterSessionClosed,
 ];
 
 fn arguments(
@@ -325,6 +402,7 @@ fn arguments(
         return evaluate_arguments(args)
             .map(|source| Chosen {
                 source,
+                captures: None,
                 line: None,
                 map: false,
             })
@@ -358,6 +436,7 @@ fn arguments(
     };
     let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
         source: source.clone(),
+        captures: Some(site.captures.clone()),
         line: Some(line_of(site.range.start())),
         map: site.kind == CallSiteKind::Map,
     };
@@ -393,6 +472,7 @@ fn arguments(
     if function.parameters.is_empty() {
         return Ok(Chosen {
             source: String::new(),
+            captures: None,
             line: None,
             map: false,
         });
@@ -470,7 +550,7 @@ fn line_start(source: &str, offset: TextSize) -> usize {
 mod tests {
     use super::*;
 
-    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len('abc')\nasyncio.run(main())\n";
+    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len(open('abc').read())\nasyncio.run(main())\n";
 
     fn request(function: &str) -> RunRequest {
         RunRequest {

@@ -58,6 +58,9 @@ def run(request, main_pid):
     mode = request["serialization"]
     sys.argv = ["-c"]
 
+    # The sandbox's environment variables (`environment_variables=`).
+    for key, value in request.get("environment") or ():
+        os.environ[key] = value
     map_item = request.get("map_item")
     extra = {}
     try:
@@ -398,6 +401,9 @@ LITERAL_NAMES = {
     "namedtuple": ("collections", "namedtuple"),
     "Enum": ("enum", "Enum"),
     "IntEnum": ("enum", "IntEnum"),
+    "StrEnum": ("enum", "StrEnum"),
+    "Flag": ("enum", "Flag"),
+    "IntFlag": ("enum", "IntFlag"),
     "make_dataclass": ("dataclasses", "make_dataclass"),
     "decimal": ("decimal", None),
     "fractions": ("fractions", None),
@@ -405,14 +411,17 @@ LITERAL_NAMES = {
     "pathlib": ("pathlib", None),
     "collections": ("collections", None),
 }
-LITERAL_BUILTINS = ("bool", "int", "float", "complex", "str", "bytes", "bytearray",
-                    "tuple", "list", "dict", "set", "frozenset", "range")
+# Builtins that would let literal source reach beyond its own value.
+UNSAFE_BUILTINS = ("open", "exec", "eval", "compile", "input", "breakpoint", "exit", "quit",
+                   "globals", "locals", "vars", "help", "print", "__import__", "setattr",
+                   "delattr", "memoryview", "id", "hash")
 
 
 # Classes that literal source builds stand for classes of the user's script: the
 # SDK's client pickles their instances by reference to its `__main__`, where the
 # sandbox cannot find them.
-SCRIPT_CLASS_FACTORIES = ("namedtuple", "Enum", "IntEnum", "make_dataclass")
+SCRIPT_CLASS_FACTORIES = ("namedtuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag",
+                          "make_dataclass")
 SCRIPT_CLASSES = []
 
 
@@ -436,8 +445,6 @@ class LiteralNames(dict):
             value = DatetimeName(importlib.import_module("datetime"))
         elif name in ("nan", "inf"):
             value = float(name)
-        elif name in LITERAL_BUILTINS:
-            value = getattr(importlib.import_module("builtins"), name)
         elif name in LITERAL_NAMES:
             module_name, attribute = LITERAL_NAMES[name]
             value = importlib.import_module(module_name)
@@ -448,6 +455,8 @@ class LiteralNames(dict):
         elif name in getattr(sys, "stdlib_module_names", ()):
             # A stdlib module, for references such as `math.sqrt` sent under PICKLE.
             value = importlib.import_module(name)
+        elif name not in UNSAFE_BUILTINS and hasattr(importlib.import_module("builtins"), name):
+            value = getattr(importlib.import_module("builtins"), name)
         else:
             raise NameError("name %r is not defined" % name)
         self[name] = value
@@ -455,10 +464,49 @@ class LiteralNames(dict):
 
 
 def evaluate(source, names, what):
+    # The names are resolved up front into the globals: comprehensions and lambdas
+    # read them as globals, which a mapping of locals would not provide.
     try:
-        return eval(source, {"__builtins__": {}}, names)
+        code = compile(source, "<literal>", "eval", dont_inherit=True)
+        scope = {"__builtins__": {}}
+        for name in code_names(code):
+            if not read_as_name(source, name):
+                continue
+            try:
+                scope[name] = names[name]
+            except NameError:
+                pass
+        return eval(code, scope)
     except BaseException as error:
         raise LiteralError("%s: cannot evaluate %r: %s" % (what, source, describe(error)))
+
+
+def read_as_name(source, name):
+    """Whether `name` occurs in `source` other than as an attribute (`x.name`): only
+    names are resolved, so that an attribute never imports a module of its name."""
+    start = 0
+    while True:
+        index = source.find(name, start)
+        if index < 0:
+            return False
+        end = index + len(name)
+        whole = (index == 0 or not is_name_char(source[index - 1])) and (
+            end == len(source) or not is_name_char(source[end]))
+        if whole and not source[:index].rstrip().endswith("."):
+            return True
+        start = index + 1
+
+
+def is_name_char(char):
+    return char.isalnum() or char == "_"
+
+
+def code_names(code):
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= code_names(constant)
+    return names
 
 
 def evaluate_arguments(source, names):

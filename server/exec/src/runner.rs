@@ -28,6 +28,7 @@ pub(crate) struct RunnerInput<'a> {
     pub map_item: Option<u32>,
     pub serialization: Serialization,
     pub temp_dir: &'a str,
+    pub environment: &'a [(String, String)],
 }
 
 impl<'a> RunnerInput<'a> {
@@ -42,6 +43,7 @@ impl<'a> RunnerInput<'a> {
             map_item: payload.map_item,
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
+            environment: &payload.environment,
         }
     }
 }
