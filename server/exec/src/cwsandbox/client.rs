@@ -251,16 +251,28 @@ async fn within<T>(
     timeout: Duration,
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 ) -> Result<T, RpcError> {
+    let no_answer = || RpcError {
+        method,
+        code: tonic::Code::DeadlineExceeded,
+        message: format!("no answer within {} s", timeout.as_secs_f64()),
+        reason: None,
+    };
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(response)) => Ok(response.into_inner()),
+        // The channel's own deadline (the request's `grpc-timeout`).
+        Ok(Err(status)) if is_local_timeout(&status) => Err(no_answer()),
         Ok(Err(status)) => Err(RpcError::from_status(method, &status)),
-        Err(_) => Err(RpcError {
-            method,
-            code: tonic::Code::DeadlineExceeded,
-            message: format!("no answer within {} s", timeout.as_secs_f64()),
-            reason: None,
-        }),
+        Err(_) => Err(no_answer()),
     }
+}
+
+/// Whether a status is the client's deadline passing, which tonic reports as
+/// `CANCELLED: Timeout expired`.
+pub(crate) fn is_local_timeout(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Cancelled
+        && status
+            .message()
+            .starts_with(&tonic::TimeoutExpired(()).to_string())
 }
 
 /// The base URL as the SDK accepts it: `http` or `https`, a host, no path, no query.

@@ -446,7 +446,7 @@ impl Run<'_> {
                 && Instant::now() + pause < deadline;
             if !again {
                 let mut outcome = Outcome::error(self.backend.describe(&error));
-                if unknown_fate {
+                if error.code == tonic::Code::DeadlineExceeded {
                     outcome.add_note(format!(
                         "the service may have created a sandbox all the same; it ends by \
                          itself after {lifetime} s"
@@ -533,7 +533,11 @@ impl Run<'_> {
         loop {
             let frame = frames.message().await.map_err(|status| RpcError {
                 method: "StreamExec",
-                code: status.code(),
+                code: if client::is_local_timeout(&status) {
+                    tonic::Code::DeadlineExceeded
+                } else {
+                    status.code()
+                },
                 message: status.message().to_owned(),
                 reason: aviato_protocol::errors::reason(&status),
             })?;
