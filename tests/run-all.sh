@@ -25,8 +25,30 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "Rust suites: analysis, execution core, sandbox abuse, CLI, language server"
 cargo test --workspace --locked
 
+section "pip install: the wheel into a fresh venv, then check and run from it"
+tests/cli/wheel.sh
+
 section "recorded SDK outcomes still match the fixtures"
-python3 tests/oracle/record.py --check
+python3 tests/oracle/record.py --check --corpus tests/fixtures/sdk --corpus tests/fixtures/realistic/aviato
+python3 tests/oracle/record_cwsandbox.py --check
+
+section "the standard-library value table still matches the real serializers"
+python3 tests/oracle/value_table.py --check
+
+section "cwsandbox outcomes re-recorded with the real SDK from PyPI"
+python3 tests/oracle/record_cwsandbox.py --compare
+
+# Floors under today's figures: a change that loses recall, cause or run agreement,
+# or adds a false error, fails here. The figures are printed either way.
+section "scores against the recorded SDK outcomes: aviato"
+python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
+  tests/fixtures/sdk tests/fixtures/realistic/aviato \
+  --min-recall 0.86 --min-cause 0.9 --min-warn 0.9 --max-false-errors 0 --min-run 0.84
+
+section "scores against the recorded SDK outcomes: cwsandbox"
+python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
+  tests/fixtures/cwsandbox tests/fixtures/realistic/cwsandbox \
+  --min-recall 0.9 --min-cause 0.9 --min-warn 0.8 --max-false-errors 0
 
 section "the real cwsandbox SDK (from PyPI) against aviato-lsp sandbox-server"
 python3 tests/remote/real_sdk.py

@@ -10,4 +10,5 @@ mod lifecycle;
 mod robustness;
 mod run_settings;
 mod runs;
+mod sandbox_functions;
 mod settings;

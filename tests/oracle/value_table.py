@@ -5,6 +5,7 @@ serializers.
 
     python3 tests/oracle/value_table.py            # regenerate the Rust file
     python3 tests/oracle/value_table.py --check    # exit 1 with a diff when it is stale
+    python3 tests/oracle/value_table.py -v --raw /tmp/raw.json   # timings, every measurement
 
 Nothing in the table is typed by hand: the script holds curated *Python expressions*
 (sample values, constructor arguments, function calls, method calls) and measures what
@@ -35,8 +36,14 @@ than its type: ``builtins.float[nan]``, ``builtins.dict[int-keys]``,
 can import, as for stdlib enums) and so on. A constant whose own fates differ from its
 type's entry gets ``type[module.member]``.
 
+The output is laid out exactly as rustfmt lays it out (checked against rustfmt when it
+is on PATH), so `cargo fmt` and `--check` agree. The tables are sorted as Rust compares
+strings, for binary search.
+
 Environment: ORACLE_VENV (default /tmp/oracle-venv; created with pydantic==2.12.5 if
-missing). The measurement runs under that venv's python, which must be 3.11.
+missing). The measurement runs under that venv's python (3.11), with -I -S: the snapshot
+of module members sees no .pth file of the venv, and pydantic is then imported from the
+venv's site-packages.
 """
 
 from __future__ import annotations
@@ -211,7 +218,7 @@ SAMPLES: list[tuple[str, str | None]] = [
     ("{1: 'a'}", "[int-keys]"),
     ("{1.5: 'a'}", "[float-keys]"),
     ("{True: 'a'}", "[bool-keys]"),
-    ("{None: 'a'}", "[None-keys]"),
+    ("{None: 'a'}", "[NoneType-keys]"),
     ("{(1, 2): 'a'}", "[tuple-keys]"),
     # builtins: iterables and views
     ("range(3)", None),
@@ -572,6 +579,23 @@ CTOR_ARGS: dict[str, str] = {
     "contextlib.chdir": "('.')",
     "contextlib.aclosing": "(None)",
     "dataclasses.InitVar": "(int)",
+    "enum.member": "(1)",
+    "enum.nonmember": "(1)",
+    "abc.abstractclassmethod": "(json.dumps)",
+    "abc.abstractstaticmethod": "(json.dumps)",
+    "argparse.Action": "(['--x'], 'x')",
+    "argparse.BooleanOptionalAction": "(['--x'], 'x')",
+    "argparse.ArgumentError": "(None, 'm')",
+    "argparse.HelpFormatter": "('prog')",
+    "argparse.RawDescriptionHelpFormatter": "('prog')",
+    "argparse.RawTextHelpFormatter": "('prog')",
+    "argparse.ArgumentDefaultsHelpFormatter": "('prog')",
+    "argparse.MetavarTypeHelpFormatter": "('prog')",
+    "asyncio.IncompleteReadError": "(b'', 1)",
+    "asyncio.LimitOverrunError": "('m', 1)",
+    "platform.uname_result": "('a', 'b', 'c', 'd', 'e')",
+    "calendar.different_locale": "('C')",
+    "socket.SocketIO": "(socket.socket(), 'r')",
     # These pickle by name: bound to a name of the script, as a script would do.
     "typing.TypeVar": "=(T := typing.TypeVar('T'))",
     "typing.ParamSpec": "=(P := typing.ParamSpec('P'))",
@@ -1071,6 +1095,26 @@ def sig(v: Any) -> str:
     return s
 
 
+def variant(v: Any) -> str | None:
+    """What, besides its type, can change a value's fate: the pseudo suffix it gets."""
+    import math
+
+    if type(v) is float and math.isnan(v):
+        return "nan"
+    if type(v) is float and math.isinf(v):
+        return "inf"
+    if isinstance(v, (bytes, bytearray)):
+        try:
+            bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return "non-utf8"
+    if isinstance(v, dict):
+        others = sorted({type(k).__name__ for k in v if not isinstance(k, str)})
+        if others:
+            return "-".join(others) + "-keys"
+    return None
+
+
 LOADER = r'''
 import base64, json, pickle, sys
 sys.path.insert(0, sys.argv[1])
@@ -1221,7 +1265,8 @@ class Measurer:
                     return
             v = get()
             emit({"expr": used, "type": tname(type(v)), "short": type(v).__name__,
-                  "callable": callable(v), "sig": sig(v), "class_module": getattr(type(v), "__module__", "")})
+                  "callable": callable(v), "sig": sig(v), "variant": variant(v),
+                  "class_module": getattr(type(v), "__module__", "")})
             # strict JSON (cwsandbox)
             try:
                 payload = {"v": get()}
@@ -1393,6 +1438,10 @@ def measure_main(workdir: Path, out_path: Path, site_packages: list[str]) -> Non
     seen_classes: dict[int, str] = {}
     import enum as enum_module
 
+    paths_of: dict[int, list[str]] = {}
+    for key in sorted(kinds):
+        if kinds[key] == "Class":
+            paths_of.setdefault(id(snapshot[key]), []).append(f"{key[0]}.{key[1]}")
     for key in sorted(kinds):
         if kinds[key] != "Class":
             continue
@@ -1402,7 +1451,7 @@ def measure_main(workdir: Path, out_path: Path, site_packages: list[str]) -> Non
             class_ids.append((seen_classes[id(cls)], path))
             continue
         candidates = []
-        for k in (path, tname(cls)):
+        for k in paths_of[id(cls)] + [tname(cls)]:
             if k in CTOR_ARGS:
                 if CTOR_ARGS[k] is None:
                     candidates = None
@@ -1546,7 +1595,7 @@ class Table:
                 self.warnings.append(f"sample {expr!r}: {self.records.get(jid)}")
                 continue
             if name is None:
-                entry = rec["type"]
+                entry = rec["type"] + (f"[{rec['variant']}]" if rec["variant"] else "")
                 if self.local_type(rec):
                     self.warnings.append(f"sample {expr!r}: type {entry} needs a pseudo name")
                     continue
@@ -1573,13 +1622,16 @@ class Table:
                 self.warnings.append(f"member {module}.{member}: {self.records.get(jid)}")
                 del self.members[(module, member)]
                 continue
+            # The entry of the value's type and variant if the fates agree, else one of
+            # its own.
             base = rec["type"]
+            tagged = f"{base}[{rec['variant']}]" if rec["variant"] else base
             measured = self.facts(rec)
-            candidates = sorted(n for n in self.types if n == base or n.startswith(base + "["))
-            match = next((n for n in candidates
-                          if fate_key(self.types[n]) == fate_key(measured)), None)
+            match = next((n for n in (tagged, base) if n in self.types
+                          and fate_key(self.types[n]) == fate_key(measured)), None)
             if match is None:
-                match = base if base not in self.types else f"{base}[{module}.{member}]"
+                match = next(n for n in (tagged, base, f"{base}[{module}.{member}]")
+                             if n not in self.types)
                 self.types[match] = measured
             self.members[(module, member)] = ("Value", match)
         # Constructors.

@@ -40,6 +40,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) awaits: Vec<TextRange>,
     /// Whether this scope contains a star import (`from x import *`).
     pub(crate) has_star_import: bool,
+    /// The modules `from module import *` takes names from in this scope.
+    pub(crate) star_imports: Vec<&'a str>,
     /// The names this scope reads, deletes or declares `global` and assigns.
     pub(crate) uses: Vec<usize>,
     /// Scopes are numbered in pre-order: this one's descendants are `id + 1..end`.
@@ -121,6 +123,8 @@ pub(crate) enum CallContext<'a> {
     Retrieved,
     /// `await call().result()`: the value is awaited, not the ref.
     RetrievedThenAwaited,
+    /// The test of an `if`, `while` or `assert`: only its truth is used.
+    Condition,
     /// The call is a whole statement: its result is dropped.
     Statement,
     /// `name = call(...)` (also inside a list or comprehension that is assigned).
@@ -154,9 +158,20 @@ pub(crate) struct CallRecord<'a> {
     pub(crate) context: CallContext<'a>,
 }
 
+/// `name[key] = value` anywhere in the module: what a dict is filled with after it
+/// is bound (a registry filled by a decorator, a table filled by a loop).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ItemStore<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) key: &'a Expr,
+    pub(crate) value: &'a Expr,
+    pub(crate) scope: ScopeId,
+}
+
 pub(crate) struct SemanticModel<'a> {
     /// The module's statements.
     pub(crate) module_body: &'a [Stmt],
+    pub(crate) item_stores: Vec<ItemStore<'a>>,
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
     pub(crate) uses: Vec<NameUse<'a>>,
@@ -172,6 +187,7 @@ impl<'a> SemanticModel<'a> {
         let mut builder = Builder {
             model: SemanticModel {
                 module_body: body,
+                item_stores: Vec::new(),
                 scopes: vec![Scope::new(ScopeKind::Module, None)],
                 bindings: Vec::new(),
                 uses: Vec::new(),
@@ -295,6 +311,7 @@ impl Scope<'_> {
             yields: Vec::new(),
             awaits: Vec::new(),
             has_star_import: false,
+            star_imports: Vec::new(),
             uses: Vec::new(),
             end: 0,
         }
@@ -522,6 +539,21 @@ impl<'a> Visitor<'a> for Builder<'a> {
         let outer_statement = self.statement;
         self.statement = stmt.range();
         match stmt {
+            Stmt::If(if_stmt) => {
+                self.visit_expr_in(&if_stmt.test, CallContext::Condition);
+                self.visit_body(&if_stmt.body);
+                for clause in &if_stmt.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr_in(test, CallContext::Condition);
+                    }
+                    self.visit_body(&clause.body);
+                }
+            }
+            Stmt::While(while_stmt) => {
+                self.visit_expr_in(&while_stmt.test, CallContext::Condition);
+                self.visit_body(&while_stmt.body);
+                self.visit_body(&while_stmt.orelse);
+            }
             Stmt::FunctionDef(function) => {
                 for decorator in &function.decorator_list {
                     self.visit_decorator(decorator);
@@ -596,7 +628,11 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 for alias in &import.names {
                     let member = alias.name.id.as_str();
                     if member == "*" {
-                        self.model.scopes[self.current].has_star_import = true;
+                        let scope = &mut self.model.scopes[self.current];
+                        scope.has_star_import = true;
+                        if !module.is_empty() && import.level == 0 {
+                            scope.star_imports.push(module);
+                        }
                         continue;
                     }
                     let (name, range) = match &alias.asname {
@@ -629,6 +665,16 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 };
                 self.visit_expr_in(&assign.value, context);
                 for target in &assign.targets {
+                    if let Expr::Subscript(subscript) = target
+                        && let Expr::Name(name) = subscript.value.as_ref()
+                    {
+                        self.model.item_stores.push(ItemStore {
+                            name: name.id.as_str(),
+                            key: &subscript.slice,
+                            value: &assign.value,
+                            scope: self.current,
+                        });
+                    }
                     self.bind_target(target, Some(&assign.value));
                 }
             }

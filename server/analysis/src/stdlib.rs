@@ -107,9 +107,12 @@ pub(crate) enum Member {
     Value(ValueKind),
 }
 
-/// What `module.member` is: the hand-written cases the rules depend on, then the
-/// measured table.
+/// What `module.member` is: the measured table, then hand-written cases for modules
+/// it does not cover.
 pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
+    if let Some(measured) = measured_member(module, member) {
+        return Some(measured);
+    }
     let kind = match (module, member) {
         ("os", "path")
         | ("xml", "etree")
@@ -158,7 +161,7 @@ pub(crate) fn member(module: &str, member: &str) -> Option<Member> {
             | "urllib.parse" | "uuid",
             _,
         ) if is_function_name(member) => Member::Function,
-        _ => return measured_member(module, member),
+        _ => return None,
     };
     Some(kind)
 }

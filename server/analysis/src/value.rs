@@ -10,6 +10,76 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
+/// Whether a dict comprehension's key is the counter of `enumerate(...)` or a
+/// `range(...)` item, so an int.
+fn counter_key(comp: &ast::ExprDictComp) -> bool {
+    let Some(Expr::Name(key)) = comp.key.as_deref() else {
+        return false;
+    };
+    let Some(generator) = comp.generators.first() else {
+        return false;
+    };
+    let Expr::Call(call) = &generator.iter else {
+        return false;
+    };
+    let callee = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        _ => return false,
+    };
+    let counter = match (&generator.target, callee) {
+        (Expr::Name(target), "range") => target,
+        (Expr::Tuple(targets), "enumerate") => match targets.elts.first() {
+            Some(Expr::Name(target)) => target,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    counter.id == key.id
+}
+
+/// Whether an expression's kind shows in its syntax, whatever its names hold: a
+/// literal, an f-string, a call of a class by name (`Sample(row)`).
+pub(crate) fn kind_is_syntactic(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::FString(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::Dict(_)
+        | Expr::Set(_)
+        | Expr::Lambda(_) => true,
+        Expr::Call(call) => matches!(
+            call.func.as_ref(),
+            Expr::Name(name) if name.id.starts_with(|c: char| c.is_ascii_uppercase())
+        ),
+        _ => false,
+    }
+}
+
+/// The name a call's callee is written as: `Point` in `Point(1, 2)`.
+fn called_name(func: &Expr) -> Option<&str> {
+    match func {
+        Expr::Name(name) => Some(name.id.as_str()),
+        _ => None,
+    }
+}
+
+/// The kind of `module.member` from the standard library.
+fn member_kind(module: &str, member: &str) -> ValueKind {
+    match stdlib::member(module, member) {
+        Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
+        Some(Member::Class) => ValueKind::Class {
+            name: format!("{module}.{member}"),
+            in_script: false,
+        },
+        Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
+        Some(Member::Value(kind)) => kind,
+        None => ValueKind::Unknown,
+    }
+}
+
 /// What a member of the SDK's package is: the classes whose objects users hold.
 fn sdk_member(member: &str) -> ValueKind {
     match member {
@@ -72,6 +142,11 @@ pub(crate) enum ValueKind {
         scalar: bool,
     },
     DataclassInstance {
+        class: String,
+    },
+    /// An instance of a named tuple class the file defines: a tuple to JSON, a
+    /// reference to `__main__` to pickle.
+    NamedTupleInstance {
         class: String,
     },
     /// An instance of a class defined in the file.
@@ -141,6 +216,7 @@ impl ValueKind {
             ValueKind::Deque => "a `deque`".into(),
             ValueKind::EnumMember { class, .. } => format!("a `{class}` enum member"),
             ValueKind::DataclassInstance { class } => format!("a `{class}` dataclass instance"),
+            ValueKind::NamedTupleInstance { class } => format!("a `{class}` named tuple"),
             ValueKind::Instance { class } => format!("a `{class}` instance"),
             ValueKind::Generator => "a generator".into(),
             ValueKind::File => "an open file".into(),
@@ -176,7 +252,11 @@ impl ValueKind {
             return None;
         }
         Some(match self {
-            ValueKind::Tuple | ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque => "a list",
+            ValueKind::Tuple
+            | ValueKind::NamedTupleInstance { .. }
+            | ValueKind::Set
+            | ValueKind::FrozenSet
+            | ValueKind::Deque => "a list",
             ValueKind::Generator => "a list (the generator is consumed)",
             ValueKind::File => "a list of its lines",
             ValueKind::DataclassInstance { .. } | ValueKind::DictSubclass { .. } => "a dict",
@@ -202,7 +282,7 @@ impl ValueKind {
             };
         }
         Some(match self {
-            ValueKind::Tuple => "a list",
+            ValueKind::Tuple | ValueKind::NamedTupleInstance { .. } => "a list",
             ValueKind::DictSubclass { .. } => "a plain dict",
             ValueKind::EnumMember { scalar: true, .. } => "its plain value",
             _ => return None,
@@ -228,6 +308,7 @@ impl ValueKind {
             | ValueKind::DictNonStrKeys
             | ValueKind::DictSubclass { .. }
             | ValueKind::Tuple
+            | ValueKind::NamedTupleInstance { .. }
             | ValueKind::Unknown => false,
             _ => true,
         }
@@ -386,6 +467,7 @@ impl ValueKind {
                 ..
             }
             | ValueKind::DataclassInstance { class }
+            | ValueKind::NamedTupleInstance { class }
             | ValueKind::Instance { class }
             | ValueKind::Class {
                 name: class,
@@ -407,6 +489,11 @@ impl<'a> Values<'_, 'a> {
     /// The kind of `expr` evaluated in `scope` at `offset`.
     pub(crate) fn kind(&self, expr: &'a Expr, scope: ScopeId, offset: TextSize) -> ValueKind {
         self.kind_at_depth(expr, scope, offset, 0)
+    }
+
+    /// The kind of a name a star import of `module` binds, when the table knows it.
+    pub(crate) fn star_imported(&self, module: &str, member: &str) -> Option<ValueKind> {
+        stdlib::member(module, member).map(|_| member_kind(module, member))
     }
 
     /// The kind of the value a binding gives its name.
@@ -462,11 +549,41 @@ impl<'a> Values<'_, 'a> {
             }
             return worst;
         }
+        // A name bound to a container literal: its elements are what is sent.
+        if let Expr::Name(name) = expr
+            && let Some(binding) = self.model.lookup(scope, name.id.as_str())
+            && let BindingKind::Assignment(value) = binding.kind
+            && matches!(
+                value,
+                Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Dict(_)
+            )
+        {
+            let (kind, _) = self.worst_element_at_depth(
+                value,
+                binding.scope,
+                TextSize::from(u32::MAX),
+                severity,
+                depth + 1,
+            );
+            if severity(&kind) > severity(&worst.0) {
+                worst.0 = kind;
+            }
+            return worst;
+        }
         let elements: Vec<&'a Expr> = match expr {
             Expr::List(list) => list.elts.iter().collect(),
             Expr::Tuple(tuple) => tuple.elts.iter().collect(),
             Expr::Set(set) => set.elts.iter().collect(),
             Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
+            // A comprehension's element, where its kind does not depend on the loop's
+            // variables: `[Sample(row) for row in rows]`.
+            Expr::ListComp(ast::ExprListComp { elt, .. })
+            | Expr::SetComp(ast::ExprSetComp { elt, .. })
+            | Expr::Generator(ast::ExprGenerator { elt, .. })
+                if kind_is_syntactic(elt) =>
+            {
+                vec![elt.as_ref()]
+            }
             _ => Vec::new(),
         };
         for element in elements {
@@ -576,16 +693,7 @@ impl<'a> Values<'_, 'a> {
             BindingKind::FromImport { module, member } if Sdk::is_sdk_name(module) => {
                 sdk_member(member)
             }
-            BindingKind::FromImport { module, member } => match stdlib::member(module, member) {
-                Some(Member::Module) => ValueKind::Module(format!("{module}.{member}")),
-                Some(Member::Class) => ValueKind::Class {
-                    name: format!("{module}.{member}"),
-                    in_script: false,
-                },
-                Some(Member::Function) => ValueKind::ImportedFunction(format!("{module}.{member}")),
-                Some(Member::Value(kind)) => kind,
-                None => ValueKind::Unknown,
-            },
+            BindingKind::FromImport { module, member } => member_kind(module, member),
             BindingKind::Function(_) => ValueKind::Function {
                 sandbox: false,
                 nested: scope != crate::semantic::MODULE_SCOPE,
@@ -604,6 +712,17 @@ impl<'a> Values<'_, 'a> {
                 }
             }
             BindingKind::LoopItem { iterable, index } => {
+                // `for i in range(n)`, `for i, x in enumerate(xs)`: the counter.
+                if let Expr::Call(call) = iterable
+                    && let Expr::Name(callee) = call.func.as_ref()
+                    && matches!(
+                        (callee.id.as_str(), index),
+                        ("range", None) | ("enumerate", Some(0))
+                    )
+                    && self.model.resolve(scope, callee.id.as_str()) == Resolution::Builtin
+                {
+                    return ValueKind::Int;
+                }
                 let Some(elements) = self.literal_elements(iterable, scope, 0) else {
                     return ValueKind::Unknown;
                 };
@@ -679,6 +798,7 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::Dict
                 }
             }
+            Expr::DictComp(comp) if counter_key(comp) => ValueKind::DictNonStrKeys,
             Expr::DictComp(_) => ValueKind::Dict,
             Expr::Generator(_) => ValueKind::Generator,
             Expr::Lambda(_) => ValueKind::Lambda,
@@ -709,6 +829,24 @@ impl<'a> Values<'_, 'a> {
             Expr::Name(name) => self.name_kind_at_depth(name.id.as_str(), scope, offset, depth + 1),
             Expr::Attribute(attribute) => self.attribute_kind(attribute, scope, offset, depth),
             Expr::Call(call) => self.call_kind(call, scope, offset, depth),
+            // `ROWS[0]` of a literal list or tuple.
+            Expr::Subscript(subscript) => {
+                let Expr::NumberLiteral(ast::ExprNumberLiteral {
+                    value: Number::Int(index),
+                    ..
+                }) = subscript.slice.as_ref()
+                else {
+                    return ValueKind::Unknown;
+                };
+                let element = index.as_usize().and_then(|index| {
+                    self.literal_elements(&subscript.value, scope, depth + 1)?
+                        .into_iter()
+                        .nth(index)
+                });
+                element.map_or(ValueKind::Unknown, |element| {
+                    self.kind_at_depth(element, scope, offset, depth + 1)
+                })
+            }
             _ => ValueKind::Unknown,
         }
     }
@@ -782,8 +920,36 @@ impl<'a> Values<'_, 'a> {
             if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
                 return kind;
             }
+            // `.keys()`, `.values()`, `.items()` with no argument: a dict's view,
+            // whatever the analysis knows of the receiver.
+            let view = match method.attr.id.as_str() {
+                "keys" => "builtins.dict_keys",
+                "values" => "builtins.dict_values",
+                "items" => "builtins.dict_items",
+                _ => "",
+            };
+            if !view.is_empty() && receiver == ValueKind::Unknown && call.arguments.is_empty() {
+                return stdlib::kind_of_type(view);
+            }
         }
         match self.kind_at_depth(&call.func, scope, offset, depth + 1) {
+            // A partial pickles its function: by reference, which the sandbox cannot
+            // load for a function of the script; not at all for a lambda.
+            ValueKind::Class {
+                name,
+                in_script: false,
+            } if name == "functools.partial" => {
+                let wrapped = call
+                    .arguments
+                    .args
+                    .first()
+                    .map(|function| self.kind_at_depth(function, scope, offset, depth + 1));
+                stdlib::kind_of_type(match wrapped {
+                    Some(ValueKind::Function { .. }) => "functools.partial[script-function]",
+                    Some(ValueKind::Lambda) => "functools.partial[lambda]",
+                    _ => "functools.partial",
+                })
+            }
             ValueKind::Class {
                 name,
                 in_script: false,
@@ -795,7 +961,9 @@ impl<'a> Values<'_, 'a> {
                 let Some(class) = self.script_class(&call.func, scope) else {
                     // A class made by `namedtuple(...)`.
                     return if name == "namedtuple" {
-                        ValueKind::Tuple
+                        ValueKind::NamedTupleInstance {
+                            class: called_name(&call.func).unwrap_or("namedtuple").to_string(),
+                        }
                     } else {
                         ValueKind::Unknown
                     };
@@ -805,6 +973,17 @@ impl<'a> Values<'_, 'a> {
             ValueKind::BuiltinFunction(name) => match name.as_str() {
                 "open" => ValueKind::File,
                 "sorted" => ValueKind::List,
+                // The sum of numbers of one kind is that kind (`Decimal`s sum to a `Decimal`).
+                "sum" => match call.arguments.args.first() {
+                    Some(Expr::Generator(ast::ExprGenerator { elt, .. }))
+                    | Some(Expr::ListComp(ast::ExprListComp { elt, .. })) => {
+                        match self.kind_at_depth(elt, scope, offset, depth + 1) {
+                            kind @ (ValueKind::Float | ValueKind::StringLike("Decimal")) => kind,
+                            _ => ValueKind::Unknown,
+                        }
+                    }
+                    _ => ValueKind::Unknown,
+                },
                 "len" | "hash" | "id" | "ord" => ValueKind::Int,
                 "repr" | "ascii" | "chr" | "format" | "input" | "hex" | "oct" | "bin" => {
                     ValueKind::Str
@@ -819,7 +998,8 @@ impl<'a> Values<'_, 'a> {
                 Some(function) if is_generator_function(self.model, function) => {
                     ValueKind::Generator
                 }
-                _ => ValueKind::Unknown,
+                Some(function) => self.returned_kind(function, depth),
+                None => ValueKind::Unknown,
             },
             _ => ValueKind::Unknown,
         }
@@ -837,7 +1017,7 @@ impl<'a> Values<'_, 'a> {
             return ValueKind::DataclassInstance { class: name };
         }
         if inherits(class, &["NamedTuple"]) {
-            return ValueKind::Tuple;
+            return ValueKind::NamedTupleInstance { class: name };
         }
         if is_enum_class(class) {
             return ValueKind::EnumMember {
@@ -857,6 +1037,11 @@ impl<'a> Values<'_, 'a> {
         for base in class.bases() {
             match base {
                 Expr::Name(base) if base.id.as_str() == "object" => {}
+                base if self.is_pydantic_model(base, scope) => {
+                    kind = ValueKind::DataclassInstance {
+                        class: name.clone(),
+                    };
+                }
                 Expr::Name(base) if is_exception_name(base.id.as_str()) => {}
                 base => match self.script_class(base, scope) {
                     Some(parent) => match self.script_instance_kind(parent, scope, depth + 1) {
@@ -873,6 +1058,46 @@ impl<'a> Values<'_, 'a> {
             }
         }
         kind
+    }
+
+    /// `BaseModel` imported from pydantic: its instances dump to dicts as dataclasses do.
+    fn is_pydantic_model(&self, base: &Expr, scope: ScopeId) -> bool {
+        let binding = match base {
+            Expr::Name(name) => self.model.lookup(scope, name.id.as_str()),
+            Expr::Attribute(attribute) if attribute.attr.id.as_str() == "BaseModel" => {
+                return matches!(attribute.value.as_ref(), Expr::Name(module) if module.id.as_str() == "pydantic");
+            }
+            _ => None,
+        };
+        matches!(
+            binding.map(|binding| binding.kind),
+            Some(BindingKind::FromImport {
+                module: "pydantic",
+                member: "BaseModel"
+            })
+        )
+    }
+
+    /// What a function of the file returns, when every `return` says the same.
+    fn returned_kind(&self, function: &'a ast::StmtFunctionDef, depth: u8) -> ValueKind {
+        let Some(scope) = self.model.function_scope(function) else {
+            return ValueKind::Unknown;
+        };
+        let mut kinds = crate::rules::own_returns(function)
+            .into_iter()
+            .map(|statement| {
+                statement.value.as_deref().map_or(ValueKind::None, |value| {
+                    self.kind_at_depth(value, scope, value.start(), depth + 1)
+                })
+            });
+        let Some(first) = kinds.next() else {
+            return ValueKind::Unknown;
+        };
+        if kinds.all(|kind| kind == first) {
+            first
+        } else {
+            ValueKind::Unknown
+        }
     }
 
     /// The class statement a name refers to, when the file defines it.
@@ -908,8 +1133,28 @@ fn builtin_kind(name: &str) -> ValueKind {
 
 /// The kind of `left op right` for values whose kinds are known.
 fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
-    use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Str, Tuple};
+    use ValueKind::{Bool, Float, Int, List, NonFiniteFloat, Stdlib, Str, StringLike, Tuple};
+    let complex = stdlib::kind_of_type("builtins.complex");
+    if (*left == complex && matches!(right, Int | Float | Bool) || *right == complex)
+        && matches!(left, Int | Float | Bool | Stdlib(_))
+        && op != Operator::MatMult
+    {
+        return complex;
+    }
     match (left, op, right) {
+        // A date or time moved by a `timedelta` stays one.
+        (
+            StringLike("datetime" | "date"),
+            Operator::Add | Operator::Sub,
+            StringLike("timedelta"),
+        )
+        | (StringLike("timedelta"), Operator::Add, StringLike("datetime" | "date")) => {
+            if *left == StringLike("timedelta") {
+                right.clone()
+            } else {
+                left.clone()
+            }
+        }
         (Int | Bool, Operator::Div, Int | Bool | Float)
         | (Float, Operator::Div, Int | Bool | Float) => Float,
         (Int | Bool, _, Int | Bool) if op != Operator::MatMult => Int,

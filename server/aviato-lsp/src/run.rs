@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest,
-    prepare,
+    prepare, run_prepared,
 };
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -122,10 +122,12 @@ fn outcome(args: &Args) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
-    let mut outcome =
-        runtime.block_on(backend.run(&prepared.payload, &limits, CancellationToken::new()));
-    outcome.call_site = prepared.call_site;
-    outcome
+    runtime.block_on(run_prepared(
+        backend.as_ref(),
+        &prepared,
+        &limits,
+        CancellationToken::new(),
+    ))
 }
 
 fn print_text(args: &Args, outcome: &Outcome) {

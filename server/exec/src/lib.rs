@@ -39,6 +39,8 @@ pub use local::{
 };
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
-pub use prepare::{NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare};
+pub use prepare::{
+    NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,
+};
 pub use settings::{BackendKind, BackendSettings};
 pub use tokio_util::sync::CancellationToken;

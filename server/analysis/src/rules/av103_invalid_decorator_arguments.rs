@@ -107,7 +107,8 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
 }
 
 fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value: &Expr) {
-    let Expr::StringLiteral(text) = value else {
+    let Some(Expr::StringLiteral(text)) = static_value(checker, value, function.enclosing, 0)
+    else {
         return;
     };
     let member = match text.value.to_str().to_ascii_lowercase().as_str() {
@@ -116,6 +117,7 @@ fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value:
         _ => None,
     };
     let edits = member
+        .filter(|_| value.is_string_literal_expr())
         .map(|member| serialization_edits(checker, function, value, member))
         .unwrap_or_default();
     checker
@@ -191,4 +193,42 @@ fn remove_keyword(checker: &Checker, call: &ExprCall, keyword: &Keyword) -> Vec<
         range,
         content: String::new(),
     }]
+}
+
+/// The expression a value stands for: itself, or what a name or a literal dict's
+/// entry holds (`SETTINGS["serialization"]`).
+fn static_value<'a>(
+    checker: &Checker<'_, 'a>,
+    value: &'a Expr,
+    scope: crate::semantic::ScopeId,
+    depth: u8,
+) -> Option<&'a Expr> {
+    if depth > 8 {
+        return None;
+    }
+    match value {
+        Expr::Name(name) => {
+            let binding = checker.model.lookup(scope, name.id.as_str())?;
+            match binding.kind {
+                BindingKind::Assignment(bound) => {
+                    static_value(checker, bound, binding.scope, depth + 1)
+                }
+                _ => None,
+            }
+        }
+        Expr::Subscript(subscript) => {
+            let Expr::StringLiteral(key) = subscript.slice.as_ref() else {
+                return None;
+            };
+            let Expr::Dict(dict) = static_value(checker, &subscript.value, scope, depth + 1)?
+            else {
+                return None;
+            };
+            let entry = dict.items.iter().find(|item| {
+                matches!(&item.key, Some(Expr::StringLiteral(k)) if k.value.to_str() == key.value.to_str())
+            })?;
+            static_value(checker, &entry.value, scope, depth + 1)
+        }
+        value => Some(value),
+    }
 }

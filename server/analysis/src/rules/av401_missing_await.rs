@@ -16,7 +16,7 @@ const NON_AWAITING: &[&str] = &[
 /// value, or given to a builtin that only looks at it.
 fn is_dropped(context: CallContext) -> bool {
     match context {
-        CallContext::Statement | CallContext::Operand => true,
+        CallContext::Statement | CallContext::Operand | CallContext::Condition => true,
         CallContext::Argument(Expr::Name(callee)) => NON_AWAITING.contains(&callee.id.as_str()),
         _ => false,
     }

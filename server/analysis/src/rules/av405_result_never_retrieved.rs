@@ -27,7 +27,7 @@ const ITERATING: &[&str] = &[
 /// given to a builtin that only looks at it.
 fn is_lost(context: CallContext) -> bool {
     match context {
-        CallContext::Statement | CallContext::Operand => true,
+        CallContext::Statement | CallContext::Operand | CallContext::Condition => true,
         CallContext::Argument(Expr::Name(callee)) => {
             let callee = callee.id.as_str();
             is_builtin(callee) && !ITERATING.contains(&callee)

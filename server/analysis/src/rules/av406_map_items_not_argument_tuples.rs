@@ -8,14 +8,14 @@ use crate::rules::av402_call_signature_mismatch::{self, PassedArguments};
 use crate::rules::check_argument_values;
 use crate::sandbox::SandboxFunction;
 use crate::semantic::{BindingKind, CallRecord, ScopeId};
-use crate::value::ValueKind;
+use crate::value::{ValueKind, kind_is_syntactic};
 
 /// AV406: `f.map(items)` calls `f.remote(*item)` for each item, so every item must be
 /// a tuple (or list) of positional arguments. Also AV402 and the argument values of
 /// each literal item.
 pub(crate) fn check<'a>(
     checker: &mut Checker<'_, 'a>,
-    function: &SandboxFunction,
+    function: &SandboxFunction<'a>,
     record: &CallRecord<'a>,
 ) {
     let Some(items) = record.call.arguments.args.first() else {
@@ -54,7 +54,8 @@ pub(crate) fn check<'a>(
             Expr::List(list) if comprehension => arity(checker, function, item, &list.elts),
             Expr::Tuple(tuple) => item_arguments(checker, function, item, &tuple.elts, scope),
             Expr::List(list) => item_arguments(checker, function, item, &list.elts, scope),
-            _ if comprehension => {}
+            // A comprehension's element whose kind its syntax shows: `[f"x{i}" for ...]`.
+            item if comprehension && !kind_is_syntactic(item) => {}
             Expr::Starred(_) => {}
             item => {
                 let kind = checker.values.kind(item, scope, item.start());
@@ -84,13 +85,18 @@ pub(crate) fn check<'a>(
 
 fn item_arguments<'a>(
     checker: &mut Checker<'_, 'a>,
-    function: &SandboxFunction,
+    function: &SandboxFunction<'a>,
     item: &'a Expr,
     args: &'a [Expr],
     scope: ScopeId,
 ) {
     arity(checker, function, item, args);
-    check_argument_values(checker, function, args.iter(), scope);
+    let arguments = PassedArguments {
+        args,
+        keywords: &[],
+        range: item.range(),
+    };
+    check_argument_values(checker, function, &arguments, scope);
 }
 
 /// AV402 for one item's positional arguments.

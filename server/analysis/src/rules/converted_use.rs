@@ -98,16 +98,38 @@ pub(crate) fn failing_use(
 /// The type the sandbox sees, for conversions whose result has fewer abilities.
 fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
     Some(match (mode, kind) {
-        (Serialization::Json | Serialization::StrictJson, ValueKind::Tuple) => "list",
+        (
+            Serialization::Json | Serialization::StrictJson,
+            ValueKind::Tuple | ValueKind::NamedTupleInstance { .. },
+        ) => "list",
         (Serialization::Json | Serialization::StrictJson, ValueKind::DictSubclass { .. }) => "dict",
         (Serialization::Json | Serialization::StrictJson, ValueKind::EnumMember { .. }) => {
             "enum value"
         }
         (Serialization::Json, ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque) => "list",
         (Serialization::Json, ValueKind::DataclassInstance { .. }) => "dict",
-        (Serialization::Json, ValueKind::StringLike(_)) => "str",
+        (Serialization::Json, ValueKind::DictNonStrKeys) => "dict with str keys",
+        (Serialization::Json, ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true }) => "str",
+        (Serialization::Json, ValueKind::Generator) => "list",
+        (Serialization::Json, kind) => match kind.json_conversion()? {
+            "a str" => "str",
+            "a list" => "list",
+            "a dict" => "dict",
+            _ => return None,
+        },
         _ => return None,
     })
+}
+
+/// A string literal, an f-string or `str(...)`: a key that is a string.
+fn is_text(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::FString(_) => true,
+        Expr::Call(call) => {
+            matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "str")
+        }
+        _ => false,
+    }
 }
 
 struct Finder<'n> {
@@ -157,10 +179,16 @@ impl Finder<'_> {
         if !operand_is_name {
             return;
         }
+        let is_tuple = |expr: &Expr| {
+            expr.is_tuple_expr()
+                || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
+        };
         let fails = match (self.arrives_as, binary.op, self.kind) {
-            ("list", Operator::Add, ValueKind::Tuple) => {
-                binary.left.is_tuple_expr() || binary.right.is_tuple_expr()
+            ("list", Operator::Add, ValueKind::Tuple | ValueKind::NamedTupleInstance { .. }) => {
+                is_tuple(&binary.left) || is_tuple(&binary.right)
             }
+            // Dates and times arrive as strings: their arithmetic fails.
+            ("str", Operator::Sub, ValueKind::StringLike(_)) => true,
             (
                 "list",
                 Operator::BitOr | Operator::BitAnd | Operator::Sub | Operator::BitXor,
@@ -223,6 +251,40 @@ impl<'a> Visitor<'a> for Finder<'_> {
                 self.attribute(attribute);
             }
             Expr::BinOp(binary) => self.binary(binary),
+            // `next(tokens)` on a generator that arrived as a list.
+            Expr::Call(call)
+                if self.arrives_as == "list"
+                    && matches!(self.kind, ValueKind::Generator)
+                    && matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "next")
+                    && call
+                        .arguments
+                        .args
+                        .first()
+                        .is_some_and(|arg| self.is_name(arg)) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "`next({})` then raises `TypeError`: the generator arrives consumed, as a list, which is not an iterator",
+                        self.name
+                    ),
+                );
+            }
+            // `LABELS[i]` on a dict whose int keys arrived as strings.
+            Expr::Subscript(subscript)
+                if self.arrives_as == "dict with str keys"
+                    && subscript.ctx == ast::ExprContext::Load
+                    && self.is_name(&subscript.value)
+                    && !is_text(&subscript.slice) =>
+            {
+                self.report(
+                    subscript.range(),
+                    format!(
+                        "`{}`'s keys arrive as strings, so looking one up with a value that is not a string raises `KeyError`",
+                        self.name
+                    ),
+                );
+            }
             Expr::Call(call) => {
                 if let Expr::Attribute(method) = call.func.as_ref()
                     && matches!(

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aviato_analysis::SandboxFunctionFacts;
+use aviato_analysis::evaluate_arguments;
 use aviato_exec::{CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
 use tokio::sync::{Semaphore, oneshot};
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
@@ -14,6 +15,7 @@ use crate::edit::TextDocument;
 use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
 use crate::session::Session;
 use crate::settings::RunSettings;
+use crate::signature::Signature;
 
 /// What a run runs: the file's text, and where the function is in the open
 /// document (to show the result there).
@@ -208,12 +210,16 @@ async fn sandbox_outcome(
         Ok(backend) => backend,
         Err(message) => return Outcome::error(message),
     };
+    let args = match call_arguments(target, arguments) {
+        Ok(args) => args,
+        Err(outcome) => return *outcome,
+    };
     let request = RunRequest {
         file_name: target.file_name.clone(),
         source: target.document.text().to_string(),
         function: arguments.function.clone(),
         line: Some(arguments.line),
-        args: arguments.args.clone(),
+        args,
         call_site: arguments.call_site,
     };
     let prepared = match tokio::task::spawn_blocking(move || prepare(&request)).await {
@@ -236,6 +242,62 @@ async fn sandbox_outcome(
     let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
     outcome.call_site = prepared.call_site;
     outcome
+}
+
+/// The argument list to run with, in an editor's words: arguments typed by the
+/// user are checked here, so that a mistake is not reported with the command
+/// line's flags; a function whose parameters all have defaults runs with them
+/// when no call passes static arguments; one that needs arguments and has no
+/// such call is refused with an example that fits its parameters.
+fn call_arguments(
+    target: &Target,
+    arguments: &RunArguments,
+) -> Result<Option<String>, Box<Outcome>> {
+    if let Some(args) = &arguments.args {
+        return match evaluate_arguments(args) {
+            Ok(_) => Ok(Some(args.clone())),
+            Err(reason) => Err(Box::new(Outcome::error(format!(
+                "cannot read the arguments `{}`: {reason}",
+                summary::clip(args)
+            )))),
+        };
+    }
+    let Some(anchor) = &target.anchor else {
+        return Ok(None);
+    };
+    let function = &anchor.function;
+    if arguments.call_site.is_some()
+        || function.parameters.is_empty()
+        || function
+            .call_sites
+            .iter()
+            .any(|site| site.arguments.is_ok())
+    {
+        return Ok(None);
+    }
+    let Some(signature) = Signature::parse(&target.document.text()[function.signature_range])
+    else {
+        return Ok(None);
+    };
+    if !signature.needs_arguments() {
+        return Ok(Some(String::new()));
+    }
+    let why = match function.call_sites.first() {
+        Some(site) => format!(
+            "the call at line {} is not static ({})",
+            target.document.line_number(site.range.start()),
+            site.arguments.as_ref().err().map_or("", String::as_str)
+        ),
+        None => "the file never calls it".to_string(),
+    };
+    Err(Box::new(Outcome::refused(
+        None,
+        format!(
+            "`{}` needs arguments and {why}; run it with arguments such as `{}`",
+            signature.display(),
+            signature.example_arguments()
+        ),
+    )))
 }
 
 /// Shows the run's progress, cancellable, until the returned sender says how it
