@@ -425,7 +425,13 @@ fn judge(
 ) -> Outcome {
     let read_error = (!retrieved.success && !retrieved.error_message.is_empty())
         .then_some(retrieved.error_message.as_str());
-    judge_run(report, executed.exit_code, &executed.stderr, read_error)
+    judge_run(
+        report,
+        executed.exit_code,
+        &executed.stderr,
+        read_error,
+        serialization,
+    )
 }
 
 /// The outcome from the runner's report, or from how the command ended without one:
@@ -435,9 +441,10 @@ pub(crate) fn judge_run(
     code: i32,
     stderr: &[u8],
     read_error: Option<&str>,
+    serialization: crate::Serialization,
 ) -> Outcome {
     if let Some(report) = report {
-        return report.into_outcome(&executed.stderr, serialization);
+        return report.into_outcome(stderr, serialization);
     }
     if code > 128 {
         let signal = code - 128;

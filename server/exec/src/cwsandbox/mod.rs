@@ -357,7 +357,13 @@ impl Run<'_> {
             }
             Err(error) => (None, Some(self.backend.describe(&error))),
         };
-        let mut outcome = judge_run(report, exit_code, &executed.stderr, read_error.as_deref());
+        let mut outcome = judge_run(
+            report,
+            exit_code,
+            &executed.stderr,
+            read_error.as_deref(),
+            self.payload.serialization,
+        );
         outcome.duration_ms = millis(duration);
         let (stdout, cut) = capped(&executed.stdout, self.limits.output_bytes);
         outcome.stdout = stdout;
