@@ -3,6 +3,7 @@
 
     python3 tests/remote/real_sdk.py                      # both corpora
     python3 tests/remote/real_sdk.py --corpus examples    # one of them
+    python3 tests/remote/real_sdk.py --dir tests/fixtures/heldout/cwsandbox   # any recorded corpus
 
 Installs `cwsandbox` from PyPI with the cwsandbox-oracle's pinned requirements (into
 the oracle's venv, as tests/oracle/record_cwsandbox.py does), starts
@@ -15,6 +16,11 @@ with the oracle's stand-in in the corpus's oracle.jsonl.
 
 Then the server is shut down, and nothing of its sandboxes may be left in its state
 directory.
+
+One difference is expected where a corpus asks for it: the stand-in runs every image
+on Python 3.11, the server on the image's Python when this machine has it (so
+`python:3.12-slim` reports 3.12 here, as the service would); the held-out corpus has
+one such row.
 
 Environment: AVIATO_LSP_BIN (default target/debug/aviato-lsp, built with cargo when
 missing), and those of tests/oracle/record_cwsandbox.py (CWSANDBOX_ORACLE,
@@ -115,6 +121,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", action="append", choices=sorted(oracle.CORPORA),
                     help="only this corpus (repeatable; default: all)")
+    ap.add_argument("--dir", action="append", metavar="DIR", dest="dirs", default=[],
+                    help="also a directory of programs recorded with record_cwsandbox.py --dir")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="programs run at once (default 2)")
     args = ap.parse_args()
 
@@ -124,8 +132,10 @@ def main() -> int:
     print(f"sandbox server at {server.url}", flush=True)
     failures = 0
     try:
-        for key in args.corpus or sorted(oracle.CORPORA):
-            corpus = oracle.CORPORA[key]
+        keys = args.corpus or ([] if args.dirs else sorted(oracle.CORPORA))
+        corpora = [oracle.CORPORA[key] for key in keys]
+        corpora += [oracle.corpus_from_dir(text) for text in args.dirs]
+        for corpus in corpora:
             began = time.monotonic()
             got = run_corpus(corpus, python, server.url, args.jobs)
             expected = [json.loads(line) for line in

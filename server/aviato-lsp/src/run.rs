@@ -23,6 +23,10 @@ pub enum BackendName {
     /// A sandbox of an aviato service (`--base-url`, else `AVIATO_BASE_URL`; key from
     /// `AVIATO_API_KEY`), or of a shared `aviato-lsp sandbox-server`.
     Aviato,
+    /// A sandbox of the CoreWeave sandbox service, gRPC `coreweave.sandbox.v1`
+    /// (`--base-url`, else `CWSANDBOX_BASE_URL`, else https://api.cwsandbox.com; key
+    /// from `CWSANDBOX_API_KEY`), or of a shared `aviato-lsp sandbox-server`.
+    Cwsandbox,
 }
 
 #[derive(clap::Args)]
@@ -50,7 +54,7 @@ pub struct Args {
     memory_mb: Option<u64>,
     #[arg(long, value_enum, default_value_t = BackendName::Local)]
     backend: BackendName,
-    /// The aviato service for `--backend aviato`.
+    /// The service for `--backend aviato` or `--backend cwsandbox`.
     #[arg(long)]
     base_url: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -103,6 +107,7 @@ fn outcome(args: &Args) -> Outcome {
         backend: match args.backend {
             BackendName::Local => BackendKind::Local,
             BackendName::Aviato => BackendKind::Aviato,
+            BackendName::Cwsandbox => BackendKind::Cwsandbox,
         },
         base_url: args.base_url.clone(),
     };

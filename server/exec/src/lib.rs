@@ -20,6 +20,7 @@
 
 pub mod aviato;
 mod backend;
+pub mod cwsandbox;
 mod limits;
 mod local;
 mod outcome;
@@ -30,6 +31,7 @@ mod settings;
 
 pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
 pub use backend::{Backend, RunFuture};
+pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
 pub use limits::Limits;
 pub use local::{
     CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig, OutputChunk,

@@ -23,8 +23,8 @@ local M = {}
 ---@field inlayHints { showResults: boolean? }?
 
 ---@class aviato.RunSettings
----@field backend 'local'|'aviato'?
----@field baseUrl string? the ATCService of the `aviato` backend; default AVIATO_BASE_URL, then the service
+---@field backend 'local'|'aviato'|'cwsandbox'?
+---@field baseUrl string? the service of the `aviato` or `cwsandbox` backend; default AVIATO_BASE_URL or CWSANDBOX_BASE_URL, then the service
 ---@field timeout number? wall-clock seconds of one run
 ---@field limits { cpuSeconds: integer?, memoryMb: integer?, processes: integer?, fileSizeMb: integer?, tmpfsMb: integer?, outputKb: integer? }?
 ---@field interpreter string? the Python for images with no local `pythonX.Y`

@@ -74,11 +74,7 @@ pub(crate) async fn supervise_streaming(
     cancel: &CancellationToken,
     sink: Option<OutputSink>,
 ) -> io::Result<Finished> {
-    let grace = if sink.is_some() {
-        STREAMED_DRAIN_GRACE
-    } else {
-        DRAIN_GRACE
-    };
+    let streamed = sink.is_some();
     let (host_end, sandbox_end) = std::os::unix::net::UnixStream::pair()?;
     let sandbox_fd = sandbox_end.as_raw_fd();
     let rlimits = rlimits(limits);
@@ -145,8 +141,18 @@ pub(crate) async fn supervise_streaming(
     let ((), waited) = tokio::join!(feed, wait);
     let (ending, duration) = waited?;
 
+    let killed = !matches!(ending, Ending::Exited(_));
+    let grace = if streamed && !killed {
+        STREAMED_DRAIN_GRACE
+    } else {
+        DRAIN_GRACE
+    };
     let (stdout, stderr, channel) = match tokio::time::timeout(grace, &mut readers.0).await {
         Ok(joined) => joined.map_err(io::Error::other)?,
+        // Killed while bubblewrap was still setting the sandbox up: what runs there
+        // ends once the readers let go of the result channel (see
+        // local/command.rs), and the run ended as it was made to.
+        Err(_) if killed => Default::default(),
         Err(_) => {
             return Err(io::Error::other(
                 "the sandbox's output stayed open after it exited",
