@@ -140,7 +140,7 @@ pub(crate) fn collect<'a>(
             Some(called) => functions
                 .iter()
                 .position(|function| std::ptr::eq(function, called))?,
-            None => reached.alias(&model, record.name, record.scope)?,
+            None => reached.alias(model, record.name, record.scope)?,
         };
         Some((index, record.call, record.scope, record.kind, record.name))
     });
