@@ -56,6 +56,9 @@ python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/cwsandbox tests/fixtures/realistic/cwsandbox \
   --min-recall 0.9 --min-cause 0.9 --min-warn 0.8 --max-false-errors 0
 
+section "the real cwsandbox SDK (from PyPI) against aviato-lsp sandbox-server"
+python3 tests/remote/real_sdk.py
+
 if ((editors)); then
   # Every editor check is mandatory: a skipped one fails the run.
   export AVIATO_E2E_NO_SKIP=1

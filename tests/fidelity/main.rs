@@ -121,28 +121,11 @@ fn mismatch(expected: &Value, outcome: &Outcome) -> Option<String> {
                 && outcome.value_repr.as_deref() == expected["value"].as_str()
         }
         "sandbox_error" => {
-            let expected_type = expected["exception_type"].as_str();
-            let type_matches = match expected_type {
-                // The SDK names a class defined in the body by its qualified name.
-                Some(expected_type) => outcome.exception_type.as_deref().is_some_and(|real| {
-                    expected_type == real || expected_type.ends_with(&format!(".{real}"))
-                }),
-                // The SDK's heuristic found no type (a name not ending in `Error`, or
-                // an empty message); the runner reports the real class.
-                None => outcome.exception_type.is_some(),
-            };
-            // The SDK reads the message off the printed traceback, where Python adds
-            // suggestions (`Did you mean: 'print'?`); the runner reports `str(e)`.
-            let message_matches = match expected["exception_message"].as_str() {
-                Some(message) => outcome.exception_message.as_deref().is_some_and(|ours| {
-                    ours == message
-                        || message
-                            .strip_prefix(ours)
-                            .is_some_and(|rest| rest.starts_with(". Did you mean"))
-                }),
-                None => true,
-            };
-            let raised = outcome.outcome == OutcomeKind::Raised && type_matches && message_matches;
+            // `exception_type`/`exception_message` are the SDK's own report, parsed
+            // from the sandbox's stderr: they must be exactly the recorded ones.
+            let raised = outcome.outcome == OutcomeKind::Raised
+                && outcome.exception_type.as_deref() == expected["exception_type"].as_str()
+                && outcome.exception_message.as_deref() == expected["exception_message"].as_str();
             raised || refused_for_a_script_class(expected, outcome)
         }
         // The SDK loses `SystemExit(0)` as a missing result file; the runner reports it.

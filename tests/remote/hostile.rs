@@ -277,7 +277,13 @@ async fn file_calls_on_a_large_tree_delay_no_other_call() {
     for add in adds {
         assert_eq!(add.await.unwrap(), json!({"success": true}));
     }
-    assert!(waited < Duration::from_secs(1), "Get waited {waited:?}");
+    // Relative, so a loaded machine slows both alike: on the runtime, the walks
+    // held the Get for as long as they all took.
+    let walks = began.elapsed();
+    assert!(
+        waited * 4 < walks,
+        "Get waited {waited:?} while the AddFiles took {walks:?}"
+    );
     for id in [id, other] {
         post(&url, "Stop", json!({"sandboxId": id})).await;
     }

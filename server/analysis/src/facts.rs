@@ -9,7 +9,7 @@ use crate::literal::Emitter;
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
-use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::semantic::{BindingKind, CallKind, Resolution, ScopeId, SemanticModel};
 use crate::value::ValueKind;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,39 +71,81 @@ pub enum CapturedValue {
     NotStatic(String),
 }
 
+/// How a call site reaches the sandbox function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallSiteKind {
+    /// `f(...)`: aviato's call (awaited); on a cwsandbox `RemoteFunction`, a
+    /// `TypeError` on the client.
+    Direct,
+    /// `f.remote(...)`: cwsandbox's call.
+    Remote,
+    /// `f.map(items)`: cwsandbox's `f.remote(*item)` for each item.
+    Map,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {
     pub range: TextRange,
-    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not static.
+    pub kind: CallSiteKind,
+    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not
+    /// static. For [`CallSiteKind::Map`], the items as one Python expression
+    /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
 pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFacts> {
     let (text, parsed) = crate::repair::repaired(source, crate::parse(source));
-    let source = text.as_str();
-    let module = parsed.syntax();
-    let model = SemanticModel::build(&module.body);
+    let model = SemanticModel::build(&parsed.syntax().body);
     let functions = Finder::new(&model, sdk).sandbox_functions();
-    let checker = Checker::new(source, &model, &functions);
+    collect(&text, &model, &functions)
+}
+
+/// The facts of `functions`, found in `source` (as repaired) with `model`.
+pub(crate) fn collect<'a>(
+    source: &'a str,
+    model: &SemanticModel<'a>,
+    functions: &[SandboxFunction<'a>],
+) -> Vec<SandboxFunctionFacts> {
+    let checker = Checker::new(source, model, functions);
     let emitter = |function: &SandboxFunction| Emitter {
-        model: &model,
+        model,
         source,
         json: function.serialization == Serialization::Json,
     };
-    // Each call site, resolved once, goes to the function it calls.
+    // Each call site, resolved once, goes to the function it calls. Calls in a
+    // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
+    // are not calls of the SDK.
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
     for record in &model.calls {
         let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
             continue;
         };
+        if checker.in_sandbox_body(record.scope) {
+            continue;
+        }
+        let kind = match (called.sdk, record.kind) {
+            (_, CallKind::Direct) => CallSiteKind::Direct,
+            (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
+            (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
+            _ => continue,
+        };
         if let Some(index) = functions
             .iter()
             .position(|function| std::ptr::eq(function, called))
         {
-            let arguments = emit_arguments(&emitter(called), record.call, record.scope);
+            let emitter = emitter(called);
+            let arguments = match kind {
+                CallSiteKind::Direct if called.sdk == Sdk::Cwsandbox => Err(format!(
+                    "`{}` is the `RemoteFunction` the decorator returned, and it is not callable: the SDK raises `TypeError: 'RemoteFunction' object is not callable` here; call `{}.remote(...).result()`",
+                    record.name, record.name
+                )),
+                CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
+                _ => emit_arguments(&emitter, record.call, record.scope),
+            };
             call_sites[index].push(CallSite {
                 range: record.call.range(),
+                kind,
                 arguments,
             });
         }
@@ -272,6 +314,31 @@ fn emit_arguments<'a>(
     Ok(arguments.join(", "))
 }
 
+/// The items of `f.map(items)` as one expression; each item is a tuple of
+/// positional arguments.
+fn emit_map_items<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Result<String, String> {
+    let arguments = &call.arguments;
+    let items = match (arguments.args.as_ref(), arguments.keywords.as_ref()) {
+        ([items], []) if !items.is_starred_expr() => items,
+        ([], [keyword])
+            if keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.id.as_str() == "items") =>
+        {
+            &keyword.value
+        }
+        _ => return Err("`.map` takes one iterable of argument tuples".into()),
+    };
+    emitter
+        .emit(items, scope, call.start())
+        .map_err(|reason| format!("the items: {reason}"))
+}
+
 /// A string option of the decorator, else of the session's `SandboxDefaults(...)`.
 fn option(finder: &Finder, function: &SandboxFunction, keyword: &str) -> Option<String> {
     if let Some(keyword) = function.keyword(keyword) {
@@ -340,6 +407,72 @@ fn session_defaults<'a>(
 fn string_value(expr: &Expr) -> Option<String> {
     match expr {
         Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+/// The image the SDK creates the function's sandbox from, when the file says: the
+/// decorator's `container_image=`, else the session's `SandboxDefaults(...)`, else
+/// the SDK's default for a session the file creates. `None` when it cannot be known.
+pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) -> Option<String> {
+    let finder = Finder {
+        model,
+        sdk: Some(function.sdk),
+    };
+    if let Some(keyword) = function.keyword("container_image") {
+        return string_value(&keyword.value);
+    }
+    if function.has_unpacked_options() {
+        return None;
+    }
+    let session = function.session_expr()?;
+    let call = session_call(&finder, session, function.enclosing, 0)?;
+    let given_defaults =
+        !call.arguments.args.is_empty() || call.arguments.find_keyword("defaults").is_some();
+    if !given_defaults {
+        return Some(DEFAULT_IMAGE.to_string());
+    }
+    let defaults = session_defaults(&finder, session, function.enclosing, 0)?;
+    match defaults.arguments.find_keyword("container_image") {
+        Some(keyword) => string_value(&keyword.value),
+        None if defaults.arguments.keywords.iter().any(|k| k.arg.is_none()) => None,
+        None => Some(DEFAULT_IMAGE.to_string()),
+    }
+}
+
+/// The SDK's image when neither the decorator nor the session names one.
+const DEFAULT_IMAGE: &str = "python:3.11";
+
+/// The `Session(...)` or `Sandbox.session(...)` call a session comes from.
+fn session_call<'a>(
+    finder: &Finder<'_, 'a>,
+    expr: &'a Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Option<&'a ExprCall> {
+    if depth > 8 {
+        return None;
+    }
+    match expr {
+        Expr::Call(call) => {
+            let qualified = finder.qualified_name(&call.func, scope, 0)?;
+            let (package, name) = qualified.split_once('.')?;
+            (Sdk::is_sdk_name(package) && matches!(name, "Sandbox.session" | "Session"))
+                .then_some(call)
+        }
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
+                return None;
+            };
+            let mut bindings = finder.model.bindings_in(found, name.id.as_str());
+            let binding = bindings.next()?;
+            match binding.kind {
+                BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
+                    session_call(finder, value, found, depth + 1)
+                }
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

@@ -26,8 +26,8 @@ use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
 
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
 pub use facts::{
-    CallSite, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts, evaluate_arguments,
-    sandbox_functions,
+    CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
+    evaluate_arguments, sandbox_functions,
 };
 pub use rules::Rule;
 pub use sandbox::Serialization;
@@ -41,21 +41,93 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    let parsed = parse(source);
-    let mut diagnostics = Vec::new();
-    let syntax_errors = parsed
+    Analysis::analyse(source, settings.sdk(), false).diagnostics(settings)
+}
+
+/// What the analysis says about one text, from one parse: every rule's diagnostics
+/// (settings are applied when they are asked for) and the facts of each sandbox
+/// function. An editor keeps one per revision and answers every request from it.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Every diagnostic at its rule's own severity, sorted by position, `# noqa`
+    /// suppressions applied.
+    diagnostics: Vec<Diagnostic>,
+    functions: Vec<SandboxFunctionFacts>,
+}
+
+impl Analysis {
+    pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
+        Analysis::analyse(source, sdk, true)
+    }
+
+    /// The analysis, with the functions' facts only when `with_facts`.
+    fn analyse(source: &str, sdk: SdkChoice, with_facts: bool) -> Analysis {
+        let parsed = parse(source);
+        let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
+        let (text, parsed) = repair::repaired(source, parsed);
+        let model = semantic::SemanticModel::build(&parsed.syntax().body);
+        let functions = sandbox::Finder::new(&model, sdk).sandbox_functions();
+        // A syntax error inside a sandbox function is that function's: it cannot run.
+        for diagnostic in &mut diagnostics {
+            diagnostic.function = functions
+                .iter()
+                .find(|function| function.def.range.contains_range(diagnostic.range))
+                .map(|function| FunctionRef {
+                    name: function.def.name.id.to_string(),
+                    name_range: function.def.name.range,
+                });
+        }
+        diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
+        let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
+        diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
+        diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
+        let functions = if with_facts {
+            facts::collect(&text, &model, &functions)
+        } else {
+            Vec::new()
+        };
+        Analysis {
+            diagnostics,
+            functions,
+        }
+    }
+
+    /// The diagnostics `settings` enable, at the severities they give. A rule
+    /// reports at its default severity, or higher where a failure is certain; the
+    /// user's setting wins over both.
+    pub fn diagnostics(&self, settings: &Settings) -> Vec<Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|diagnostic| settings.is_enabled(diagnostic.rule))
+            .cloned()
+            .map(|mut diagnostic| {
+                if let Some(severity) = settings.configured_severity(diagnostic.rule) {
+                    diagnostic.severity = severity;
+                }
+                diagnostic
+            })
+            .collect()
+    }
+
+    /// Every sandbox function, in source order.
+    pub fn functions(&self) -> &[SandboxFunctionFacts] {
+        &self.functions
+    }
+}
+
+/// The parser's errors, and syntax newer than the target version (t-strings...).
+fn syntax_errors(parsed: &Parsed<ModModule>) -> impl Iterator<Item = Diagnostic> + '_ {
+    parsed
         .errors()
         .iter()
         .map(|error| (error.location, error.error.to_string()))
-        // Syntax newer than the target version, e.g. t-strings.
         .chain(
             parsed
                 .unsupported_syntax_errors()
                 .iter()
                 .map(|error| (error.range, error.to_string())),
-        );
-    for (range, message) in syntax_errors {
-        diagnostics.push(Diagnostic {
+        )
+        .map(|(range, message)| Diagnostic {
             rule: Rule::SyntaxError,
             severity: Rule::SyntaxError.default_severity(),
             message: format!("SyntaxError: {message}"),
@@ -63,35 +135,7 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
             related: Vec::new(),
             function: None,
             fix: None,
-        });
-    }
-    let (text, parsed) = repair::repaired(source, parsed);
-    let model = semantic::SemanticModel::build(&parsed.syntax().body);
-    let functions = sandbox::Finder::new(&model, settings.sdk()).sandbox_functions();
-    // A syntax error inside a sandbox function is that function's: it cannot run.
-    for diagnostic in &mut diagnostics {
-        diagnostic.function = functions
-            .iter()
-            .find(|function| function.def.range.contains_range(diagnostic.range))
-            .map(|function| FunctionRef {
-                name: function.def.name.id.to_string(),
-                name_range: function.def.name.range,
-            });
-    }
-    diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
-    let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
-    diagnostics.retain(|diagnostic| {
-        settings.is_enabled(diagnostic.rule) && !suppressions.is_suppressed(diagnostic, &text)
-    });
-    // A rule reports at its default severity, or higher where a failure is certain;
-    // the user's setting wins over both.
-    for diagnostic in &mut diagnostics {
-        if let Some(severity) = settings.configured_severity(diagnostic.rule) {
-            diagnostic.severity = severity;
-        }
-    }
-    diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
-    diagnostics
+        })
 }
 
 /// Parses a module with error recovery: always a tree, plus the syntax errors.

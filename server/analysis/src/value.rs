@@ -10,6 +10,33 @@ use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
+/// Whether a dict comprehension's key is the counter of `enumerate(...)` or a
+/// `range(...)` item, so an int.
+fn counter_key(comp: &ast::ExprDictComp) -> bool {
+    let Some(Expr::Name(key)) = comp.key.as_deref() else {
+        return false;
+    };
+    let Some(generator) = comp.generators.first() else {
+        return false;
+    };
+    let Expr::Call(call) = &generator.iter else {
+        return false;
+    };
+    let callee = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        _ => return false,
+    };
+    let counter = match (&generator.target, callee) {
+        (Expr::Name(target), "range") => target,
+        (Expr::Tuple(targets), "enumerate") => match targets.elts.first() {
+            Some(Expr::Name(target)) => target,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    counter.id == key.id
+}
+
 /// The name a call's callee is written as: `Point` in `Point(1, 2)`.
 fn called_name(func: &Expr) -> Option<&str> {
     match func {
@@ -634,6 +661,17 @@ impl<'a> Values<'_, 'a> {
                 }
             }
             BindingKind::LoopItem { iterable, index } => {
+                // `for i in range(n)`, `for i, x in enumerate(xs)`: the counter.
+                if let Expr::Call(call) = iterable
+                    && let Expr::Name(callee) = call.func.as_ref()
+                    && matches!(
+                        (callee.id.as_str(), index),
+                        ("range", None) | ("enumerate", Some(0))
+                    )
+                    && self.model.resolve(scope, callee.id.as_str()) == Resolution::Builtin
+                {
+                    return ValueKind::Int;
+                }
                 let Some(elements) = self.literal_elements(iterable, scope, 0) else {
                     return ValueKind::Unknown;
                 };
@@ -709,6 +747,7 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::Dict
                 }
             }
+            Expr::DictComp(comp) if counter_key(comp) => ValueKind::DictNonStrKeys,
             Expr::DictComp(_) => ValueKind::Dict,
             Expr::Generator(_) => ValueKind::Generator,
             Expr::Lambda(_) => ValueKind::Lambda,

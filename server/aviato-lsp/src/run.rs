@@ -8,9 +8,9 @@ use std::time::Duration;
 use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest,
-    blocking_diagnostic, prepare,
+    blocking_diagnostic, prepare, run_prepared,
 };
-use aviato_lsp_server::signature::Signature;
+use aviato_lsp_server::signature::{Signature, usable_call_site};
 
 use crate::check::files::io_reason;
 
@@ -150,10 +150,12 @@ fn outcome(args: &Args) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
-    let mut outcome =
-        runtime.block_on(backend.run(&prepared.payload, &limits, CancellationToken::new()));
-    outcome.call_site = prepared.call_site;
-    outcome
+    runtime.block_on(run_prepared(
+        backend.as_ref(),
+        &prepared,
+        &limits,
+        CancellationToken::new(),
+    ))
 }
 
 /// `--args`, or what to run with when it is not given: the function's defaults
@@ -184,7 +186,7 @@ fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, String> {
         || function
             .call_sites
             .iter()
-            .any(|site| site.arguments.is_ok())
+            .any(|site| usable_call_site(&function, site))
         || blocking_diagnostic(
             &aviato_analysis::check(source, &Settings::default()),
             &function,

@@ -4,11 +4,14 @@
 
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
 use aviato_analysis::{
-    CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice, Settings,
-    Severity, check, evaluate_arguments, sandbox_functions,
+    CallSiteKind, CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice,
+    Settings, Severity, check, evaluate_arguments, sandbox_functions,
 };
 
-use crate::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Outcome, Payload, Serialization};
+use crate::{
+    Backend, CancellationToken, DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Limits, Outcome, OutcomeKind,
+    Payload, Serialization,
+};
 
 /// Which function to run, with which arguments.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +85,8 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let index = LineIndex::from_source_text(&request.source);
     let line_of = |offset: TextSize| index.line_index(offset).get() as u32;
     let function = find_function(request, &line_of)?;
-    refuse_client_failures(request, &function, &line_of)?;
+    let diagnostics = check(&request.source, &Settings::default());
+    refuse_client_failures(&diagnostics, &function, &line_of)?;
     if let Some(property) = function
         .kept_decorators
         .iter()
@@ -111,15 +115,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let serialization = match function.serialization {
         aviato_analysis::Serialization::Json => Serialization::Json,
         aviato_analysis::Serialization::Pickle => Serialization::Pickle,
-        aviato_analysis::Serialization::StrictJson => {
-            return Err(NotRun::refused(
-                None,
-                format!(
-                    "`{}` uses the cwsandbox SDK, whose runs are not supported yet",
-                    function.name
-                ),
-            ));
-        }
+        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
         aviato_analysis::Serialization::Unknown => {
             return Err(NotRun::refused(
                 None,
@@ -160,14 +156,15 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             }
         }
     }
-    let (args_source, call_site) = arguments(request, &function, &line_of)?;
+    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut payload = Payload::new(
         &request.file_name,
         &function.name,
         function_source(&request.source, &function),
     );
     payload.captures = captures;
-    payload.args_source = args_source;
+    payload.args_source = chosen.source;
+    payload.map_item = chosen.map.then_some(0);
     payload.serialization = serialization;
     payload.image = function
         .container_image
@@ -177,7 +174,68 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
         .temp_dir
         .clone()
         .unwrap_or_else(|| DEFAULT_TEMP_DIR.to_owned());
-    Ok(Prepared { payload, call_site })
+    Ok(Prepared {
+        payload,
+        call_site: chosen.line,
+    })
+}
+
+/// `f.map(items)` runs at most this many items here.
+const MAP_ITEM_LIMIT: u32 = 16;
+
+/// Runs a prepared call as the SDK would: one sandbox for a call; for `f.map(items)`,
+/// one sandbox per item (`f.remote(*item)`), in order, up to the first item that
+/// returns no value, whose outcome is reported; when every item returns, the first's.
+pub async fn run_prepared(
+    backend: &dyn Backend,
+    prepared: &Prepared,
+    limits: &Limits,
+    cancel: CancellationToken,
+) -> Outcome {
+    let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
+    outcome.call_site = prepared.call_site;
+    if prepared.payload.map_item.is_none() {
+        return outcome;
+    }
+    outcome.map_item = Some(1);
+    let Some(total) = outcome.map_items else {
+        return outcome;
+    };
+    if outcome.outcome != OutcomeKind::Ok {
+        if total > 1 {
+            outcome.add_note(format!("item 1 of the {total} items of `.map`"));
+        }
+        return outcome;
+    }
+    let runs = total.min(MAP_ITEM_LIMIT);
+    for index in 1..runs {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let mut payload = prepared.payload.clone();
+        payload.map_item = Some(index);
+        let mut item = backend.run(&payload, limits, cancel.clone()).await;
+        if item.outcome != OutcomeKind::Ok {
+            item.call_site = prepared.call_site;
+            item.map_item = Some(index + 1);
+            item.add_note(format!(
+                "item {} of the {total} items of `.map`; the items before it returned a value",
+                index + 1
+            ));
+            return item;
+        }
+    }
+    if total > 1 {
+        let unrun = if total > runs {
+            format!(" ({} were run)", runs)
+        } else {
+            String::new()
+        };
+        outcome.add_note(format!(
+            "every item of `.map` returned a value{unrun}; this is the first item's, of {total}"
+        ));
+    }
+    outcome
 }
 
 fn find_function(
@@ -223,12 +281,11 @@ pub fn blocking_diagnostic<'a>(
 }
 
 fn refuse_client_failures(
-    request: &RunRequest,
+    diagnostics: &[Diagnostic],
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<(), NotRun> {
-    let diagnostics = check(&request.source, &Settings::default());
-    match blocking_diagnostic(&diagnostics, function) {
+    match blocking_diagnostic(diagnostics, function) {
         Some(diagnostic) => Err(NotRun::refused(
             Some(diagnostic.rule.code()),
             format!(
@@ -241,42 +298,115 @@ fn refuse_client_failures(
     }
 }
 
+/// The arguments of the call to run.
+struct Chosen {
+    source: String,
+    /// The line of the call site they come from.
+    line: Option<u32>,
+    /// `source` is the items of `f.map(items)`.
+    map: bool,
+}
+
+/// The errors at a call site that mean the SDK's client never gets a value from it:
+/// the `RemoteFunction` called itself, an `OperationRef` never resolved (or used as a
+/// value), `.map` items that are not argument tuples.
+const CALL_FAILURES: &[Rule] = &[
+    Rule::RemoteFunctionCalledDirectly,
+    Rule::ResultNeverRetrieved,
+];
+
 fn arguments(
     request: &RunRequest,
     function: &SandboxFunctionFacts,
+    diagnostics: &[Diagnostic],
     line_of: &impl Fn(TextSize) -> u32,
-) -> Result<(String, Option<u32>), NotRun> {
+) -> Result<Chosen, NotRun> {
     if let Some(args) = &request.args {
         return evaluate_arguments(args)
-            .map(|source| (source, None))
+            .map(|source| Chosen {
+                source,
+                line: None,
+                map: false,
+            })
             .map_err(|reason| NotRun::Invalid(format!("--args: {reason}")));
     }
-    let mut sites = function
-        .call_sites
-        .iter()
-        .map(|site| (line_of(site.range.start()), &site.arguments));
-    if let Some(wanted) = request.call_site {
-        return match sites.find(|(line, _)| *line == wanted) {
-            Some((line, Ok(arguments))) => Ok((arguments.clone(), Some(line))),
-            Some((line, Err(reason))) => Err(NotRun::refused(
-                None,
+    // Why the SDK's client gets no value from a call site, when it does not.
+    let failure = |site: &aviato_analysis::CallSite| {
+        let line = line_of(site.range.start());
+        if site.kind == CallSiteKind::Direct
+            && function.serialization == aviato_analysis::Serialization::StrictJson
+        {
+            let reason = site.arguments.as_ref().err().cloned().unwrap_or_default();
+            return Some(NotRun::refused(
+                Some(Rule::RemoteFunctionCalledDirectly.code()),
                 format!("the call at line {line}: {reason}"),
+            ));
+        }
+        diagnostics
+            .iter()
+            .find(|diagnostic| {
+                diagnostic.severity == Severity::Error
+                    && CALL_FAILURES.contains(&diagnostic.rule)
+                    && site.range.contains_range(diagnostic.range)
+            })
+            .map(|diagnostic| {
+                NotRun::refused(
+                    Some(diagnostic.rule.code()),
+                    format!("the call at line {line}: {}", diagnostic.message),
+                )
+            })
+    };
+    let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
+        source: source.clone(),
+        line: Some(line_of(site.range.start())),
+        map: site.kind == CallSiteKind::Map,
+    };
+    if let Some(wanted) = request.call_site {
+        let site = function
+            .call_sites
+            .iter()
+            .find(|site| line_of(site.range.start()) == wanted)
+            .ok_or_else(|| {
+                NotRun::Invalid(format!("no call of `{}` at line {wanted}", function.name))
+            })?;
+        if let Some(refusal) = failure(site) {
+            return Err(refusal);
+        }
+        return match &site.arguments {
+            Ok(source) => Ok(chosen(site, source)),
+            Err(reason) => Err(NotRun::refused(
+                None,
+                format!("the call at line {wanted}: {reason}"),
             )),
-            None => Err(NotRun::Invalid(format!(
-                "no call of `{}` at line {wanted}",
-                function.name
-            ))),
         };
     }
-    if let Some((line, Ok(arguments))) = sites.clone().find(|(_, arguments)| arguments.is_ok()) {
-        return Ok((arguments.clone(), Some(line)));
+    let runnable = function
+        .call_sites
+        .iter()
+        .find_map(|site| match &site.arguments {
+            Ok(source) if failure(site).is_none() => Some(chosen(site, source)),
+            _ => None,
+        });
+    if let Some(chosen) = runnable {
+        return Ok(chosen);
     }
     if function.parameters.is_empty() {
-        return Ok((String::new(), None));
+        return Ok(Chosen {
+            source: String::new(),
+            line: None,
+            map: false,
+        });
     }
-    let why = match sites.next() {
-        Some((line, Err(reason))) => format!("the call at line {line} is not static ({reason})"),
-        _ => "the file never calls it".to_owned(),
+    let why = match function.call_sites.first() {
+        Some(site) => {
+            let line = line_of(site.range.start());
+            match (failure(site), &site.arguments) {
+                (Some(NotRun::Refused { message, .. }), _) => message,
+                (_, Err(reason)) => format!("the call at line {line} is not static ({reason})"),
+                _ => format!("the call at line {line} cannot run"),
+            }
+        }
+        None => "the file never calls it".to_owned(),
     };
     Err(NotRun::refused(
         None,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use aviato_analysis::text::TextSize;
-use aviato_analysis::{Diagnostic, SandboxFunctionFacts, Settings, check, sandbox_functions};
+use aviato_analysis::{Analysis, Diagnostic, SandboxFunctionFacts, Settings};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::edit::TextDocument;
@@ -42,21 +42,18 @@ impl DocumentAnalysis {
         document: &TextDocument,
         editor: &EditorSettings,
     ) -> DocumentAnalysis {
-        let text = document.text();
         let (settings, settings_problem) = settings::resolve(uri, editor);
+        let analysis = Analysis::new(document.text(), settings.sdk());
         // Whether a function can run does not depend on the user's settings: a
         // rule turned off still fails on the client.
-        let with_defaults = check(text, &Settings::default());
-        let diagnostics = if settings == Settings::default() {
-            with_defaults.clone()
-        } else {
-            check(text, &settings)
-        };
-        let functions = sandbox_functions(text, settings.sdk())
-            .into_iter()
+        let with_defaults = analysis.diagnostics(&Settings::default());
+        let diagnostics = analysis.diagnostics(&settings);
+        let functions = analysis
+            .functions()
+            .iter()
             .map(|facts| SandboxFunction {
-                blocked_by: aviato_exec::blocking_diagnostic(&with_defaults, &facts).cloned(),
-                facts,
+                blocked_by: aviato_exec::blocking_diagnostic(&with_defaults, facts).cloned(),
+                facts: facts.clone(),
             })
             .collect();
         DocumentAnalysis {

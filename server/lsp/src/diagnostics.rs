@@ -1,20 +1,18 @@
-//! Diagnostics: analysed off the protocol task, a short while after the last edit,
-//! and published only if the document is still at the analysed revision, together
-//! with the diagnostics of the runs recorded for it.
+//! Diagnostics: analysed off the protocol task as soon as an edit arrives, and
+//! published only if the document is still at the analysed revision, together with
+//! the diagnostics of the runs recorded for it. One analysis runs at a time: edits
+//! that arrive meanwhile replace each other's waiting task, so a burst of typing
+//! costs one more analysis, of the newest text.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tower_lsp_server::ls_types::Uri;
 
 use crate::session::Session;
 
-/// How long to wait after an edit before analysing: typing bursts cost one run.
-const DEBOUNCE: Duration = Duration::from_millis(40);
-
-/// (Re)starts the diagnostics run for `uri`, cancelling a pending one.
+/// (Re)starts the diagnostics run for `uri`, cancelling a waiting one.
 pub(crate) fn schedule(session: &Arc<Session>, uri: Uri) {
-    let task = tokio::spawn(publish_after_debounce(session.clone(), uri.clone()));
+    let task = tokio::spawn(publish(session.clone(), uri.clone()));
     session.replace_diagnostics_task(&uri, task.abort_handle());
 }
 
@@ -25,11 +23,12 @@ pub(crate) fn schedule_all(session: &Arc<Session>) {
     }
 }
 
-async fn publish_after_debounce(session: Arc<Session>, uri: Uri) {
-    tokio::time::sleep(DEBOUNCE).await;
+async fn publish(session: Arc<Session>, uri: Uri) {
+    let turn = session.diagnostics_turn().await;
     let Some((snapshot, analysis)) = session.analysis(&uri).await else {
         return;
     };
+    drop(turn);
     if let Some(problem) = analysis.settings_problem.clone() {
         session.show_problem(problem).await;
     }

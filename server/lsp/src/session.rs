@@ -31,6 +31,8 @@ pub(crate) struct Session {
     /// Held while deciding to publish and publishing, so diagnostics computed for an
     /// old revision never arrive after newer ones.
     publish_lock: tokio::sync::Mutex<()>,
+    /// Held by the diagnostics analysis under way: one at a time.
+    diagnostics_turn: tokio::sync::Mutex<()>,
     /// A problem with `initializationOptions`, shown once the client is initialized.
     startup_problem: Mutex<Option<String>>,
     shutdown_requested: AtomicBool,
@@ -104,6 +106,7 @@ impl Session {
             runs: Runs::default(),
             shown_problems: Mutex::default(),
             publish_lock: tokio::sync::Mutex::new(()),
+            diagnostics_turn: tokio::sync::Mutex::new(()),
             startup_problem: Mutex::default(),
             shutdown_requested: AtomicBool::new(false),
         }
@@ -327,6 +330,11 @@ impl Session {
 
     /// Makes `task` the document's pending diagnostics run, cancelling the previous
     /// one (or `task` itself when the document is no longer open).
+    /// Waits for the diagnostics analysis under way, if any, to finish.
+    pub(crate) async fn diagnostics_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.diagnostics_turn.lock().await
+    }
+
     pub(crate) fn replace_diagnostics_task(&self, uri: &Uri, task: AbortHandle) {
         match self.documents.get_mut(uri) {
             Some(mut open) => {

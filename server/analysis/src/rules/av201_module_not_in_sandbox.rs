@@ -1,6 +1,7 @@
 use crate::checker::{Capture, Checker, Origin};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
+use crate::sdk::Sdk;
 use crate::semantic::BindingKind;
 use crate::value::ValueKind;
 
@@ -17,8 +18,13 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
                 attribute_chain(checker.source, capture)
             ),
             Origin::Closure(scope) => format!(
-                "`{name}` is imported in `{}()`; the SDK sends enclosing functions' variables as values, and a module cannot be serialized (`FunctionSerializationError`)",
-                super::scope_name(checker, scope)
+                "`{name}` is imported in `{}()`; the SDK sends enclosing functions' variables as values, and a module cannot be serialized ({})",
+                super::scope_name(checker, scope),
+                match function.sdk {
+                    Sdk::Aviato => "`FunctionSerializationError`",
+                    Sdk::Cwsandbox =>
+                        "`TypeError: Function arguments are not JSON-serializable: Object of type module` at `.result()`",
+                }
             ),
             Origin::Unbound => continue,
         };

@@ -47,31 +47,60 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             }
         }
     }
-    let mut returned_tuple = false;
+    // The result goes back through `json.dump`: tuples become lists, and keys that
+    // are not strings become strings.
+    let mut returned_known = false;
     for value in own_returns(function.def)
         .into_iter()
         .flat_map(|statement| statement.value.as_deref())
     {
-        if checker.values.kind(value, function.scope, value.start()) == ValueKind::Tuple {
-            returned_tuple = true;
-            checker.report(
-                Rule::LossyJsonConversion,
-                value.range(),
-                "the function returns a tuple; JSON mode gives the caller a list".to_string(),
-            );
-        }
+        let message = match checker.values.kind(value, function.scope, value.start()) {
+            ValueKind::Tuple => "the function returns a tuple; JSON mode gives the caller a list",
+            ValueKind::DictNonStrKeys => {
+                "the function returns a dict with keys that are not strings; `json.dump` writes them as strings, so the caller gets `{'1': ...}` for `{1: ...}` (and loses entries whose keys collide)"
+            }
+            ValueKind::Unknown => continue,
+            _ => {
+                returned_known = true;
+                continue;
+            }
+        };
+        returned_known = true;
+        checker.report(
+            Rule::LossyJsonConversion,
+            value.range(),
+            message.to_string(),
+        );
     }
     if let Some(returns) = function.def.returns.as_deref()
-        && !returned_tuple
-        && is_tuple_annotation(returns)
+        && !returned_known
     {
+        let message = if is_tuple_annotation(returns) {
+            "the function is annotated to return a tuple; JSON mode gives the caller a list"
+        } else if has_non_str_keys(returns) {
+            "the function is annotated to return a dict whose keys are not strings; `json.dump` writes them as strings, so the caller gets str keys"
+        } else {
+            return;
+        };
         checker.report(
             Rule::LossyJsonConversion,
             returns.range(),
-            "the function is annotated to return a tuple; JSON mode gives the caller a list"
-                .to_string(),
+            message.to_string(),
         );
     }
+}
+
+/// `dict[int, ...]` (or `Dict`, with `float`/`bool` keys).
+fn has_non_str_keys(annotation: &Expr) -> bool {
+    let Expr::Subscript(subscript) = annotation else {
+        return false;
+    };
+    let is_dict = matches!(subscript.value.as_ref(), Expr::Name(name) if matches!(name.id.as_str(), "dict" | "Dict"));
+    let Expr::Tuple(arguments) = subscript.slice.as_ref() else {
+        return false;
+    };
+    is_dict
+        && matches!(arguments.elts.first(), Some(Expr::Name(key)) if matches!(key.id.as_str(), "int" | "float" | "bool"))
 }
 
 fn is_tuple_annotation(annotation: &Expr) -> bool {

@@ -5,13 +5,18 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::checker::Checker;
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
+use crate::semantic::BindingKind;
 
 /// AV404: the body calls `sys.exit`, `exit`, `quit` or `os._exit`.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
-    /// The exits in a body: `(range, what)`.
+    /// The exits in a body: `(range, what)`, and the other calls of plain names,
+    /// which may be exits imported under another name.
     #[derive(Default)]
-    struct Exits(Vec<(TextRange, &'static str)>);
-    impl<'a> Visitor<'a> for Exits {
+    struct Exits<'a>(
+        Vec<(TextRange, &'static str)>,
+        Vec<&'a ruff_python_ast::ExprName>,
+    );
+    impl<'a> Visitor<'a> for Exits<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             if let Stmt::Raise(raise) = stmt {
                 let exception = raise.exc.as_deref().map(|exc| match exc {
@@ -28,10 +33,12 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
         }
 
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Call(call) = expr
-                && let Some(name) = exit_name(&call.func)
-            {
-                self.0.push((call.func.range(), name));
+            if let Expr::Call(call) = expr {
+                match (exit_name(&call.func), call.func.as_ref()) {
+                    (Some(name), _) => self.0.push((call.func.range(), name)),
+                    (None, Expr::Name(name)) => self.1.push(name),
+                    _ => {}
+                }
             }
             visitor::walk_expr(self, expr);
         }
@@ -39,6 +46,28 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     let mut exits = Exits::default();
     for statement in &function.def.body {
         exits.visit_stmt(statement);
+    }
+    // `from sys import exit as bail`, here or at module level.
+    for name in &exits.1 {
+        let imported = checker
+            .model
+            .scope_and_descendants(function.scope)
+            .find_map(|scope| checker.model.lookup(scope, name.id.as_str()))
+            .is_some_and(|binding| {
+                matches!(
+                    binding.kind,
+                    BindingKind::FromImport {
+                        module: "sys",
+                        member: "exit"
+                    } | BindingKind::FromImport {
+                        module: "os",
+                        member: "_exit"
+                    }
+                )
+            });
+        if imported {
+            exits.0.push((name.range, "sys.exit()"));
+        }
     }
     for (range, what) in exits.0 {
         checker.report(

@@ -341,7 +341,7 @@ impl Run<'_> {
             .success
             .then(|| RunnerReport::decode(&retrieved.file_contents, &nonce))
             .flatten();
-        let mut outcome = judge(report, &executed, &retrieved);
+        let mut outcome = judge(report, &executed, &retrieved, self.payload.serialization);
         outcome.duration_ms = millis(duration);
         let (stdout, stdout_truncated) = capped(&executed.stdout, self.limits.output_bytes);
         let (stderr, stderr_truncated) = capped(&executed.stderr, self.limits.output_bytes);
@@ -421,9 +421,10 @@ fn judge(
     report: Option<RunnerReport>,
     executed: &protocol::ExecResult,
     retrieved: &RetrieveFileResponse,
+    serialization: crate::Serialization,
 ) -> Outcome {
     if let Some(report) = report {
-        return report.into_outcome();
+        return report.into_outcome(&executed.stderr, serialization);
     }
     let code = executed.exit_code;
     if code > 128 {

@@ -15,7 +15,7 @@ use crate::edit::TextDocument;
 use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
 use crate::session::Session;
 use crate::settings::RunSettings;
-use crate::signature::Signature;
+use crate::signature::{Signature, usable_call_site};
 
 /// What a run runs: the file's text, and where the function is in the open
 /// document (to show the result there).
@@ -271,7 +271,7 @@ fn call_arguments(
         || function
             .call_sites
             .iter()
-            .any(|site| site.arguments.is_ok())
+            .any(|site| usable_call_site(function, site))
     {
         return Ok(None);
     }
