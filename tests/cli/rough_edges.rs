@@ -34,6 +34,10 @@ async def main(path):
             return f"hello {name}"
 
         @session.function()
+        def tagged(x: int):
+            return (x, path)
+
+        @session.function()
         def flood():
             print("x" * (2 * 1024 * 1024))
 
@@ -104,6 +108,18 @@ fn a_function_needing_arguments_no_call_passes_is_a_usage_error_with_an_example(
         run.stderr
             .contains(&format!("the call at line {call} is not static"))
             && run.stderr.contains("--args '\"text\", lines=1'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn what_else_stops_the_run_comes_before_the_missing_arguments() {
+    // `path` cannot be sent without running the file: arguments would not help.
+    let run = project().run(&["run", "app.py", "--function", "tagged"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot send `path`") && !run.stderr.contains("needs arguments"),
         "{}",
         run.stderr
     );

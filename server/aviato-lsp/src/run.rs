@@ -109,18 +109,28 @@ fn outcome(args: &Args) -> Outcome {
             return Outcome::error(format!("{}: {}", args.file.display(), io_reason(&err)));
         }
     };
-    let call_args = match call_arguments(args, &source) {
-        Ok(call_args) => call_args,
-        Err(message) => return Outcome::error(message),
-    };
-    let request = RunRequest {
+    let mut request = RunRequest {
         file_name: args.file.display().to_string(),
         source,
         function: args.function.clone(),
         line: args.line,
-        args: call_args,
+        args: args.args.clone(),
         call_site: args.call_site,
     };
+    match call_arguments(args, &request.source) {
+        Ok(call_args) => request.args = call_args,
+        Err(needed) => {
+            // Only the arguments are missing when the example would run: then say
+            // what to type; otherwise the run's own refusal says what else is wrong.
+            let with_example = RunRequest {
+                args: Some(needed.example),
+                ..request.clone()
+            };
+            if prepare(&with_example).is_ok() {
+                return Outcome::error(needed.message);
+            }
+        }
+    }
     let prepared = match prepare(&request) {
         Ok(prepared) => prepared,
         Err(not_run) => return not_run.into(),
@@ -162,7 +172,7 @@ fn outcome(args: &Args) -> Outcome {
 /// when it needs nothing and no call passes static arguments; a usage error, with
 /// an example fitting its parameters, when it needs arguments and no call passes
 /// static ones. Everything else is left to `prepare`.
-fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, String> {
+fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, NeedsArguments> {
     if args.args.is_some() || args.call_site.is_some() {
         return Ok(args.args.clone());
     }
@@ -209,11 +219,23 @@ fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, String> {
         ),
         None => "the file never calls it".to_string(),
     };
-    Err(format!(
-        "`{}` needs arguments and {why}; pass them with --args, e.g. --args {}",
-        signature.display(),
-        shell_quote(&signature.example_arguments())
-    ))
+    let example = signature.example_arguments();
+    Err(NeedsArguments {
+        message: format!(
+            "`{}` needs arguments and {why}; pass them with --args, e.g. --args {}",
+            signature.display(),
+            shell_quote(&example)
+        ),
+        example,
+    })
+}
+
+/// A function that needs arguments no call passes statically.
+struct NeedsArguments {
+    /// The usage error, with an example that fits the parameters.
+    message: String,
+    /// The example, as `--args` would take it.
+    example: String,
 }
 
 /// `text` quoted for a POSIX shell.
