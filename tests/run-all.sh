@@ -15,6 +15,12 @@ section() { printf '\n==> %s\n' "$*"; }
 
 if ! command -v bwrap >/dev/null; then
   section "installing bubblewrap (the local sandbox)"
+  if ((EUID != 0)); then
+    echo "bubblewrap is missing and installing it needs root. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y bubblewrap" >&2
+    echo "then tests/run-all.sh again." >&2
+    exit 1
+  fi
   apt-get update -qq && apt-get install -y -qq bubblewrap
 fi
 

@@ -121,6 +121,8 @@ fn every_function_with_its_parameters_call_sites_and_runnability() {
             "range": {"start": {"line": call, "character": 20}, "end": {"line": call, "character": 29}},
             "line": call + 1,
             "text": "add(2, 3)",
+            "kind": "direct",
+            "usable": true,
             "arguments": "(2), (3)",
             "notStatic": null,
         }])
@@ -252,6 +254,53 @@ fn runs_need_arguments_only_when_a_parameter_has_no_default() {
     assert!(
         !message.contains("--"),
         "names a command-line flag: {message}"
+    );
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn cwsandbox_call_sites_by_kind() {
+    const CWSANDBOX: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+with Session(SandboxDefaults()) as session:
+
+    @session.function()
+    def add(x, y):
+        return x + y
+
+    print(add(1, 2))
+    print(add.remote(2, 3).result())
+    print(list(add.map([(1, 2), (3, 4)])))
+"#;
+    const CW_URI: &str = "file:///tmp/aviato-lsp-tests/cwsandbox_functions.py";
+    let (mut server, _) = Server::start(&[], None);
+    server.open(CW_URI, 1, CWSANDBOX);
+    server.diagnostics(CW_URI, 1);
+    let found = server
+        .request(
+            "aviato/sandboxFunctions",
+            json!({"textDocument": {"uri": CW_URI}}),
+        )
+        .unwrap();
+    let sites = &found[0]["callSites"];
+    let kinds: Vec<_> = sites
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|site| (site["kind"].clone(), site["usable"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (json!("direct"), json!(false)),
+            (json!("remote"), json!(true)),
+            (json!("map"), json!(true)),
+        ],
+        "{found:#}"
+    );
+    assert_eq!(
+        found[0]["defaultCallSite"],
+        line_of(CWSANDBOX, "add.remote(2, 3)") + 1
     );
     server.shutdown_and_exit();
 }

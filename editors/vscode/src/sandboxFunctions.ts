@@ -50,7 +50,15 @@ export interface SandboxFunction {
   parameters: { name: string; kind: string; annotation: string | null; default: string | null }[];
   needsArguments: boolean;
   exampleArguments: string;
-  callSites: { range: Range; line: number; text: string; arguments: string | null; notStatic: string | null }[];
+  callSites: {
+    range: Range;
+    line: number;
+    text: string;
+    kind: "direct" | "remote" | "map";
+    arguments: string | null;
+    notStatic: string | null;
+    usable: boolean;
+  }[];
   defaultCallSite: number | null;
   runsWithoutArguments: boolean;
   cannotRun: { code: string; message: string } | null;

@@ -3,6 +3,7 @@
 //! fits the annotations. Read from the header the analysis located
 //! ([`aviato_analysis::SandboxFunctionFacts::signature_range`]).
 
+use aviato_analysis::{CallSite, CallSiteKind, SandboxFunctionFacts, Serialization};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 use serde::Serialize;
@@ -171,6 +172,15 @@ impl Signature {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Whether a run can take its arguments from `site`: they are static, and the
+/// call gives the SDK's client a value (a cwsandbox `RemoteFunction` called
+/// directly does not).
+pub fn usable_call_site(function: &SandboxFunctionFacts, site: &CallSite) -> bool {
+    site.arguments.is_ok()
+        && !(site.kind == CallSiteKind::Direct
+            && function.serialization == Serialization::StrictJson)
 }
 
 /// A literal of the type an annotation names; `1` when the annotation says

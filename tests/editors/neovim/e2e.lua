@@ -389,7 +389,7 @@ end)
 
 check(':checkhealth aviato reports the server version and the position encoding', function()
   local version = vim.trim(vim.system({ bin, '--version' }, { text = true }):wait().stdout)
-  vim.cmd('checkhealth aviato')
+  vim.cmd('silent checkhealth aviato')
   local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
   vim.fn.writefile(vim.split(health, '\n'), snapshots .. '/checkhealth.txt')
   vim.cmd('bwipeout!')

@@ -135,7 +135,7 @@ test('the real outcome has exactly the fields docs/run-output.md documents', fun
     table.insert(documented, name)
   end
   table.sort(documented)
-  eq(#documented, 20, 'documented fields')
+  eq(#documented, 24, 'documented fields')
   for _, name in ipairs(CASES) do
     local keys = vim.tbl_keys(raw[name])
     table.sort(keys)
@@ -197,9 +197,10 @@ end)
 
 test('the note is split into one note per line', function()
   local notes = outcome.notes(outcomes.notes)
-  eq(#notes, 2, 'notes')
+  eq(#notes, 3, 'notes')
   assert(notes[1]:find('^image registry%.example%.com/ml:latest has no local equivalent'), notes[1])
   assert(notes[2]:find('SystemExit', 1, true), notes[2])
+  assert(notes[3]:find('exception_type None', 1, true), notes[3])
   eq(outcome.notes(outcomes.ok), {})
   eq(outcome.notes(raw.ok), {})
 end)
@@ -253,7 +254,10 @@ test('notes, timeouts, limits, refusals and errors in the report', function()
   local notes = vim.tbl_filter(function(line)
     return line:find('^note: ') ~= nil
   end, outcome.report('stop()', outcomes.notes, line_text))
-  eq(#notes, 2, 'note lines')
+  eq(#notes, 3, 'note lines')
+  -- The exception raised, as Python prints it, though the SDK reports none.
+  local stop = table.concat(outcome.report('stop()', outcomes.notes, line_text), '\n')
+  assert(stop:find('\nSystemExit: 3\n', 1, true), stop)
   local timeout = outcome.report('wait()', outcomes.timeout, line_text)
   assert(timeout[1]:find('^wait%(%) timed out after 1%.5 s %('), timeout[1])
   eq(timeout[2], 'wall-clock limit of 1.5 s reached')

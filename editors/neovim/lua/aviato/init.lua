@@ -18,6 +18,7 @@ local M = {}
 ---@field select string[]? rules to enable, by code, code prefix or name
 ---@field ignore string[]? rules to disable
 ---@field severity table<string, 'error'|'warning'|'information'|'hint'>? severity per rule
+---@field sdk 'auto'|'cwsandbox'|'aviato'? the SDK generation the rules model
 ---@field run aviato.RunSettings?
 ---@field codeLens { enable: boolean?, showResults: boolean? }?
 ---@field inlayHints { showResults: boolean? }?
@@ -45,6 +46,7 @@ M.defaults = {
     select = nil,
     ignore = nil,
     severity = nil,
+    sdk = nil, -- 'auto', 'cwsandbox' or 'aviato'
     run = {
       backend = 'local',
       baseUrl = nil,

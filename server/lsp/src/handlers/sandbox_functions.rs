@@ -13,7 +13,7 @@ use crate::proto::ext::{
 };
 use crate::proto::{LineMap, from_proto, to_proto};
 use crate::session::Session;
-use crate::signature::Signature;
+use crate::signature::{Signature, usable_call_site};
 
 pub(crate) async fn sandbox_functions(
     session: &Session,
@@ -86,13 +86,19 @@ fn info(
             range: to_proto::range(site.range, lines),
             line: document.line_number(site.range.start()),
             text: document.text()[site.range].to_string(),
+            kind: match site.kind {
+                aviato_analysis::CallSiteKind::Direct => "direct",
+                aviato_analysis::CallSiteKind::Remote => "remote",
+                aviato_analysis::CallSiteKind::Map => "map",
+            },
+            usable: usable_call_site(facts, site),
             arguments: site.arguments.as_ref().ok().cloned(),
             not_static: site.arguments.as_ref().err().cloned(),
         })
         .collect();
     let default_call_site = call_sites
         .iter()
-        .find(|site| site.arguments.is_some())
+        .find(|site| site.usable)
         .map(|site| site.line);
     let needs_arguments = signature.needs_arguments();
     SandboxFunctionInfo {

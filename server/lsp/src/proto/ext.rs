@@ -109,6 +109,12 @@ pub(crate) struct CallSiteInfo {
     pub(crate) line: u32,
     /// The call as written, e.g. `add(2, 3)`.
     pub(crate) text: String,
+    /// `direct` (`f(...)`), `remote` (cwsandbox's `f.remote(...)`) or `map`
+    /// (cwsandbox's `f.map(items)`, whose `arguments` are the items).
+    pub(crate) kind: &'static str,
+    /// Whether a run can take its arguments from this call: they are static and
+    /// the call gives the client a value.
+    pub(crate) usable: bool,
     /// The arguments that would be sent, as a Python argument list of
     /// self-contained values (`(2), (3)`), when all are static.
     pub(crate) arguments: Option<String>,

@@ -15,7 +15,7 @@ use crate::edit::TextDocument;
 use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
 use crate::session::Session;
 use crate::settings::RunSettings;
-use crate::signature::Signature;
+use crate::signature::{Signature, usable_call_site};
 
 /// What a run runs: the file's text, and where the function is in the open
 /// document (to show the result there).
@@ -210,21 +210,40 @@ async fn sandbox_outcome(
         Ok(backend) => backend,
         Err(message) => return Outcome::error(message),
     };
-    let args = match call_arguments(target, arguments) {
-        Ok(args) => args,
-        Err(outcome) => return *outcome,
-    };
-    let request = RunRequest {
+    let mut request = RunRequest {
         file_name: target.file_name.clone(),
         source: target.document.text().to_string(),
         function: arguments.function.clone(),
         line: Some(arguments.line),
-        args,
+        args: arguments.args.clone(),
         call_site: arguments.call_site,
     };
-    let prepared = match tokio::task::spawn_blocking(move || prepare(&request)).await {
+    let needed = match call_arguments(target, arguments) {
+        Ok(args) => {
+            request.args = args;
+            None
+        }
+        Err(CallArguments::Unreadable(outcome)) => return *outcome,
+        Err(CallArguments::Needed { refusal, example }) => Some((refusal, example)),
+    };
+    let prepared = match tokio::task::spawn_blocking(move || {
+        // Only the arguments are missing when the example would run: then say
+        // what to give; otherwise the run's own refusal says what else is wrong.
+        if let Some((refusal, example)) = needed {
+            let with_example = RunRequest {
+                args: Some(example),
+                ..request.clone()
+            };
+            if prepare(&with_example).is_ok() {
+                return Err(refusal);
+            }
+        }
+        prepare(&request).map_err(|not_run| Box::new(Outcome::from(not_run)))
+    })
+    .await
+    {
         Ok(Ok(prepared)) => prepared,
-        Ok(Err(not_run)) => return not_run.into(),
+        Ok(Err(outcome)) => return *outcome,
         Err(err) => return Outcome::error(format!("preparing the run failed: {err}")),
     };
     let cancelled = || Outcome {
@@ -252,13 +271,15 @@ async fn sandbox_outcome(
 fn call_arguments(
     target: &Target,
     arguments: &RunArguments,
-) -> Result<Option<String>, Box<Outcome>> {
+) -> Result<Option<String>, CallArguments> {
     if let Some(args) = &arguments.args {
         return match evaluate_arguments(args) {
             Ok(_) => Ok(Some(args.clone())),
-            Err(reason) => Err(Box::new(Outcome::error(format!(
-                "cannot read the arguments `{}`: {reason}",
-                summary::clip(args)
+            Err(reason) => Err(CallArguments::Unreadable(Box::new(Outcome::error(
+                format!(
+                    "cannot read the arguments `{}`: {reason}",
+                    summary::clip(args)
+                ),
             )))),
         };
     }
@@ -271,7 +292,7 @@ fn call_arguments(
         || function
             .call_sites
             .iter()
-            .any(|site| site.arguments.is_ok())
+            .any(|site| usable_call_site(function, site))
     {
         return Ok(None);
     }
@@ -290,14 +311,29 @@ fn call_arguments(
         ),
         None => "the file never calls it".to_string(),
     };
-    Err(Box::new(Outcome::refused(
-        None,
-        format!(
-            "`{}` needs arguments and {why}; run it with arguments such as `{}`",
-            signature.display(),
-            signature.example_arguments()
-        ),
-    )))
+    let example = signature.example_arguments();
+    Err(CallArguments::Needed {
+        refusal: Box::new(Outcome::refused(
+            None,
+            format!(
+                "`{}` needs arguments and {why}; run it with arguments such as `{example}`",
+                signature.display(),
+            ),
+        )),
+        example,
+    })
+}
+
+/// Why [`call_arguments`] has no argument list to run with.
+enum CallArguments {
+    /// The arguments typed cannot be read.
+    Unreadable(Box<Outcome>),
+    /// The function needs arguments and no call passes static ones: the refusal
+    /// to give, and an example fitting its parameters.
+    Needed {
+        refusal: Box<Outcome>,
+        example: String,
+    },
 }
 
 /// Shows the run's progress, cancellable, until the returned sender says how it
