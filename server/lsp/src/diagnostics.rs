@@ -12,7 +12,8 @@ use crate::session::Session;
 
 /// (Re)starts the diagnostics run for `uri`, cancelling a waiting one.
 pub(crate) fn schedule(session: &Arc<Session>, uri: Uri) {
-    let task = tokio::spawn(publish(session.clone(), uri.clone()));
+    let revision = session.snapshot(&uri).map(|snapshot| snapshot.revision);
+    let task = tokio::spawn(publish(session.clone(), uri.clone(), revision));
     session.replace_diagnostics_task(&uri, task.abort_handle());
 }
 
@@ -23,11 +24,15 @@ pub(crate) fn schedule_all(session: &Arc<Session>) {
     }
 }
 
-async fn publish(session: Arc<Session>, uri: Uri) {
+async fn publish(session: Arc<Session>, uri: Uri, revision: Option<u64>) {
     let turn = session.diagnostics_turn().await;
     let Some((snapshot, analysis)) = session.analysis(&uri).await else {
         return;
     };
+    // A newer edit has its own task, which publishes the newer revision.
+    if Some(snapshot.revision) != revision {
+        return;
+    }
     drop(turn);
     if let Some(problem) = analysis.settings_problem.clone() {
         session.show_problem(problem).await;
