@@ -117,6 +117,7 @@ pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFac
         flow: &flow,
         source,
         json: function.serialization == Serialization::Json,
+        pickle: function.serialization == Serialization::Pickle,
     };
     let captures: Vec<Vec<Capture>> = functions
         .iter()
@@ -524,6 +525,7 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         flow: &flow,
         source: &wrapped,
         json: false,
+        pickle: false,
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
