@@ -266,7 +266,7 @@ async fn cwsandbox_examples_run_as_the_sdk_ran_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_aviato_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/realistic/aviato", 0.85).await;
+    at_least("tests/fixtures/realistic/aviato", 0.90).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,9 @@ pub struct CallSite {
     /// static. For [`CallSiteKind::Map`], the items as one Python expression
     /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
+    /// What an aviato method called through an instance (`metrics.score(...)`) binds
+    /// as its first argument, which the SDK then sends.
+    pub receiver: Option<String>,
     /// What each captured variable the SDK sends holds when this call runs, where the
     /// file's order of statements says (`(name, value)`, in the order of
     /// [`SandboxFunctionFacts::captures`]).
@@ -125,6 +128,7 @@ pub(crate) fn collect<'a>(
         flow: &flow,
         source,
         json: function.serialization == Serialization::Json,
+        pickle: function.serialization == Serialization::Pickle,
     };
     let captures: Vec<Vec<Capture>> = functions
         .iter()
@@ -178,10 +182,16 @@ pub(crate) fn collect<'a>(
                     (capture.name.to_string(), value)
                 })
                 .collect();
+            let receiver = reached
+                .receivers
+                .iter()
+                .find(|(range, _)| *range == record.call.range())
+                .map(|(_, owner)| owner.clone());
             call_sites[index].push(CallSite {
                 range: record.call.range(),
                 kind,
                 arguments,
+                receiver,
                 captures,
             });
         }
@@ -218,6 +228,9 @@ struct Reached<'a> {
     /// range start, and the function's index.
     aliases: Vec<(TextSize, usize)>,
     attribute_calls: Vec<(usize, &'a ExprCall, ScopeId, CallKind, &'a str)>,
+    /// aviato calls through an instance (or of a classmethod): what they bind as the
+    /// first argument.
+    receivers: Vec<(TextRange, String)>,
 }
 
 impl<'a> Reached<'a> {
@@ -281,6 +294,7 @@ impl<'a> Reached<'a> {
             }
         }
         let mut attribute_calls = Vec::new();
+        let mut receivers = Vec::new();
         for &(scope, call) in &walker.calls {
             let Expr::Attribute(method) = call.func.as_ref() else {
                 continue;
@@ -301,18 +315,33 @@ impl<'a> Reached<'a> {
                 }
                 continue;
             }
-            // aviato: `<Class>.<name>(...)`, which binds no instance.
+            // aviato: `<Class>.<name>(...)`, which binds no instance, or
+            // `<instance>.<name>(...)`, which binds it (and fails on the client).
             if let Expr::Name(owner) = method.value.as_ref()
-                && matches!(
-                    model
-                        .lookup(scope, owner.id.as_str())
-                        .map(|binding| binding.kind),
-                    Some(BindingKind::Class(_))
-                )
                 && let Some(index) =
                     method_named(model, functions, &method.value, &method.attr, scope)
                 && functions[index].sdk == Sdk::Aviato
             {
+                let through_class = matches!(
+                    model
+                        .lookup(scope, owner.id.as_str())
+                        .map(|binding| binding.kind),
+                    Some(BindingKind::Class(_))
+                );
+                let outermost = functions[index]
+                    .def
+                    .decorator_list
+                    .first()
+                    .and_then(|decorator| decorator.expression.as_name_expr())
+                    .map(|name| name.id.as_str());
+                let binds = match outermost {
+                    Some("staticmethod") => false,
+                    Some("classmethod") => true,
+                    _ => !through_class,
+                };
+                if binds {
+                    receivers.push((call.range(), owner.id.to_string()));
+                }
                 attribute_calls.push((
                     index,
                     call,
@@ -325,6 +354,7 @@ impl<'a> Reached<'a> {
         Reached {
             aliases,
             attribute_calls,
+            receivers,
         }
     }
 
@@ -532,6 +562,7 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         flow: &flow,
         source: &wrapped,
         json: false,
+        pickle: false,
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
@@ -612,19 +643,25 @@ fn star_imported(model: &SemanticModel, name: &str) -> Option<CapturedValue> {
             )));
         }
         // Only the names the module has (the measured table lists them) are bound.
-        crate::stdlib_table::MEMBERS
-            .binary_search_by(|(on, member, _)| (*on, *member).cmp(&(module, name)))
-            .ok()?;
-        Some(match crate::stdlib::member(module, name)? {
-            crate::stdlib::Member::Module => {
+        Some(match measured_member(module, name)? {
+            crate::stdlib_table::MemberKind::Module => {
                 CapturedValue::Skipped("a module: the SDK does not send it".into())
             }
-            crate::stdlib::Member::Class => {
+            crate::stdlib_table::MemberKind::Class => {
                 CapturedValue::Skipped("a class: the SDK does not send it".into())
             }
             _ => CapturedValue::Sent(format!("{module}.{name}")),
         })
     })
+}
+
+/// What `module.member` is, as measured on the standard library.
+fn measured_member(module: &str, member: &str) -> Option<crate::stdlib_table::MemberKind> {
+    let table = crate::stdlib_table::MEMBERS;
+    table
+        .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(module, member)))
+        .ok()
+        .map(|index| table[index].2)
 }
 
 /// `__name__` and `__file__` read in the body: globals of the client's module, which
@@ -728,7 +765,17 @@ fn captured_name(
                 Err(reason) => CapturedValue::NotStatic(reason),
             },
             Some(BindingKind::FromImport { module, member }) if !module.is_empty() => {
-                CapturedValue::Sent(format!("{module}.{member}"))
+                // The SDK skips classes (any `type`) and modules; `itertools.groupby`
+                // and `operator.itemgetter` are classes.
+                match measured_member(module, member) {
+                    Some(crate::stdlib_table::MemberKind::Class) => {
+                        CapturedValue::Skipped("a class: the SDK does not send it".into())
+                    }
+                    Some(crate::stdlib_table::MemberKind::Module) => {
+                        CapturedValue::Skipped("a module: the SDK does not send it".into())
+                    }
+                    _ => CapturedValue::Sent(format!("{module}.{member}")),
+                }
             }
             _ => CapturedValue::NotStatic(format!(
                 "`{}` is {}",

@@ -291,6 +291,8 @@ pub(crate) struct Emitter<'m, 'a> {
     /// aviato's JSON mode: an enum member the analysis cannot rebuild whole may be
     /// sent as its value, which is what pydantic sends.
     pub(crate) json: bool,
+    /// aviato's PICKLE mode.
+    pub(crate) pickle: bool,
 }
 
 /// Where an expression is evaluated: its scope, the offset its names are read at,
@@ -677,6 +679,12 @@ impl<'a> Emitter<'_, 'a> {
         let receiver = self
             .emit_in(&attribute.value, inner)
             .map_err(|reason| reason_for(self.source, expr, reason))?;
+        if is_stand_in(&receiver) {
+            return Err(format!(
+                "`{}` is an attribute of an instance of a class defined in this file, known only by running the file",
+                &self.source[expr.range()]
+            ));
+        }
         Ok(format!("({receiver}).{member}"))
     }
 
@@ -689,7 +697,12 @@ impl<'a> Emitter<'_, 'a> {
         let arguments = self.emit_call_arguments(call, inner)?;
         if !self.is_local(&call.func, at) {
             if let Some(class) = self.script_class(&call.func, at.scope) {
-                return self.emit_instance(class, call, inner);
+                return self.emit_class_instance(
+                    class,
+                    &call.arguments.args,
+                    &call.arguments.keywords,
+                    inner,
+                );
             }
             if let Some((name, fields)) = self.script_namedtuple(&call.func, at.scope) {
                 return Ok(format!(
@@ -716,10 +729,22 @@ impl<'a> Emitter<'_, 'a> {
                 }
             }
         }
+        // A pydantic model's `model_dump()`: its fields as a dict.
+        if let Expr::Attribute(method) = call.func.as_ref()
+            && matches!(method.attr.id.as_str(), "model_dump" | "dict")
+            && call.arguments.is_empty()
+            && self
+                .instance_class(&method.value, at.scope)
+                .is_some_and(|class| self.is_pydantic_model(class))
+        {
+            let receiver = self.emit_in(&method.value, inner)?;
+            return Ok(format!("dataclasses.asdict({receiver})"));
+        }
         // A method of a static value: `",".join(NAMES)`, `WHEN.isoformat()`.
         if let Expr::Attribute(method) = call.func.as_ref()
             && PURE_METHODS.contains(&method.attr.id.as_str())
             && let Ok(receiver) = self.emit_in(&method.value, inner)
+            && !is_stand_in(&receiver)
         {
             return Ok(format!(
                 "({receiver}).{}({})",
@@ -885,7 +910,16 @@ impl<'a> Emitter<'_, 'a> {
                 }
             }
             BindingKind::Import { .. } => Err(format!("`{name}` is a module")),
+            // A function of the script: whatever it does, no serializer carries it.
+            BindingKind::Function(def)
+                if scope == crate::semantic::MODULE_SCOPE && !self.flow.in_sandbox(def.range) =>
+            {
+                Ok(format!("script_function({})", python_string(name)))
+            }
             BindingKind::Function(_) => Err(format!("`{name}` is a function")),
+            BindingKind::Class(class) if enum_base(class).is_some() => {
+                self.emit_enum_class(class, at_binding)
+            }
             BindingKind::Class(_) => Err(format!("`{name}` is a class defined in this file")),
             BindingKind::Parameter => self.parameter_value(name, scope, depth),
             BindingKind::Receiver { .. } => {
@@ -1128,42 +1162,146 @@ impl<'a> Emitter<'_, 'a> {
         }
     }
 
-    /// An instance of one of the file's dataclasses, rebuilt with `make_dataclass`; the
-    /// runner converts it as each serializer does (pydantic: a dict).
-    fn emit_instance(
+    /// An instance of one of the file's classes, `Class(args)`: a dataclass (rebuilt
+    /// with `make_dataclass`), a pydantic model built from its defaults, an instance
+    /// of a subclass of `dict` or `list`, or a stand-in for any other class, which no
+    /// serializer can carry (JSON refuses it, PICKLE fails to find the class in the
+    /// sandbox's `__main__`) whatever its attributes.
+    fn emit_class_instance(
         &self,
         class: &'a ast::StmtClassDef,
-        call: &'a ast::ExprCall,
+        args: &'a [Expr],
+        keywords: &'a [ast::Keyword],
         at: At<'_>,
     ) -> Result<String, String> {
-        if !crate::value::is_dataclass(class) {
-            return Err(format!(
-                "it is an instance of `{}`, a class defined in this file",
-                class.name.id
+        let name = class.name.id.as_str();
+        if crate::value::is_dataclass(class) || self.is_pydantic_model(class) {
+            if self.is_pydantic_model(class) && !(args.is_empty() && keywords.is_empty()) {
+                return Err(format!(
+                    "it is a `{name}` built from arguments, which pydantic validates at run time"
+                ));
+            }
+            let fields = self.dataclass_fields(class, args, keywords, at)?;
+            let names: Vec<String> = fields
+                .iter()
+                .map(|(field, _)| python_string(field))
+                .collect();
+            let values: Vec<String> = fields
+                .iter()
+                .map(|(field, value)| format!("{field}={value}"))
+                .collect();
+            return Ok(format!(
+                "make_dataclass({}, [{}])({})",
+                python_string(name),
+                names.join(", "),
+                values.join(", ")
             ));
         }
-        let fields = self.dataclass_fields(class, call, at)?;
-        let names: Vec<String> = fields
-            .iter()
-            .map(|(field, _)| python_string(field))
-            .collect();
-        let values: Vec<String> = fields
-            .iter()
-            .map(|(field, value)| format!("{field}={value}"))
-            .collect();
-        Ok(format!(
-            "make_dataclass({}, [{}])({})",
-            python_string(&class.name.id),
-            names.join(", "),
-            values.join(", ")
+        if crate::value::is_enum_class(class) {
+            return Err(format!("it is a member of `{name}` looked up by value"));
+        }
+        let defines = |method: &str| {
+            class.body.iter().any(|statement| {
+                matches!(statement, ast::Stmt::FunctionDef(def) if def.name.id.as_str() == method)
+            })
+        };
+        // `class Params(dict)` without a constructor of its own: a dict to JSON.
+        if let Some(base @ ("dict" | "list")) = self.builtin_base(class)
+            && !defines("__init__")
+            && !defines("__new__")
+            && !self.pickle
+        {
+            let mut arguments = Vec::new();
+            for argument in args {
+                arguments.push(self.emit_in(argument, at)?);
+            }
+            for keyword in keywords {
+                let value = self.emit_in(&keyword.value, at)?;
+                arguments.push(match &keyword.arg {
+                    Some(arg) => format!("{arg}={value}"),
+                    None => format!("**{value}"),
+                });
+            }
+            return Ok(format!("{base}({})", arguments.join(", ")));
+        }
+        if self.is_plain_class(class, 0)
+            && class
+                .arguments
+                .as_ref()
+                .is_none_or(|arguments| arguments.keywords.is_empty())
+        {
+            return Ok(format!("script_object({})", python_string(name)));
+        }
+        Err(format!(
+            "it is an instance of `{name}`, a class defined in this file"
         ))
+    }
+
+    /// A class of the file whose bases are only other such classes (or none).
+    fn is_plain_class(&self, class: &ast::StmtClassDef, depth: u8) -> bool {
+        if depth > 8 || crate::value::is_dataclass(class) || crate::value::is_enum_class(class) {
+            return false;
+        }
+        class.bases().iter().all(|base| match base {
+            Expr::Name(name) if name.id.as_str() == "object" => true,
+            Expr::Name(name) => match self
+                .model
+                .lookup(crate::semantic::MODULE_SCOPE, name.id.as_str())
+                .map(|binding| binding.kind)
+            {
+                Some(BindingKind::Class(parent)) => self.is_plain_class(parent, depth + 1),
+                _ => false,
+            },
+            _ => false,
+        })
+    }
+
+    /// `dict` for `class Params(dict)`.
+    fn builtin_base(&self, class: &ast::StmtClassDef) -> Option<&'static str> {
+        let [Expr::Name(base)] = class.bases() else {
+            return None;
+        };
+        ["dict", "list"]
+            .into_iter()
+            .find(|known| *known == base.id.as_str())
+            .filter(|_| {
+                self.model
+                    .resolve(crate::semantic::MODULE_SCOPE, base.id.as_str())
+                    == Resolution::Builtin
+            })
+    }
+
+    /// The class of the file `expr` is an instance of: `Config(...)`, or a name bound
+    /// to that.
+    fn instance_class(&self, expr: &'a Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
+        match expr {
+            Expr::Call(call) => self.script_class(&call.func, scope),
+            Expr::Name(name) => {
+                let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
+                    return None;
+                };
+                match self.model.bindings_in(found, name.id.as_str()).next()?.kind {
+                    BindingKind::Assignment(value) => self.instance_class(value, found),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn is_pydantic_model(&self, class: &ast::StmtClassDef) -> bool {
+        class.bases().iter().any(|base| {
+            self.qualified_name(base, crate::semantic::MODULE_SCOPE)
+                .is_some_and(|name| name == "pydantic.BaseModel")
+        })
     }
 
     /// Each field of a dataclass instance `Point(1, y=2)`, with its value.
     fn dataclass_fields(
         &self,
         class: &'a ast::StmtClassDef,
-        call: &'a ast::ExprCall,
+        args: &'a [Expr],
+        keywords: &'a [ast::Keyword],
         at: At<'_>,
     ) -> Result<Vec<(String, String)>, String> {
         let fields: Vec<(&str, Option<&'a Expr>)> = class
@@ -1179,25 +1317,26 @@ impl<'a> Emitter<'_, 'a> {
                 _ => None,
             })
             .collect();
-        if call.arguments.args.iter().any(Expr::is_starred_expr)
-            || call
-                .arguments
-                .keywords
-                .iter()
-                .any(|keyword| keyword.arg.is_none())
+        if args.iter().any(Expr::is_starred_expr)
+            || keywords.iter().any(|keyword| keyword.arg.is_none())
         {
             return Err(format!("`{}(...)` unpacks its arguments", class.name.id));
         }
-        if call.arguments.args.len() > fields.len() {
+        if args.len() > fields.len() {
             return Err(format!("`{}` takes {} fields", class.name.id, fields.len()));
         }
         let mut values = Vec::new();
         for (index, (field, default)) in fields.iter().enumerate() {
-            let keyword = call
-                .arguments
-                .find_keyword(field)
+            let keyword = keywords
+                .iter()
+                .find(|keyword| {
+                    keyword
+                        .arg
+                        .as_ref()
+                        .is_some_and(|arg| arg.id.as_str() == *field)
+                })
                 .map(|keyword| &keyword.value);
-            let value = match (call.arguments.args.get(index), keyword, default) {
+            let value = match (args.get(index), keyword, default) {
                 (Some(value), _, _) | (None, Some(value), _) => self.emit_in(value, at)?,
                 (None, None, Some(default)) => self.emit_default(default, at)?,
                 (None, None, None) => {
@@ -1227,6 +1366,9 @@ impl<'a> Emitter<'_, 'a> {
                 return self.emit_in(&value.value, module_level);
             }
             if let Some(factory) = call.arguments.find_keyword("default_factory") {
+                if let Some(class) = self.script_class(&factory.value, module_level.scope) {
+                    return self.emit_class_instance(class, &[], &[], module_level);
+                }
                 return Ok(format!("{}()", self.emit_in(&factory.value, module_level)?));
             }
             return Err("a dataclass field has no default".into());
@@ -1243,7 +1385,7 @@ impl<'a> Emitter<'_, 'a> {
         at: At<'_>,
     ) -> Result<String, String> {
         // In JSON mode pydantic sends the member's value: the value alone will do.
-        let Some(base) = enum_base(class) else {
+        if enum_base(class).is_none() {
             return if self.json {
                 self.enum_member_value(class, member, at)
             } else {
@@ -1252,7 +1394,22 @@ impl<'a> Emitter<'_, 'a> {
                     class.name.id
                 ))
             };
-        };
+        }
+        if !enum_members(class).any(|(name, _)| name == member) {
+            return Err(format!("`{member}` is not a member of `{}`", class.name.id));
+        }
+        Ok(format!("{}.{member}", self.emit_enum_class(class, at)?))
+    }
+
+    /// One of the file's enums, rebuilt with the functional API:
+    /// `IntEnum('Level', [('LOW', enum.auto())])`.
+    fn emit_enum_class(&self, class: &'a ast::StmtClassDef, at: At<'_>) -> Result<String, String> {
+        let base = enum_base(class).ok_or_else(|| {
+            format!(
+                "`{}` mixes in a type the analysis does not rebuild",
+                class.name.id
+            )
+        })?;
         let mut members = Vec::new();
         for (name, value) in enum_members(class) {
             let value = match value {
@@ -1262,20 +1419,15 @@ impl<'a> Emitter<'_, 'a> {
                     At {
                         scope: crate::semantic::MODULE_SCOPE,
                         offset: TextSize::from(u32::MAX),
-                        ..at
+                        depth: at.depth + 1,
+                        locals: &[],
                     },
                 )?,
             };
             members.push(format!("({}, {value})", python_string(name)));
         }
-        if !members
-            .iter()
-            .any(|text| text.starts_with(&format!("({}, ", python_string(member))))
-        {
-            return Err(format!("`{member}` is not a member of `{}`", class.name.id));
-        }
         Ok(format!(
-            "{base}({}, [{}]).{member}",
+            "{base}({}, [{}])",
             python_string(&class.name.id),
             members.join(", ")
         ))
@@ -1360,6 +1512,11 @@ impl<'a> Emitter<'_, 'a> {
         let root = qualified.split('.').next().unwrap_or(qualified);
         crate::stdlib::is_module(root)
     }
+}
+
+/// A stand-in for an instance of a class of the script, which only travels.
+fn is_stand_in(source: &str) -> bool {
+    source.starts_with("script_object(") || source.starts_with("(script_object(")
 }
 
 /// A statement's text, on one line and short.

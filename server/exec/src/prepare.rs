@@ -87,7 +87,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let line_of = |offset: TextSize| index.line_index(offset).get() as u32;
     let function = find_function(request, &line_of)?;
     let diagnostics = check(&request.source, &Settings::default());
-    refuse_client_failures(&diagnostics, &function, &line_of)?;
+    refuse_client_failures(request, &diagnostics, &function, &line_of)?;
     if let Some(property) = function
         .kept_decorators
         .iter()
@@ -355,11 +355,30 @@ pub fn blocking_diagnostic<'a>(
 }
 
 fn refuse_client_failures(
+    request: &RunRequest,
     diagnostics: &[Diagnostic],
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<(), NotRun> {
-    match blocking_diagnostic(diagnostics, function) {
+    // A capture the facts know the SDK skips (a class such as `itertools.groupby`)
+    // is not sent, so it cannot fail to serialize: the sandbox's `NameError` is what
+    // the run shows.
+    let skipped = |diagnostic: &Diagnostic| {
+        diagnostic.rule == Rule::UnserializableCapture
+            && function.captures.iter().any(|capture| {
+                matches!(capture.value, CapturedValue::Skipped(_))
+                    && request
+                        .source
+                        .get(diagnostic.range.start().to_usize()..diagnostic.range.end().to_usize())
+                        == Some(capture.name.as_str())
+            })
+    };
+    let diagnostics: Vec<Diagnostic> = diagnostics
+        .iter()
+        .filter(|diagnostic| !skipped(diagnostic))
+        .cloned()
+        .collect();
+    match blocking_diagnostic(&diagnostics, function) {
         Some(diagnostic) => Err(NotRun::refused(
             Some(diagnostic.rule.code()),
             format!(
@@ -418,6 +437,14 @@ fn arguments(
             return Some(NotRun::refused(
                 Some(Rule::RemoteFunctionCalledDirectly.code()),
                 format!("the call at line {line}: {reason}"),
+            ));
+        }
+        if let Some(receiver) = &site.receiver {
+            return Some(NotRun::refused(
+                Some(Rule::MethodSandboxFunction.code()),
+                format!(
+                    "the call at line {line} goes through `{receiver}`, which Python binds as the first argument: the SDK sends it with the arguments and cannot serialize it (`FunctionSerializationError`)"
+                ),
             ));
         }
         diagnostics

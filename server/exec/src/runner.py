@@ -437,12 +437,38 @@ def script_class_factory(factory, takes_module):
     return build
 
 
+def script_object(name):
+    """A stand-in for an instance of the script's class `name`: no serializer carries
+    one (JSON refuses it; PICKLE pickles it by reference to the client's `__main__`,
+    where the sandbox cannot find it), whatever its attributes."""
+    cls = type(name, (), {})
+    cls.__module__ = "__main__"
+    cls.__qualname__ = name
+    SCRIPT_CLASSES.append(cls)
+    return cls()
+
+
+def script_function(name):
+    """A stand-in for the script's module-level function `name`, likewise."""
+    def stand_in(*args, **kwargs):
+        raise RuntimeError("a stand-in for the script's function %r cannot be called" % name)
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__module__ = "__main__"
+    SCRIPT_CLASSES.append(stand_in)
+    return stand_in
+
+
 class LiteralNames(dict):
     def __missing__(self, name):
         import importlib
 
         if name == "datetime":
             value = DatetimeName(importlib.import_module("datetime"))
+        elif name == "script_object":
+            value = script_object
+        elif name == "script_function":
+            value = script_function
         elif name in ("nan", "inf"):
             value = float(name)
         elif name in LITERAL_NAMES:
