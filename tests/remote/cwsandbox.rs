@@ -388,8 +388,9 @@ impl SandboxService for Fake {
         self.note("DeleteSandbox", &request);
         self.record.lock().unwrap().deleted = true;
         let id = request.into_inner().sandbox_id;
+        // Still ending: the client polls until GetSandbox says it has.
         Ok(Response::new(DeleteSandboxResponse {
-            sandbox: Some(view(&id, State::Terminated)),
+            sandbox: Some(view(&id, State::Terminating)),
         }))
     }
 

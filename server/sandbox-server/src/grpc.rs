@@ -305,6 +305,7 @@ async fn exec(
     env: Vec<(String, String)>,
     frames: mpsc::Sender<Result<ExecStreamResponse, tonic::Status>>,
 ) {
+    let began = Instant::now();
     let ready = frame(exec_stream_response::Message::Ready(ExecStreamReady {
         ready_time: Some(SystemTime::now().into()),
     }));
@@ -365,6 +366,7 @@ async fn exec(
         },
         Err(failure) => Err(status(failure)),
     };
+    crate::http::log_time("/coreweave.sandbox.v1.SandboxService/StreamExec", began);
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, frames.send(last)).await;
 }
 

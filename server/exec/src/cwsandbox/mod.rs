@@ -264,11 +264,13 @@ impl Run<'_> {
     async fn steps(&self, cancel: &CancellationToken) -> Result<Outcome, Stopped> {
         let config = &self.backend.config;
         let client = &self.backend.client;
-        let id = self.create().await?;
+        let (id, running) = self.create().await?;
         if cancel.is_cancelled() {
             return Err(Stopped::Cancelled);
         }
-        cancellable(cancel, self.wait_until_running(&id)).await??;
+        if !running {
+            cancellable(cancel, self.wait_until_running(&id)).await??;
+        }
 
         let nonce = new_nonce();
         let dir = files_dir(&self.payload.temp_dir);
@@ -382,7 +384,8 @@ impl Run<'_> {
     /// answer, the service unreachable) or the service is out of capacity, so that a
     /// sandbox it made is never lost. Not raced with cancellation: a sandbox the
     /// service creates must be known to be deleted.
-    async fn create(&self) -> Result<String, Stopped> {
+    /// The sandbox, and whether it already runs.
+    async fn create(&self) -> Result<(String, bool), Stopped> {
         let config = &self.backend.config;
         let timeout_seconds = whole_seconds(self.limits.timeout);
         let lifetime = config.max_lifetime_seconds.unwrap_or_else(|| {
@@ -429,7 +432,10 @@ impl Run<'_> {
                 }
                 Ok(sandbox) => {
                     self.sandbox.arm(&sandbox.sandbox_id);
-                    return Ok(sandbox.sandbox_id);
+                    let running = sandbox
+                        .status
+                        .is_some_and(|status| status.state == State::Running as i32);
+                    return Ok((sandbox.sandbox_id, running));
                 }
                 Err(error) => error,
             };
@@ -691,9 +697,24 @@ async fn delete(client: &Client, id: String, timeout: Duration) -> Result<(), St
         grace_period_seconds: 10,
         ..DeleteSandboxRequest::default()
     };
+    let ended = |state: i32| {
+        [State::Completed, State::Failed, State::Terminated]
+            .iter()
+            .any(|end| *end as i32 == state)
+    };
     let mut attempt = 1;
     loop {
         match client.delete(request.clone(), timeout).await {
+            // The answer may already say that it has ended.
+            Ok(deleted)
+                if deleted
+                    .sandbox
+                    .as_ref()
+                    .and_then(|sandbox| sandbox.status.as_ref())
+                    .is_some_and(|status| ended(status.state)) =>
+            {
+                return Ok(());
+            }
             Ok(_) => break,
             Err(error) if error.code == tonic::Code::NotFound => return Ok(()),
             Err(error)
@@ -718,11 +739,7 @@ async fn delete(client: &Client, id: String, timeout: Duration) -> Result<(), St
     loop {
         match client.get(&id, timeout.min(END_WAIT)).await {
             Ok(sandbox) => {
-                let state = sandbox.status.unwrap_or_default().state;
-                if [State::Completed, State::Failed, State::Terminated]
-                    .iter()
-                    .any(|ended| *ended as i32 == state)
-                {
+                if ended(sandbox.status.unwrap_or_default().state) {
                     return Ok(());
                 }
             }
