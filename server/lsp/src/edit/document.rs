@@ -7,10 +7,11 @@ use super::TextChange;
 use crate::proto::{LineMap, from_proto};
 
 /// An open document's text at one version. Cloning it is cheap, so a clone is the
-/// snapshot analysis runs on while the client keeps editing.
+/// snapshot analysis runs on while the client keeps editing. An edit changes the
+/// text in place unless a snapshot shares it: a keystroke does not copy the file.
 #[derive(Clone, Debug)]
 pub(crate) struct TextDocument {
-    text: Arc<str>,
+    text: Arc<String>,
     index: LineIndex,
     version: i32,
 }
@@ -19,7 +20,7 @@ impl TextDocument {
     pub(crate) fn new(text: String, version: i32) -> TextDocument {
         let index = LineIndex::from_source_text(&text);
         TextDocument {
-            text: text.into(),
+            text: Arc::new(text),
             index,
             version,
         }
@@ -79,23 +80,26 @@ impl TextDocument {
         version: i32,
         encoding: PositionEncoding,
     ) -> Vec<TextChange> {
-        let mut text = self.text.to_string();
-        let mut index = self.index.clone();
+        let text = Arc::make_mut(&mut self.text);
         let mut applied = Vec::with_capacity(changes.len());
         for change in changes {
+            let inserted = change.text.text_len();
             let replaced = match change.range {
-                None => TextRange::up_to(text.text_len()),
-                Some(range) => from_proto::text_range(range, LineMap::new(&text, &index, encoding)),
+                None => {
+                    let replaced = TextRange::up_to(text.text_len());
+                    *text = change.text;
+                    replaced
+                }
+                Some(range) => {
+                    let replaced =
+                        from_proto::text_range(range, LineMap::new(text, &self.index, encoding));
+                    text.replace_range(std::ops::Range::<usize>::from(replaced), &change.text);
+                    replaced
+                }
             };
-            text.replace_range(std::ops::Range::<usize>::from(replaced), &change.text);
-            applied.push(TextChange {
-                replaced,
-                inserted: change.text.text_len(),
-            });
-            index = LineIndex::from_source_text(&text);
+            applied.push(TextChange { replaced, inserted });
+            self.index = LineIndex::from_source_text(text);
         }
-        self.text = text.into();
-        self.index = index;
         self.version = version;
         applied
     }
