@@ -114,12 +114,13 @@ fn a_function_needing_arguments_no_call_passes_is_a_usage_error_with_an_example(
 }
 
 #[test]
-fn what_else_stops_the_run_comes_before_the_missing_arguments() {
-    // `path` cannot be sent without running the file: arguments would not help.
+fn a_closure_over_a_parameter_the_file_passes_once_needs_only_arguments() {
+    // `main("data.txt")` is the one call of `main`: `path` is static, so only the
+    // arguments of `tagged` are missing, and the usage error says what to type.
     let run = project().run(&["run", "app.py", "--function", "tagged"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("cannot send `path`") && !run.stderr.contains("needs arguments"),
+        run.stderr.contains("needs arguments") && run.stderr.contains("--args '1'"),
         "{}",
         run.stderr
     );
