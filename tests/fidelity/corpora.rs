@@ -271,5 +271,5 @@ async fn realistic_aviato_programs_run_as_the_sdk_ran_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_cwsandbox_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/realistic/cwsandbox", 0.87).await;
+    at_least("tests/fixtures/realistic/cwsandbox", 0.90).await;
 }

@@ -148,6 +148,10 @@ const IMPURE_MEMBERS: &[&str] = &[
 
 /// Other standard-library functions that depend on their arguments only.
 const PURE_FUNCTIONS: &[&str] = &[
+    "io.StringIO",
+    "io.BytesIO",
+    "csv.reader",
+    "csv.DictReader",
     "os.path.join",
     "os.path.basename",
     "os.path.dirname",
@@ -286,13 +290,18 @@ const MAX_DEPTH: u8 = 24;
 
 pub(crate) struct Emitter<'m, 'a> {
     pub(crate) model: &'m SemanticModel<'a>,
-    pub(crate) flow: &'m Flow,
+    pub(crate) flow: &'m Flow<'a>,
     pub(crate) source: &'a str,
     /// aviato's JSON mode: an enum member the analysis cannot rebuild whole may be
     /// sent as its value, which is what pydantic sends.
     pub(crate) json: bool,
     /// aviato's PICKLE mode.
     pub(crate) pickle: bool,
+    /// While a module-level value right after `random.seed(...)` is emitted: it may
+    /// draw from `random`, whose sequence the seed fixes.
+    pub(crate) seeded: std::cell::Cell<bool>,
+    /// Whether the value being emitted drew from `random`.
+    pub(crate) drew_random: std::cell::Cell<bool>,
 }
 
 /// Where an expression is evaluated: its scope, the offset its names are read at,
@@ -716,7 +725,19 @@ impl<'a> Emitter<'_, 'a> {
                     arguments.join(", ")
                 ));
             }
+            if let Some(def) = self.inlinable(&call.func, at.scope) {
+                return self.emit_inlined(def, &arguments, inner);
+            }
             if let Some(qualified) = self.qualified_name(&call.func, at.scope) {
+                if qualified.starts_with("random.") && qualified != "random.seed" {
+                    if !self.seeded.get() {
+                        return Err(format!(
+                            "it draws from `random` (`{callee}`), whose state is known only by running the file"
+                        ));
+                    }
+                    self.drew_random.set(true);
+                    return Ok(format!("{qualified}({})", arguments.join(", ")));
+                }
                 if is_pure_callable(&qualified) {
                     return Ok(format!(
                         "{}({})",
@@ -759,6 +780,105 @@ impl<'a> Emitter<'_, 'a> {
             return Ok(format!("{}({})", name.id, arguments.join(", ")));
         }
         Err(format!("it is computed by calling `{callee}`"))
+    }
+
+    /// A function of the file whose body is only `return <expression>` (and maybe a
+    /// docstring): its call is that expression.
+    fn inlinable(&self, func: &Expr, scope: ScopeId) -> Option<&'a ast::StmtFunctionDef> {
+        let Expr::Name(name) = func else { return None };
+        let BindingKind::Function(def) = self.model.lookup(scope, name.id.as_str())?.kind else {
+            return None;
+        };
+        if def.is_async || !def.decorator_list.is_empty() || self.flow.in_sandbox(def.range) {
+            return None;
+        }
+        let body = match def.body.as_slice() {
+            [ast::Stmt::Expr(docstring), rest @ ..] if docstring.value.is_string_literal_expr() => {
+                rest
+            }
+            body => body,
+        };
+        match body {
+            [ast::Stmt::Return(ret)] if ret.value.is_some() => Some(def),
+            _ => None,
+        }
+    }
+
+    /// `(lambda a, b=2: <body>)(<arguments>)`.
+    fn emit_inlined(
+        &self,
+        def: &'a ast::StmtFunctionDef,
+        arguments: &[String],
+        at: At<'_>,
+    ) -> Result<String, String> {
+        let scope = self
+            .model
+            .function_scope(def)
+            .ok_or_else(|| format!("`{}` has no scope", def.name.id))?;
+        let parent = self.model.scopes[scope]
+            .parent
+            .unwrap_or(crate::semantic::MODULE_SCOPE);
+        let parameters = &def.parameters;
+        if !parameters.posonlyargs.is_empty() {
+            return Err(format!("`{}` has positional-only parameters", def.name.id));
+        }
+        let mut names = Vec::new();
+        let mut listed = Vec::new();
+        let at_def = At {
+            scope: parent,
+            offset: def.start(),
+            depth: at.depth + 1,
+            locals: &[],
+        };
+        for parameter in &parameters.args {
+            let name = parameter.name().id.to_string();
+            listed.push(match parameter.default() {
+                Some(default) => format!("{name}={}", self.emit_in(default, at_def)?),
+                None => name.clone(),
+            });
+            names.push(name);
+        }
+        if let Some(vararg) = &parameters.vararg {
+            listed.push(format!("*{}", vararg.name.id));
+            names.push(vararg.name.id.to_string());
+        }
+        if !parameters.kwonlyargs.is_empty() {
+            if parameters.vararg.is_none() {
+                listed.push("*".to_owned());
+            }
+            for parameter in &parameters.kwonlyargs {
+                let name = parameter.name().id.to_string();
+                listed.push(match parameter.default() {
+                    Some(default) => format!("{name}={}", self.emit_in(default, at_def)?),
+                    None => name.clone(),
+                });
+                names.push(name);
+            }
+        }
+        if let Some(kwarg) = &parameters.kwarg {
+            listed.push(format!("**{}", kwarg.name.id));
+            names.push(kwarg.name.id.to_string());
+        }
+        let Some(ast::Stmt::Return(ret)) = def.body.last() else {
+            return Err(format!("`{}` returns nothing", def.name.id));
+        };
+        let value = ret.value.as_deref().expect("checked by `inlinable`");
+        let body = self
+            .emit_in(
+                value,
+                At {
+                    scope,
+                    offset: TextSize::from(u32::MAX),
+                    depth: at.depth + 1,
+                    locals: &names,
+                },
+            )
+            .map_err(|reason| format!("it calls `{}`, and {reason}", def.name.id))?;
+        Ok(format!(
+            "(lambda {}: {body})({})",
+            listed.join(", "),
+            arguments.join(", ")
+        ))
     }
 
     fn emit_call_arguments(
@@ -893,9 +1013,29 @@ impl<'a> Emitter<'_, 'a> {
             locals: &[],
         };
         match binding.kind {
-            BindingKind::Assignment(value) => self
-                .emit_in(value, at_binding)
-                .map_err(|reason| format!("`{name}` cannot be evaluated statically: {reason}")),
+            BindingKind::Assignment(value) => {
+                let seed = (scope == crate::semantic::MODULE_SCOPE)
+                    .then(|| self.flow.seed_before(binding.statement))
+                    .flatten();
+                let outer = self.seeded.replace(seed.is_some());
+                let drew = self.drew_random.replace(false);
+                let emitted = self.emit_in(value, at_binding);
+                let drew = self.drew_random.replace(drew);
+                self.seeded.set(outer);
+                let text = emitted.map_err(|reason| {
+                    format!("`{name}` cannot be evaluated statically: {reason}")
+                })?;
+                match seed {
+                    Some(call) if drew => {
+                        let arguments = self.emit_call_arguments(call, at_binding)?;
+                        Ok(format!(
+                            "(random.seed({}), {text})[1]",
+                            arguments.join(", ")
+                        ))
+                    }
+                    _ => Ok(text),
+                }
+            }
             BindingKind::LoopItem { iterable, index } => {
                 self.emit_loop_item(name, binding, iterable, index, read, at_binding)
             }
@@ -945,7 +1085,7 @@ impl<'a> Emitter<'_, 'a> {
             self.model.scopes[parent].kind,
             crate::semantic::ScopeKind::Class(_)
         ) {
-            return Err(unknown());
+            return self.method_parameter_value(name, def, parent, depth);
         }
         let function = def.name.id.as_str();
         let is_this = |use_scope: ScopeId| {
@@ -1034,6 +1174,74 @@ impl<'a> Emitter<'_, 'a> {
             }
         }
         .map_err(|reason| format!("`{name}` is what `{function}` is called with, and {reason}"))
+    }
+
+    /// A parameter of a method the file calls exactly once, through an instance
+    /// (`runner.run(trials)`), which binds the first parameter.
+    fn method_parameter_value(
+        &self,
+        name: &str,
+        def: &'a ast::StmtFunctionDef,
+        class_scope: ScopeId,
+        depth: u8,
+    ) -> Result<String, String> {
+        let method = def.name.id.as_str();
+        let unknown =
+            || format!("`{name}` is a parameter of the method `{method}`, known only at run time");
+        if def.decorator_list.iter().any(|decorator| {
+            matches!(&decorator.expression, Expr::Name(name) if matches!(name.id.as_str(), "staticmethod" | "classmethod"))
+        }) {
+            return Err(unknown());
+        }
+        let class_name = match self.model.scopes[class_scope].kind {
+            crate::semantic::ScopeKind::Class(class) => class.name.id.as_str(),
+            _ => return Err(unknown()),
+        };
+        let calls: Vec<_> = self
+            .flow
+            .attribute_calls
+            .iter()
+            .filter(|(_, call)| {
+                matches!(call.func.as_ref(), Expr::Attribute(attribute) if attribute.attr.id.as_str() == method
+                    && !matches!(attribute.value.as_ref(), Expr::Name(owner) if owner.id.as_str() == class_name))
+            })
+            .collect();
+        let [(call_scope, call)] = calls.as_slice() else {
+            return Err(unknown());
+        };
+        let arguments = &call.arguments;
+        if arguments.args.iter().any(Expr::is_starred_expr)
+            || arguments
+                .keywords
+                .iter()
+                .any(|keyword| keyword.arg.is_none())
+        {
+            return Err(unknown());
+        }
+        // The instance takes the first parameter.
+        let position = def
+            .parameters
+            .args
+            .iter()
+            .position(|parameter| parameter.name().id.as_str() == name)
+            .filter(|index| *index > 0)
+            .map(|index| index - 1);
+        let passed = position
+            .and_then(|index| arguments.args.get(index))
+            .or_else(|| arguments.find_keyword(name).map(|keyword| &keyword.value));
+        let Some(value) = passed else {
+            return Err(unknown());
+        };
+        self.emit_in(
+            value,
+            At {
+                scope: *call_scope,
+                offset: call.start(),
+                depth: depth + 1,
+                locals: &[],
+            },
+        )
+        .map_err(|reason| format!("`{name}` is what `{method}` is called with, and {reason}"))
     }
 
     /// A loop variable: the first item while the loop runs, the last one after it.
@@ -1723,7 +1931,7 @@ pub(crate) struct Mutation {
 /// statements says: the changes in place, the statements that may run zero or many
 /// times, the writes through `globals()`.
 #[derive(Default)]
-pub(crate) struct Flow {
+pub(crate) struct Flow<'a> {
     pub(crate) mutations: Vec<Mutation>,
     /// `if`, loops, `except`/`else`/`finally` clauses, `match`, by scope: whether
     /// their statements run is decided at run time.
@@ -1734,14 +1942,19 @@ pub(crate) struct Flow {
     pub(crate) dynamic_globals: Option<TextRange>,
     /// Sandbox functions' statements: what their bodies do happens in the sandbox.
     sandboxed: Vec<TextRange>,
+    /// Calls through an attribute (`runner.run(trials)`), with their scope.
+    attribute_calls: Vec<(ScopeId, &'a ast::ExprCall)>,
+    /// Module-level statements, in order, that use the `random` module's shared
+    /// state, and whether they seed it (`random.seed(0)`).
+    random_statements: Vec<(TextRange, Option<&'a ast::ExprCall>)>,
 }
 
-impl Flow {
+impl<'a> Flow<'a> {
     pub(crate) fn build(
-        model: &SemanticModel,
-        body: &[ast::Stmt],
+        model: &SemanticModel<'a>,
+        body: &'a [ast::Stmt],
         sandboxed: Vec<TextRange>,
-    ) -> Flow {
+    ) -> Flow<'a> {
         let mut walker = FlowWalker {
             model,
             scope: crate::semantic::MODULE_SCOPE,
@@ -1749,11 +1962,22 @@ impl Flow {
                 sandboxed,
                 ..Flow::default()
             },
+            statement: None,
         };
         for statement in body {
+            walker.statement = Some(statement.range());
             ruff_python_ast::visitor::Visitor::visit_stmt(&mut walker, statement);
         }
         walker.flow
+    }
+
+    /// The `random.seed(...)` call that fixes the state of `random` for the module-level
+    /// statement `statement`: the last use of `random` before it, when it seeds.
+    pub(crate) fn seed_before(&self, statement: TextRange) -> Option<&'a ast::ExprCall> {
+        self.random_statements
+            .iter()
+            .rfind(|(range, _)| range.end() <= statement.start())
+            .and_then(|(_, seed)| *seed)
     }
 
     pub(crate) fn in_sandbox(&self, range: TextRange) -> bool {
@@ -1790,7 +2014,9 @@ impl Flow {
 struct FlowWalker<'m, 'a> {
     model: &'m SemanticModel<'a>,
     scope: ScopeId,
-    flow: Flow,
+    flow: Flow<'a>,
+    /// The module-level statement being walked.
+    statement: Option<TextRange>,
 }
 
 impl FlowWalker<'_, '_> {
@@ -1815,7 +2041,7 @@ impl FlowWalker<'_, '_> {
     }
 }
 
-impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, '_> {
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, 'a> {
     fn visit_stmt(&mut self, stmt: &'a ast::Stmt) {
         use ruff_python_ast::visitor::walk_stmt;
         match stmt {
@@ -1906,6 +2132,22 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, '_> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(call) = expr {
+            if call.func.is_attribute_expr() {
+                self.flow.attribute_calls.push((self.scope, call));
+            }
+            // The module's own statements that draw from `random` (or seed it).
+            if self.scope == crate::semantic::MODULE_SCOPE
+                && let Some(statement) = self.statement
+                && let Some(qualified) = (Finder {
+                    model: self.model,
+                    sdk: None,
+                })
+                .qualified_name(&call.func, self.scope, 0)
+                && qualified.starts_with("random.")
+            {
+                let seeds = (qualified == "random.seed").then_some(call);
+                self.flow.random_statements.push((statement, seeds));
+            }
             match call.func.as_ref() {
                 Expr::Attribute(method) if MUTATING_METHODS.contains(&method.attr.id.as_str()) => {
                     self.mutate(&method.value, expr.range());

@@ -86,6 +86,10 @@ def run(request, main_pid):
                                                             "AV406")))
     except LiteralError as error:
         return dict(extra, outcome="error", message=str(error))
+    # A value the file draws from a seeded `random` reseeds it here: the sandbox's
+    # `random` starts afresh, as in a new interpreter.
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
 
     if mode == "strict_json":
         report = run_strict(request, main_pid, captures, args, kwargs)
