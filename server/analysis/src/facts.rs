@@ -757,9 +757,25 @@ fn captured_name(
             ),
         }
     } else {
+        // A call in a comprehension runs where the comprehension is.
         let read = match read {
-            Some((call_scope, offset)) if call_scope == scope => offset,
-            _ => TextSize::from(u32::MAX),
+            Some((mut call_scope, offset)) => {
+                while call_scope != scope
+                    && matches!(
+                        emitter.model.scopes[call_scope].kind,
+                        crate::semantic::ScopeKind::Comprehension
+                    )
+                    && let Some(parent) = emitter.model.scopes[call_scope].parent
+                {
+                    call_scope = parent;
+                }
+                if call_scope == scope {
+                    offset
+                } else {
+                    TextSize::from(u32::MAX)
+                }
+            }
+            None => TextSize::from(u32::MAX),
         };
         match capture.binding.map(|binding| binding.kind) {
             Some(
@@ -1366,6 +1382,16 @@ with Session() as session:
         assert_eq!(site("predict").arguments, Ok("(3)".into()));
         // The helper's parameter, from its one call.
         assert_eq!(site("count").arguments, Ok("[(1), (2)]".into()));
+    }
+
+    #[test]
+    fn a_call_in_a_comprehension_takes_the_first_item() {
+        let source = "from cwsandbox import Session\n\nWEIGHTS = {\"a\": 1}\n\nwith Session() as session:\n    @session.function()\n    def weigh(key, scale):\n        return WEIGHTS[key] * scale\n\n    print([weigh.remote(k, 10).result() for k in sorted(WEIGHTS)])\n";
+        let functions = sandbox_functions(source, SdkChoice::Auto);
+        assert_eq!(
+            functions[0].call_sites[0].arguments,
+            Ok("(list(sorted({(\"a\"): (1)}))[0]), (10)".into())
+        );
     }
 
     #[test]

@@ -923,8 +923,13 @@ impl<'a> Emitter<'_, 'a> {
             Resolution::Builtin => return Err(format!("`{name}` is a builtin")),
             Resolution::Unbound => return Err(self.unbound(name)),
         };
-        // Read from an inner scope, the enclosing scope has run to its end.
-        let read = if found == at.scope {
+        // Read from an inner scope, the enclosing scope has run to its end; a
+        // comprehension binds its variables before its element runs.
+        let comprehension = matches!(
+            self.model.scopes[found].kind,
+            crate::semantic::ScopeKind::Comprehension
+        );
+        let read = if found == at.scope && !comprehension {
             at.offset
         } else {
             TextSize::from(u32::MAX)
@@ -1064,6 +1069,30 @@ impl<'a> Emitter<'_, 'a> {
             BindingKind::Parameter => self.parameter_value(name, scope, depth),
             BindingKind::Receiver { .. } => {
                 Err(format!("`{name}` is a parameter, known only at run time"))
+            }
+            // A comprehension's variable.
+            BindingKind::Unknown
+                if matches!(
+                    self.model.scopes[scope].kind,
+                    crate::semantic::ScopeKind::Comprehension
+                ) =>
+            {
+                let (iterable, index) = self
+                    .flow
+                    .generators
+                    .iter()
+                    .find_map(|generator| {
+                        let index = match &generator.target {
+                            Expr::Name(target) if target.range == binding.range => None,
+                            Expr::Tuple(tuple) => Some(tuple.elts.iter().position(
+                                |element| matches!(element, Expr::Name(target) if target.range == binding.range),
+                            )?),
+                            _ => return None,
+                        };
+                        Some((&generator.iter, index))
+                    })
+                    .ok_or_else(|| format!("`{name}` is bound at run time"))?;
+                self.emit_loop_item(name, binding, iterable, index, read, at_binding)
             }
             BindingKind::WithItem(_) | BindingKind::FromImport { .. } | BindingKind::Unknown => {
                 Err(format!("`{name}` is bound at run time"))
@@ -1254,6 +1283,20 @@ impl<'a> Emitter<'_, 'a> {
         read: TextSize,
         at: At<'_>,
     ) -> Result<String, String> {
+        // A comprehension's variable, read by a call in its element: the first item,
+        // for the first call.
+        if matches!(
+            self.model.scopes[at.scope].kind,
+            crate::semantic::ScopeKind::Comprehension
+        ) {
+            let items = self.emit_in(iterable, at).map_err(|reason| {
+                format!("`{name}` is a comprehension variable over values not known statically: {reason}")
+            })?;
+            return Ok(match index {
+                Some(index) => format!("(list({items})[0])[{index}]"),
+                None => format!("(list({items})[0])"),
+            });
+        }
         let Some((loop_range, breaks)) = self.flow.enclosing_loop(at.scope, binding.range) else {
             return Err(format!("`{name}` is bound at run time"));
         };
@@ -1944,6 +1987,8 @@ pub(crate) struct Flow<'a> {
     sandboxed: Vec<TextRange>,
     /// Calls through an attribute (`runner.run(trials)`), with their scope.
     attribute_calls: Vec<(ScopeId, &'a ast::ExprCall)>,
+    /// The `for` clauses of the file's comprehensions.
+    generators: Vec<&'a ast::Comprehension>,
     /// Module-level statements, in order, that use the `random` module's shared
     /// state, and whether they seed it (`random.seed(0)`).
     random_statements: Vec<(TextRange, Option<&'a ast::ExprCall>)>,
@@ -2131,6 +2176,15 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, 'a> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::ListComp(ast::ExprListComp { generators, .. })
+            | Expr::SetComp(ast::ExprSetComp { generators, .. })
+            | Expr::DictComp(ast::ExprDictComp { generators, .. })
+            | Expr::Generator(ast::ExprGenerator { generators, .. }) => {
+                self.flow.generators.extend(generators.iter());
+            }
+            _ => {}
+        }
         if let Expr::Call(call) = expr {
             if call.func.is_attribute_expr() {
                 self.flow.attribute_calls.push((self.scope, call));
