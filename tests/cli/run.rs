@@ -167,3 +167,73 @@ fn usage_errors_exit_2() {
         assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
     }
 }
+
+const CWSANDBOX_APP: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+LIMIT = 3
+
+
+def main():
+    with Session(SandboxDefaults(environment_variables={"STAGE": "dev"})) as session:
+
+        @session.function()
+        def square(x):
+            if x > LIMIT:
+                raise ValueError(f"{x} is over the limit\nsecond line")
+            return x * x
+
+        @session.function(environment_variables={"MODE": "fast"})
+        def settings():
+            import os
+
+            return {1: os.environ.get("STAGE"), 2: os.environ.get("MODE")}
+
+        print(square.remote(2).result())
+        print([ref.result() for ref in square.map([(1,), (5,)])])
+        print(settings.remote().result())
+        print(square(2))
+
+
+main()
+"#;
+
+#[test]
+fn cwsandbox_runs_remote_calls_map_items_and_refuses_a_direct_call() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_APP);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "app.py", "--output-format", "json"];
+        args.extend_from_slice(extra);
+        json(&project.run(&args))
+    };
+
+    let outcome = run(&["--function", "square"]);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(outcome["value_repr"], "4");
+    assert_eq!(outcome["call_site"], 21);
+
+    // `.map`: one sandbox per item, up to the first that fails; the SDK's client
+    // reports the first line of the message.
+    let outcome = run(&["--function", "square", "--call-site", "22"]);
+    assert_eq!(outcome["outcome"], "raised", "{outcome}");
+    assert_eq!(outcome["map_item"], 2);
+    assert_eq!(outcome["map_items"], 2);
+    assert_eq!(outcome["exception_type"], "ValueError");
+    assert_eq!(outcome["exception_message"], "5 is over the limit");
+    assert_eq!(
+        outcome["real_exception_message"],
+        "5 is over the limit\nsecond line"
+    );
+
+    // The session's and the decorator's environment variables; keys come back as
+    // strings.
+    let outcome = run(&["--function", "settings"]);
+    assert_eq!(
+        outcome["value_json"],
+        serde_json::json!({"1": "dev", "2": "fast"})
+    );
+
+    let outcome = run(&["--function", "square", "--call-site", "24"]);
+    assert_eq!(outcome["outcome"], "refused", "{outcome}");
+    assert_eq!(outcome["code"], "AV107");
+}

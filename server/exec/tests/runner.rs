@@ -428,3 +428,166 @@ async fn literal_source_that_does_not_evaluate_is_an_error() {
             .contains("name 'open' is not defined")
     );
 }
+
+// --- cwsandbox: strict JSON, payload and result files, the SDK's markers ----------------
+
+fn strict(first_line: usize, source: &str) -> Payload {
+    let mut call = payload(first_line, source);
+    call.serialization = Serialization::StrictJson;
+    call
+}
+
+#[tokio::test]
+async fn strict_json_comes_back_through_json_loads() {
+    let call = strict(
+        1,
+        "def shape():\n    return {1: (1, 2), 'n': float('nan'), 'ok': True}\n",
+    );
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:#?}");
+    // Keys come back as strings, tuples as lists, NaN passes.
+    assert_eq!(
+        outcome.value_repr.as_deref(),
+        Some("{'1': [1, 2], 'n': nan, 'ok': True}")
+    );
+}
+
+#[tokio::test]
+async fn strict_json_refuses_on_the_client_with_the_sdks_messages() {
+    let mut call = strict(1, "def echo(value):\n    return value\n");
+    call.args_source = "{1, 2}".to_owned();
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Refused, "{outcome:#?}");
+    assert_eq!(outcome.exception_type.as_deref(), Some("TypeError"));
+    assert_eq!(
+        outcome.exception_message.as_deref(),
+        Some(
+            "Function arguments are not JSON-serializable: Object of type set is not JSON serializable"
+        )
+    );
+    assert!(outcome.message.unwrap().contains("argument 1"));
+
+    let mut call = strict(1, "def status():\n    return STATUS[200]\n");
+    call.captures = vec![("STATUS".to_owned(), "{'a': [{200: 'ok'}]}".to_owned())];
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Refused, "{outcome:#?}");
+    assert_eq!(outcome.code.as_deref(), Some("AV306"));
+    assert_eq!(
+        outcome.exception_message.as_deref(),
+        Some(
+            "Function payload contains a dict with non-string keys: closure_vars['STATUS']['a'][0] (key 200 has type int)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn strict_json_marks_a_return_value_json_dump_refuses() {
+    let call = strict(1, "def labels():\n    return {'a', 'b'}\n");
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Raised, "{outcome:#?}");
+    // RESULT_SERIALIZATION_ERROR:TypeError:..., as the SDK's client reads it.
+    assert_eq!(outcome.exception_type.as_deref(), Some("TypeError"));
+    assert_eq!(
+        outcome.exception_message.as_deref(),
+        Some("return value is not JSON-serializable: Object of type set is not JSON serializable")
+    );
+    assert_eq!(
+        outcome.real_exception_message.as_deref(),
+        Some("Object of type set is not JSON serializable")
+    );
+}
+
+#[tokio::test]
+async fn strict_json_goes_through_payload_and_result_files() {
+    let call = strict(
+        1,
+        "def files():\n    import os\n    return sorted(n.split('_')[1] + ':' + str(len(n)) for n in os.listdir('/tmp') if n.startswith('sandbox_'))\n",
+    );
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:#?}");
+    // `sandbox_payload_<32 hex digits>.json`; the result file is written afterwards.
+    assert_eq!(outcome.value_repr.as_deref(), Some("['payload:53']"));
+}
+
+#[tokio::test]
+async fn strict_json_system_exit_zero_leaves_no_result_file() {
+    let call = strict(1, "def leave():\n    raise SystemExit(0)\n");
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Raised, "{outcome:#?}");
+    assert_eq!(outcome.exception_type.as_deref(), Some("SystemExit"));
+    assert!(outcome.note.unwrap().contains("SandboxFileError"));
+}
+
+#[tokio::test]
+async fn a_map_item_that_is_not_a_tuple_fails_in_map_itself() {
+    let mut call = strict(1, "def square(x):\n    return x * x\n");
+    call.args_source = "[(3,), 4]".to_owned();
+    call.map_item = Some(1);
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Refused, "{outcome:#?}");
+    assert_eq!(
+        outcome.exception_message.as_deref(),
+        Some(
+            "cwsandbox._function.RemoteFunction.remote() argument after * must be an iterable, not int"
+        )
+    );
+    assert_eq!(outcome.map_items, Some(2));
+    call.map_item = Some(0);
+    assert_eq!(run(&call).await.value_repr.as_deref(), Some("9"));
+}
+
+// --- What the SDK's client reports, parsed from stderr --------------------------------
+
+#[tokio::test]
+async fn the_sdk_reports_a_chained_cause_whose_name_it_recognises() {
+    let call = payload(
+        1,
+        "def halt():\n    class Halt(Exception):\n        pass\n    try:\n        {}['k']\n    except KeyError as error:\n        raise Halt('stop') from error\n",
+    );
+    let outcome = run(&call).await;
+    assert_eq!(outcome.exception_type.as_deref(), Some("KeyError"));
+    assert_eq!(outcome.exception_message.as_deref(), Some("'k'"));
+    assert_eq!(outcome.real_exception_type.as_deref(), Some("Halt"));
+    assert_eq!(outcome.real_exception_message.as_deref(), Some("stop"));
+    let note = outcome.note.unwrap();
+    assert!(note.contains("won over"), "{note}");
+    assert!(!note.contains("exception_type None"), "{note}");
+}
+
+#[tokio::test]
+async fn the_sdk_reads_an_error_printed_earlier_and_a_log_line() {
+    let call = strict(
+        1,
+        "def noisy():\n    import sys, logging\n    print('ZeroDivisionError: division by zero', file=sys.stderr)\n    class Halt(Exception):\n        pass\n    raise Halt('gave up')\n",
+    );
+    let outcome = run(&call).await;
+    assert_eq!(outcome.exception_type.as_deref(), Some("ZeroDivisionError"));
+    assert_eq!(outcome.exception_message.as_deref(), Some("gave up"));
+    assert_eq!(outcome.real_exception_type.as_deref(), Some("Halt"));
+
+    let call = strict(
+        1,
+        "def logged():\n    import logging\n    logging.error('TimeoutError: upstream slow')\n    raise ValueError('bad input')\n",
+    );
+    let outcome = run(&call).await;
+    // The traceback's last line comes after the log line, and wins.
+    assert_eq!(outcome.exception_type.as_deref(), Some("ValueError"));
+    assert_eq!(outcome.exception_message.as_deref(), Some("bad input"));
+    assert_eq!(outcome.note, None);
+}
+
+#[tokio::test]
+async fn the_sdk_keeps_the_first_line_of_a_message() {
+    let call = strict(
+        1,
+        "def long():\n    raise ValueError('line one\\nline two')\n",
+    );
+    let outcome = run(&call).await;
+    assert_eq!(outcome.exception_type.as_deref(), Some("ValueError"));
+    assert_eq!(outcome.exception_message.as_deref(), Some("line one"));
+    assert_eq!(
+        outcome.real_exception_message.as_deref(),
+        Some("line one\nline two")
+    );
+    assert!(outcome.note.unwrap().contains("first line"));
+}
