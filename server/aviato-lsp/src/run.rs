@@ -306,8 +306,20 @@ fn print_text(args: &Args, outcome: &Outcome) {
                     eprintln!("    {}", text.trim());
                 }
             }
-            let kind = outcome.exception_type.as_deref().unwrap_or("Exception");
-            match outcome.exception_message.as_deref() {
+            // The traceback ends with the exception raised; what the SDK's client
+            // reports of it, when it differs, is in the note above.
+            let kind = outcome
+                .real_exception_type
+                .as_deref()
+                .or(outcome.exception_type.as_deref())
+                .unwrap_or("Exception");
+            let message = outcome
+                .real_exception_type
+                .as_ref()
+                .map_or(outcome.exception_message.as_deref(), |_| {
+                    outcome.real_exception_message.as_deref()
+                });
+            match message {
                 Some(message) if !message.is_empty() => eprintln!("{kind}: {message}"),
                 _ => eprintln!("{kind}"),
             }
