@@ -789,6 +789,10 @@ impl<'a> Emitter<'_, 'a> {
         let BindingKind::Function(def) = self.model.lookup(scope, name.id.as_str())?.kind else {
             return None;
         };
+        self.inlinable_def(def)
+    }
+
+    fn inlinable_def(&self, def: &'a ast::StmtFunctionDef) -> Option<&'a ast::StmtFunctionDef> {
         if def.is_async || !def.decorator_list.is_empty() || self.flow.in_sandbox(def.range) {
             return None;
         }
@@ -809,6 +813,19 @@ impl<'a> Emitter<'_, 'a> {
         &self,
         def: &'a ast::StmtFunctionDef,
         arguments: &[String],
+        at: At<'_>,
+    ) -> Result<String, String> {
+        Ok(format!(
+            "{}({})",
+            self.emit_inlined_lambda(def, at)?,
+            arguments.join(", ")
+        ))
+    }
+
+    /// `(lambda a, b=2: <body>)` for a function whose body is `return <body>`.
+    fn emit_inlined_lambda(
+        &self,
+        def: &'a ast::StmtFunctionDef,
         at: At<'_>,
     ) -> Result<String, String> {
         let scope = self
@@ -874,11 +891,7 @@ impl<'a> Emitter<'_, 'a> {
                 },
             )
             .map_err(|reason| format!("it calls `{}`, and {reason}", def.name.id))?;
-        Ok(format!(
-            "(lambda {}: {body})({})",
-            listed.join(", "),
-            arguments.join(", ")
-        ))
+        Ok(format!("(lambda {}: {body})", listed.join(", ")))
     }
 
     fn emit_call_arguments(
@@ -1056,10 +1069,18 @@ impl<'a> Emitter<'_, 'a> {
             }
             BindingKind::Import { .. } => Err(format!("`{name}` is a module")),
             // A function of the script: whatever it does, no serializer carries it.
+            // It also behaves as the function when the value is built with it
+            // (`sorted(rows, key=by_id)`), when its body is one static expression.
             BindingKind::Function(def)
                 if scope == crate::semantic::MODULE_SCOPE && !self.flow.in_sandbox(def.range) =>
             {
-                Ok(format!("script_function({})", python_string(name)))
+                let implementation = self
+                    .inlinable_def(def)
+                    .and_then(|def| self.emit_inlined_lambda(def, at_binding).ok());
+                Ok(match implementation {
+                    Some(lambda) => format!("script_function({}, {lambda})", python_string(name)),
+                    None => format!("script_function({})", python_string(name)),
+                })
             }
             BindingKind::Function(_) => Err(format!("`{name}` is a function")),
             BindingKind::Class(class) if enum_base(class).is_some() => {

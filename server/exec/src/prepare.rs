@@ -131,6 +131,24 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let environment = sandbox_environment(&request.source, &function)
         .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;
     let chosen = arguments(request, &function, &diagnostics, &line_of)?;
+    // A value the chosen call passes that the SDK's client refuses.
+    if let Some(range) = chosen.range {
+        let at_this_call: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|diagnostic| range.contains_range(diagnostic.range))
+            .cloned()
+            .collect();
+        if let Some(diagnostic) = blocking_diagnostic(&at_this_call, &function) {
+            return Err(NotRun::refused(
+                Some(diagnostic.rule.code()),
+                format!(
+                    "line {}: {}",
+                    line_of(diagnostic.range.start()),
+                    diagnostic.message
+                ),
+            ));
+        }
+    }
     let mut captures = Vec::new();
     // The SDK sends globals first, then closures.
     // (Names bound nowhere the analysis sees come with the globals.)
@@ -373,9 +391,16 @@ fn refuse_client_failures(
                         == Some(capture.name.as_str())
             })
     };
+    // What a call site passes is judged with that call, once it is chosen.
+    let at_a_call = |diagnostic: &Diagnostic| {
+        function
+            .call_sites
+            .iter()
+            .any(|site| site.range.contains_range(diagnostic.range))
+    };
     let diagnostics: Vec<Diagnostic> = diagnostics
         .iter()
-        .filter(|diagnostic| !skipped(diagnostic))
+        .filter(|diagnostic| !skipped(diagnostic) && !at_a_call(diagnostic))
         .cloned()
         .collect();
     match blocking_diagnostic(&diagnostics, function) {
@@ -394,6 +419,8 @@ fn refuse_client_failures(
 /// The arguments of the call to run.
 struct Chosen {
     source: String,
+    /// The call site they come from.
+    range: Option<aviato_analysis::TextRange>,
     /// What the captured names hold when that call runs.
     captures: Option<Vec<(String, CapturedValue)>>,
     /// The line of the call site they come from.
@@ -421,6 +448,7 @@ fn arguments(
         return evaluate_arguments(args)
             .map(|source| Chosen {
                 source,
+                range: None,
                 captures: None,
                 line: None,
                 map: false,
@@ -463,6 +491,7 @@ fn arguments(
     };
     let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
         source: source.clone(),
+        range: Some(site.range),
         captures: Some(site.captures.clone()),
         line: Some(line_of(site.range.start())),
         map: site.kind == CallSiteKind::Map,
@@ -499,6 +528,7 @@ fn arguments(
     if function.parameters.is_empty() {
         return Ok(Chosen {
             source: String::new(),
+            range: None,
             captures: None,
             line: None,
             map: false,

@@ -452,10 +452,14 @@ def script_object(name):
     return cls()
 
 
-def script_function(name):
-    """A stand-in for the script's module-level function `name`, likewise."""
+def script_function(name, implementation=None):
+    """A stand-in for the script's module-level function `name`, likewise; it calls
+    `implementation`, the function's body when it is one static expression."""
     def stand_in(*args, **kwargs):
-        raise RuntimeError("a stand-in for the script's function %r cannot be called" % name)
+        if implementation is None:
+            raise RuntimeError("the script's function %r is not static: it cannot be called "
+                               "while the value is built" % name)
+        return implementation(*args, **kwargs)
 
     stand_in.__name__ = stand_in.__qualname__ = name
     stand_in.__module__ = "__main__"
