@@ -8,9 +8,15 @@ use aviato_exec::{Outcome, OutcomeKind};
 const CLIP: usize = 60;
 
 /// `ValueError: x must be non-negative`, or `ValueError` without a message.
+/// The exception raised, when the outcome has it; what the SDK reports of it is
+/// in the note.
 pub(crate) fn exception(outcome: &Outcome) -> String {
-    let kind = outcome.exception_type.as_deref().unwrap_or("Exception");
-    match outcome.exception_message.as_deref() {
+    let (kind, message) = match &outcome.real_exception_type {
+        Some(kind) => (Some(kind), &outcome.real_exception_message),
+        None => (outcome.exception_type.as_ref(), &outcome.exception_message),
+    };
+    let kind = kind.map_or("Exception", String::as_str);
+    match message.as_deref() {
         Some(message) if !message.is_empty() => format!("{kind}: {message}"),
         _ => kind.to_string(),
     }
