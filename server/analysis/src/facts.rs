@@ -743,6 +743,10 @@ fn captured_name(
             (None, Some(_)) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
             (None, None) => CapturedValue::Skipped("not defined anywhere in this file".into()),
         }
+    } else if capture.binding.is_none()
+        && let Some(value) = star_imported(emitter.model, capture.name)
+    {
+        value
     } else if capture.binding.is_none() && emitter.flow.dynamic_globals.is_some() {
         CapturedValue::NotStatic(emitter.unbound(capture.name))
     } else if capture.binding.is_none() {
