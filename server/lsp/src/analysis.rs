@@ -1,7 +1,10 @@
 //! What the analysis says about one revision of a document, computed once and
-//! shared by diagnostics, code lenses, inlay hints, hover and code actions.
+//! shared by diagnostics, code lenses, inlay hints, hover and code actions; and
+//! the thread that computes it.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
 
 use aviato_analysis::text::TextSize;
@@ -115,5 +118,62 @@ impl DocumentAnalysis {
                 .insert((index, kind), verdict);
             verdict
         })
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The one thread that analyses whole files, in the order asked. Analysing a
+/// large file allocates a syntax tree of many megabytes and frees it; on one
+/// long-lived thread that memory is reused by the next analysis, where threads
+/// of a pool would each keep an allocator arena of their own, grown to the size
+/// of the largest analysis they ran.
+pub(crate) struct Analyst {
+    /// `None` when the thread could not be started: the work then runs on the
+    /// runtime's blocking threads.
+    jobs: Option<Mutex<mpsc::Sender<Job>>>,
+}
+
+impl Default for Analyst {
+    fn default() -> Analyst {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let started = std::thread::Builder::new()
+            .name("aviato-analysis".to_string())
+            .spawn(move || serve(&queue));
+        if let Err(err) = &started {
+            tracing::error!("cannot start the analysis thread: {err}");
+        }
+        Analyst {
+            jobs: started.ok().map(|_| Mutex::new(jobs)),
+        }
+    }
+}
+
+impl Analyst {
+    /// Runs `work` on the analysis thread once the work asked before is done;
+    /// `None` when it panicked. The work runs to its end even when the caller
+    /// stops waiting.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let Some(jobs) = &self.jobs else {
+            return tokio::task::spawn_blocking(work).await.ok();
+        };
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(work)).ok());
+        });
+        jobs.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(job)
+            .ok()?;
+        result.await.ok().flatten()
+    }
+}
+
+fn serve(queue: &mpsc::Receiver<Job>) {
+    for job in queue {
+        job();
     }
 }

@@ -142,6 +142,7 @@ async fn execute(
     let progress_done = progress.map(|progress| show_progress(&session, progress, &arguments));
 
     let mut outcome = sandbox_outcome(
+        &session,
         &target,
         &arguments,
         &settings,
@@ -195,8 +196,10 @@ async fn execute(
     Arc::unwrap_or_clone(outcome)
 }
 
-/// Prepares the call and runs it, once a turn is free.
+/// Prepares the call (an analysis of the whole file, in the session's turn of
+/// analyses) and runs it, once a turn is free.
 async fn sandbox_outcome(
+    session: &Session,
     target: &Target,
     arguments: &RunArguments,
     settings: &RunSettings,
@@ -216,10 +219,10 @@ async fn sandbox_outcome(
         args: arguments.args.clone(),
         call_site: arguments.call_site,
     };
-    let prepared = match tokio::task::spawn_blocking(move || prepare(&request)).await {
-        Ok(Ok(prepared)) => prepared,
-        Ok(Err(not_run)) => return not_run.into(),
-        Err(err) => return Outcome::error(format!("preparing the run failed: {err}")),
+    let prepared = match session.analyse_blocking(move || prepare(&request)).await {
+        Some(Ok(prepared)) => prepared,
+        Some(Err(not_run)) => return not_run.into(),
+        None => return Outcome::error("preparing the run failed: it panicked".to_string()),
     };
     let cancelled = || Outcome {
         message: Some("cancelled".to_string()),
