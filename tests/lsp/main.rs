@@ -11,3 +11,4 @@ mod robustness;
 mod run_settings;
 mod runs;
 mod settings;
+mod soak;
