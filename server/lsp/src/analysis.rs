@@ -177,6 +177,17 @@ impl Analyst {
             .ok()?;
         result.await.ok().flatten()
     }
+
+    /// Restarts the wait before free memory is given back: work elsewhere (the
+    /// publication of an analysis's diagnostics) has just freed a lot of it.
+    pub(crate) fn freed_memory(&self) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(Box::new(|| {}));
+        }
+    }
 }
 
 fn serve(queue: &mpsc::Receiver<Job>) {

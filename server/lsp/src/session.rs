@@ -425,6 +425,8 @@ impl Session {
         self.client
             .publish_diagnostics(uri, diagnostics, Some(snapshot.document.version()))
             .await;
+        // Their encoding took a few megabytes on a large file, now free.
+        self.analyst.freed_memory();
     }
 
     /// Clears the diagnostics of a closed document.
