@@ -97,6 +97,8 @@ def main():
     parser.add_argument("--edits", type=int, default=40, help="one-line edits per round")
     parser.add_argument("--venv", default=os.path.join(ROOT, "target/bench-venv"))
     arguments = parser.parse_args()
+    # The servers run in a temporary directory.
+    arguments.bin = os.path.abspath(arguments.bin)
 
     ruff, ruff_version = install_ruff(arguments.venv)
     text = generated.source()
