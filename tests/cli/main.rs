@@ -4,5 +4,6 @@
 mod check;
 mod killed_host;
 mod project;
+mod rough_edges;
 mod rule;
 mod run;

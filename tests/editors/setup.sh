@@ -35,6 +35,12 @@ apt_packages() {
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
+  if ((${#missing[@]})) && ((EUID != 0)); then
+    echo "setup: these Debian packages are missing and installing them needs root. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    echo "then $0 again." >&2
+    return 1
+  fi
   if ((${#missing[@]})); then
     echo "setup: apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -128,3 +128,51 @@ fn documents_are_independent() {
     server.change(other, 8, json!([{"text": broken_source()}]));
     assert_eq!(server.diagnostics(other, 8).len(), 1);
 }
+
+/// A `cwsandbox` program: its own rules (a direct call of the `RemoteFunction`, a
+/// set argument strict JSON refuses), in the current SDK's words, with quick fixes.
+const CWSANDBOX_SOURCE: &str = r#"from cwsandbox import Session, SandboxDefaults
+
+
+def main() -> None:
+    with Session(SandboxDefaults()) as session:
+
+        @session.function()
+        def add(x: int, y: int) -> int:
+            return x + y
+
+        @session.function()
+        def count(labels) -> int:
+            return len(labels)
+
+        print(add(2, 3))
+        print(count.remote({"a", "b"}).result())
+
+
+main()
+"#;
+
+#[test]
+fn cwsandbox_files_get_the_current_sdks_rules() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open(URI, 1, CWSANDBOX_SOURCE);
+    let diagnostics = server.diagnostics(URI, 1);
+    let codes: Vec<&str> = diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["AV107", "AV301"], "{diagnostics:#?}");
+    assert_eq!(
+        diagnostics[0]["range"],
+        range_of(CWSANDBOX_SOURCE, "add(2, 3)", "utf-16")
+    );
+    let direct = diagnostics[0]["message"].as_str().unwrap();
+    assert!(direct.contains("add.remote(...).result()"), "{direct}");
+    let set = diagnostics[1]["message"].as_str().unwrap();
+    assert!(
+        set.contains("Function arguments are not JSON-serializable: Object of type set"),
+        "{set}"
+    );
+    assert!(!set.contains("await"), "{set}");
+    assert_eq!(server.shutdown_and_exit().code(), Some(0));
+}

@@ -10,5 +10,6 @@ mod lifecycle;
 mod robustness;
 mod run_settings;
 mod runs;
+mod sandbox_functions;
 mod settings;
 mod soak;

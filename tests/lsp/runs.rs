@@ -788,3 +788,39 @@ asyncio.run(main())
         "{positions:?}"
     );
 }
+
+/// A call that is never awaited hands its caller a coroutine: the value of a
+/// run with its arguments shows after the `def`, not after that call.
+#[test]
+fn no_value_after_a_call_that_is_never_awaited() {
+    const NOT_AWAITED: &str = r#"import asyncio
+
+from aviato import Sandbox
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def add(x, y):
+            return x + y
+
+        print(add(2, 3))
+
+
+asyncio.run(main())
+"#;
+    let mut server = open(NOT_AWAITED);
+    let def = line_of(NOT_AWAITED, "def add(");
+    let call = line_of(NOT_AWAITED, "print(add(2, 3))");
+    let outcome = server.command("aviato.run", run_arguments("add", def));
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(outcome["call_site"], call + 1, "{outcome}");
+    let hints = server.inlay_hints(URI, 20);
+    let lines: Vec<_> = hints
+        .iter()
+        .map(|hint| hint["position"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [def], "{hints:#?}");
+    server.shutdown_and_exit();
+}

@@ -5,12 +5,17 @@
     python3 tests/oracle/record_cwsandbox.py --check      # no SDK, no oracle needed
     python3 tests/oracle/record_cwsandbox.py --compare    # re-record into a temp dir, fail on any difference
     python3 tests/oracle/record_cwsandbox.py --corpus realistic    # only one corpus
+    python3 tests/oracle/record_cwsandbox.py --dir tests/fixtures/heldout/cwsandbox   # any corpus directory
 
 Corpora (each a directory of user programs):
 
 * tests/fixtures/cwsandbox/: copies of the cwsandbox-oracle's example programs
   (`--copy-examples` refreshes the copies from the oracle before recording).
 * tests/fixtures/realistic/cwsandbox/: realistic ML, data, backend and ETL programs.
+
+`--dir DIR` (repeatable) records, checks or compares any other directory of user programs
+inside the repository the same way (e.g. tests/fixtures/heldout/cwsandbox/); without
+`--corpus` it limits the run to those directories, otherwise they are added.
 
 Recording runs each corpus through the cwsandbox-oracle (`cwsandbox==1.22.0` from PyPI,
 unmodified, against a local stand-in of the sandbox service; see the oracle's README) and
@@ -72,6 +77,7 @@ class Corpus:
     intro: str
     examples: bool  # copies of the oracle's examples
     allow_not_called: bool
+    selector: str = ""  # how the commands in README.md name the corpus; default `--corpus <key>`
 
     @property
     def rel(self) -> str:
@@ -96,6 +102,10 @@ class Corpus:
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("*.py"))
 
+    @property
+    def cli(self) -> str:
+        return self.selector or f"--corpus {self.key}"
+
 
 CORPORA = {
     "examples": Corpus(
@@ -118,6 +128,30 @@ CORPORA = {
         allow_not_called=False,
     ),
 }
+
+
+def corpus_from_dir(text: str) -> Corpus:
+    """A corpus for any directory of user programs inside the repository (`--dir`)."""
+    path = Path(text)
+    if not path.is_absolute():
+        path = REPO / text if (REPO / text).is_dir() else Path.cwd() / text
+    path = path.resolve()
+    if not path.is_dir():
+        raise SystemExit(f"{text}: not a directory")
+    try:
+        rel = path.relative_to(REPO).as_posix()
+    except ValueError:
+        raise SystemExit(f"{text}: not inside the repository {REPO.name}/") from None
+    return Corpus(
+        rel,
+        path,
+        "What the real cwsandbox SDK does with these user programs",
+        "User programs, each mixing correct sandbox functions with the mistakes users make, "
+        "recorded with `--dir`.",
+        examples=False,
+        allow_not_called=False,
+        selector=f"--dir {rel}",
+    )
 
 
 # ----------------------------------------------------------------------------- locations
@@ -355,9 +389,9 @@ def render_readme(corpus: Corpus, rows: list[dict[str, Any]], meta: dict[str, An
         "Re-record, check without the SDK, or compare a fresh recording with this one:",
         "",
         "```sh",
-        f"python3 tests/oracle/record_cwsandbox.py --corpus {corpus.key}",
-        "python3 tests/oracle/record_cwsandbox.py --check",
-        f"python3 tests/oracle/record_cwsandbox.py --compare --corpus {corpus.key}",
+        f"python3 tests/oracle/record_cwsandbox.py {corpus.cli}",
+        "python3 tests/oracle/record_cwsandbox.py --check" + (f" {corpus.cli}" if corpus.selector else ""),
+        f"python3 tests/oracle/record_cwsandbox.py --compare {corpus.cli}",
         "```",
         "",
         "## Counts",
@@ -557,11 +591,15 @@ def main() -> int:
     mode.add_argument("--compare", action="store_true", help="record into a temp dir and diff")
     parser.add_argument("--corpus", choices=sorted(CORPORA), action="append",
                         help="limit to this corpus (repeatable; default: all)")
+    parser.add_argument("--dir", action="append", metavar="DIR", dest="dirs",
+                        help="a directory of user programs in the repository (repeatable); "
+                             "without --corpus only these are run")
     parser.add_argument("--copy-examples", action="store_true",
                         help="refresh tests/fixtures/cwsandbox/*.py from the oracle's examples first")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="files run in parallel by the driver")
     args = parser.parse_args()
-    corpora = [CORPORA[k] for k in (args.corpus or sorted(CORPORA))]
+    keys = args.corpus or ([] if args.dirs else sorted(CORPORA))
+    corpora = [CORPORA[k] for k in keys] + [corpus_from_dir(d) for d in args.dirs or []]
     if args.check:
         return check(corpora)
     if args.compare:

@@ -1,6 +1,6 @@
-//! The same fixtures through the local backend and through the aviato backend on a
-//! sandbox server end the same way: the SDK's outcome does not depend on where the
-//! sandbox is.
+//! The same fixtures through the local backend and through the aviato and cwsandbox
+//! backends on a sandbox server end the same way: the SDK's outcome does not depend on
+//! where the sandbox is, nor on the protocol that reaches it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,6 +82,7 @@ fn observable(outcome: &Outcome) -> Value {
 async fn remote_outcomes_match_local_ones() {
     let server = Server::start(&[]);
     let remote = Arc::new(server.backend());
+    let grpc = Arc::new(server.cwsandbox_backend());
     let local = Arc::new(LocalBackend::default());
     let limits = Limits {
         timeout: Duration::from_secs(20),
@@ -94,22 +95,34 @@ async fn remote_outcomes_match_local_ones() {
     for chunk in sample.chunks(4) {
         let mut runs = Vec::new();
         for (name, payload) in chunk.iter().cloned() {
-            let (remote, local, limits) = (remote.clone(), local.clone(), limits.clone());
+            let (remote, grpc, local, limits) =
+                (remote.clone(), grpc.clone(), local.clone(), limits.clone());
             runs.push(tokio::spawn(async move {
                 let here = local.run(&payload, &limits, CancellationToken::new()).await;
                 let there = remote
                     .run(&payload, &limits, CancellationToken::new())
                     .await;
-                (name, here, there)
+                let over_grpc = grpc.run(&payload, &limits, CancellationToken::new()).await;
+                (name, here, there, over_grpc)
             }));
         }
         for run in runs {
-            let (name, here, there) = run.await.unwrap();
+            let (name, here, there, over_grpc) = run.await.unwrap();
             assert_eq!(there.backend.as_deref(), Some("aviato"));
+            assert_eq!(over_grpc.backend.as_deref(), Some("cwsandbox"));
             kinds.insert(here.outcome.as_str());
-            let (here, there) = (observable(&here), observable(&there));
+            let (here, there, over_grpc) = (
+                observable(&here),
+                observable(&there),
+                observable(&over_grpc),
+            );
             if here != there {
-                differences.push(format!("{name}:\n  local  {here}\n  remote {there}"));
+                differences.push(format!("{name}:\n  local  {here}\n  aviato {there}"));
+            }
+            if here != over_grpc {
+                differences.push(format!(
+                    "{name}:\n  local     {here}\n  cwsandbox {over_grpc}"
+                ));
             }
         }
     }

@@ -1,11 +1,14 @@
-//! The aviato backend and `aviato-lsp sandbox-server`, end to end: the real server
-//! binary on a free port, the backend talking to it, raw protocol calls, and faults.
+//! The aviato and cwsandbox backends and `aviato-lsp sandbox-server`, end to end: the
+//! real server binary on a free port, the backends talking to it, raw protocol calls
+//! (Connect JSON and gRPC), and faults.
 //!
 //! Every server gets its own state directory; bubblewrap's command line names the
 //! sandbox's files under it, so /proc tells whether any of its sandboxes still runs.
 
+mod cwsandbox;
 mod faults;
 mod fidelity;
+mod grpc;
 mod hostile;
 mod protocol;
 
@@ -15,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aviato_exec::{AviatoBackend, AviatoConfig};
+use aviato_exec::{AviatoBackend, AviatoConfig, CwsandboxBackend, CwsandboxConfig};
 
 /// A running `aviato-lsp sandbox-server`.
 pub struct Server {
@@ -94,6 +97,15 @@ impl Server {
             base_url: self.url.clone(),
             ..AviatoConfig::default()
         }
+    }
+
+    /// The cwsandbox backend, over gRPC to this server.
+    pub fn cwsandbox_backend(&self) -> CwsandboxBackend {
+        CwsandboxBackend::new(CwsandboxConfig {
+            base_url: self.url.clone(),
+            ..CwsandboxConfig::default()
+        })
+        .unwrap()
     }
 
     /// The sandboxes whose files are on disk.

@@ -137,6 +137,8 @@ CAUSES: list[dict[str, Any]] = [
      "why": "nonlocal in a function re-executed at module level"},
     {"kind": "sandbox_error", "type": r"AttributeError", "message": r"'(dict|list|str|int|float|NoneType)' object has no attribute",
      "codes": {"AV302", "AV306"}, "why": "a value converted by JSON on the way"},
+    {"kind": "sandbox_error", "type": r"ModuleNotFoundError", "codes": {"AV207"},
+     "why": "a package the image does not have"},
     {"kind": "sandbox_error", "type": r"KeyError", "message": r"^.[A-Z][A-Z0-9_]+.$", "codes": {"AV408"},
      "why": "an environment variable the sandbox does not have"},
     {"kind": "sandbox_error", "type": r"KeyError|TypeError", "codes": {"AV302", "AV306"},

@@ -1,17 +1,14 @@
 import * as vscode from "vscode";
-import { CodeLensRequest, CodeLensResolveRequest, type CodeLens } from "vscode-languageclient/node";
 import { ArgumentMemory } from "./argumentMemory";
 import { RunController } from "./runController";
 import { RunReportView } from "./runReportView";
 import {
   CANCEL_COMMAND,
+  EXPLAIN_COMMAND,
   RUN_COMMAND,
-  functionAt,
-  isRunArguments,
-  parameterText,
-  sandboxFunctions,
-  takesParameters,
-  type Lens,
+  SANDBOX_FUNCTIONS_REQUEST,
+  runPlan,
+  type SandboxFunction,
 } from "./sandboxFunctions";
 import { Server } from "./server";
 
@@ -47,22 +44,6 @@ export async function deactivate(): Promise<void> {
   server = undefined;
 }
 
-async function documentLenses(document: vscode.TextDocument): Promise<Lens[]> {
-  const client = server?.running;
-  if (!client) return [];
-  const resolves = client.initializeResult?.capabilities.codeLensProvider?.resolveProvider ?? false;
-  const lenses: CodeLens[] =
-    (await client.sendRequest(CodeLensRequest.type, { textDocument: { uri: document.uri.toString() } })) ?? [];
-  const resolved = await Promise.all(
-    lenses.map((lens) => (lens.command || !resolves ? lens : client.sendRequest(CodeLensResolveRequest.type, lens))),
-  );
-  return resolved.flatMap((lens) =>
-    lens.command
-      ? [{ line: lens.range.start.line, title: lens.command.title, command: lens.command.command, arguments: lens.command.arguments ?? [] }]
-      : [],
-  );
-}
-
 /** Runs the sandbox function under the cursor, asking for arguments when it needs them. */
 async function runFunctionAtCursor(memory: ArgumentMemory): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -83,38 +64,42 @@ async function runFunctionAtCursor(memory: ArgumentMemory): Promise<void> {
     return;
   }
 
-  const document = editor.document;
-  const lines = document.getText().split(/\r?\n/);
-  const functions = sandboxFunctions(lines, await documentLenses(document));
-  const target = functionAt(functions, editor.selection.active.line);
-  if (!target && vscode.workspace.getConfiguration("aviato").get("codeLens.enable") === false) {
-    // The server lists sandbox functions only through its lenses.
+  if (!server.supportsSandboxFunctions()) {
     void vscode.window.showInformationMessage(
-      "Aviato: Run Function in Sandbox finds functions through the server's code lenses, which aviato.codeLens.enable turns off.",
+      `Aviato: this aviato-lsp cannot list sandbox functions (no ${SANDBOX_FUNCTIONS_REQUEST} request); update it.`,
     );
     return;
   }
+
+  const client = server.running;
+  const document = editor.document;
+  // The server's analysis finds the function around the cursor, lenses or not.
+  const found: SandboxFunction[] =
+    (await client?.sendRequest(SANDBOX_FUNCTIONS_REQUEST, {
+      textDocument: { uri: document.uri.toString() },
+      position: { line: editor.selection.active.line, character: editor.selection.active.character },
+    })) ?? [];
+  const target = found[0];
   if (!target) {
     void vscode.window.showInformationMessage(
       "Aviato: the cursor is not inside a sandbox function (a function decorated with @session.function()).",
     );
     return;
   }
-  if (target.lens.command !== RUN_COMMAND) {
-    // The server explains why this function cannot run.
-    await vscode.commands.executeCommand(target.lens.command, ...target.lens.arguments);
+
+  const plan = runPlan(target);
+  if (plan.kind === "explain") {
+    // The server says why this function cannot run.
+    await vscode.commands.executeCommand(EXPLAIN_COMMAND, plan.args);
     return;
   }
-
-  let args = target.lens.arguments.find(isRunArguments);
-  if (!args) return;
-  const parameters = parameterText(lines, target.defLine);
-  if (takesParameters(parameters) && target.callSiteLenses.length === 0) {
+  let args = plan.args;
+  if (plan.kind === "ask") {
     const uri = document.uri.toString();
     const typed = await vscode.window.showInputBox({
       title: `Run ${target.name} in sandbox`,
-      prompt: `Arguments for ${target.name}(${parameters}), as in a Python call`,
-      placeHolder: 'e.g. 2, 3   or   "b", x=[1, 2]',
+      prompt: plan.prompt,
+      placeHolder: plan.placeHolder,
       value: memory.recall(uri, target.name) ?? "",
       ignoreFocusOut: true,
     });

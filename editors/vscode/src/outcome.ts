@@ -18,6 +18,12 @@ export interface RunOutcome {
   value_type: string | null;
   exception_type: string | null;
   exception_message: string | null;
+  /** For raised: the exception raised in the sandbox (the SDK reports exception_type instead). */
+  real_exception_type: string | null;
+  real_exception_message: string | null;
+  /** For a cwsandbox `.map` run: the 1-based item this outcome is about, and how many there are. */
+  map_item: number | null;
+  map_items: number | null;
   /** Frames in the user's file, outermost first. */
   traceback: TracebackFrame[];
   stdout: string;
@@ -50,8 +56,11 @@ export function isRunOutcome(value: unknown): value is RunOutcome {
 
 /** `ValueError: x must be non-negative`, or `ValueError` when there is no message. */
 export function exceptionLine(outcome: RunOutcome): string {
-  const type = outcome.exception_type || "Exception";
-  return outcome.exception_message ? `${type}: ${outcome.exception_message}` : type;
+  // The exception raised in the sandbox, as Python prints it; the SDK's own view
+  // of it (exception_type, which may be null) is explained in the notes.
+  const type = outcome.real_exception_type || outcome.exception_type || "Exception";
+  const message = outcome.real_exception_type ? outcome.real_exception_message : outcome.exception_message;
+  return message ? `${type}: ${message}` : type;
 }
 
 /** The notes of an outcome, one per line. */

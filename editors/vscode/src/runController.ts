@@ -96,6 +96,10 @@ export class RunController implements vscode.Disposable {
       const truncated = truncationNote(outcome, stream);
       if (truncated) this.output.appendLine(`  ${stream}│ ${truncated}`);
     }
+    if (outcome.call_site !== null && args.args === undefined && (args.callSite === undefined || args.callSite === null)) {
+      // The header named the function alone: say which call's arguments ran.
+      this.output.appendLine(`  (arguments from the call at line ${outcome.call_site})`);
+    }
     const summary = summarize(args.function, outcome);
     this.output.appendLine(`  ${outcome.outcome === "ok" ? "✓" : "✗"} ${summary}`);
     for (const note of notes(outcome)) this.output.appendLine(`  note: ${note}`);

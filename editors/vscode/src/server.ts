@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification,
@@ -10,6 +11,7 @@ import {
 } from "vscode-languageclient/node";
 import type { RunController, RunOutputParams } from "./runController";
 import { RUN_COMMAND, isRunArguments } from "./sandboxFunctions";
+import { ServerLogParser } from "./serverLog";
 import { resolveServer, type ServerResolution } from "./serverPath";
 import { serverSettings } from "./settings";
 
@@ -33,6 +35,7 @@ export function readServerSettings(): ReturnType<typeof serverSettings> {
 /** Owns the language client: finds the binary, starts, restarts and stops it. */
 export class Server implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  private restarting: Promise<void> = Promise.resolve();
   private readonly status: vscode.LanguageStatusItem;
 
   constructor(
@@ -54,6 +57,14 @@ export class Server implements vscode.Disposable {
     return this.running?.initializeResult?.capabilities.executeCommandProvider?.commands.includes(command) ?? false;
   }
 
+  /** Whether the running server answers `aviato/sandboxFunctions`. */
+  supportsSandboxFunctions(): boolean {
+    const experimental = this.running?.initializeResult?.capabilities.experimental as
+      | { sandboxFunctions?: boolean }
+      | undefined;
+    return experimental?.sandboxFunctions === true;
+  }
+
   resolve(): ServerResolution {
     return resolveServer({
       configuredPath: vscode.workspace.getConfiguration("aviato").get<string | null>("server.path"),
@@ -70,6 +81,7 @@ export class Server implements vscode.Disposable {
     const resolution = this.resolve();
     if (resolution.kind === "missing") {
       this.log.error(resolution.reason);
+      for (const candidate of resolution.searched) this.log.info(`looked for ${candidate}: not an executable file`);
       this.setStatus("aviato-lsp not found", vscode.LanguageStatusSeverity.Error);
       void this.offerInstallHelp(resolution.reason);
       return;
@@ -89,6 +101,18 @@ export class Server implements vscode.Disposable {
       ],
       outputChannel: this.log,
       traceOutputChannel: this.log,
+      // The server's stderr at the level it logged each line at (the default
+      // shows every stderr line as an error).
+      stdioOptions: {
+        stdout: (input, channel) => lines(input, (line) => channel.info(line)),
+        stderr: (input, channel) => {
+          const parser = new ServerLogParser();
+          lines(input, (line) => {
+            const { level, text } = parser.parse(line);
+            channel[level](text);
+          });
+        },
+      },
       initializationOptions: readServerSettings(),
       middleware: {
         executeCommand: (command, args, next) => {
@@ -137,18 +161,24 @@ export class Server implements vscode.Disposable {
     else await client?.dispose();
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  /** Stops the server and starts it again; restarts asked for meanwhile run after it, in order. */
+  restart(): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      await this.stop();
+      await this.start();
+    });
+    return this.restarting;
   }
 
   /** Forwards a settings change: a new process for the binary, a notification for the rest. */
   async onConfigurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     if (!event.affectsConfiguration("aviato")) return;
     if (event.affectsConfiguration("aviato.server")) {
+      this.log.info("aviato.server settings changed: restarting the server");
       await this.restart();
       return;
     }
+    this.log.info("aviato settings changed: sending them to the server");
     await this.running?.sendNotification(DidChangeConfigurationNotification.type, {
       settings: { aviato: readServerSettings() },
     });
@@ -176,4 +206,8 @@ export class Server implements vscode.Disposable {
       await vscode.commands.executeCommand("workbench.action.openSettings", "aviato.server.path");
     }
   }
+}
+
+function lines(input: NodeJS.ReadableStream, each: (line: string) => void): void {
+  readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 }).on("line", each);
 }

@@ -5,7 +5,13 @@ export type ServerSource = "setting" | "PATH" | "bundled";
 
 export type ServerResolution =
   | { kind: "found"; path: string; source: ServerSource }
-  | { kind: "missing"; reason: string };
+  | {
+      kind: "missing";
+      /** One paragraph: what was looked at, and how to install. */
+      reason: string;
+      /** Every file that was tried, in order. */
+      searched: string[];
+    };
 
 export interface ResolveInput {
   /** `aviato.server.path`, unset when null, undefined or blank. */
@@ -55,27 +61,42 @@ export function resolveServer(input: ResolveInput): ServerResolution {
     }
     return {
       kind: "missing",
-      reason: `aviato.server.path is set to "${configured}", but ${candidate} is not an executable file.`,
+      reason:
+        `aviato.server.path is set to "${configured}", but ${candidate} is not an executable file. ` +
+        "Only that path is tried while the setting is set: fix it, or clear it to use aviato-lsp on PATH or the bundled one.",
+      searched: [candidate],
     };
   }
 
   const name = executableName(input.platform);
   const separator = input.platform === "win32" ? ";" : ":";
-  for (const dir of (input.envPath ?? "").split(separator)) {
-    if (!dir) continue;
+  const directories = (input.envPath ?? "").split(separator).filter((dir) => dir !== "");
+  const searched: string[] = [];
+  for (const dir of directories) {
     const candidate = path.join(dir, name);
+    searched.push(candidate);
     if (input.isExecutableFile(candidate)) {
       return { kind: "found", path: candidate, source: "PATH" };
     }
   }
 
   const bundled = path.join(input.extensionPath, "bundled", name);
+  searched.push(bundled);
   if (input.isExecutableFile(bundled)) {
     return { kind: "found", path: bundled, source: "bundled" };
   }
 
+  const onPath =
+    directories.length === 0
+      ? "the extension host's PATH is empty"
+      : `not in any directory of the extension host's PATH (${directories.join(separator)})`;
   return {
     kind: "missing",
-    reason: `${SERVER_NAME} was not found: aviato.server.path is unset, it is not on PATH, and this build of the extension bundles no server.`,
+    reason:
+      `${SERVER_NAME} was not found: aviato.server.path is unset; ${name} is ${onPath}; ` +
+      `and ${bundled} does not exist (this build of the extension bundles no server). ` +
+      "Install it with `pip install aviato-lsp` (or `uv tool install aviato-lsp`), install the platform build of the extension, " +
+      "or set aviato.server.path.",
+    searched,
   };
 }

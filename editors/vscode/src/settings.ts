@@ -9,6 +9,7 @@ export interface ServerSettings {
   select?: string[];
   ignore?: string[];
   severity?: Record<string, string>;
+  sdk?: string;
   run?: {
     backend?: string;
     baseUrl?: string;
@@ -61,6 +62,7 @@ export function serverSettings(get: SettingReader): ServerSettings {
     select: stringList(get("select")),
     ignore: stringList(get("ignore")),
     severity: nonEmptyObject<string>(get("severity")),
+    sdk: nonBlank(get("sdk")),
     run: defined({
       backend: nonBlank(get("run.backend")),
       baseUrl: nonBlank(get("run.baseUrl")),

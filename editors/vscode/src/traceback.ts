@@ -25,7 +25,7 @@ export function formatRunReport(call: string, outcome: RunOutcome, lineText: Lin
     lines.push("", outcome.message);
   }
   // A memory limit, or a timeout after the function raised, keeps the exception.
-  if (outcome.exception_type !== null || outcome.traceback.length > 0) {
+  if (outcome.exception_type !== null || outcome.real_exception_type || outcome.traceback.length > 0) {
     lines.push("", "Traceback (most recent call last):");
     for (const frame of outcome.traceback) {
       lines.push(`  File "${frame.file}", line ${frame.line}, in ${frame.function}`);
@@ -49,7 +49,7 @@ function describe(outcome: RunOutcome): string {
     case "ok":
       return `returned${ms}`;
     case "raised":
-      return `raised ${outcome.exception_type || "an exception"}${ms}`;
+      return `raised ${outcome.real_exception_type || outcome.exception_type || "an exception"}${ms}`;
     case "refused":
       return `was refused${outcome.code ? ` (${outcome.code})` : ""}`;
     case "timeout":

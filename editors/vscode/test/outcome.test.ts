@@ -40,6 +40,10 @@ const FIELDS: Record<keyof RunOutcome, true> = {
   call_site: true,
   code: true,
   message: true,
+  real_exception_type: true,
+  real_exception_message: true,
+  map_item: true,
+  map_items: true,
 };
 
 test("the client reads exactly the fields the real server sends", () => {
@@ -94,9 +98,10 @@ test("the timeout comes from the server's message, else the duration", () => {
 
 test("the note is split into one note per line", () => {
   const split = notes(outcomes.notes);
-  assert.equal(split.length, 2, outcomes.notes.note ?? "no note");
+  assert.equal(split.length, 3, outcomes.notes.note ?? "no note");
   assert.match(split[0], /^image registry\.example\.com\/ml:latest has no local equivalent/);
   assert.match(split[1], /SystemExit/);
+  assert.match(split[2], /exception_type None/);
   assert.deepEqual(notes(outcomes.ok), []);
 });
 

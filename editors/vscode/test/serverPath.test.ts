@@ -67,11 +67,25 @@ test("Windows looks for aviato-lsp.exe with ; separators", () => {
   assert.equal(result.kind, "found");
 });
 
-test("nothing found explains all three places", () => {
+test("nothing found says exactly where it looked", () => {
+  const result = resolveServer(input([], { envPath: "/usr/local/bin::/usr/bin" }));
+  assert.equal(result.kind, "missing");
+  if (result.kind !== "missing") return;
+  assert.deepEqual(result.searched, ["/usr/local/bin/aviato-lsp", "/usr/bin/aviato-lsp", "/ext/bundled/aviato-lsp"]);
+  assert.match(result.reason, /aviato\.server\.path is unset/);
+  assert.match(result.reason, /extension host's PATH \(\/usr\/local\/bin:\/usr\/bin\)/);
+  assert.match(result.reason, /\/ext\/bundled\/aviato-lsp does not exist/);
+  assert.match(result.reason, /pip install aviato-lsp/);
+});
+
+test("an empty PATH is said to be empty", () => {
   const result = resolveServer(input([], { envPath: undefined }));
   assert.equal(result.kind, "missing");
-  const reason = result.kind === "missing" ? result.reason : "";
-  assert.match(reason, /aviato\.server\.path/);
-  assert.match(reason, /PATH/);
-  assert.match(reason, /bundles/);
+  assert.match(result.kind === "missing" ? result.reason : "", /PATH is empty/);
+});
+
+test("a setting naming a missing file lists only that file", () => {
+  const result = resolveServer(input(["/usr/bin/aviato-lsp"], { configuredPath: "bin/aviato-lsp" }));
+  assert.equal(result.kind, "missing");
+  assert.deepEqual(result.kind === "missing" ? result.searched : [], ["/ws/bin/aviato-lsp"]);
 });

@@ -63,7 +63,7 @@ test("truncated output is marked where it is cut", () => {
 test("every note gets its own line", () => {
   const report = formatRunReport("stop()", outcomes.notes, lineText);
   const noteLines = report.split("\n").filter((line) => line.startsWith("note: "));
-  assert.equal(noteLines.length, 2, report);
+  assert.equal(noteLines.length, 3, report);
   assert.match(report, /\nSystemExit: 3\n/);
 });
 

@@ -22,6 +22,15 @@ pub(crate) struct Checker<'m, 'a> {
     current: Option<FunctionRef>,
     /// Each sandbox function's index in `functions`, by the start of its `def`.
     by_def: FxHashMap<TextSize, usize>,
+    /// The module's `environment_variables=` values.
+    environment_keywords: Vec<&'a Expr>,
+    /// Whether names may be bound where no statement shows it: a star import, or
+    /// `globals()[name] = value`.
+    pub(crate) binds_unseen_names: bool,
+    /// The last module-level `del NAME` of each deleted name.
+    deleted: FxHashMap<&'a str, TextSize>,
+    /// Where each sandbox function (by index) is first called, found once.
+    first_calls: std::cell::OnceCell<Vec<Option<TextRange>>>,
 }
 
 /// Where a name the body reads comes from.
@@ -84,6 +93,21 @@ impl<'m, 'a> Checker<'m, 'a> {
             diagnostics: Vec::new(),
             current: None,
             by_def,
+            first_calls: std::cell::OnceCell::new(),
+            binds_unseen_names: model.has_star_import()
+                || model.uses.iter().any(|name_use| name_use.name == "globals"),
+            deleted: model.scopes[MODULE_SCOPE]
+                .uses
+                .iter()
+                .map(|&id| &model.uses[id])
+                .filter(|name_use| name_use.ctx == ExprContext::Del)
+                .map(|name_use| (name_use.name, name_use.range.start()))
+                .collect(),
+            environment_keywords: if functions.is_empty() {
+                Vec::new()
+            } else {
+                rules::av408_client_environment::environment_keywords(model.module_body)
+            },
         }
     }
 
@@ -272,16 +296,41 @@ impl<'m, 'a> Checker<'m, 'a> {
     /// Whether a module-level `del name` follows the binding.
     fn deleted_after(&self, name: &str, binding: Option<Binding>) -> bool {
         let bound_at = binding.map_or(TextSize::default(), |binding| binding.range.start());
-        self.model.scopes[MODULE_SCOPE].uses.iter().any(|&id| {
-            let name_use = &self.model.uses[id];
-            name_use.name == name
-                && name_use.ctx == ExprContext::Del
-                && name_use.range.start() > bound_at
-        })
+        self.deleted
+            .get(name)
+            .is_some_and(|&deleted_at| deleted_at > bound_at)
     }
 
     pub(crate) fn is_sandbox_function(&self, def: &ruff_python_ast::StmtFunctionDef) -> bool {
         self.by_def.contains_key(&def.range.start())
+    }
+
+    /// The first call of `function` in the module, if any.
+    pub(crate) fn first_call(&self, function: &SandboxFunction) -> Option<TextRange> {
+        let first_calls = self.first_calls.get_or_init(|| {
+            let mut first: Vec<Option<TextRange>> = vec![None; self.functions.len()];
+            for record in &self.model.calls {
+                let Some(called) = self.called_sandbox_function(record.name, record.scope) else {
+                    continue;
+                };
+                let Some(&index) = self.by_def.get(&called.def.range.start()) else {
+                    continue;
+                };
+                let range = record.call.range();
+                if first[index].is_none_or(|known| range.start() < known.start()) {
+                    first[index] = Some(range);
+                }
+            }
+            first
+        });
+        self.by_def
+            .get(&function.def.range.start())
+            .and_then(|&index| first_calls[index])
+    }
+
+    /// Every `environment_variables=` value in the module.
+    pub(crate) fn environment_keywords(&self) -> &[&'a Expr] {
+        &self.environment_keywords
     }
 
     /// Whether code in `scope` is part of a sandbox function, so it runs in the sandbox.

@@ -2,14 +2,14 @@
 //! the facts "Run in sandbox" prepares a payload from and hover shows.
 
 use ruff_python_ast::{Expr, ExprCall};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
-use crate::literal::Emitter;
+use crate::literal::{Emitter, Flow};
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
-use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::semantic::{BindingKind, CallKind, Resolution, ScopeId, SemanticModel};
 use crate::value::ValueKind;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,11 +71,33 @@ pub enum CapturedValue {
     NotStatic(String),
 }
 
+/// How a call site reaches the sandbox function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallSiteKind {
+    /// `f(...)`: aviato's call (awaited); on a cwsandbox `RemoteFunction`, a
+    /// `TypeError` on the client.
+    Direct,
+    /// `f.remote(...)`: cwsandbox's call.
+    Remote,
+    /// `f.map(items)`: cwsandbox's `f.remote(*item)` for each item.
+    Map,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {
     pub range: TextRange,
-    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not static.
+    pub kind: CallSiteKind,
+    /// The arguments as Python source (`2, 3, scale=[1, 2]`), or why they are not
+    /// static. For [`CallSiteKind::Map`], the items as one Python expression
+    /// (`[(1,), (2,)]`), each of which is unpacked into a call.
     pub arguments: Result<String, String>,
+    /// What an aviato method called through an instance (`metrics.score(...)`) binds
+    /// as its first argument, which the SDK then sends.
+    pub receiver: Option<String>,
+    /// What each captured variable the SDK sends holds when this call runs, where the
+    /// file's order of statements says (`(name, value)`, in the order of
+    /// [`SandboxFunctionFacts::captures`]).
+    pub captures: Vec<(String, CapturedValue)>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
@@ -93,33 +115,427 @@ pub(crate) fn collect<'a>(
     functions: &[SandboxFunction<'a>],
 ) -> Vec<SandboxFunctionFacts> {
     let checker = Checker::new(source, model, functions);
+    let flow = Flow::build(
+        model,
+        model.module_body,
+        functions
+            .iter()
+            .map(|function| function.def.range)
+            .collect(),
+    );
     let emitter = |function: &SandboxFunction| Emitter {
         model,
+        flow: &flow,
         source,
         json: function.serialization == Serialization::Json,
+        pickle: function.serialization == Serialization::Pickle,
     };
-    // Each call site, resolved once, goes to the function it calls.
+    let captures: Vec<Vec<Capture>> = functions
+        .iter()
+        .map(|function| checker.captures(function))
+        .collect();
+    // Each call site, resolved once, goes to the function it calls. Calls in a
+    // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
+    // are not calls of the SDK.
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
-    for record in &model.calls {
-        let Some(called) = checker.called_sandbox_function(record.name, record.scope) else {
-            continue;
+    let reached = Reached::find(model, model.module_body, functions);
+    let named = model.calls.iter().filter_map(|record| {
+        let index = match checker.called_sandbox_function(record.name, record.scope) {
+            Some(called) => functions
+                .iter()
+                .position(|function| std::ptr::eq(function, called))?,
+            None => reached.alias(model, record.name, record.scope)?,
         };
-        if let Some(index) = functions
-            .iter()
-            .position(|function| std::ptr::eq(function, called))
+        Some((index, record.call, record.scope, record.kind, record.name))
+    });
+    let through_attributes = reached
+        .attribute_calls
+        .iter()
+        .map(|&(index, call, scope, kind, name)| (index, call, scope, kind, name));
+    for (index, call, scope, call_kind, name) in named.chain(through_attributes) {
+        let called = &functions[index];
+        if checker.in_sandbox_body(scope) {
+            continue;
+        }
+        let kind = match (called.sdk, call_kind) {
+            (_, CallKind::Direct) => CallSiteKind::Direct,
+            (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
+            (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
+            _ => continue,
+        };
+        let record = Record { call, scope, name };
         {
-            let arguments = emit_arguments(&emitter(called), record.call, record.scope);
+            let emitter = emitter(called);
+            let arguments = match kind {
+                CallSiteKind::Direct if called.sdk == Sdk::Cwsandbox => Err(format!(
+                    "`{}` is the `RemoteFunction` the decorator returned, and it is not callable: the SDK raises `TypeError: 'RemoteFunction' object is not callable` here; call `{}.remote(...).result()`",
+                    record.name, record.name
+                )),
+                CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
+                _ => emit_arguments(&emitter, record.call, record.scope),
+            };
+            let read = (record.scope, record.call.start());
+            let captures = captures[index]
+                .iter()
+                .map(|capture| {
+                    let value = captured_name(&emitter, capture, Some(read)).value;
+                    (capture.name.to_string(), value)
+                })
+                .collect();
+            let receiver = reached
+                .receivers
+                .iter()
+                .find(|(range, _)| *range == record.call.range())
+                .map(|(_, owner)| owner.clone());
             call_sites[index].push(CallSite {
                 range: record.call.range(),
+                kind,
                 arguments,
+                receiver,
+                captures,
             });
         }
     }
     functions
         .iter()
         .zip(call_sites)
-        .map(|(function, call_sites)| facts(&checker, &emitter(function), function, call_sites))
+        .zip(captures)
+        .map(|((function, call_sites), captures)| {
+            facts(
+                &checker,
+                &emitter(function),
+                function,
+                &captures,
+                call_sites,
+            )
+        })
         .collect()
+}
+
+/// A call of a sandbox function, found one way or another.
+struct Record<'a, 'n> {
+    call: &'a ExprCall,
+    scope: ScopeId,
+    name: &'n str,
+}
+
+/// Calls of sandbox functions that do not name them directly: through a name bound
+/// to what a factory returns (`score, rank = build(session)`), and through an
+/// attribute (`Model.predict.remote(x)`, `clf.predict.remote(x)`, aviato's
+/// `Jobs.head(rows)`).
+struct Reached<'a> {
+    /// Where a name is bound to a sandbox function a factory returns: the name's
+    /// range start, and the function's index.
+    aliases: Vec<(TextSize, usize)>,
+    attribute_calls: Vec<(usize, &'a ExprCall, ScopeId, CallKind, &'a str)>,
+    /// aviato calls through an instance (or of a classmethod): what they bind as the
+    /// first argument.
+    receivers: Vec<(TextRange, String)>,
+}
+
+impl<'a> Reached<'a> {
+    fn find(
+        model: &SemanticModel<'a>,
+        body: &'a [ruff_python_ast::Stmt],
+        functions: &[SandboxFunction<'a>],
+    ) -> Reached<'a> {
+        let mut walker = SiteWalker {
+            model,
+            scope: crate::semantic::MODULE_SCOPE,
+            assigns: Vec::new(),
+            calls: Vec::new(),
+        };
+        for statement in body {
+            ruff_python_ast::visitor::Visitor::visit_stmt(&mut walker, statement);
+        }
+        let index_of = |def: &ruff_python_ast::StmtFunctionDef| {
+            functions
+                .iter()
+                .position(|function| function.def.range == def.range)
+        };
+        let mut aliases = Vec::new();
+        for &(scope, assign) in &walker.assigns {
+            let Expr::Call(call) = assign.value.as_ref() else {
+                continue;
+            };
+            let Some(factory) = called_def(model, &call.func, scope) else {
+                continue;
+            };
+            let Some(returned) = returned_names(factory) else {
+                continue;
+            };
+            let Some(factory_scope) = model.function_scope(factory) else {
+                continue;
+            };
+            let sandbox = |name: &str| match model.lookup(factory_scope, name)?.kind {
+                BindingKind::Function(def) => index_of(def),
+                _ => None,
+            };
+            match (assign.targets.as_slice(), returned.as_slice()) {
+                ([Expr::Name(target)], [single]) => {
+                    if let Some(index) = sandbox(single) {
+                        aliases.push((target.range.start(), index));
+                    }
+                }
+                (
+                    [
+                        Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })
+                        | Expr::List(ruff_python_ast::ExprList { elts, .. }),
+                    ],
+                    many,
+                ) if elts.len() == many.len() => {
+                    for (target, name) in elts.iter().zip(many) {
+                        if let (Expr::Name(target), Some(index)) = (target, sandbox(name)) {
+                            aliases.push((target.range.start(), index));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut attribute_calls = Vec::new();
+        let mut receivers = Vec::new();
+        for &(scope, call) in &walker.calls {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                continue;
+            };
+            // cwsandbox: `<owner>.<name>.remote(...)` / `.map(...)`.
+            if let ("remote" | "map", Expr::Attribute(function)) =
+                (method.attr.id.as_str(), method.value.as_ref())
+            {
+                let kind = if method.attr.id.as_str() == "map" {
+                    CallKind::Map
+                } else {
+                    CallKind::Remote
+                };
+                if let Some(index) =
+                    method_named(model, functions, &function.value, &function.attr, scope)
+                {
+                    attribute_calls.push((index, call, scope, kind, function.attr.id.as_str()));
+                }
+                continue;
+            }
+            // aviato: `<Class>.<name>(...)`, which binds no instance, or
+            // `<instance>.<name>(...)`, which binds it (and fails on the client).
+            if let Expr::Name(owner) = method.value.as_ref()
+                && let Some(index) =
+                    method_named(model, functions, &method.value, &method.attr, scope)
+                && functions[index].sdk == Sdk::Aviato
+            {
+                let through_class = matches!(
+                    model
+                        .lookup(scope, owner.id.as_str())
+                        .map(|binding| binding.kind),
+                    Some(BindingKind::Class(_))
+                );
+                let outermost = functions[index]
+                    .def
+                    .decorator_list
+                    .first()
+                    .and_then(|decorator| decorator.expression.as_name_expr())
+                    .map(|name| name.id.as_str());
+                let binds = match outermost {
+                    Some("staticmethod") => false,
+                    Some("classmethod") => true,
+                    _ => !through_class,
+                };
+                if binds {
+                    receivers.push((call.range(), owner.id.to_string()));
+                }
+                attribute_calls.push((
+                    index,
+                    call,
+                    scope,
+                    CallKind::Direct,
+                    method.attr.id.as_str(),
+                ));
+            }
+        }
+        Reached {
+            aliases,
+            attribute_calls,
+            receivers,
+        }
+    }
+
+    /// The sandbox function `name`, read in `scope`, is bound to through a factory.
+    fn alias(&self, model: &SemanticModel, name: &str, scope: ScopeId) -> Option<usize> {
+        let binding = model.lookup(scope, name)?;
+        self.aliases
+            .iter()
+            .find(|(start, _)| *start == binding.range.start())
+            .map(|(_, index)| *index)
+    }
+}
+
+/// The function a call's callee names: `build(...)`, `self.build(...)`.
+fn called_def<'a>(
+    model: &SemanticModel<'a>,
+    func: &Expr,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
+    match func {
+        Expr::Name(name) => match model.lookup(scope, name.id.as_str())?.kind {
+            BindingKind::Function(def) => Some(def),
+            _ => None,
+        },
+        Expr::Attribute(attribute) => {
+            let Expr::Name(owner) = attribute.value.as_ref() else {
+                return None;
+            };
+            let class = match model.lookup(scope, owner.id.as_str())?.kind {
+                BindingKind::Receiver { class, .. } | BindingKind::Class(class) => class,
+                _ => return None,
+            };
+            class.body.iter().find_map(|statement| match statement {
+                ruff_python_ast::Stmt::FunctionDef(def) if def.name.id == attribute.attr.id => {
+                    Some(def)
+                }
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The names a function returns, when every `return` of its body (outside nested
+/// functions) returns the same name or tuple of names.
+fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>> {
+    fn returns<'s>(body: &'s [ruff_python_ast::Stmt], found: &mut Vec<&'s Expr>) {
+        use ruff_python_ast::Stmt;
+        for statement in body {
+            match statement {
+                Stmt::Return(ret) => {
+                    if let Some(value) = &ret.value {
+                        found.push(value);
+                    }
+                }
+                Stmt::If(stmt) => {
+                    returns(&stmt.body, found);
+                    for clause in &stmt.elif_else_clauses {
+                        returns(&clause.body, found);
+                    }
+                }
+                Stmt::With(stmt) => returns(&stmt.body, found),
+                Stmt::Try(stmt) => {
+                    returns(&stmt.body, found);
+                    returns(&stmt.orelse, found);
+                    returns(&stmt.finalbody, found);
+                }
+                Stmt::For(stmt) => returns(&stmt.body, found),
+                Stmt::While(stmt) => returns(&stmt.body, found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    returns(&def.body, &mut found);
+    let names = |expr: &Expr| -> Option<Vec<String>> {
+        match expr {
+            Expr::Name(name) => Some(vec![name.id.to_string()]),
+            Expr::Tuple(tuple) => tuple
+                .elts
+                .iter()
+                .map(|element| match element {
+                    Expr::Name(name) => Some(name.id.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    };
+    let (first, rest) = found.split_first()?;
+    let first = names(first)?;
+    rest.iter()
+        .all(|other| names(other).as_ref() == Some(&first))
+        .then_some(first)
+}
+
+/// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
+/// else the one sandbox function of that name defined in a class.
+fn method_named(
+    model: &SemanticModel,
+    functions: &[SandboxFunction],
+    owner: &Expr,
+    name: &ruff_python_ast::Identifier,
+    scope: ScopeId,
+) -> Option<usize> {
+    let class = match owner {
+        Expr::Name(owner) => match model
+            .lookup(scope, owner.id.as_str())
+            .map(|binding| binding.kind)
+        {
+            Some(BindingKind::Class(class) | BindingKind::Receiver { class, .. }) => Some(class),
+            _ => None,
+        },
+        _ => None,
+    };
+    let in_class = |function: &SandboxFunction| {
+        let parent = model.scopes[function.scope].parent;
+        parent.map(|parent| &model.scopes[parent].kind)
+    };
+    let candidates: Vec<usize> = functions
+        .iter()
+        .enumerate()
+        .filter(|(_, function)| function.def.name.id == name.id)
+        .filter(|(_, function)| match (class, in_class(function)) {
+            (Some(class), Some(crate::semantic::ScopeKind::Class(found))) => {
+                std::ptr::eq(class, *found)
+            }
+            (Some(_), _) => false,
+            (None, Some(crate::semantic::ScopeKind::Class(_))) => true,
+            (None, _) => false,
+        })
+        .map(|(index, _)| index)
+        .collect();
+    match candidates.as_slice() {
+        [index] => Some(*index),
+        _ => None,
+    }
+}
+
+/// Assignments of calls and calls through attributes, with the scope each runs in.
+struct SiteWalker<'m, 'a> {
+    model: &'m SemanticModel<'a>,
+    scope: ScopeId,
+    assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
+    calls: Vec<(ScopeId, &'a ExprCall)>,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a ruff_python_ast::Stmt) {
+        use ruff_python_ast::Stmt;
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                let outer = self.scope;
+                if let Some(scope) = self.model.function_scope(function) {
+                    self.scope = scope;
+                }
+                for statement in &function.body {
+                    self.visit_stmt(statement);
+                }
+                self.scope = outer;
+                return;
+            }
+            Stmt::Assign(assign) if assign.value.is_call_expr() => {
+                self.assigns.push((self.scope, assign));
+            }
+            _ => {}
+        }
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && call.func.is_attribute_expr()
+        {
+            self.calls.push((self.scope, call));
+        }
+        ruff_python_ast::visitor::walk_expr(self, expr);
+    }
 }
 
 /// Evaluates an argument list typed by the user (`2, 3` or `"b", x=[1, 2]`) into
@@ -140,10 +556,13 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         }
     };
     let model = SemanticModel::build(&[]);
+    let flow = Flow::default();
     let emitter = Emitter {
         model: &model,
+        flow: &flow,
         source: &wrapped,
         json: false,
+        pickle: false,
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
@@ -152,6 +571,7 @@ fn facts<'a>(
     checker: &Checker<'_, 'a>,
     emitter: &Emitter<'_, 'a>,
     function: &SandboxFunction<'a>,
+    captures: &[Capture<'a>],
     call_sites: Vec<CallSite>,
 ) -> SandboxFunctionFacts {
     let def = function.def;
@@ -159,7 +579,6 @@ fn facts<'a>(
         model: checker.model,
         sdk: Some(function.sdk),
     };
-    let captures = checker.captures(function);
     SandboxFunctionFacts {
         name: def.name.id.to_string(),
         name_range: def.name.range,
@@ -195,17 +614,110 @@ fn facts<'a>(
             .collect(),
         captures: captures
             .iter()
-            .map(|capture| captured_name(emitter, capture))
+            .map(|capture| captured_name(emitter, capture, None))
+            .chain(module_dunders(checker.model, function))
             .collect(),
         call_sites,
     }
 }
 
-fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
+/// What a name bound by a module-level `from module import *` of the standard
+/// library holds, as the SDK sends it; the last such import that has it wins.
+fn star_imported(model: &SemanticModel, name: &str) -> Option<CapturedValue> {
+    model.module_body.iter().rev().find_map(|statement| {
+        let ruff_python_ast::Stmt::ImportFrom(import) = statement else {
+            return None;
+        };
+        let module = import.module.as_ref()?.id.as_str();
+        if import.level != 0
+            || !import
+                .names
+                .iter()
+                .any(|alias| alias.name.id.as_str() == "*")
+        {
+            return None;
+        }
+        if !crate::stdlib::is_module(module.split('.').next().unwrap_or(module)) {
+            return Some(CapturedValue::NotStatic(format!(
+                "`{name}` may come from `from {module} import *`, which the analysis does not read"
+            )));
+        }
+        // Only the names the module has (the measured table lists them) are bound.
+        Some(match measured_member(module, name)? {
+            crate::stdlib_table::MemberKind::Module => {
+                CapturedValue::Skipped("a module: the SDK does not send it".into())
+            }
+            crate::stdlib_table::MemberKind::Class => {
+                CapturedValue::Skipped("a class: the SDK does not send it".into())
+            }
+            _ => CapturedValue::Sent(format!("{module}.{name}")),
+        })
+    })
+}
+
+/// What `module.member` is, as measured on the standard library.
+fn measured_member(module: &str, member: &str) -> Option<crate::stdlib_table::MemberKind> {
+    let table = crate::stdlib_table::MEMBERS;
+    table
+        .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(module, member)))
+        .ok()
+        .map(|index| table[index].2)
+}
+
+/// `__name__` and `__file__` read in the body: globals of the client's module, which
+/// the SDK sends (`"__main__"`, the script's path as the client ran it).
+fn module_dunders(model: &SemanticModel, function: &SandboxFunction) -> Vec<CapturedName> {
+    let mut found: Vec<CapturedName> = Vec::new();
+    for scope in model.scope_and_descendants(function.scope) {
+        for &id in &model.scopes[scope].uses {
+            let name_use = &model.uses[id];
+            if !matches!(name_use.name, "__name__" | "__file__")
+                || name_use.ctx != ruff_python_ast::ExprContext::Load
+                || model.resolve(scope, name_use.name) != Resolution::Builtin
+                || found.iter().any(|known| known.name == name_use.name)
+            {
+                continue;
+            }
+            let value = if name_use.name == "__name__" {
+                CapturedValue::Sent("'__main__'".into())
+            } else {
+                CapturedValue::NotStatic(
+                    "`__file__` is the path the client ran the script by".into(),
+                )
+            };
+            found.push(CapturedName {
+                name: name_use.name.to_string(),
+                origin: CaptureOrigin::Global,
+                use_range: name_use.range,
+                binding_range: None,
+                value,
+            });
+        }
+    }
+    found
+}
+
+/// What the SDK sends for a captured name, read when a call in `read` (its scope and
+/// offset) runs, or at the end of the scope that binds it.
+fn captured_name(
+    emitter: &Emitter,
+    capture: &Capture,
+    read: Option<(ScopeId, TextSize)>,
+) -> CapturedName {
     let origin = match capture.origin {
         Origin::Global => CaptureOrigin::Global,
         Origin::Closure(_) => CaptureOrigin::Closure,
         Origin::Unbound => CaptureOrigin::Undefined,
+    };
+    let scope = match capture.origin {
+        Origin::Closure(scope) => scope,
+        _ => crate::semantic::MODULE_SCOPE,
+    };
+    let global_writes = || {
+        emitter
+            .model
+            .bindings_in(crate::semantic::MODULE_SCOPE, capture.name)
+            .find(|binding| binding.in_function && !emitter.flow.in_sandbox(binding.range))
     };
     let value = if capture.skipped_by_sdk() {
         let what = match &capture.kind {
@@ -214,25 +726,56 @@ fn captured_name(emitter: &Emitter, capture: &Capture) -> CapturedName {
             _ => "a builtin",
         };
         CapturedValue::Skipped(format!("{what}: the SDK does not send it"))
-    } else if capture.origin == Origin::Unbound {
-        CapturedValue::Skipped("not defined anywhere in this file".into())
-    } else if capture.binding.is_none() {
+    } else if capture.class_body_only {
         CapturedValue::Skipped(
-            "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            "read only in a class body (`LOAD_NAME`), which the SDK's scan of the bytecode never sends".into(),
         )
+    } else if capture.origin == Origin::Unbound {
+        match (
+            star_imported(emitter.model, capture.name),
+            emitter.flow.dynamic_globals,
+        ) {
+            (Some(value), _) => value,
+            (None, Some(_)) => CapturedValue::NotStatic(emitter.unbound(capture.name)),
+            (None, None) => CapturedValue::Skipped("not defined anywhere in this file".into()),
+        }
+    } else if capture.binding.is_none() && emitter.flow.dynamic_globals.is_some() {
+        CapturedValue::NotStatic(emitter.unbound(capture.name))
+    } else if capture.binding.is_none() {
+        match global_writes() {
+            Some(write) => CapturedValue::NotStatic(format!(
+                "`{}` is assigned only by a function that declares it `global` (line {}): whether it is defined when the call runs is known only by running the file",
+                capture.name,
+                emitter.line(write.range.start())
+            )),
+            None => CapturedValue::Skipped(
+                "only functions assign it, so it is not defined when the SDK looks it up".into(),
+            ),
+        }
     } else {
-        match capture
-            .binding
-            .map(|binding| (binding.kind, binding.scope, binding.range.start()))
-        {
-            Some((BindingKind::Assignment(value), scope, offset)) => {
-                match emitter.emit(value, scope, offset) {
-                    Ok(literal) => CapturedValue::Sent(literal),
-                    Err(reason) => CapturedValue::NotStatic(reason),
+        let read = match read {
+            Some((call_scope, offset)) if call_scope == scope => offset,
+            _ => TextSize::from(u32::MAX),
+        };
+        match capture.binding.map(|binding| binding.kind) {
+            Some(
+                BindingKind::Assignment(_) | BindingKind::LoopItem { .. } | BindingKind::Parameter,
+            ) => match emitter.emit_value_at(capture.name, scope, read, 0) {
+                Ok(literal) => CapturedValue::Sent(literal),
+                Err(reason) => CapturedValue::NotStatic(reason),
+            },
+            Some(BindingKind::FromImport { module, member }) if !module.is_empty() => {
+                // The SDK skips classes (any `type`) and modules; `itertools.groupby`
+                // and `operator.itemgetter` are classes.
+                match measured_member(module, member) {
+                    Some(crate::stdlib_table::MemberKind::Class) => {
+                        CapturedValue::Skipped("a class: the SDK does not send it".into())
+                    }
+                    Some(crate::stdlib_table::MemberKind::Module) => {
+                        CapturedValue::Skipped("a module: the SDK does not send it".into())
+                    }
+                    _ => CapturedValue::Sent(format!("{module}.{member}")),
                 }
-            }
-            Some((BindingKind::FromImport { module, member }, _, _)) if !module.is_empty() => {
-                CapturedValue::Sent(format!("{module}.{member}"))
             }
             _ => CapturedValue::NotStatic(format!(
                 "`{}` is {}",
@@ -258,25 +801,153 @@ fn emit_arguments<'a>(
     let offset = call.start();
     let mut arguments = Vec::new();
     for argument in &call.arguments.args {
-        if argument.is_starred_expr() {
-            return Err("an argument is unpacked with `*`".into());
-        }
-        arguments.push(
-            emitter
-                .emit(argument, scope, offset)
-                .map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?,
-        );
+        let value = match argument {
+            Expr::Starred(starred) => emitter
+                .emit(&starred.value, scope, offset)
+                .map(|value| format!("*{value}")),
+            argument => emitter.emit(argument, scope, offset),
+        };
+        arguments
+            .push(value.map_err(|reason| format!("argument {}: {reason}", arguments.len() + 1))?);
     }
     for keyword in &call.arguments.keywords {
-        let Some(name) = &keyword.arg else {
-            return Err("arguments are unpacked with `**`".into());
-        };
-        let value = emitter
-            .emit(&keyword.value, scope, offset)
-            .map_err(|reason| format!("argument `{}`: {reason}", name.id))?;
-        arguments.push(format!("{}={value}", name.id));
+        let value = emitter.emit(&keyword.value, scope, offset);
+        arguments.push(match &keyword.arg {
+            Some(name) => format!(
+                "{}={}",
+                name.id,
+                value.map_err(|reason| format!("argument `{}`: {reason}", name.id))?
+            ),
+            None => format!(
+                "**{}",
+                value.map_err(|reason| format!("the arguments unpacked with `**`: {reason}"))?
+            ),
+        });
     }
     Ok(arguments.join(", "))
+}
+
+/// The items of `f.map(items)` as one expression; each item is a tuple of
+/// positional arguments.
+fn emit_map_items<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Result<String, String> {
+    let arguments = &call.arguments;
+    let items = match (arguments.args.as_ref(), arguments.keywords.as_ref()) {
+        ([items], []) if !items.is_starred_expr() => items,
+        ([], [keyword])
+            if keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.id.as_str() == "items") =>
+        {
+            &keyword.value
+        }
+        _ => return Err("`.map` takes one iterable of argument tuples".into()),
+    };
+    emitter
+        .emit(items, scope, call.start())
+        .map_err(|reason| format!("the items: {reason}"))
+}
+
+/// The environment variables the SDK gives the sandbox of `function`:
+/// `environment_variables=` of the session's `SandboxDefaults(...)`, overridden by the
+/// decorator's. `Err` says why they are given but not known statically.
+pub fn sandbox_environment(
+    source: &str,
+    function: &SandboxFunctionFacts,
+) -> Result<Vec<(String, String)>, String> {
+    let parsed = crate::parse(source);
+    let module = parsed.syntax();
+    let model = SemanticModel::build(&module.body);
+    let functions = Finder::new(&model, SdkChoice::Auto).sandbox_functions();
+    let Some(found) = functions
+        .iter()
+        .find(|candidate| candidate.def.name.range == function.name_range)
+    else {
+        return Ok(Vec::new());
+    };
+    let finder = Finder {
+        model: &model,
+        sdk: Some(found.sdk),
+    };
+    let mut environment: Vec<(String, String)> = Vec::new();
+    let mut merge = |expr: &Expr, scope: ScopeId, whose: &str| -> Result<(), String> {
+        for (key, value) in string_dict(&model, expr, scope, 0)
+            .map_err(|reason| format!("the environment variables of {whose}: {reason}"))?
+        {
+            environment.retain(|(known, _)| *known != key);
+            environment.push((key, value));
+        }
+        Ok(())
+    };
+    let session = match &found.decorator.expression {
+        Expr::Call(call) => call
+            .func
+            .as_attribute_expr()
+            .map(|func| func.value.as_ref()),
+        Expr::Attribute(attribute) => Some(attribute.value.as_ref()),
+        _ => None,
+    };
+    if let Some(defaults) =
+        session.and_then(|session| session_defaults(&finder, session, found.enclosing, 0))
+        && let Some(keyword) = defaults.arguments.find_keyword("environment_variables")
+    {
+        merge(
+            &keyword.value,
+            found.enclosing,
+            "the session's `SandboxDefaults`",
+        )?;
+    }
+    if let Some(keyword) = found.keyword("environment_variables") {
+        merge(&keyword.value, found.enclosing, "the decorator")?;
+    }
+    Ok(environment)
+}
+
+/// A dict of string literals, directly or through names bound once.
+fn string_dict(
+    model: &SemanticModel,
+    expr: &Expr,
+    scope: ScopeId,
+    depth: u8,
+) -> Result<Vec<(String, String)>, String> {
+    if depth > 8 {
+        return Err("they are defined too indirectly".into());
+    }
+    match expr {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .map(|item| match (&item.key, &item.value) {
+                (Some(Expr::StringLiteral(key)), Expr::StringLiteral(value)) => Ok((
+                    key.value.to_str().to_owned(),
+                    value.value.to_str().to_owned(),
+                )),
+                _ => Err("a key or a value is not a string literal, known only at run time".into()),
+            })
+            .collect(),
+        Expr::NoneLiteral(_) => Ok(Vec::new()),
+        Expr::Name(name) => {
+            let Resolution::Scope(found) = model.resolve(scope, name.id.as_str()) else {
+                return Err(format!("`{}` is not defined", name.id));
+            };
+            let bindings: Vec<_> = model.bindings_in(found, name.id.as_str()).collect();
+            match bindings.as_slice() {
+                [binding] => match binding.kind {
+                    BindingKind::Assignment(value) => string_dict(model, value, found, depth + 1),
+                    _ => Err(format!("`{}` is bound at run time", name.id)),
+                },
+                _ => Err(format!("`{}` is bound more than once", name.id)),
+            }
+        }
+        _ => Err(format!(
+            "`{}` is not a dict of string literals",
+            "environment_variables"
+        )),
+    }
 }
 
 /// A string option of the decorator, else of the session's `SandboxDefaults(...)`.
@@ -303,6 +974,33 @@ fn session_defaults<'a>(
     scope: ScopeId,
     depth: u8,
 ) -> Option<&'a ExprCall> {
+    let (call, name, scope) = sdk_call(
+        finder,
+        expr,
+        scope,
+        depth,
+        &["SandboxDefaults", "Sandbox.session", "Session"],
+    )?;
+    if name == "SandboxDefaults" {
+        return Some(call);
+    }
+    let argument = call.arguments.args.first().or_else(|| {
+        call.arguments
+            .find_keyword("defaults")
+            .map(|keyword| &keyword.value)
+    })?;
+    session_defaults(finder, argument, scope, depth + 1)
+}
+
+/// The call of one of the SDK's `names` (`Session`, `SandboxDefaults`...) that `expr`
+/// is, directly or through the names bound to it; with the name and its scope.
+fn sdk_call<'a>(
+    finder: &Finder<'_, 'a>,
+    expr: &'a Expr,
+    scope: ScopeId,
+    depth: u8,
+    names: &[&str],
+) -> Option<(&'a ExprCall, String, ScopeId)> {
     if depth > 8 {
         return None;
     }
@@ -310,21 +1008,8 @@ fn session_defaults<'a>(
         Expr::Call(call) => {
             let qualified = finder.qualified_name(&call.func, scope, 0)?;
             let (package, name) = qualified.split_once('.')?;
-            if !Sdk::is_sdk_name(package) {
-                return None;
-            }
-            match name {
-                "SandboxDefaults" => Some(call),
-                "Sandbox.session" | "Session" => {
-                    let argument = call.arguments.args.first().or_else(|| {
-                        call.arguments
-                            .find_keyword("defaults")
-                            .map(|keyword| &keyword.value)
-                    })?;
-                    session_defaults(finder, argument, scope, depth + 1)
-                }
-                _ => None,
-            }
+            (Sdk::is_sdk_name(package) && names.contains(&name))
+                .then(|| (call, name.to_string(), scope))
         }
         Expr::Name(name) => {
             let Resolution::Scope(found) = finder.model.resolve(scope, name.id.as_str()) else {
@@ -335,7 +1020,7 @@ fn session_defaults<'a>(
                 .bindings_in(found, name.id.as_str())
                 .find_map(|binding| match binding.kind {
                     BindingKind::Assignment(value) | BindingKind::WithItem(value) => {
-                        session_defaults(finder, value, found, depth + 1)
+                        sdk_call(finder, value, found, depth + 1, names)
                     }
                     _ => None,
                 })
@@ -350,6 +1035,44 @@ fn string_value(expr: &Expr) -> Option<String> {
         _ => None,
     }
 }
+
+/// The image the SDK creates the function's sandbox from, when the file says: the
+/// decorator's `container_image=`, else the session's `SandboxDefaults(...)`, else
+/// the SDK's default for a session the file creates. `None` when it cannot be known.
+pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) -> Option<String> {
+    let finder = Finder {
+        model,
+        sdk: Some(function.sdk),
+    };
+    if let Some(keyword) = function.keyword("container_image") {
+        return string_value(&keyword.value);
+    }
+    if function.has_unpacked_options() {
+        return None;
+    }
+    let session = function.session_expr()?;
+    let (call, ..) = sdk_call(
+        &finder,
+        session,
+        function.enclosing,
+        0,
+        &["Sandbox.session", "Session"],
+    )?;
+    let given_defaults =
+        !call.arguments.args.is_empty() || call.arguments.find_keyword("defaults").is_some();
+    if !given_defaults {
+        return Some(DEFAULT_IMAGE.to_string());
+    }
+    let defaults = session_defaults(&finder, session, function.enclosing, 0)?;
+    match defaults.arguments.find_keyword("container_image") {
+        Some(keyword) => string_value(&keyword.value),
+        None if defaults.arguments.keywords.iter().any(|k| k.arg.is_none()) => None,
+        None => Some(DEFAULT_IMAGE.to_string()),
+    }
+}
+
+/// The SDK's image when neither the decorator nor the session names one.
+const DEFAULT_IMAGE: &str = "python:3.11";
 
 #[cfg(test)]
 mod tests {
@@ -443,6 +1166,205 @@ asyncio.run(main())
                 .as_ref()
                 .is_err_and(|reason| reason.contains("load"))
         );
+    }
+
+    const STATIC: &str = r#"
+import math
+from collections import namedtuple
+from enum import Enum, IntEnum, auto
+from operator import itemgetter
+from cwsandbox import Session
+
+Pair = namedtuple("Pair", "a b")
+MEAN, STD = 0.5, 0.2
+NAMES = ["ada", "grace"]
+
+
+class Level(IntEnum):
+    LOW = auto()
+    HIGH = auto()
+
+
+class Mode(Enum):
+    FAST = "fast"
+
+
+def main():
+    with Session() as session:
+        @session.function()
+        def f(*args, **kwargs):
+            return args, kwargs
+
+        f.remote([n.upper() for n in NAMES if n], NAMES[0], ",".join(NAMES)).result()
+        f.remote(Pair(1, 2), Level.HIGH, Mode.FAST.value, math.floor, list(range(5))).result()
+        f.remote(**{"mean": MEAN, "std": STD}, key=itemgetter(1), tag=f"{NAMES[1]!r:>8}").result()
+        f.map([(1,), (2,)])
+        f.map(zip(NAMES, NAMES))
+"#;
+
+    #[test]
+    fn static_values_beyond_literals() {
+        let functions = sandbox_functions(STATIC, SdkChoice::Auto);
+        let sites: Vec<_> = functions[0]
+            .call_sites
+            .iter()
+            .map(|site| (site.kind, site.arguments.clone()))
+            .collect();
+        let expected = [
+            (
+                CallSiteKind::Remote,
+                r#"[(n).upper() for n in [("ada"), ("grace")] if n], ([("ada"), ("grace")])[(0)], ((",")).join([("ada"), ("grace")])"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"namedtuple('Pair', ['a', 'b'])((1), (2)), IntEnum('Level', [('LOW', enum.auto()), ('HIGH', enum.auto())]).HIGH, ("fast"), math.floor, list(range((5)))"#,
+            ),
+            (
+                CallSiteKind::Remote,
+                r#"**{("mean"): (0.5), ("std"): (0.2)}, key=operator.itemgetter((1)), tag=''.join((''.join((format(repr(([("ada"), ("grace")])[(1)]), ''.join(('>8',))),)),))"#,
+            ),
+            (CallSiteKind::Map, r#"[((1),), ((2),)]"#),
+            (
+                CallSiteKind::Map,
+                r#"zip([("ada"), ("grace")], [("ada"), ("grace")])"#,
+            ),
+        ];
+        for (site, (kind, text)) in sites.iter().zip(expected) {
+            assert_eq!(site, &(kind, Ok(text.to_owned())));
+        }
+        assert_eq!(sites.len(), 5);
+    }
+
+    const MUTATED: &str = r#"
+import asyncio
+from aviato import Sandbox
+
+LABELS = {}
+for index, name in enumerate(["cat", "dog"]):
+    LABELS[index] = name
+THRESHOLDS = {"cat": 0.5}
+THRESHOLDS.update(dog=0.7)
+MODEL = "baseline"
+STEADY = [1, 2]
+
+
+def register(name):
+    STEADY.append(name)
+
+
+async def main():
+    global MODEL
+    MODEL = "resnet"
+    async with Sandbox.session() as session:
+        threshold = 0.5
+
+        @session.function()
+        def uses(x):
+            return LABELS, THRESHOLDS, MODEL, STEADY, threshold, fold, late
+
+        threshold = 0.8
+        for fold in range(3):
+            pass
+        await uses(1)
+        late = 1
+
+asyncio.run(main())
+"#;
+
+    #[test]
+    fn values_changed_after_their_binding_are_not_guessed() {
+        let functions = sandbox_functions(MUTATED, SdkChoice::Auto);
+        let site = &functions[0].call_sites[0];
+        let value = |name: &str| {
+            site.captures
+                .iter()
+                .find(|(captured, _)| captured == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        let refused = |name: &str, needle: &str| match value(name) {
+            CapturedValue::NotStatic(reason) => {
+                assert!(reason.contains(needle), "{name}: {reason}")
+            }
+            other => panic!("{name}: {other:?}"),
+        };
+        refused("LABELS", "changed at line 7 (`LABELS[index] = name`)");
+        refused(
+            "THRESHOLDS",
+            "changed at line 9 (`THRESHOLDS.update(dog=0.7)`)",
+        );
+        refused("MODEL", "declares it `global` (line 20)");
+        refused("STEADY", "changed at line 15 (`STEADY.append(name)`)");
+        refused("late", "`ValueError: Cell is empty`");
+        // Rebound before the call in the same straight-line code: the last value.
+        assert_eq!(value("threshold"), CapturedValue::Sent("(0.8)".into()));
+        // A loop variable after its loop: the last item.
+        assert_eq!(
+            value("fold"),
+            CapturedValue::Sent("(list(range((3)))[-1])".into())
+        );
+    }
+
+    const REACHED: &str = r#"
+from cwsandbox import Session
+
+
+def register(session, banned):
+    @session.function()
+    def drop(tokens):
+        return [t for t in tokens if t not in banned]
+
+    @session.function()
+    def count(tokens):
+        return len(tokens)
+
+    return drop, count
+
+
+class Model:
+    @staticmethod
+    @session_for_class.function()
+    def predict(x):
+        return x
+
+
+def report(values):
+    print(count.remote(values).result())
+
+
+with Session() as session:
+    drop, count = register(session, ["spam"])
+    drop.remote(["a", "spam"]).result()
+    Model.predict.remote(3).result()
+    report([1, 2])
+"#;
+
+    #[test]
+    fn calls_through_factories_attributes_and_helpers() {
+        let functions = sandbox_functions(REACHED, SdkChoice::Auto);
+        let site = |name: &str| {
+            let function = functions
+                .iter()
+                .find(|function| function.name == name)
+                .unwrap();
+            let [site] = function.call_sites.as_slice() else {
+                panic!("{name}: {:?}", function.call_sites)
+            };
+            site.clone()
+        };
+        let drop = site("drop");
+        assert_eq!(drop.arguments, Ok(r#"[("a"), ("spam")]"#.into()));
+        // The factory's parameter, from its one call.
+        assert_eq!(
+            drop.captures,
+            [(
+                "banned".to_owned(),
+                CapturedValue::Sent(r#"[("spam")]"#.into())
+            )]
+        );
+        assert_eq!(site("predict").arguments, Ok("(3)".into()));
+        // The helper's parameter, from its one call.
+        assert_eq!(site("count").arguments, Ok("[(1), (2)]".into()));
     }
 
     #[test]

@@ -26,8 +26,8 @@ use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
 
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
 pub use facts::{
-    CallSite, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts, evaluate_arguments,
-    sandbox_functions,
+    CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
+    evaluate_arguments, sandbox_environment, sandbox_functions,
 };
 pub use rules::Rule;
 pub use sandbox::Serialization;
@@ -41,7 +41,7 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    Analysis::new(source, settings.sdk()).diagnostics(settings)
+    Analysis::analyse(source, settings.sdk(), false).diagnostics(settings)
 }
 
 /// What the analysis says about one text, from one parse: every rule's diagnostics
@@ -57,6 +57,11 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
+        Analysis::analyse(source, sdk, true)
+    }
+
+    /// The analysis, with the functions' facts only when `with_facts`.
+    fn analyse(source: &str, sdk: SdkChoice, with_facts: bool) -> Analysis {
         let parsed = parse(source);
         let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
         let (text, parsed) = repair::repaired(source, parsed);
@@ -76,7 +81,11 @@ impl Analysis {
         let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
         diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
-        let functions = facts::collect(&text, &model, &functions);
+        let functions = if with_facts {
+            facts::collect(&text, &model, &functions)
+        } else {
+            Vec::new()
+        };
         Analysis {
             diagnostics,
             functions,

@@ -158,9 +158,20 @@ pub(crate) struct CallRecord<'a> {
     pub(crate) context: CallContext<'a>,
 }
 
+/// `name[key] = value` anywhere in the module: what a dict is filled with after it
+/// is bound (a registry filled by a decorator, a table filled by a loop).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ItemStore<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) key: &'a Expr,
+    pub(crate) value: &'a Expr,
+    pub(crate) scope: ScopeId,
+}
+
 pub(crate) struct SemanticModel<'a> {
     /// The module's statements.
     pub(crate) module_body: &'a [Stmt],
+    pub(crate) item_stores: Vec<ItemStore<'a>>,
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
     pub(crate) uses: Vec<NameUse<'a>>,
@@ -176,6 +187,7 @@ impl<'a> SemanticModel<'a> {
         let mut builder = Builder {
             model: SemanticModel {
                 module_body: body,
+                item_stores: Vec::new(),
                 scopes: vec![Scope::new(ScopeKind::Module, None)],
                 bindings: Vec::new(),
                 uses: Vec::new(),
@@ -653,6 +665,16 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 };
                 self.visit_expr_in(&assign.value, context);
                 for target in &assign.targets {
+                    if let Expr::Subscript(subscript) = target
+                        && let Expr::Name(name) = subscript.value.as_ref()
+                    {
+                        self.model.item_stores.push(ItemStore {
+                            name: name.id.as_str(),
+                            key: &subscript.slice,
+                            value: &assign.value,
+                            scope: self.current,
+                        });
+                    }
                     self.bind_target(target, Some(&assign.value));
                 }
             }

@@ -37,6 +37,27 @@ fn counter_key(comp: &ast::ExprDictComp) -> bool {
     counter.id == key.id
 }
 
+/// Whether an expression's kind shows in its syntax, whatever its names hold: a
+/// literal, an f-string, a call of a class by name (`Sample(row)`).
+pub(crate) fn kind_is_syntactic(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::FString(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::Dict(_)
+        | Expr::Set(_)
+        | Expr::Lambda(_) => true,
+        Expr::Call(call) => matches!(
+            call.func.as_ref(),
+            Expr::Name(name) if name.id.starts_with(|c: char| c.is_ascii_uppercase())
+        ),
+        _ => false,
+    }
+}
+
 /// The name a call's callee is written as: `Point` in `Point(1, 2)`.
 fn called_name(func: &Expr) -> Option<&str> {
     match func {
@@ -528,11 +549,41 @@ impl<'a> Values<'_, 'a> {
             }
             return worst;
         }
+        // A name bound to a container literal: its elements are what is sent.
+        if let Expr::Name(name) = expr
+            && let Some(binding) = self.model.lookup(scope, name.id.as_str())
+            && let BindingKind::Assignment(value) = binding.kind
+            && matches!(
+                value,
+                Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Dict(_)
+            )
+        {
+            let (kind, _) = self.worst_element_at_depth(
+                value,
+                binding.scope,
+                TextSize::from(u32::MAX),
+                severity,
+                depth + 1,
+            );
+            if severity(&kind) > severity(&worst.0) {
+                worst.0 = kind;
+            }
+            return worst;
+        }
         let elements: Vec<&'a Expr> = match expr {
             Expr::List(list) => list.elts.iter().collect(),
             Expr::Tuple(tuple) => tuple.elts.iter().collect(),
             Expr::Set(set) => set.elts.iter().collect(),
             Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
+            // A comprehension's element, where its kind does not depend on the loop's
+            // variables: `[Sample(row) for row in rows]`.
+            Expr::ListComp(ast::ExprListComp { elt, .. })
+            | Expr::SetComp(ast::ExprSetComp { elt, .. })
+            | Expr::Generator(ast::ExprGenerator { elt, .. })
+                if kind_is_syntactic(elt) =>
+            {
+                vec![elt.as_ref()]
+            }
             _ => Vec::new(),
         };
         for element in elements {
@@ -661,6 +712,17 @@ impl<'a> Values<'_, 'a> {
                 }
             }
             BindingKind::LoopItem { iterable, index } => {
+                // `for i in range(n)`, `for i, x in enumerate(xs)`: the counter.
+                if let Expr::Call(call) = iterable
+                    && let Expr::Name(callee) = call.func.as_ref()
+                    && matches!(
+                        (callee.id.as_str(), index),
+                        ("range", None) | ("enumerate", Some(0))
+                    )
+                    && self.model.resolve(scope, callee.id.as_str()) == Resolution::Builtin
+                {
+                    return ValueKind::Int;
+                }
                 let Some(elements) = self.literal_elements(iterable, scope, 0) else {
                     return ValueKind::Unknown;
                 };
@@ -936,7 +998,8 @@ impl<'a> Values<'_, 'a> {
                 Some(function) if is_generator_function(self.model, function) => {
                     ValueKind::Generator
                 }
-                _ => ValueKind::Unknown,
+                Some(function) => self.returned_kind(function, depth),
+                None => ValueKind::Unknown,
             },
             _ => ValueKind::Unknown,
         }
@@ -1013,6 +1076,28 @@ impl<'a> Values<'_, 'a> {
                 member: "BaseModel"
             })
         )
+    }
+
+    /// What a function of the file returns, when every `return` says the same.
+    fn returned_kind(&self, function: &'a ast::StmtFunctionDef, depth: u8) -> ValueKind {
+        let Some(scope) = self.model.function_scope(function) else {
+            return ValueKind::Unknown;
+        };
+        let mut kinds = crate::rules::own_returns(function)
+            .into_iter()
+            .map(|statement| {
+                statement.value.as_deref().map_or(ValueKind::None, |value| {
+                    self.kind_at_depth(value, scope, value.start(), depth + 1)
+                })
+            });
+        let Some(first) = kinds.next() else {
+            return ValueKind::Unknown;
+        };
+        if kinds.all(|kind| kind == first) {
+            first
+        } else {
+            ValueKind::Unknown
+        }
     }
 
     /// The class statement a name refers to, when the file defines it.

@@ -13,6 +13,8 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/cwsandbox",
     "tests/fixtures/realistic/aviato",
     "tests/fixtures/realistic/cwsandbox",
+    "tests/fixtures/heldout/aviato",
+    "tests/fixtures/heldout/cwsandbox",
 ];
 
 fn repo_root() -> PathBuf {

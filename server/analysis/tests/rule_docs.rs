@@ -39,8 +39,8 @@ fn generated_docs() -> BTreeMap<String, String> {
 fn index() -> String {
     let mut out = String::from(
         "# Rules\n\n\
-         Each page explains what the rule checks, what the aviato SDK really does with such\n\
-         code, and how to fix it. `aviato-lsp rule CODE` prints the same page.\n\n\
+         Each page explains what the rule checks, what each SDK generation (cwsandbox and\n\
+         aviato) really does with such code, and how to fix it. `aviato-lsp rule CODE` prints the same page.\n\n\
          | code | name | default severity | summary |\n\
          |---|---|---|---|\n",
     );

@@ -2,7 +2,8 @@
 //! the output formats, and exit 0 (no error-severity diagnostic), 1 (at least one)
 //! or 2 (a usage error, or a path that could not be checked).
 
-mod files;
+pub(crate) mod files;
+mod noqa;
 mod output;
 mod settings;
 
@@ -125,6 +126,19 @@ pub fn run(args: Args) -> ExitCode {
         files,
         failures: errors.count,
     };
+    // Beside the diagnostics, on stderr: `# noqa:` codes that name no rule.
+    for file in &report.files {
+        for unknown in noqa::unknown_codes(&file.source) {
+            eprintln!(
+                "warning: {}:{}:{}: `# noqa: {}` names no aviato-lsp rule and suppresses nothing \
+                 (`aviato-lsp rule --all` lists them)",
+                file.path.display(),
+                unknown.line,
+                unknown.column,
+                unknown.code
+            );
+        }
+    }
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let written = match args.output_format {
         OutputFormat::Text => output::text::write(&mut stdout, &report, output::Colors::detect()),

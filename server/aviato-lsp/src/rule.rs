@@ -7,7 +7,7 @@ use aviato_analysis::Rule;
 #[derive(clap::Args)]
 pub struct Args {
     /// A rule code (`AV201`) or name (`module-not-in-sandbox`).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(conflicts_with = "all")]
     code: Option<String>,
 
     /// List every rule: code, name and default severity.
@@ -16,6 +16,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if args.code.is_none() && !args.all {
+        eprintln!(
+            "error: name a rule, e.g. `aviato-lsp rule AV201`, or list every rule with \
+             `aviato-lsp rule --all`"
+        );
+        return ExitCode::from(2);
+    }
     let Some(code) = args.code else {
         let width = Rule::ALL
             .iter()

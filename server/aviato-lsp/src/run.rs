@@ -5,14 +5,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest,
-    prepare,
+    blocking_diagnostic, prepare, run_prepared,
 };
+use aviato_lsp_server::signature::{Signature, usable_call_site};
+
+use crate::check::files::io_reason;
+
+/// Below this, Python cannot start in the local sandbox (it needs about 20 MiB of
+/// address space before it runs a line).
+pub const MIN_MEMORY_MB: u64 = 32;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// Stdout and stderr as the function wrote them, then the value or a traceback.
     Text,
+    /// One JSON object (docs/run-output.md).
     Json,
 }
 
@@ -23,36 +33,49 @@ pub enum BackendName {
     /// A sandbox of an aviato service (`--base-url`, else `AVIATO_BASE_URL`; key from
     /// `AVIATO_API_KEY`), or of a shared `aviato-lsp sandbox-server`.
     Aviato,
+    /// A sandbox of the CoreWeave sandbox service, gRPC `coreweave.sandbox.v1`
+    /// (`--base-url`, else `CWSANDBOX_BASE_URL`, else https://api.cwsandbox.com; key
+    /// from `CWSANDBOX_API_KEY`), or of a shared `aviato-lsp sandbox-server`.
+    Cwsandbox,
 }
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when the function returned a value; 1 when it raised, was \
+refused, timed out or was killed; 2 on a usage error (no such file or function, unreadable \
+arguments, a function that needs arguments the file never passes) or when no sandbox could run."
+)]
 pub struct Args {
     /// The Python file that defines the function.
     file: PathBuf,
     /// The sandbox function to run.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     function: String,
     /// The line of its `def`, when several functions share the name.
-    #[arg(long)]
+    #[arg(long, value_name = "DEF_LINE")]
     line: Option<u32>,
     /// The arguments, as a Python argument list: `'2, 3'` or `'"b", x=[1, 2]'`.
     /// Without it, the first call site whose arguments are static is used.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_name = "PY", allow_hyphen_values = true)]
     args: Option<String>,
     /// The line of the call site whose arguments to use.
-    #[arg(long)]
+    #[arg(long, value_name = "LINE")]
     call_site: Option<u32>,
     /// Wall-clock limit in seconds.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     timeout: f64,
-    /// Memory limit in MiB.
-    #[arg(long)]
+    /// Memory limit (address space of each process) in MiB; at least 32, what Python
+    /// needs to start. Default: 2048.
+    #[arg(long, value_name = "MB")]
     memory_mb: Option<u64>,
+    /// Where to run it.
     #[arg(long, value_enum, default_value_t = BackendName::Local)]
     backend: BackendName,
-    /// The aviato service for `--backend aviato`.
-    #[arg(long)]
+    /// The service for `--backend aviato` or `--backend cwsandbox`.
+    #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// How to print the outcome: text (stdout and stderr, then the value or a
+    /// traceback), or one JSON object (docs/run-output.md).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
 }
@@ -73,14 +96,24 @@ fn outcome(args: &Args) -> Outcome {
     if !args.timeout.is_finite() || args.timeout <= 0.0 {
         return Outcome::error("--timeout must be a positive number of seconds");
     }
+    if let Some(memory) = args.memory_mb
+        && memory < MIN_MEMORY_MB
+    {
+        return Outcome::error(format!(
+            "--memory-mb {memory} is below what Python needs to start in the sandbox; \
+             give at least --memory-mb {MIN_MEMORY_MB}"
+        ));
+    }
     let source = match std::fs::read(&args.file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(source) => source,
             Err(_) => return Outcome::error(format!("{}: not valid UTF-8", args.file.display())),
         },
-        Err(err) => return Outcome::error(format!("{}: {err}", args.file.display())),
+        Err(err) => {
+            return Outcome::error(format!("{}: {}", args.file.display(), io_reason(&err)));
+        }
     };
-    let request = RunRequest {
+    let mut request = RunRequest {
         file_name: args.file.display().to_string(),
         source,
         function: args.function.clone(),
@@ -88,6 +121,20 @@ fn outcome(args: &Args) -> Outcome {
         args: args.args.clone(),
         call_site: args.call_site,
     };
+    match call_arguments(args, &request.source) {
+        Ok(call_args) => request.args = call_args,
+        Err(needed) => {
+            // Only the arguments are missing when the example would run: then say
+            // what to type; otherwise the run's own refusal says what else is wrong.
+            let with_example = RunRequest {
+                args: Some(needed.example),
+                ..request.clone()
+            };
+            if prepare(&with_example).is_ok() {
+                return Outcome::error(needed.message);
+            }
+        }
+    }
     let prepared = match prepare(&request) {
         Ok(prepared) => prepared,
         Err(not_run) => return not_run.into(),
@@ -103,6 +150,7 @@ fn outcome(args: &Args) -> Outcome {
         backend: match args.backend {
             BackendName::Local => BackendKind::Local,
             BackendName::Aviato => BackendKind::Aviato,
+            BackendName::Cwsandbox => BackendKind::Cwsandbox,
         },
         base_url: args.base_url.clone(),
     };
@@ -117,18 +165,126 @@ fn outcome(args: &Args) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
-    let mut outcome =
-        runtime.block_on(backend.run(&prepared.payload, &limits, CancellationToken::new()));
-    outcome.call_site = prepared.call_site;
-    outcome
+    runtime.block_on(run_prepared(
+        backend.as_ref(),
+        &prepared,
+        &limits,
+        CancellationToken::new(),
+    ))
+}
+
+/// `--args`, or what to run with when it is not given: the function's defaults
+/// when it needs nothing and no call passes static arguments; a usage error, with
+/// an example fitting its parameters, when it needs arguments and no call passes
+/// static ones. Everything else is left to `prepare`.
+fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, NeedsArguments> {
+    if args.args.is_some() || args.call_site.is_some() {
+        return Ok(args.args.clone());
+    }
+    let line_of = |offset: TextSize| {
+        let end = offset.to_usize().min(source.len());
+        source[..end].matches('\n').count() as u32 + 1
+    };
+    let found: Option<SandboxFunctionFacts> = sandbox_functions(source, SdkChoice::Auto)
+        .into_iter()
+        .filter(|function| function.name == args.function)
+        .find(|function| {
+            args.line.is_none_or(|line| {
+                (line_of(function.statement_range.start())..=line_of(function.name_range.start()))
+                    .contains(&line)
+            })
+        });
+    let Some(function) = found else {
+        return Ok(None);
+    };
+    if function.parameters.is_empty()
+        || function
+            .call_sites
+            .iter()
+            .any(|site| usable_call_site(&function, site))
+        || blocking_diagnostic(
+            &aviato_analysis::check(source, &Settings::default()),
+            &function,
+        )
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let Some(signature) = Signature::parse(&source[function.signature_range]) else {
+        return Ok(None);
+    };
+    if !signature.needs_arguments() {
+        return Ok(Some(String::new()));
+    }
+    let why = match function.call_sites.first() {
+        Some(site) => format!(
+            "the call at line {} is not static ({})",
+            line_of(site.range.start()),
+            site.arguments.as_ref().err().map_or("", String::as_str)
+        ),
+        None => "the file never calls it".to_string(),
+    };
+    let example = signature.example_arguments();
+    Err(NeedsArguments {
+        message: format!(
+            "`{}` needs arguments and {why}; pass them with --args, e.g. --args {}",
+            signature.display(),
+            shell_quote(&example)
+        ),
+        example,
+    })
+}
+
+/// A function that needs arguments no call passes statically.
+struct NeedsArguments {
+    /// The usage error, with an example that fits the parameters.
+    message: String,
+    /// The example, as `--args` would take it.
+    example: String,
+}
+
+/// `text` quoted for a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    if text.contains('\'') {
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| {
+                matches!(c, '"' | '\\' | '$' | '`')
+                    .then_some('\\')
+                    .into_iter()
+                    .chain(std::iter::once(c))
+            })
+            .collect();
+        format!("\"{escaped}\"")
+    } else {
+        format!("'{text}'")
+    }
 }
 
 fn print_text(args: &Args, outcome: &Outcome) {
     if !outcome.stdout.is_empty() {
         print!("{}", outcome.stdout);
+        if !outcome.stdout.ends_with('\n') {
+            // The value, or what ended the run, starts a line of its own.
+            println!();
+        }
     }
     if !outcome.stderr.is_empty() {
         eprint!("{}", outcome.stderr);
+        if !outcome.stderr.ends_with('\n') {
+            eprintln!();
+        }
+    }
+    for (stream, cut) in [
+        ("stdout", outcome.stdout_truncated),
+        ("stderr", outcome.stderr_truncated),
+    ] {
+        if cut {
+            eprintln!(
+                "({stream} was cut at {} KiB: the rest was dropped)",
+                Limits::default().output_bytes / 1024
+            );
+        }
     }
     if let Some(line) = outcome.call_site {
         eprintln!("(arguments from the call at line {line})");

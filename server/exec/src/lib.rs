@@ -20,6 +20,7 @@
 
 pub mod aviato;
 mod backend;
+pub mod cwsandbox;
 mod limits;
 mod local;
 mod outcome;
@@ -30,13 +31,16 @@ mod settings;
 
 pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
 pub use backend::{Backend, RunFuture};
+pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
 pub use limits::Limits;
 pub use local::{
-    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
-    SandboxCommand, WritableDir, writable_path,
+    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig, OutputChunk,
+    OutputSink, OutputStream, SandboxCommand, WritableDir, check_variable, writable_path,
 };
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
-pub use prepare::{NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare};
+pub use prepare::{
+    NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,
+};
 pub use settings::{BackendKind, BackendSettings};
 pub use tokio_util::sync::CancellationToken;

@@ -69,11 +69,17 @@ pub struct Outcome {
     pub value_json: Option<Value>,
     /// The value's type, as `type(value)` names it (`list`, `datetime.datetime`).
     pub value_type: Option<String>,
-    /// The exception's class, as a traceback prints it (`ValueError`, `Boom`,
-    /// `json.decoder.JSONDecodeError`).
+    /// The exception's class as the SDK reports it (`SandboxExecutionError.exception_type`,
+    /// parsed from the sandbox's stderr: `None` for a class whose name does not end in
+    /// `Error` or `Exception`); for refusals, the exception the SDK's client raises.
     pub exception_type: Option<String>,
-    /// `str()` of the exception.
+    /// The exception's message as the SDK reports it (the first line of `str()`).
     pub exception_message: Option<String>,
+    /// The exception raised in the sandbox, as a traceback prints its class
+    /// (`ValueError`, `Boom`, `json.decoder.JSONDecodeError`).
+    pub real_exception_type: Option<String>,
+    /// `str()` of the exception raised in the sandbox, in full.
+    pub real_exception_message: Option<String>,
     /// Frames in the user's file, outermost first.
     pub traceback: Vec<Frame>,
     pub stdout: String,
@@ -93,6 +99,10 @@ pub struct Outcome {
     pub note: Option<String>,
     /// The line of the call site the arguments came from, if any.
     pub call_site: Option<u32>,
+    /// For `f.map(items)`: the 1-based item this outcome is about.
+    pub map_item: Option<u32>,
+    /// For `f.map(items)`: how many items there are.
+    pub map_items: Option<u32>,
     /// The rule code that explains a refusal (`AV301`).
     pub code: Option<String>,
     /// Why the run was refused, killed, or failed.
@@ -108,6 +118,8 @@ impl Outcome {
             value_type: None,
             exception_type: None,
             exception_message: None,
+            real_exception_type: None,
+            real_exception_message: None,
             traceback: Vec::new(),
             stdout: String::new(),
             stderr: String::new(),
@@ -120,6 +132,8 @@ impl Outcome {
             image: None,
             note: None,
             call_site: None,
+            map_item: None,
+            map_items: None,
             code: None,
             message: None,
         }

@@ -8,15 +8,19 @@ pub const DEFAULT_IMAGE: &str = "python:3.11";
 /// The decorator's `temp_dir` when it has none.
 pub const DEFAULT_TEMP_DIR: &str = "/tmp";
 
-/// How the SDK moves values between client and sandbox (`Serialization` in the SDK).
+/// How the SDK moves values between client and sandbox: `Serialization` in the
+/// aviato SDK, and the one JSON mode of the current SDK (cwsandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Serialization {
-    /// pydantic `dump_json` on the client, `json.load`/`json.dump` in the sandbox.
+    /// aviato: pydantic `dump_json` on the client, `json.load`/`json.dump` in the sandbox.
     #[default]
     Json,
-    /// `pickle` both ways.
+    /// aviato: `pickle` both ways.
     Pickle,
+    /// cwsandbox: a check for non-`str` dict keys and stdlib `json.dumps` on the
+    /// client, `json.load`/`json.dump` in the sandbox, `json.loads` of the result.
+    StrictJson,
 }
 
 impl Serialization {
@@ -24,6 +28,7 @@ impl Serialization {
         match self {
             Serialization::Json => "json",
             Serialization::Pickle => "pickle",
+            Serialization::StrictJson => "strict_json",
         }
     }
 }
@@ -60,12 +65,17 @@ pub struct Payload {
     /// Captured globals, then closures, in order: `(name, literal source)`.
     pub captures: Vec<(String, String)>,
     /// A Python argument list: `2, 3` or `"b", x=[1, 2]`; empty for no arguments.
+    /// With `map_item`, the items of a cwsandbox `f.map(items)` as one expression.
     pub args_source: String,
+    /// Which item of `f.map(items)` to call, as `f.remote(*item)`; `None` for a call.
+    pub map_item: Option<u32>,
     pub serialization: Serialization,
     /// The container image the SDK would start, e.g. `python:3.11`.
     pub image: String,
     /// The decorator's `temp_dir`.
     pub temp_dir: String,
+    /// The environment variables the SDK gives the sandbox (`environment_variables=`).
+    pub environment: Vec<(String, String)>,
 }
 
 impl Payload {
@@ -81,9 +91,11 @@ impl Payload {
             source: source.into(),
             captures: Vec::new(),
             args_source: String::new(),
+            map_item: None,
             serialization: Serialization::Json,
             image: DEFAULT_IMAGE.to_owned(),
             temp_dir: DEFAULT_TEMP_DIR.to_owned(),
+            environment: Vec::new(),
         }
     }
 }

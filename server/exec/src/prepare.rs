@@ -4,11 +4,14 @@
 
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
 use aviato_analysis::{
-    CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice, Settings,
-    Severity, check, evaluate_arguments, sandbox_functions,
+    CallSiteKind, CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice,
+    Settings, Severity, check, evaluate_arguments, sandbox_environment, sandbox_functions,
 };
 
-use crate::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Outcome, Payload, Serialization};
+use crate::{
+    Backend, CancellationToken, DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Limits, Outcome, OutcomeKind,
+    Payload, Serialization,
+};
 
 /// Which function to run, with which arguments.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +74,7 @@ const CLIENT_FAILURES: &[Rule] = &[
     Rule::DecoratorNotCalled,
     Rule::InvalidDecoratorArguments,
     Rule::MethodSandboxFunction,
+    Rule::DecoratorAboveRemoteFunction,
     Rule::UnserializableCapture,
     Rule::PickleScriptClass,
 ];
@@ -82,7 +86,8 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let index = LineIndex::from_source_text(&request.source);
     let line_of = |offset: TextSize| index.line_index(offset).get() as u32;
     let function = find_function(request, &line_of)?;
-    refuse_client_failures(request, &function, &line_of)?;
+    let diagnostics = check(&request.source, &Settings::default());
+    refuse_client_failures(request, &diagnostics, &function, &line_of)?;
     if let Some(property) = function
         .kept_decorators
         .iter()
@@ -111,15 +116,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let serialization = match function.serialization {
         aviato_analysis::Serialization::Json => Serialization::Json,
         aviato_analysis::Serialization::Pickle => Serialization::Pickle,
-        aviato_analysis::Serialization::StrictJson => {
-            return Err(NotRun::refused(
-                None,
-                format!(
-                    "`{}` uses the cwsandbox SDK, whose runs are not supported yet",
-                    function.name
-                ),
-            ));
-        }
+        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
         aviato_analysis::Serialization::Unknown => {
             return Err(NotRun::refused(
                 None,
@@ -130,17 +127,34 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             ));
         }
     };
+    refuse_undedentable(request, &function, &line_of)?;
+    let environment = sandbox_environment(&request.source, &function)
+        .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;
+    let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     let mut captures = Vec::new();
     // The SDK sends globals first, then closures.
-    for origin in [CaptureOrigin::Global, CaptureOrigin::Closure] {
-        for capture in function
-            .captures
-            .iter()
-            .filter(|capture| capture.origin == origin)
-        {
-            match &capture.value {
+    // (Names bound nowhere the analysis sees come with the globals.)
+    for closures in [false, true] {
+        for (index, capture) in function.captures.iter().enumerate() {
+            if (capture.origin == CaptureOrigin::Closure) != closures {
+                continue;
+            }
+            // What the name holds when the chosen call runs, where the file says.
+            let value = chosen
+                .captures
+                .as_ref()
+                .and_then(|values| values.get(index))
+                .filter(|(name, _)| *name == capture.name)
+                .map_or(&capture.value, |(_, value)| value);
+            match value {
                 CapturedValue::Sent(literal) => {
                     captures.push((capture.name.clone(), literal.clone()))
+                }
+                // The script's path, as the client ran it.
+                CapturedValue::NotStatic(_)
+                    if capture.name == "__file__" && capture.origin == CaptureOrigin::Global =>
+                {
+                    captures.push((capture.name.clone(), python_string(&request.file_name)))
                 }
                 CapturedValue::Skipped(_) => {}
                 CapturedValue::NotStatic(reason) => {
@@ -160,14 +174,15 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             }
         }
     }
-    let (args_source, call_site) = arguments(request, &function, &line_of)?;
     let mut payload = Payload::new(
         &request.file_name,
         &function.name,
         function_source(&request.source, &function),
     );
     payload.captures = captures;
-    payload.args_source = args_source;
+    payload.environment = environment;
+    payload.args_source = chosen.source;
+    payload.map_item = chosen.map.then_some(0);
     payload.serialization = serialization;
     payload.image = function
         .container_image
@@ -177,7 +192,120 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
         .temp_dir
         .clone()
         .unwrap_or_else(|| DEFAULT_TEMP_DIR.to_owned());
-    Ok(Prepared { payload, call_site })
+    Ok(Prepared {
+        payload,
+        call_site: chosen.line,
+    })
+}
+
+/// `f.map(items)` runs at most this many items here.
+const MAP_ITEM_LIMIT: u32 = 16;
+
+/// Runs a prepared call as the SDK would: one sandbox for a call; for `f.map(items)`,
+/// one sandbox per item (`f.remote(*item)`), in order, up to the first item that
+/// returns no value, whose outcome is reported; when every item returns, the first's.
+pub async fn run_prepared(
+    backend: &dyn Backend,
+    prepared: &Prepared,
+    limits: &Limits,
+    cancel: CancellationToken,
+) -> Outcome {
+    let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
+    outcome.call_site = prepared.call_site;
+    if prepared.payload.map_item.is_none() {
+        return outcome;
+    }
+    outcome.map_item = Some(1);
+    let Some(total) = outcome.map_items else {
+        return outcome;
+    };
+    if outcome.outcome != OutcomeKind::Ok {
+        if total > 1 {
+            outcome.add_note(format!("item 1 of the {total} items of `.map`"));
+        }
+        return outcome;
+    }
+    let runs = total.min(MAP_ITEM_LIMIT);
+    for index in 1..runs {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let mut payload = prepared.payload.clone();
+        payload.map_item = Some(index);
+        let mut item = backend.run(&payload, limits, cancel.clone()).await;
+        if item.outcome != OutcomeKind::Ok {
+            item.call_site = prepared.call_site;
+            item.map_item = Some(index + 1);
+            item.add_note(format!(
+                "item {} of the {total} items of `.map`; the items before it returned a value",
+                index + 1
+            ));
+            return item;
+        }
+    }
+    if total > 1 {
+        let unrun = if total > runs {
+            format!(" ({} were run)", runs)
+        } else {
+            String::new()
+        };
+        outcome.add_note(format!(
+            "every item of `.map` returned a value{unrun}; this is the first item's, of {total}"
+        ));
+    }
+    outcome
+}
+
+/// The SDK takes `inspect.getsource` of the function and `textwrap.dedent`s it: a
+/// line indented less than the `def` (a multi-line string at column 0) leaves the
+/// source indented, and the client fails to parse it.
+fn refuse_undedentable(
+    request: &RunRequest,
+    function: &SandboxFunctionFacts,
+    line_of: &impl Fn(TextSize) -> u32,
+) -> Result<(), NotRun> {
+    let start = line_start(&request.source, function.statement_range.start());
+    let text = &request.source[start..function.statement_range.end().to_usize()];
+    let indent: String = text
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    if indent.is_empty() {
+        return Ok(());
+    }
+    let first_line = line_of(function.statement_range.start());
+    let shallow = text
+        .lines()
+        .enumerate()
+        .find(|(_, line)| !line.trim().is_empty() && !line.starts_with(indent.as_str()));
+    match shallow {
+        Some((index, _)) => Err(NotRun::refused(
+            None,
+            format!(
+                "line {}: this line of `{}` is indented less than its `def`, so the SDK's `textwrap.dedent` of its source removes nothing and the client fails to parse it (`IndentationError: unexpected indent`) before any sandbox starts",
+                first_line + index as u32,
+                function.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A Python string literal for `text`.
+fn python_string(text: &str) -> String {
+    let mut literal = String::from("'");
+    for c in text.chars() {
+        match c {
+            '\\' => literal.push_str("\\\\"),
+            '\'' => literal.push_str("\\'"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                literal.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => literal.push(c),
+        }
+    }
+    literal.push('\'');
+    literal
 }
 
 fn find_function(
@@ -212,9 +340,13 @@ pub fn blocking_diagnostic<'a>(
     diagnostics: &'a [Diagnostic],
     function: &SandboxFunctionFacts,
 ) -> Option<&'a Diagnostic> {
+    // cwsandbox's `RemoteFunction` is no descriptor: `obj.method.remote(x)` sends no
+    // `self`, and the call fails, if it does, in the sandbox.
+    let strict = function.serialization == aviato_analysis::Serialization::StrictJson;
     diagnostics.iter().find(|diagnostic| {
         diagnostic.severity == Severity::Error
             && CLIENT_FAILURES.contains(&diagnostic.rule)
+            && !(strict && diagnostic.rule == Rule::MethodSandboxFunction)
             && match &diagnostic.function {
                 Some(about) => about.name_range == function.name_range,
                 None => function.statement_range.contains_range(diagnostic.range),
@@ -224,10 +356,28 @@ pub fn blocking_diagnostic<'a>(
 
 fn refuse_client_failures(
     request: &RunRequest,
+    diagnostics: &[Diagnostic],
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<(), NotRun> {
-    let diagnostics = check(&request.source, &Settings::default());
+    // A capture the facts know the SDK skips (a class such as `itertools.groupby`)
+    // is not sent, so it cannot fail to serialize: the sandbox's `NameError` is what
+    // the run shows.
+    let skipped = |diagnostic: &Diagnostic| {
+        diagnostic.rule == Rule::UnserializableCapture
+            && function.captures.iter().any(|capture| {
+                matches!(capture.value, CapturedValue::Skipped(_))
+                    && request
+                        .source
+                        .get(diagnostic.range.start().to_usize()..diagnostic.range.end().to_usize())
+                        == Some(capture.name.as_str())
+            })
+    };
+    let diagnostics: Vec<Diagnostic> = diagnostics
+        .iter()
+        .filter(|diagnostic| !skipped(diagnostic))
+        .cloned()
+        .collect();
     match blocking_diagnostic(&diagnostics, function) {
         Some(diagnostic) => Err(NotRun::refused(
             Some(diagnostic.rule.code()),
@@ -241,42 +391,129 @@ fn refuse_client_failures(
     }
 }
 
+/// The arguments of the call to run.
+struct Chosen {
+    source: String,
+    /// What the captured names hold when that call runs.
+    captures: Option<Vec<(String, CapturedValue)>>,
+    /// The line of the call site they come from.
+    line: Option<u32>,
+    /// `source` is the items of `f.map(items)`.
+    map: bool,
+}
+
+/// The errors at a call site that mean the SDK's client never gets a value from it:
+/// the `RemoteFunction` called itself, an `OperationRef` never resolved (or used as a
+/// value), `.map` items that are not argument tuples.
+const CALL_FAILURES: &[Rule] = &[
+    Rule::RemoteFunctionCalledDirectly,
+    Rule::ResultNeverRetrieved,
+    Rule::CallAfterSessionClosed,
+];
+
 fn arguments(
     request: &RunRequest,
     function: &SandboxFunctionFacts,
+    diagnostics: &[Diagnostic],
     line_of: &impl Fn(TextSize) -> u32,
-) -> Result<(String, Option<u32>), NotRun> {
+) -> Result<Chosen, NotRun> {
     if let Some(args) = &request.args {
         return evaluate_arguments(args)
-            .map(|source| (source, None))
+            .map(|source| Chosen {
+                source,
+                captures: None,
+                line: None,
+                map: false,
+            })
             .map_err(|reason| NotRun::Invalid(format!("--args: {reason}")));
     }
-    let mut sites = function
-        .call_sites
-        .iter()
-        .map(|site| (line_of(site.range.start()), &site.arguments));
-    if let Some(wanted) = request.call_site {
-        return match sites.find(|(line, _)| *line == wanted) {
-            Some((line, Ok(arguments))) => Ok((arguments.clone(), Some(line))),
-            Some((line, Err(reason))) => Err(NotRun::refused(
-                None,
+    // Why the SDK's client gets no value from a call site, when it does not.
+    let failure = |site: &aviato_analysis::CallSite| {
+        let line = line_of(site.range.start());
+        if site.kind == CallSiteKind::Direct
+            && function.serialization == aviato_analysis::Serialization::StrictJson
+        {
+            let reason = site.arguments.as_ref().err().cloned().unwrap_or_default();
+            return Some(NotRun::refused(
+                Some(Rule::RemoteFunctionCalledDirectly.code()),
                 format!("the call at line {line}: {reason}"),
+            ));
+        }
+        if let Some(receiver) = &site.receiver {
+            return Some(NotRun::refused(
+                Some(Rule::MethodSandboxFunction.code()),
+                format!(
+                    "the call at line {line} goes through `{receiver}`, which Python binds as the first argument: the SDK sends it with the arguments and cannot serialize it (`FunctionSerializationError`)"
+                ),
+            ));
+        }
+        diagnostics
+            .iter()
+            .find(|diagnostic| {
+                diagnostic.severity == Severity::Error
+                    && CALL_FAILURES.contains(&diagnostic.rule)
+                    && site.range.contains_range(diagnostic.range)
+            })
+            .map(|diagnostic| {
+                NotRun::refused(
+                    Some(diagnostic.rule.code()),
+                    format!("the call at line {line}: {}", diagnostic.message),
+                )
+            })
+    };
+    let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
+        source: source.clone(),
+        captures: Some(site.captures.clone()),
+        line: Some(line_of(site.range.start())),
+        map: site.kind == CallSiteKind::Map,
+    };
+    if let Some(wanted) = request.call_site {
+        let site = function
+            .call_sites
+            .iter()
+            .find(|site| line_of(site.range.start()) == wanted)
+            .ok_or_else(|| {
+                NotRun::Invalid(format!("no call of `{}` at line {wanted}", function.name))
+            })?;
+        if let Some(refusal) = failure(site) {
+            return Err(refusal);
+        }
+        return match &site.arguments {
+            Ok(source) => Ok(chosen(site, source)),
+            Err(reason) => Err(NotRun::refused(
+                None,
+                format!("the call at line {wanted}: {reason}"),
             )),
-            None => Err(NotRun::Invalid(format!(
-                "no call of `{}` at line {wanted}",
-                function.name
-            ))),
         };
     }
-    if let Some((line, Ok(arguments))) = sites.clone().find(|(_, arguments)| arguments.is_ok()) {
-        return Ok((arguments.clone(), Some(line)));
+    let runnable = function
+        .call_sites
+        .iter()
+        .find_map(|site| match &site.arguments {
+            Ok(source) if failure(site).is_none() => Some(chosen(site, source)),
+            _ => None,
+        });
+    if let Some(chosen) = runnable {
+        return Ok(chosen);
     }
     if function.parameters.is_empty() {
-        return Ok((String::new(), None));
+        return Ok(Chosen {
+            source: String::new(),
+            captures: None,
+            line: None,
+            map: false,
+        });
     }
-    let why = match sites.next() {
-        Some((line, Err(reason))) => format!("the call at line {line} is not static ({reason})"),
-        _ => "the file never calls it".to_owned(),
+    let why = match function.call_sites.first() {
+        Some(site) => {
+            let line = line_of(site.range.start());
+            match (failure(site), &site.arguments) {
+                (Some(NotRun::Refused { message, .. }), _) => message,
+                (_, Err(reason)) => format!("the call at line {line} is not static ({reason})"),
+                _ => format!("the call at line {line} cannot run"),
+            }
+        }
+        None => "the file never calls it".to_owned(),
     };
     Err(NotRun::refused(
         None,
@@ -340,7 +577,7 @@ fn line_start(source: &str, offset: TextSize) -> usize {
 mod tests {
     use super::*;
 
-    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len('abc')\nasyncio.run(main())\n";
+    const FILE: &str = "import asyncio\nimport math\nfrom aviato import Sandbox\n\nLIMIT = 2 ** 4\n\n\nasync def main():\n    offset = 3\n    async with Sandbox.session() as session:\n\n        @session.function()\n        @staticmethod\n        def add(x, y=1):\n            return x + y + offset + LIMIT\n\n        @session.function()\n        def uses_math(x):\n            return math.sqrt(x)\n\n        @session.function()\n        def loaded(x):\n            return x + VALUE\n\n        print(await add(2, y=5), await uses_math(4), await loaded(1))\n\nVALUE = len(open('abc').read())\nasyncio.run(main())\n";
 
     fn request(function: &str) -> RunRequest {
         RunRequest {

@@ -1,12 +1,18 @@
 # The sandbox-side runner of aviato-lsp.
 #
-# It does, inside the sandbox, what the aviato SDK does for one call of a
+# It does, inside the sandbox, what the SDK does for one call of a
 # `@session.function()`: the client's serialization of the captured variables and
-# arguments (pydantic's `dump_json` in JSON mode, `pickle` in PICKLE mode), the
-# sandbox script (`exec` of the function's source in a namespace of the captures,
-# the call, `json.dump` or `pickle.dump` of the result) and the client's reading of
-# the result (`json.loads` or `pickle.loads`). It then reports a structured result on
-# file descriptor 3, never on stdout or stderr, which belong to the user's code.
+# arguments, the sandbox script (`exec` of the function's source in a namespace of the
+# captures, the call, the dump of the result) and the client's reading of the result.
+# Two generations: aviato (pydantic's `dump_json` in JSON mode, `pickle` in PICKLE
+# mode) and cwsandbox (`strict_json`: a check for non-str dict keys and stdlib
+# `json.dumps` on the client, payload and result files under temp_dir).
+#
+# It then reports a structured result on file descriptor 3, never on stdout or stderr,
+# which belong to the user's code. The report says what the SDK's sandbox script would
+# have printed to stderr after the user's code (`sdk_stderr`: the `EXCEPTION:` line and
+# the traceback, ...) and its exit status (`sdk_returncode`): the host parses the
+# user's stderr followed by those lines as the SDK's client does.
 #
 # Input: one JSON object on stdin (see `RunnerInput` in runner.rs).
 # Output: b"\n" + nonce + b"\n" + one JSON object + b"\n" on fd 3.
@@ -49,19 +55,50 @@ def main():
 
 
 def run(request, main_pid):
-    function_name = request["function_name"]
-    file_name = request["file_name"]
     mode = request["serialization"]
     sys.argv = ["-c"]
 
+    # The sandbox's environment variables (`environment_variables=`).
+    for key, value in request.get("environment") or ():
+        os.environ[key] = value
+    map_item = request.get("map_item")
+    extra = {}
     try:
         names = LiteralNames()
         captures = [(name, evaluate(source, names, "captured variable %r" % name))
                     for name, source in request["captures"]]
-        args, kwargs = evaluate_arguments(request["args_source"], names)
+        if map_item is None:
+            args, kwargs = evaluate_arguments(request["args_source"], names)
+        else:
+            items = list(evaluate(request["args_source"], names, "the items of .map"))
+            extra["map_items"] = len(items)
+            if map_item >= len(items):
+                return dict(extra, outcome="error", message="`.map` has %d items, not %d"
+                            % (len(items), map_item + 1))
+            item = items[map_item]
+            try:
+                args, kwargs = tuple(item), {}
+            except TypeError:
+                # `[self.remote(*item) for item in items]` in `.map` itself.
+                error = TypeError("cwsandbox._function.RemoteFunction.remote() argument after "
+                                  "* must be an iterable, not %s" % type(item).__name__)
+                return dict(extra, **client_refusal(error, ("item %d of .map" % (map_item + 1),
+                                                            "AV406")))
     except LiteralError as error:
-        return {"outcome": "error", "message": str(error)}
+        return dict(extra, outcome="error", message=str(error))
 
+    if mode == "strict_json":
+        report = run_strict(request, main_pid, captures, args, kwargs)
+    else:
+        report = run_aviato(request, main_pid, captures, args, kwargs)
+    report.update(extra)
+    return report
+
+
+def run_aviato(request, main_pid, captures, args, kwargs):
+    function_name = request["function_name"]
+    file_name = request["file_name"]
+    mode = request["serialization"]
     try:
         if mode == "json":
             captures, args, kwargs = json_transport(captures, args, kwargs)
@@ -80,32 +117,34 @@ def run(request, main_pid):
             % (what, mode.upper(), detail),
         }
     except BaseException as error:
-        return raised(error, file_name, "raised while loading the payload in the sandbox")
+        return raised(error, file_name, "raised while loading the payload in the sandbox",
+                      uncaught(error))
 
     try:
         os.makedirs(request["temp_dir"], exist_ok=True)
     except BaseException as error:
         return raised(error, file_name, "raised while creating temp_dir, as the SDK's "
-                      "sandbox script does")
+                      "sandbox script does", uncaught(error))
 
     namespace = dict(captures)
     try:
         code = compile(dedent(request["source"]), file_name, "exec", dont_inherit=True)
         exec(code, namespace)
     except BaseException as error:
-        return raised(error, file_name, "raised while defining the function in the sandbox")
+        return raised(error, file_name, "raised while defining the function in the sandbox",
+                      uncaught(error))
     try:
         function = namespace[function_name]
     except KeyError as error:
         return raised(error, file_name, "raised while looking up the function, as the SDK's "
-                      "sandbox script does")
+                      "sandbox script does", uncaught(error))
 
     try:
         value = function(*args, **kwargs)
     except BaseException as error:
         leave_if_forked(main_pid, 1)
         flush_standard_streams()
-        return raised(error, file_name, None)
+        return raised(error, file_name, None, caught(error))
     leave_if_forked(main_pid, 0)
     flush_standard_streams()
 
@@ -115,10 +154,212 @@ def run(request, main_pid):
         else:
             value = pickle_result(value)
     except BaseException as error:
+        # The aviato script dumps the result inside its `try`.
         return raised(error, file_name, "raised while serializing the return value with %s, "
                       "as the SDK's sandbox script does" % (
-                          "json.dump" if mode == "json" else "pickle.dump"))
+                          "json.dump" if mode == "json" else "pickle.dump"), caught(error))
     return ok(value)
+
+
+# --- cwsandbox: strict JSON, payload and result files -------------------------------
+
+
+def run_strict(request, main_pid, captures, args, kwargs):
+    """The current SDK (cwsandbox): `_create_function_payload` on the client, then its
+    `_FUNCTION_EXECUTION_TEMPLATE` in the sandbox, then `json.loads` of the result."""
+    function_name = request["function_name"]
+    file_name = request["file_name"]
+    temp_dir = request["temp_dir"]
+
+    # The client. Globals then closures, merged into one dict.
+    closure_vars = dict(captures)
+    try:
+        check_string_keys(closure_vars, "closure_vars")
+        check_string_keys(list(args), "args")
+        check_string_keys(kwargs, "kwargs")
+    except TypeError as error:
+        return client_refusal(error, strict_culprit(error, captures, args, kwargs))
+    payload = {
+        "source": request["source"],
+        "name": function_name,
+        "closure_vars": closure_vars,
+        "args": list(args),
+        "kwargs": kwargs,
+    }
+    try:
+        text = json.dumps(payload)
+    except TypeError as error:
+        wrapped = TypeError("Function arguments are not JSON-serializable: %s" % safe_str(error))
+        return client_refusal(wrapped, strict_culprit(error, captures, args, kwargs))
+    except Exception as error:
+        # A circular value (ValueError), a value too deep (RecursionError): the SDK
+        # does not wrap these.
+        return client_refusal(error, strict_culprit(error, captures, args, kwargs))
+
+    # The service's WriteFile, which creates the parent directories.
+    unique = os.urandom(16).hex()
+    payload_file = "%s/sandbox_payload_%s.json" % (temp_dir, unique)
+    result_file = "%s/sandbox_result_%s.json" % (temp_dir, unique)
+    try:
+        parent = os.path.dirname(payload_file)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(payload_file, "w") as stream:
+            stream.write(text)
+    except BaseException as error:
+        return {"outcome": "error", "message": "cannot write the payload file %s in the "
+                "sandbox: %s" % (payload_file, describe(error))}
+
+    # The sandbox script. Everything up to the call runs outside its `try`.
+    try:
+        os.makedirs(temp_dir, exist_ok=True)
+        with open(payload_file, "rb") as stream:
+            payload = json.load(stream)
+        closure_vars = payload["closure_vars"]
+        args = payload["args"]
+        kwargs = payload["kwargs"]
+    except BaseException as error:
+        return raised(error, file_name, "raised while loading the payload in the sandbox",
+                      uncaught(error))
+    namespace = closure_vars.copy()
+    try:
+        code = compile(dedent(request["source"]), file_name, "exec", dont_inherit=True)
+        exec(code, namespace)
+    except BaseException as error:
+        return raised(error, file_name, "raised while defining the function in the sandbox, "
+                      "outside the SDK's try: it prints a plain traceback", uncaught(error))
+    try:
+        function = namespace[function_name]
+    except BaseException as error:
+        return raised(error, file_name, "raised while looking up the function, as the SDK's "
+                      "sandbox script does", uncaught(error))
+
+    try:
+        value = function(*args, **kwargs)
+    except BaseException as error:
+        leave_if_forked(main_pid, 1)
+        flush_standard_streams()
+        return raised(error, file_name, None, caught(error))
+    leave_if_forked(main_pid, 0)
+    flush_standard_streams()
+
+    try:
+        with open(result_file, "w") as stream:
+            json.dump(value, stream)
+    except (TypeError, ValueError) as error:
+        marker = "RESULT_SERIALIZATION_ERROR:%s:%s\n" % (type(error).__name__, safe_str(error))
+        return raised(error, file_name, "raised while writing the return value with "
+                      "json.dump, as the SDK's sandbox script does", (1, marker))
+    except BaseException as error:
+        return raised(error, file_name, "raised while writing the return value with "
+                      "json.dump, as the SDK's sandbox script does", uncaught(error))
+
+    # The client reads the result file and `json.loads` it: keys come back as strings.
+    try:
+        with open(result_file, "rb") as stream:
+            value = json.loads(stream.read())
+    except BaseException as error:
+        return raised(error, file_name, "raised while reading the result file, as the "
+                      "SDK's client does", None)
+    return ok(value)
+
+
+def check_string_keys(value, path):
+    """`_validate_json_string_keys` of the SDK's client."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(
+                    "Function payload contains a dict with non-string keys: "
+                    "%s (key %r has type %s)" % (path, key, type(key).__name__))
+            check_string_keys(item, "%s[%r]" % (path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            check_string_keys(item, "%s[%d]" % (path, index))
+
+
+def strict_culprit(error, captures, args, kwargs):
+    """(what, rule code) of the first value the strict client refuses."""
+    origins = [("captured variable %r" % name, "AV301", value) for name, value in captures]
+    origins += [("argument %d" % (index + 1), None, value) for index, value in enumerate(args)]
+    origins += [("keyword argument %r" % key, None, value) for key, value in kwargs.items()]
+    keys = "non-string keys" in safe_str(error)
+    for what, code, value in origins:
+        try:
+            if keys:
+                check_string_keys(value, "")
+            else:
+                json.dumps(value)
+        except Exception:
+            return what, ("AV306" if keys else code)
+    return "the payload", None
+
+
+def client_refusal(error, culprit):
+    what, code = culprit
+    kind = type_name(type(error))
+    message = safe_str(error)
+    return {
+        "outcome": "refused",
+        "code": code,
+        "exception_type": kind,
+        "exception_message": clip(message),
+        "message": "%s cannot be sent: the SDK's client raises %s: %s, before any "
+        "sandbox exists" % (what, kind, message),
+    }
+
+
+# --- What the SDK's sandbox script prints --------------------------------------------
+
+
+def caught(error):
+    """Exit status and stderr of the SDK's script for an exception raised by the call:
+    `except Exception` prints `EXCEPTION:` and the traceback; anything else escapes."""
+    if not isinstance(error, Exception):
+        return uncaught(error)
+    return 1, "EXCEPTION:" + safe_str(error) + "\n" + format_traceback(error)
+
+
+def uncaught(error):
+    """Exit status and stderr of the SDK's script when `error` escapes it, as the
+    interpreter ends: `SystemExit` exits with its code, anything else prints the
+    traceback."""
+    if isinstance(error, SystemExit):
+        code = error.code
+        if code is None:
+            return 0, ""
+        if isinstance(code, int):
+            return code & 0xFF, ""
+        return 1, safe_str(code) + "\n"
+    status = 130 if isinstance(error, KeyboardInterrupt) else 1
+    return status, format_traceback(error, uncaught=True)
+
+
+def format_traceback(error, uncaught=False):
+    """The traceback without the runner's frames, as `traceback.print_exc` prints it
+    or, for an exception that ends the interpreter, as its default hook does (up to
+    3.11, only the hook adds `Did you mean: ...?` to a NameError or AttributeError)."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_frame.f_globals is globals():
+        trace = trace.tb_next
+    try:
+        if uncaught:
+            import io
+
+            buffer = io.StringIO()
+            saved = sys.stderr
+            sys.stderr = buffer
+            try:
+                sys.__excepthook__(type(error), error, trace)
+            finally:
+                sys.stderr = saved
+            return buffer.getvalue()
+        import traceback
+
+        return "".join(traceback.format_exception(type(error), error, trace))
+    except BaseException as failure:
+        return "%s: %s\n(the traceback could not be formatted: %s)\n" % (
+            type_name(type(error)), safe_str(error), describe(failure))
 
 
 # --- Literal source ---------------------------------------------------------------
@@ -160,6 +401,9 @@ LITERAL_NAMES = {
     "namedtuple": ("collections", "namedtuple"),
     "Enum": ("enum", "Enum"),
     "IntEnum": ("enum", "IntEnum"),
+    "StrEnum": ("enum", "StrEnum"),
+    "Flag": ("enum", "Flag"),
+    "IntFlag": ("enum", "IntFlag"),
     "make_dataclass": ("dataclasses", "make_dataclass"),
     "decimal": ("decimal", None),
     "fractions": ("fractions", None),
@@ -167,14 +411,17 @@ LITERAL_NAMES = {
     "pathlib": ("pathlib", None),
     "collections": ("collections", None),
 }
-LITERAL_BUILTINS = ("bool", "int", "float", "complex", "str", "bytes", "bytearray",
-                    "tuple", "list", "dict", "set", "frozenset", "range")
+# Builtins that would let literal source reach beyond its own value.
+UNSAFE_BUILTINS = ("open", "exec", "eval", "compile", "input", "breakpoint", "exit", "quit",
+                   "globals", "locals", "vars", "help", "print", "__import__", "setattr",
+                   "delattr", "memoryview", "id", "hash")
 
 
 # Classes that literal source builds stand for classes of the user's script: the
 # SDK's client pickles their instances by reference to its `__main__`, where the
 # sandbox cannot find them.
-SCRIPT_CLASS_FACTORIES = ("namedtuple", "Enum", "IntEnum", "make_dataclass")
+SCRIPT_CLASS_FACTORIES = ("namedtuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag",
+                          "make_dataclass")
 SCRIPT_CLASSES = []
 
 
@@ -190,16 +437,40 @@ def script_class_factory(factory, takes_module):
     return build
 
 
+def script_object(name):
+    """A stand-in for an instance of the script's class `name`: no serializer carries
+    one (JSON refuses it; PICKLE pickles it by reference to the client's `__main__`,
+    where the sandbox cannot find it), whatever its attributes."""
+    cls = type(name, (), {})
+    cls.__module__ = "__main__"
+    cls.__qualname__ = name
+    SCRIPT_CLASSES.append(cls)
+    return cls()
+
+
+def script_function(name):
+    """A stand-in for the script's module-level function `name`, likewise."""
+    def stand_in(*args, **kwargs):
+        raise RuntimeError("a stand-in for the script's function %r cannot be called" % name)
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__module__ = "__main__"
+    SCRIPT_CLASSES.append(stand_in)
+    return stand_in
+
+
 class LiteralNames(dict):
     def __missing__(self, name):
         import importlib
 
         if name == "datetime":
             value = DatetimeName(importlib.import_module("datetime"))
+        elif name == "script_object":
+            value = script_object
+        elif name == "script_function":
+            value = script_function
         elif name in ("nan", "inf"):
             value = float(name)
-        elif name in LITERAL_BUILTINS:
-            value = getattr(importlib.import_module("builtins"), name)
         elif name in LITERAL_NAMES:
             module_name, attribute = LITERAL_NAMES[name]
             value = importlib.import_module(module_name)
@@ -210,6 +481,8 @@ class LiteralNames(dict):
         elif name in getattr(sys, "stdlib_module_names", ()):
             # A stdlib module, for references such as `math.sqrt` sent under PICKLE.
             value = importlib.import_module(name)
+        elif name not in UNSAFE_BUILTINS and hasattr(importlib.import_module("builtins"), name):
+            value = getattr(importlib.import_module("builtins"), name)
         else:
             raise NameError("name %r is not defined" % name)
         self[name] = value
@@ -217,10 +490,49 @@ class LiteralNames(dict):
 
 
 def evaluate(source, names, what):
+    # The names are resolved up front into the globals: comprehensions and lambdas
+    # read them as globals, which a mapping of locals would not provide.
     try:
-        return eval(source, {"__builtins__": {}}, names)
+        code = compile(source, "<literal>", "eval", dont_inherit=True)
+        scope = {"__builtins__": {}}
+        for name in code_names(code):
+            if not read_as_name(source, name):
+                continue
+            try:
+                scope[name] = names[name]
+            except NameError:
+                pass
+        return eval(code, scope)
     except BaseException as error:
         raise LiteralError("%s: cannot evaluate %r: %s" % (what, source, describe(error)))
+
+
+def read_as_name(source, name):
+    """Whether `name` occurs in `source` other than as an attribute (`x.name`): only
+    names are resolved, so that an attribute never imports a module of its name."""
+    start = 0
+    while True:
+        index = source.find(name, start)
+        if index < 0:
+            return False
+        end = index + len(name)
+        whole = (index == 0 or not is_name_char(source[index - 1])) and (
+            end == len(source) or not is_name_char(source[end]))
+        if whole and not source[:index].rstrip().endswith("."):
+            return True
+        start = index + 1
+
+
+def is_name_char(char):
+    return char.isalnum() or char == "_"
+
+
+def code_names(code):
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= code_names(constant)
+    return names
 
 
 def evaluate_arguments(source, names):
@@ -491,7 +803,8 @@ def pickle_result(value):
 
 
 def ok(value):
-    report = {"outcome": "ok", "value_type": type_name(type(value)), "value_repr": safe_repr(value)}
+    report = {"outcome": "ok", "value_type": type_name(type(value)), "value_repr": safe_repr(value),
+              "sdk_returncode": 0}
     if is_plain_json(value, 0):
         text = json.dumps(value)
         if len(text) <= VALUE_JSON_LIMIT:
@@ -501,17 +814,16 @@ def ok(value):
     return report
 
 
-def raised(error, file_name, context):
+def raised(error, file_name, context, sdk):
+    """An exception escaped; `sdk` is the SDK script's (exit status, stderr) for it, or
+    None when the SDK would not get that far."""
     notes = [context] if context else []
     name = type_name(type(error))
-    if not isinstance(error, Exception):
-        notes.append(base_exception_note(error))
-    elif not name.endswith(("Error", "Exception")):
-        notes.append("the SDK reports exception_type None here: it only recognises "
-                     "names ending in Error or Exception")
-    elif safe_str(error) == "":
-        notes.append("the SDK reports exception_type None here: it only recognises "
-                     "an exception whose message is not empty")
+    if isinstance(error, SystemExit):
+        notes.append(system_exit_note(error))
+    elif not isinstance(error, Exception):
+        notes.append("%s is not an Exception: the SDK's sandbox script does not catch it"
+                     % type(error).__name__)
     frames = user_frames(error, file_name)
     if len(frames) > FRAME_LIMIT:
         notes.append("%d outer frames omitted" % (len(frames) - FRAME_LIMIT))
@@ -522,22 +834,22 @@ def raised(error, file_name, context):
         "exception_message": clip(safe_str(error)),
         "traceback": frames,
     }
+    if sdk is not None:
+        report["sdk_returncode"] = sdk[0]
+        report["sdk_stderr"] = clip(sdk[1])
     if notes:
         report["note"] = "; ".join(notes)
     return report
 
 
-def base_exception_note(error):
-    if isinstance(error, SystemExit):
-        code = error.code
-        if code is None or code == 0:
-            return ("the SDK's sandbox script does not catch SystemExit; with exit status 0 "
-                    "the SDK then fails to read the result file (SandboxFileError)")
-        status = code if isinstance(code, int) else 1
-        return ("the SDK's sandbox script does not catch SystemExit; the SDK reports exit "
-                "status %d as SandboxExecutionError with exception_type None" % status)
-    return ("%s is not an Exception: the SDK's sandbox script does not catch it and the SDK "
-            "reports a SandboxExecutionError" % type(error).__name__)
+def system_exit_note(error):
+    code = error.code
+    if code is None or code == 0:
+        return ("the SDK's sandbox script does not catch SystemExit; with exit status 0 "
+                "the SDK then fails to read the result file (SandboxFileError)")
+    status = code & 0xFF if isinstance(code, int) else 1
+    return ("the SDK's sandbox script does not catch SystemExit; the SDK reports exit "
+            "status %d as SandboxExecutionError" % status)
 
 
 def user_frames(error, file_name):

@@ -14,7 +14,8 @@ use crate::session::Session;
 
 /// (Re)starts the diagnostics run for `uri`, cancelling a waiting one.
 pub(crate) fn schedule(session: &Arc<Session>, uri: Uri) {
-    let task = tokio::spawn(publish(session.clone(), uri.clone()));
+    let revision = session.snapshot(&uri).map(|snapshot| snapshot.revision);
+    let task = tokio::spawn(publish(session.clone(), uri.clone(), revision));
     session.replace_diagnostics_task(&uri, task.abort_handle());
 }
 
@@ -25,10 +26,15 @@ pub(crate) fn schedule_all(session: &Arc<Session>) {
     }
 }
 
-async fn publish(session: Arc<Session>, uri: Uri) {
+async fn publish(session: Arc<Session>, uri: Uri, revision: Option<u64>) {
     let Some((snapshot, analysis)) = session.newest_analysis(&uri).await else {
         return;
     };
+    // A newer edit has its own task, which publishes the newer revision (whose
+    // analysis this one may have just computed, in the turn it had).
+    if Some(snapshot.revision) != revision {
+        return;
+    }
     if let Some(problem) = analysis.settings_problem.clone() {
         session.show_problem(problem).await;
     }

@@ -9,6 +9,7 @@
 //! - [`session`] is the state the handlers share; [`analysis`] is what the
 //!   analysis says about one revision, computed once; [`diagnostics`] publishes
 //!   it, off the protocol task.
+//! - [`signature`] reads a sandbox function's parameters, for clients and the CLI.
 //! - [`runs`] runs sandbox functions for `aviato.run` and keeps their results.
 //! - [`transport`] frames JSON-RPC on stdio and survives malformed messages.
 
@@ -23,6 +24,7 @@ mod runs;
 mod server;
 mod session;
 mod settings;
+pub mod signature;
 mod transport;
 
 /// Serves the Language Server Protocol on stdin/stdout until `exit` or EOF.

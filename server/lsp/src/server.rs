@@ -13,6 +13,7 @@ use tower_lsp_server::ls_types::{
 use tower_lsp_server::{LanguageServer, LspService};
 
 use crate::handlers;
+use crate::proto::ext::{SANDBOX_FUNCTIONS_METHOD, SandboxFunctionInfo, SandboxFunctionsParams};
 use crate::session::Session;
 use crate::transport;
 
@@ -29,6 +30,7 @@ pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
         "window/workDoneProgress/cancel",
         Server::work_done_progress_cancel,
     )
+    .custom_method(SANDBOX_FUNCTIONS_METHOD, Server::sandbox_functions)
     .finish();
     let session = service.inner().session.clone();
     transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
@@ -44,6 +46,13 @@ pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
 impl Server {
     async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
         handlers::work_done_progress_cancel::work_done_progress_cancel(&self.session, params);
+    }
+
+    async fn sandbox_functions(
+        &self,
+        params: SandboxFunctionsParams,
+    ) -> Result<Vec<SandboxFunctionInfo>> {
+        Ok(handlers::sandbox_functions::sandbox_functions(&self.session, params).await)
     }
 }
 

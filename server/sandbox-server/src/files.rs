@@ -43,8 +43,28 @@ const NOT_TEMP_DIRS: [&str; 5] = ["/run", "/sys", "/boot", "/root", "/home"];
 pub(crate) enum WriteFailure {
     /// The path is not one the sandbox's files may have.
     Refused(String),
+    /// The sandbox's files would pass their quota.
+    NoRoom(String),
     /// The file could not be written there.
     Failed(String),
+}
+
+/// Why a file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadFailureKind {
+    /// Nothing is there, or nothing the sandbox's files may have.
+    NotFound,
+    IsDirectory,
+    /// More than a reply may carry.
+    TooLarge,
+    /// A symlink, a FIFO, a device, or an error of the host.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadFailure {
+    pub kind: ReadFailureKind,
+    pub message: String,
 }
 
 pub(crate) struct Files {
@@ -93,7 +113,7 @@ impl Files {
         let mount = self.mount_for(&path).map_err(WriteFailure::Refused)?;
         let used = self.usage();
         if used.saturating_add(contents.len() as u64) > self.quota {
-            return Err(WriteFailure::Failed(format!(
+            return Err(WriteFailure::NoRoom(format!(
                 "no room for {} bytes: the sandbox's files are limited to {} MiB",
                 contents.len(),
                 self.quota / (1024 * 1024)
@@ -105,6 +125,20 @@ impl Files {
             .strip_prefix(&mount)
             .expect("the mount contains the path");
         write_beneath(&mount_dir, inside, contents, self.owner).map_err(failed)
+    }
+
+    /// Makes the directory `dir` (and those above it) in `/tmp`, for the sandbox's
+    /// account. Blocks.
+    pub(crate) fn make_dir(&self, dir: &str) -> io::Result<()> {
+        if dir == "/tmp" {
+            return Ok(());
+        }
+        let dir = sandbox_path(dir).map_err(io::Error::other)?;
+        let inside = Path::new(&dir)
+            .strip_prefix("/tmp")
+            .map_err(|_| io::Error::other(format!("{dir} is not in /tmp")))?;
+        let tmp = self.make_shared_dir("/tmp")?;
+        open_dir_beneath(&tmp, inside, Some(self.owner)).map(drop)
     }
 
     /// The writable directory `path` goes in, the `temp_dir` fixed if it is the first
@@ -130,14 +164,20 @@ impl Files {
     }
 
     /// Reads a regular file of at most `limit` bytes.
-    pub(crate) fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
-        let path = sandbox_path(path)?;
-        let mount = mount_of(&self.mounts.lock().unwrap(), &path)
-            .ok_or_else(|| format!("{path}: No such file or directory"))?;
+    pub(crate) fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadFailure> {
+        let fail = |kind, message| ReadFailure { kind, message };
+        let path = sandbox_path(path).map_err(|why| fail(ReadFailureKind::NotFound, why))?;
+        let mount = mount_of(&self.mounts.lock().unwrap(), &path).ok_or_else(|| {
+            fail(
+                ReadFailureKind::NotFound,
+                format!("{path}: No such file or directory"),
+            )
+        })?;
         let inside = Path::new(&path)
             .strip_prefix(&mount)
             .expect("the mount contains the path");
-        read_beneath(&self.host_path(&mount), inside, limit).map_err(|err| describe(&path, &err))
+        read_beneath(&self.host_path(&mount), inside, limit)
+            .map_err(|(kind, err)| fail(kind, describe(&path, &err)))
     }
 
     pub(crate) fn quota(&self) -> u64 {
@@ -341,27 +381,49 @@ fn write_beneath(
     renamed
 }
 
-fn read_beneath(base: &Path, relative: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let (parent, name) = split(relative)?;
-    let dir = open_dir_beneath(base, parent, None)?;
+fn read_beneath(
+    base: &Path,
+    relative: &Path,
+    limit: u64,
+) -> Result<Vec<u8>, (ReadFailureKind, io::Error)> {
+    let failed = |err: io::Error| {
+        let kind = match err.raw_os_error() {
+            Some(libc::ENOENT | libc::ENOTDIR) => ReadFailureKind::NotFound,
+            _ => ReadFailureKind::Failed,
+        };
+        (kind, err)
+    };
+    let (parent, name) = split(relative).map_err(failed)?;
+    let dir = open_dir_beneath(base, parent, None).map_err(failed)?;
     // Non-blocking, so that a FIFO does not hang the server.
     let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let file = File::from(open_at(dir.as_raw_fd(), name, flags, 0)?);
-    let meta = file.metadata()?;
+    let file = File::from(open_at(dir.as_raw_fd(), name, flags, 0).map_err(failed)?);
+    let meta = file.metadata().map_err(failed)?;
     if meta.is_dir() {
-        return Err(io::Error::other("is a directory"));
+        return Err((
+            ReadFailureKind::IsDirectory,
+            io::Error::other("is a directory"),
+        ));
     }
     if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
+        return Err((
+            ReadFailureKind::Failed,
+            io::Error::other("not a regular file"),
+        ));
     }
     if meta.len() > limit {
-        return Err(io::Error::other(format!(
-            "{} bytes, more than the {limit} a reply may carry",
-            meta.len()
-        )));
+        return Err((
+            ReadFailureKind::TooLarge,
+            io::Error::other(format!(
+                "{} bytes, more than the {limit} a reply may carry",
+                meta.len()
+            )),
+        ));
     }
     let mut contents = Vec::with_capacity(meta.len() as usize);
-    file.take(limit).read_to_end(&mut contents)?;
+    file.take(limit)
+        .read_to_end(&mut contents)
+        .map_err(failed)?;
     Ok(contents)
 }
 
@@ -404,8 +466,17 @@ mod tests {
         assert_eq!(files.read("/tmp/a/b.json", 100).unwrap(), b"{}");
         files.write("c.txt", b"c").unwrap();
         assert_eq!(files.read("/tmp/c.txt", 100).unwrap(), b"c");
-        assert!(files.read("/tmp/missing", 100).is_err());
-        assert!(files.read("/tmp/a/b.json", 1).is_err(), "over the limit");
+        let missing = files.read("/tmp/missing", 100).unwrap_err();
+        assert_eq!(missing.kind, ReadFailureKind::NotFound);
+        assert_eq!(
+            missing.message,
+            "/tmp/missing: No such file or directory (os error 2)"
+        );
+        let kind = |path: &str, limit| files.read(path, limit).unwrap_err().kind;
+        assert_eq!(kind("/tmp/nowhere/x", 100), ReadFailureKind::NotFound);
+        assert_eq!(kind("/elsewhere/x", 100), ReadFailureKind::NotFound);
+        assert_eq!(kind("/tmp/a", 100), ReadFailureKind::IsDirectory);
+        assert_eq!(kind("/tmp/a/b.json", 1), ReadFailureKind::TooLarge);
     }
 
     #[test]
@@ -535,7 +606,7 @@ mod tests {
         let (dir, files) = files();
         assert!(matches!(
             files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
-            Err(WriteFailure::Failed(_))
+            Err(WriteFailure::NoRoom(_))
         ));
         files.write("/tmp/small", b"s").unwrap();
         std::fs::set_permissions(

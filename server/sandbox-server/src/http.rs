@@ -1,4 +1,6 @@
-//! Connect unary JSON over HTTP/1.1: routing, authentication, decoding, and errors.
+//! The connections: Connect unary JSON over HTTP/1.1 and gRPC over cleartext
+//! HTTP/2 on the same port, told apart by the protocol and the content type;
+//! authentication, and for Connect routing, decoding, and errors.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,13 +12,22 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
+use tonic::body::Body as GrpcBody;
+use tower_service::Service as _;
 
 use crate::Failure;
+use crate::grpc;
 use crate::sandboxes::Sandboxes;
+
+/// gRPC calls served at once on one HTTP/2 connection.
+const MAX_STREAMS: u32 = 64;
+
+/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// The largest request body: a 64 MiB file in base64, and room for the rest.
 const MAX_BODY: usize = 96 * 1024 * 1024;
@@ -33,6 +44,7 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(crate) struct Server {
     sandboxes: Arc<Sandboxes>,
+    grpc: grpc::Server,
     token: Option<String>,
     /// The longest a client may stay silent while it sends its headers (and, on a
     /// kept-alive connection, before its next request) or its body.
@@ -88,20 +100,77 @@ pub(crate) async fn accept(
             });
             // A client that goes away ends the connection, and with it the call it
             // was waiting for (a running command is killed).
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(read_timeout)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = serve(stream, service, read_timeout, true).await;
             drop(permit);
         });
+    }
+}
+
+/// The first bytes an HTTP/2 client sends (prior knowledge: gRPC over cleartext).
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether the client speaks HTTP/2, from its first bytes; `None` when it sends
+/// nothing within `timeout` (or closes).
+async fn speaks_http2(stream: &tokio::net::TcpStream, timeout: Duration) -> Option<bool> {
+    let detect = async {
+        let mut buffer = [0u8; HTTP2_PREFACE.len()];
+        loop {
+            let seen = stream.peek(&mut buffer).await.ok()?;
+            if seen == 0 {
+                return None;
+            }
+            if buffer[..seen] != HTTP2_PREFACE[..seen] {
+                return Some(false);
+            }
+            if seen == HTTP2_PREFACE.len() {
+                return Some(true);
+            }
+            // Part of the preface: the rest is on its way.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(timeout, detect).await.ok().flatten()
+}
+
+/// Serves one connection: HTTP/1.1 (Connect), or HTTP/2 when the client opens with
+/// its preface (gRPC). A client silent for `read_timeout` before its first bytes is
+/// cut off, as it is later while it sends a request over HTTP/1.1.
+async fn serve<S>(
+    stream: tokio::net::TcpStream,
+    service: S,
+    read_timeout: Duration,
+    keep_alive: bool,
+) -> Result<(), hyper::Error>
+where
+    S: hyper::service::HttpService<Incoming, ResBody = GrpcBody>,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let Some(http2) = speaks_http2(&stream, read_timeout).await else {
+        return Ok(());
+    };
+    if http2 {
+        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(MAX_STREAMS)
+            .keep_alive_interval(KEEP_ALIVE)
+            .keep_alive_timeout(KEEP_ALIVE)
+            .serve_connection(TokioIo::new(stream), service)
+            .await
+    } else {
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(read_timeout)
+            .keep_alive(keep_alive)
+            .serve_connection(TokioIo::new(stream), service)
+            .await
     }
 }
 
 /// Answers the request of a connection past the cap with `resource_exhausted`, and
 /// closes it.
 async fn refuse(stream: tokio::net::TcpStream, max_connections: usize) {
-    let service = hyper::service::service_fn(move |_request: Request<Incoming>| async move {
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| async move {
         let failure = Failure::new(
             Code::ResourceExhausted,
             format!(
@@ -109,14 +178,39 @@ async fn refuse(stream: tokio::net::TcpStream, max_connections: usize) {
                  later"
             ),
         );
-        Ok::<_, Infallible>(error_response(status_of(failure.code), failure))
+        Ok::<_, Infallible>(if is_grpc(&request) {
+            grpc::status(failure).into_http()
+        } else {
+            error_response(status_of(failure.code), failure).map(GrpcBody::new)
+        })
     });
-    let served = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(REFUSAL_TIMEOUT)
-        .keep_alive(false)
-        .serve_connection(TokioIo::new(stream), service);
+    let served = serve(stream, service, REFUSAL_TIMEOUT, false);
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT * 2, served).await;
+}
+
+/// How long the server took to answer a call, for benchmarks:
+/// `RUST_LOG=aviato_sandbox_server::timing=debug`.
+pub(crate) fn log_time(call: &str, began: std::time::Instant) {
+    tracing::debug!(
+        target: "aviato_sandbox_server::timing",
+        call,
+        micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "answered"
+    );
+}
+
+/// Whether a request is a gRPC call: `application/grpc`, `application/grpc+proto`...
+fn is_grpc(request: &Request<Incoming>) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            let value = value.trim_start();
+            value.len() >= 16
+                && value.as_bytes()[..16].eq_ignore_ascii_case(b"application/grpc")
+                && matches!(value.as_bytes().get(16), None | Some(b'+' | b';'))
+        })
 }
 
 impl Server {
@@ -126,17 +220,37 @@ impl Server {
         read_timeout: Duration,
     ) -> Self {
         Self {
+            grpc: grpc::service(sandboxes.clone()),
             sandboxes,
             token,
             read_timeout,
         }
     }
 
-    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        match self.answer(request).await {
-            Ok(body) => json_response(StatusCode::OK, body),
-            Err((status, failure)) => error_response(status, failure),
+    async fn handle(&self, request: Request<Incoming>) -> Response<GrpcBody> {
+        let began = std::time::Instant::now();
+        let path = request.uri().path().to_owned();
+        let response = if is_grpc(&request) {
+            if let Err(failure) = self.authenticate(&request) {
+                return grpc::status(failure).into_http();
+            }
+            let mut service = self.grpc.clone();
+            match service.call(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        } else {
+            match self.answer(request).await {
+                Ok(body) => json_response(StatusCode::OK, body),
+                Err((status, failure)) => error_response(status, failure),
+            }
+            .map(GrpcBody::new)
+        };
+        // A stream's time is logged when it ends (see grpc.rs).
+        if !path.ends_with("/StreamExec") {
+            log_time(&path, began);
         }
+        response
     }
 
     async fn answer(&self, request: Request<Incoming>) -> Result<Vec<u8>, (StatusCode, Failure)> {

@@ -1,13 +1,17 @@
-//! A self-hosted ATCService: the Connect-JSON protocol of the aviato service
+//! A self-hosted sandbox service, serving sandboxes of this machine's bubblewrap
+//! backend so that a team can share one runner host, in two protocols on one port:
+//! the Connect-JSON protocol of the aviato service
 //! (`coreweave.aviato.v1beta1.ATCService`: Start, Get, AddFile, Exec, RetrieveFile,
-//! Stop), serving sandboxes of this machine's bubblewrap backend, so that a team can
-//! share one runner host.
+//! Stop) over HTTP/1.1, and gRPC `coreweave.sandbox.v1.SandboxService` as the
+//! `cwsandbox` SDK calls it (CreateSandbox, GetSandbox, WriteFile, StreamExec,
+//! ReadFile, DeleteSandbox) over cleartext HTTP/2.
 //!
 //! A sandbox is a directory of files, its private `/tmp`; each Exec runs in a fresh
 //! bubblewrap sandbox with those files bound in and the local backend's isolation and
 //! limits. Stop ends its commands and removes its files.
 
 mod files;
+mod grpc;
 mod http;
 mod sandboxes;
 mod state;
@@ -85,11 +89,13 @@ impl Config {
     }
 }
 
-/// A failed call, answered as a Connect error.
+/// A failed call, answered as a Connect error or a gRPC status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub code: Code,
     pub message: String,
+    /// The `CWSANDBOX_*` reason a gRPC client is told, in an `ErrorInfo`.
+    pub reason: Option<&'static str>,
 }
 
 impl Failure {
@@ -97,6 +103,14 @@ impl Failure {
         Self {
             code,
             message: message.into(),
+            reason: None,
+        }
+    }
+
+    pub(crate) fn with_reason(self, reason: &'static str) -> Self {
+        Self {
+            reason: Some(reason),
+            ..self
         }
     }
 }

@@ -13,11 +13,14 @@ use aviato_exec::aviato::protocol::{
     StopRequest, SuccessResponse,
 };
 use aviato_exec::{
-    CancellationToken, CommandEnding, DEFAULT_IMAGE, Limits, LocalBackend, SandboxCommand,
+    CancellationToken, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
+    OutputSink, SandboxCommand, check_variable,
 };
+use aviato_protocol::errors::reason;
+use aviato_protocol::sandbox::SandboxSpec;
 use tokio::sync::RwLock;
 
-use crate::files::{Files, WriteFailure};
+use crate::files::{Files, ReadFailure, WriteFailure};
 use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
@@ -30,15 +33,57 @@ const START_WAIT: Duration = Duration::from_millis(250);
 /// How often a running command's files are measured against the quota.
 const QUOTA_CHECK: Duration = Duration::from_millis(500);
 
+/// How long a sandbox that ended is still reported, in its final state, to gRPC
+/// clients (which poll until they see it end).
+const GONE_TTL: Duration = Duration::from_secs(600);
+
+/// The most ended sandboxes remembered; the oldest are forgotten first.
+const GONE_MAX: usize = 4096;
+
 pub(crate) struct Sandboxes {
     config: Config,
     backend: LocalBackend,
     live: Mutex<HashMap<String, Arc<Sandbox>>>,
+    gone: Mutex<HashMap<String, Gone>>,
+}
+
+/// What a sandbox was asked to be.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NewSandbox {
+    /// The container image; the default image when empty.
+    pub image: String,
+    /// At most the server's `max_lifetime`; that when `None`.
+    pub lifetime: Option<Duration>,
+    pub tags: Vec<String>,
+    /// Each command's environment, after the sandbox's own.
+    pub env: Vec<(String, String)>,
+    /// Each command's working directory (`/tmp` when `None`); one in `/tmp` is made.
+    pub working_dir: Option<String>,
+    /// The gRPC spec it was created with, reported back as it was given.
+    pub spec: Option<SandboxSpec>,
+}
+
+/// A sandbox as a client sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    pub status: SandboxStatus,
+    /// Why it ended, once it has.
+    pub reason: Option<String>,
+    pub spec: Option<SandboxSpec>,
+}
+
+/// A sandbox that ended, remembered for a while.
+struct Gone {
+    view: View,
+    at: Instant,
 }
 
 struct Sandbox {
     id: String,
     image: String,
+    env: Vec<(String, String)>,
+    working_dir: Option<String>,
+    spec: Option<SandboxSpec>,
     files: Files,
     status: Mutex<SandboxStatus>,
     last_used: Mutex<Instant>,
@@ -72,6 +117,14 @@ impl Sandbox {
             )),
         }
     }
+
+    fn view(&self) -> View {
+        View {
+            status: self.status(),
+            reason: None,
+            spec: self.spec.clone(),
+        }
+    }
 }
 
 impl Sandboxes {
@@ -81,6 +134,7 @@ impl Sandboxes {
             config,
             backend,
             live: Mutex::default(),
+            gone: Mutex::default(),
         }
     }
 
@@ -91,28 +145,54 @@ impl Sandboxes {
             .unwrap()
             .get(id)
             .cloned()
-            .ok_or_else(|| Failure::new(Code::NotFound, format!("no sandbox {id:?}")))?;
+            .ok_or_else(|| not_found(id))?;
         sandbox.touch();
         Ok(sandbox)
     }
 
-    /// Starts a sandbox: `CREATING` until its interpreter is found, then `RUNNING`.
-    /// The answer waits a moment for that, so that a client's first Get usually finds
-    /// it running rather than polling again later.
+    /// Starts a sandbox (Connect): see [`Sandboxes::create`].
     pub(crate) async fn start(
         self: &Arc<Self>,
         request: StartRequest,
     ) -> Result<StartResponse, Failure> {
-        let image = if request.container_image.is_empty() {
+        let lifetime = u64::try_from(request.max_lifetime_seconds)
+            .ok()
+            .filter(|seconds| *seconds > 0)
+            .map(Duration::from_secs);
+        let new = NewSandbox {
+            image: request.container_image,
+            lifetime,
+            tags: request.tags,
+            ..NewSandbox::default()
+        };
+        let (sandbox_id, _) = self.create(new).await?;
+        Ok(StartResponse { sandbox_id })
+    }
+
+    /// Creates a sandbox: `CREATING` until its interpreter is found, then `RUNNING`.
+    /// The answer waits a moment for that, so that a client's first Get usually finds
+    /// it running rather than polling again later.
+    pub(crate) async fn create(
+        self: &Arc<Self>,
+        new: NewSandbox,
+    ) -> Result<(String, View), Failure> {
+        let image = if new.image.is_empty() {
             DEFAULT_IMAGE.to_owned()
         } else {
-            request.container_image
+            new.image
         };
-        let lifetime = match u64::try_from(request.max_lifetime_seconds) {
-            Ok(seconds) if seconds > 0 => {
-                Duration::from_secs(seconds).min(self.config.max_lifetime)
-            }
-            _ => self.config.max_lifetime,
+        let lifetime = new
+            .lifetime
+            .filter(|lifetime| !lifetime.is_zero())
+            .map_or(self.config.max_lifetime, |lifetime| {
+                lifetime.min(self.config.max_lifetime)
+            });
+        for (name, value) in &new.env {
+            check_variable(name, value).map_err(|why| Failure::new(Code::InvalidArgument, why))?;
+        }
+        let working_dir = match new.working_dir.as_deref() {
+            None | Some("") => None,
+            Some(dir) => Some(working_dir(dir)?),
         };
         let sandbox = {
             let mut live = self.live.lock().unwrap();
@@ -123,7 +203,8 @@ impl Sandboxes {
                         "this server runs at most {} sandboxes at once; stop one or try again later",
                         self.config.max_sandboxes
                     ),
-                ));
+                )
+                .with_reason(reason::RUNNER_CAPACITY_EXHAUSTED));
             }
             let id = new_id();
             let files = Files::create(
@@ -138,9 +219,20 @@ impl Sandboxes {
                 )
             })?;
             let now = Instant::now();
+            if let Some(dir) = &working_dir {
+                files.make_dir(dir).map_err(|err| {
+                    Failure::new(
+                        Code::Internal,
+                        format!("cannot make the working directory {dir}: {err}"),
+                    )
+                })?;
+            }
             let sandbox = Arc::new(Sandbox {
                 id: id.clone(),
                 image,
+                env: new.env,
+                working_dir,
+                spec: new.spec,
                 files,
                 status: Mutex::new(SandboxStatus::Creating),
                 last_used: Mutex::new(now),
@@ -151,7 +243,7 @@ impl Sandboxes {
             live.insert(id, sandbox.clone());
             sandbox
         };
-        tracing::info!(sandbox = %sandbox.id, image = %sandbox.image, tags = ?request.tags, "started");
+        tracing::info!(sandbox = %sandbox.id, image = %sandbox.image, tags = ?new.tags, "started");
         let this = self.clone();
         let creating = sandbox.clone();
         let created = tokio::spawn(async move {
@@ -171,11 +263,10 @@ impl Sandboxes {
             }
         });
         let _ = tokio::time::timeout(START_WAIT, created).await;
-        Ok(StartResponse {
-            sandbox_id: sandbox.id.clone(),
-        })
+        Ok((sandbox.id.clone(), sandbox.view()))
     }
 
+    /// A live sandbox (Connect: a stopped one is not found).
     pub(crate) fn get(&self, request: GetRequest) -> Result<GetResponse, Failure> {
         let sandbox = self.find(&request.sandbox_id)?;
         Ok(GetResponse {
@@ -184,44 +275,114 @@ impl Sandboxes {
         })
     }
 
+    /// A sandbox, live or ended a short while ago.
+    pub(crate) fn view(&self, id: &str) -> Result<View, Failure> {
+        if let Ok(sandbox) = self.find(id) {
+            return Ok(sandbox.view());
+        }
+        self.gone
+            .lock()
+            .unwrap()
+            .get(id)
+            .map(|gone| gone.view.clone())
+            .ok_or_else(|| not_found(id))
+    }
+
     pub(crate) fn add_file(&self, request: AddFileRequest) -> Result<SuccessResponse, Failure> {
-        let sandbox = self.find(&request.sandbox_id)?;
-        sandbox.ensure_running()?;
-        match sandbox
-            .files
-            .write(&request.filepath, &request.file_contents)
-        {
+        match self.write_file(
+            &request.sandbox_id,
+            &request.filepath,
+            &request.file_contents,
+        )? {
             Ok(()) => Ok(SuccessResponse::succeeded()),
-            Err(WriteFailure::Failed(reason)) => Ok(SuccessResponse::failed(reason)),
+            Err(WriteFailure::Failed(reason) | WriteFailure::NoRoom(reason)) => {
+                Ok(SuccessResponse::failed(reason))
+            }
             Err(WriteFailure::Refused(reason)) => Err(Failure::new(Code::InvalidArgument, reason)),
         }
+    }
+
+    /// Writes a file in a running sandbox. Blocks.
+    pub(crate) fn write_file(
+        &self,
+        id: &str,
+        path: &str,
+        contents: &[u8],
+    ) -> Result<Result<(), WriteFailure>, Failure> {
+        let sandbox = self.find(id)?;
+        sandbox.ensure_running()?;
+        Ok(sandbox.files.write(path, contents))
     }
 
     pub(crate) fn retrieve_file(
         &self,
         request: RetrieveFileRequest,
     ) -> Result<RetrieveFileResponse, Failure> {
-        let sandbox = self.find(&request.sandbox_id)?;
-        sandbox.ensure_running()?;
         Ok(
-            match sandbox.files.read(&request.filepath, RETRIEVE_LIMIT) {
+            match self.read_file(&request.sandbox_id, &request.filepath)? {
                 Ok(file_contents) => RetrieveFileResponse {
                     file_contents,
                     success: true,
                     error_message: String::new(),
                 },
-                Err(reason) => RetrieveFileResponse {
-                    error_message: reason,
+                Err(failure) => RetrieveFileResponse {
+                    error_message: failure.message,
                     ..RetrieveFileResponse::default()
                 },
             },
         )
     }
 
-    pub(crate) async fn exec(&self, request: ExecRequest) -> Result<ExecResponse, Failure> {
-        let sandbox = self.find(&request.sandbox_id)?;
+    /// Reads a file of a running sandbox. Blocks.
+    pub(crate) fn read_file(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<Result<Vec<u8>, ReadFailure>, Failure> {
+        let sandbox = self.find(id)?;
         sandbox.ensure_running()?;
+        Ok(sandbox.files.read(path, RETRIEVE_LIMIT))
+    }
+
+    pub(crate) async fn exec(&self, request: ExecRequest) -> Result<ExecResponse, Failure> {
         let argv: Vec<String> = request.command.into_iter().chain(request.args).collect();
+        let requested = u64::try_from(request.max_timeout_seconds)
+            .ok()
+            .filter(|seconds| *seconds > 0)
+            .map(Duration::from_secs);
+        let output = self
+            .run(&request.sandbox_id, argv, &[], requested, None)
+            .await?;
+        match output.ending {
+            CommandEnding::Exited(exit_code) => Ok(ExecResponse {
+                result: ExecResult {
+                    stdout: output.stdout,
+                    stderr: output.stderr,
+                    exit_code,
+                },
+            }),
+            _ => unreachable!("run fails unless the command exited"),
+        }
+    }
+
+    /// Runs a command in a running sandbox, with the sandbox's environment and then
+    /// `env`, for at most `timeout` (the server's limit when `None`), its output also
+    /// sent to `sink` as it comes. A command that does not exit by itself is an
+    /// error: past its time (`deadline_exceeded`), past the files' quota
+    /// (`resource_exhausted`), or stopped with its sandbox (`aborted`).
+    pub(crate) async fn run(
+        &self,
+        id: &str,
+        argv: Vec<String>,
+        env: &[(String, String)],
+        timeout: Option<Duration>,
+        sink: Option<OutputSink>,
+    ) -> Result<CommandOutput, Failure> {
+        let sandbox = self.find(id)?;
+        sandbox.ensure_running()?;
+        for (name, value) in env {
+            check_variable(name, value).map_err(|why| Failure::new(Code::InvalidArgument, why))?;
+        }
         if argv.is_empty() {
             return Err(Failure::new(Code::InvalidArgument, "the command is empty"));
         }
@@ -238,10 +399,7 @@ impl Sandboxes {
             ));
         };
         let remaining = sandbox.ends_at.saturating_duration_since(Instant::now());
-        let requested = match u64::try_from(request.max_timeout_seconds) {
-            Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
-            _ => self.config.exec_timeout,
-        };
+        let requested = timeout.unwrap_or(self.config.exec_timeout);
         let limits = Limits {
             timeout: requested.min(remaining).min(self.config.exec_timeout),
             ..self.config.limits.clone()
@@ -254,30 +412,31 @@ impl Sandboxes {
             over_quota.clone(),
         ));
         let writable = sandbox.files.writable_dirs();
+        let env: Vec<(String, String)> = sandbox.env.iter().chain(env).cloned().collect();
         let command = SandboxCommand {
             image: &sandbox.image,
             argv: &argv,
             writable: &writable,
+            env: &env,
+            working_dir: sandbox.working_dir.as_deref(),
         };
-        let output = self.backend.run_command(&command, &limits, &cancel).await;
+        let output = self
+            .backend
+            .run_command(&command, &limits, &cancel, sink)
+            .await;
         watchdog.abort();
         sandbox.touch();
         let output = output.map_err(|reason| Failure::new(Code::Internal, reason))?;
         match output.ending {
-            CommandEnding::Exited(exit_code) => Ok(ExecResponse {
-                result: ExecResult {
-                    stdout: output.stdout,
-                    stderr: output.stderr,
-                    exit_code,
-                },
-            }),
+            CommandEnding::Exited(_) => Ok(output),
             CommandEnding::TimedOut => Err(Failure::new(
                 Code::DeadlineExceeded,
                 format!(
                     "the command ran past its limit of {} s and was killed",
                     limits.timeout.as_secs_f64()
                 ),
-            )),
+            )
+            .with_reason(reason::COMMAND_TIMEOUT)),
             CommandEnding::Cancelled if over_quota.load(Ordering::Relaxed) => Err(Failure::new(
                 Code::ResourceExhausted,
                 format!(
@@ -298,22 +457,40 @@ impl Sandboxes {
             .lock()
             .unwrap()
             .remove(&request.sandbox_id)
-            .ok_or_else(|| {
-                Failure::new(
-                    Code::NotFound,
-                    format!("no sandbox {:?}", request.sandbox_id),
-                )
-            })?;
+            .ok_or_else(|| not_found(&request.sandbox_id))?;
         Ok(match self.remove(&sandbox, "stopped").await {
             Ok(()) => SuccessResponse::succeeded(),
             Err(reason) => SuccessResponse::failed(reason),
         })
     }
 
+    /// Deletes a sandbox: ends its commands and removes its files. A sandbox deleted
+    /// a short while ago is deleted already; its final state is the answer.
+    pub(crate) async fn delete(&self, id: &str) -> Result<View, Failure> {
+        let removed = self.live.lock().unwrap().remove(id);
+        let Some(sandbox) = removed else {
+            return self.view(id);
+        };
+        let removed = self.remove(&sandbox, "stopped").await;
+        let mut view = sandbox.view();
+        if let Err(reason) = removed {
+            view.reason = Some(reason);
+        }
+        Ok(view)
+    }
+
     /// Ends the commands of a sandbox already out of `live`, and removes its files.
     async fn remove(&self, sandbox: &Sandbox, why: &str) -> Result<(), String> {
         sandbox.stopped.cancel();
         *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
+        self.remember(
+            &sandbox.id,
+            View {
+                status: SandboxStatus::Terminated,
+                reason: Some(why.to_owned()),
+                spec: sandbox.spec.clone(),
+            },
+        );
         let _idle = sandbox.busy.write().await;
         // However deep the sandbox made its tree, on a thread of its own.
         let root = sandbox.files.root().to_owned();
@@ -356,6 +533,22 @@ impl Sandboxes {
         }
     }
 
+    /// Keeps the final state of a sandbox that ended, for [`GONE_TTL`].
+    fn remember(&self, id: &str, view: View) {
+        let now = Instant::now();
+        let mut gone = self.gone.lock().unwrap();
+        gone.retain(|_, gone| now.duration_since(gone.at) < GONE_TTL);
+        if gone.len() >= GONE_MAX
+            && let Some(oldest) = gone
+                .iter()
+                .min_by_key(|(_, gone)| gone.at)
+                .map(|(id, _)| id.clone())
+        {
+            gone.remove(&oldest);
+        }
+        gone.insert(id.to_owned(), Gone { view, at: now });
+    }
+
     /// Stops every sandbox.
     pub(crate) async fn stop_all(&self) {
         let all: Vec<Arc<Sandbox>> = self.live.lock().unwrap().drain().map(|(_, s)| s).collect();
@@ -378,6 +571,24 @@ async fn watch_quota(sandbox: Arc<Sandbox>, cancel: CancellationToken, over: Arc
             cancel.cancel();
             return;
         }
+    }
+}
+
+fn not_found(id: &str) -> Failure {
+    Failure::new(Code::NotFound, format!("no sandbox {id:?}"))
+        .with_reason(reason::SANDBOX_NOT_FOUND)
+}
+
+/// A working directory a sandbox may have: in `/tmp`, where it is made.
+fn working_dir(dir: &str) -> Result<String, Failure> {
+    let refuse = |why: String| Failure::new(Code::InvalidArgument, why);
+    let normal = aviato_exec::writable_path(dir).map_err(refuse)?;
+    if normal == "/tmp" || normal.starts_with("/tmp/") {
+        Ok(normal)
+    } else {
+        Err(refuse(format!(
+            "working_dir {dir:?}: this server gives a sandbox a working directory in /tmp only"
+        )))
     }
 }
 

@@ -354,6 +354,64 @@ check(':AviatoRun asks for the arguments of a function with no call site', funct
   assert(last.outcome.value_repr == '[3, 6]', 'value ' .. tostring(last.outcome.value_repr))
 end)
 
+check(':AviatoRun runs the function under the cursor with code lenses off; the header shows the call used', function()
+  if not can_run then
+    skip('server does not offer the aviato.run command yet')
+  end
+  local function settings(code_lens)
+    client:notify('workspace/didChangeConfiguration', {
+      settings = { aviato = { run = { timeout = 20 }, codeLens = { enable = code_lens } } },
+    })
+  end
+  local function lens_count()
+    local reply = client:request_sync('textDocument/codeLens', { textDocument = vim.lsp.util.make_text_document_params(buf) }, 5000, buf)
+    return reply and reply.result and #reply.result or 0
+  end
+  settings(false)
+  wait_for('the server to list no lenses', function()
+    return lens_count() == 0
+  end)
+  vim.api.nvim_win_set_cursor(0, { line_of(buf, 'return x %+ y') + 1, 4 })
+  local before = run.last
+  vim.cmd('AviatoRun')
+  local last = wait_outcome('add', before)
+  settings(true)
+  assert(last.outcome.value_repr == '5', 'value ' .. tostring(last.outcome.value_repr))
+  local output = require('aviato.output').lines()
+  local header = find(vim.fn.reverse(vim.deepcopy(output)), function(line)
+    return line:find('^▶ add')
+  end)
+  assert(header and header:find('^▶ add%(2, 3%) · '), 'header: ' .. tostring(header))
+  wait_for('the lenses to come back', function()
+    return lens_count() > 0
+  end)
+end)
+
+check(':checkhealth aviato reports the server version and the position encoding', function()
+  local version = vim.trim(vim.system({ bin, '--version' }, { text = true }):wait().stdout)
+  vim.cmd('silent checkhealth aviato')
+  local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  vim.fn.writefile(vim.split(health, '\n'), snapshots .. '/checkhealth.txt')
+  vim.cmd('bwipeout!')
+  vim.api.nvim_set_current_buf(buf)
+  assert(health:find(version, 1, true), 'no ' .. version .. ' in:\n' .. health)
+  assert(health:find('position encoding: ' .. client.offset_encoding, 1, true), 'no position encoding in:\n' .. health)
+  assert(not health:find('ERROR'), 'an error in:\n' .. health)
+end)
+
+check('without server.path, the server is found in the active venv when it is not on PATH', function()
+  local venv = vim.fn.tempname()
+  vim.fn.mkdir(venv .. '/bin', 'p')
+  vim.uv.fs_symlink(bin, venv .. '/bin/aviato-lsp')
+  local saved_path, saved_venv = vim.env.PATH, vim.env.VIRTUAL_ENV
+  vim.env.PATH = '/usr/bin:/bin'
+  vim.env.VIRTUAL_ENV = venv
+  local found = aviato.resolve({ server = {} })
+  vim.env.PATH, vim.env.VIRTUAL_ENV = saved_path, saved_venv
+  vim.fn.delete(venv, 'rf')
+  assert(found.source == '$VIRTUAL_ENV' and found.cmd[1] == venv .. '/bin/aviato-lsp', vim.inspect(found))
+end)
+
 check('a failing function shows its error at the raising line, traceback in :AviatoOutput', function()
   if not (has_lenses and can_run) then
     skip('server cannot run functions yet (no code lenses / aviato.run)')

@@ -1,5 +1,5 @@
--- Unit tests of the Neovim plugin's own logic (finding the function under the
--- cursor, reading outcomes, the settings it sends), in headless Neovim:
+-- Unit tests of the Neovim plugin's own logic (what to do with the function
+-- under the cursor, reading outcomes, the settings it sends), in headless Neovim:
 --
 --   nvim --clean --headless -l tests/editors/neovim/unit.lua <editors/neovim>
 --
@@ -32,93 +32,64 @@ local function eq(actual, expected, what)
   end
 end
 
-local lines = vim.split(
-  [[import asyncio
-from aviato import Sandbox
-
-async def main():
-    async with Sandbox.session() as session:
-        @session.function()
-        def add(x: int, y: int) -> int:
-            return x + y
-
-        @session.function()
-        def hello():
-            # nothing to pass
-            return "hi"
-
-        @session.function(
-            container_image="python:3.12",
-        )
-        def scale(
-            values: list[int],  # the input (with a paren)
-            factor: int = 2,
-        ) -> list[int]:
-            def inner(v):
-                return v * factor
-            return [inner(v) for v in values]
-
-        print(await add(2, 3))
-
-asyncio.run(main())]],
-  '\n'
-)
+-- Finding sandbox functions and their parameters is the server's job
+-- (aviato/sandboxFunctions, tests/lsp/sandbox_functions.rs); the plugin only
+-- decides what to do with an entry of the answer.
 local uri = 'file:///ws/app.py'
-
-local function lens(line, name, def_line, call_site)
-  return {
-    range = { start = { line = line, character = 0 }, ['end'] = { line = line, character = 0 } },
-    command = {
-      title = '▶ Run in sandbox',
-      command = 'aviato.run',
-      arguments = { { uri = uri, ['function'] = name, line = def_line, callSite = call_site } },
-    },
-  }
+local function entry(overrides)
+  return vim.tbl_extend('force', {
+    name = 'scale',
+    line = 12,
+    signature = 'scale(values: list[float], factor: float)',
+    needsArguments = true,
+    exampleArguments = '[1.0], 1.0',
+    callSites = {},
+    defaultCallSite = vim.NIL,
+    runsWithoutArguments = false,
+    cannotRun = vim.NIL,
+    run = { uri = uri, ['function'] = 'scale', line = 12 },
+  }, overrides or {})
 end
 
-local lenses = { lens(6, 'add', 7), lens(10, 'hello', 11), lens(17, 'scale', 18), lens(25, 'add', 7, 26) }
-
-test('each function spans from its first decorator to the end of its body', function()
-  local found = vim.tbl_map(function(fn)
-    return { fn.name, fn.start, fn.def_line, fn.last, #fn.call_sites }
-  end, functions.sandbox_functions(lines, lenses))
-  eq(found, { { 'add', 5, 6, 7, 1 }, { 'hello', 9, 10, 12, 0 }, { 'scale', 14, 17, 23, 0 } })
+test('a function that needs arguments and has no static call asks for them', function()
+  eq(functions.plan(entry()), {
+    kind = 'ask',
+    args = { uri = uri, ['function'] = 'scale', line = 12 },
+    prompt = 'Arguments for scale(values: list[float], factor: float): ',
+    example = '[1.0], 1.0',
+  })
 end)
 
-test('the function under the cursor, including its decorators and nested defs', function()
-  local fns = functions.sandbox_functions(lines, lenses)
-  local function at(line)
-    local fn = functions.function_at(fns, line)
-    return fn and fn.name
-  end
-  eq(at(5), 'add', 'decorator line')
-  eq(at(7), 'add', 'body')
-  eq(at(8), nil, 'blank line between functions')
-  eq(at(15), 'scale', 'multi-line decorator')
-  eq(at(22), 'scale', 'nested def')
-  eq(at(25), nil, 'call site')
+test('a static call runs it, labelled with the call', function()
+  local plan = functions.plan(entry({
+    runsWithoutArguments = true,
+    defaultCallSite = 30,
+    callSites = {
+      { line = 29, text = 'scale(data, k)', arguments = vim.NIL },
+      { line = 30, text = 'scale(\n    [1, 2], 3)', arguments = '([1, 2]), (3)' },
+    },
+  }))
+  eq(plan, { kind = 'run', args = { uri = uri, ['function'] = 'scale', line = 12 }, label = 'scale([1, 2], 3)' })
 end)
 
-test('parameter text spans lines and drops comments', function()
-  eq(functions.parameter_text(lines, 6), 'x: int, y: int')
-  eq(functions.parameter_text(lines, 10), '')
-  eq(functions.parameter_text(lines, 17), 'values: list[int], factor: int = 2')
+test('defaults run it with no arguments', function()
+  eq(functions.plan(entry({ needsArguments = false, runsWithoutArguments = true })).label, 'scale()')
 end)
 
-test('which parameter lists need arguments', function()
-  eq(functions.takes_parameters('x: int'), true)
-  eq(functions.takes_parameters('*, key'), true)
-  eq(functions.takes_parameters(''), false)
-  eq(functions.takes_parameters('*'), false)
-  eq(functions.takes_parameters(nil), false)
+test('a function that cannot run is explained', function()
+  local plan = functions.plan(entry({ cannotRun = { code = 'AV101', message = 'async' }, runsWithoutArguments = true }))
+  eq(plan.kind, 'explain')
 end)
 
-test('adjacent functions keep their own decorators', function()
-  local packed = { '@s.function()', 'def a(x):', '    return x', '@s.function()', '@staticmethod', 'def b():', '    return 1' }
-  local found = vim.tbl_map(function(fn)
-    return { fn.name, fn.start, fn.last }
-  end, functions.sandbox_functions(packed, { lens(1, 'a', 2), lens(5, 'b', 6) }))
-  eq(found, { { 'a', 0, 2 }, { 'b', 3, 6 } })
+test('run arguments in a lens', function()
+  local lens = { command = { arguments = { { uri = uri, ['function'] = 'add', line = 7 } } } }
+  eq(functions.run_arguments(lens), { uri = uri, ['function'] = 'add', line = 7 })
+  eq(functions.run_arguments({ command = { arguments = { 'x' } } }), nil)
+end)
+
+test('the server is asked only when it says it answers', function()
+  eq(functions.supported({ server_capabilities = { experimental = { sandboxFunctions = true } } }), true)
+  eq(functions.supported({ server_capabilities = {} }), false)
 end)
 
 local function read(path)
@@ -164,7 +135,7 @@ test('the real outcome has exactly the fields docs/run-output.md documents', fun
     table.insert(documented, name)
   end
   table.sort(documented)
-  eq(#documented, 20, 'documented fields')
+  eq(#documented, 24, 'documented fields')
   for _, name in ipairs(CASES) do
     local keys = vim.tbl_keys(raw[name])
     table.sort(keys)
@@ -226,9 +197,10 @@ end)
 
 test('the note is split into one note per line', function()
   local notes = outcome.notes(outcomes.notes)
-  eq(#notes, 2, 'notes')
+  eq(#notes, 3, 'notes')
   assert(notes[1]:find('^image registry%.example%.com/ml:latest has no local equivalent'), notes[1])
   assert(notes[2]:find('SystemExit', 1, true), notes[2])
+  assert(notes[3]:find('exception_type None', 1, true), notes[3])
   eq(outcome.notes(outcomes.ok), {})
   eq(outcome.notes(raw.ok), {})
 end)
@@ -282,7 +254,10 @@ test('notes, timeouts, limits, refusals and errors in the report', function()
   local notes = vim.tbl_filter(function(line)
     return line:find('^note: ') ~= nil
   end, outcome.report('stop()', outcomes.notes, line_text))
-  eq(#notes, 2, 'note lines')
+  eq(#notes, 3, 'note lines')
+  -- The exception raised, as Python prints it, though the SDK reports none.
+  local stop = table.concat(outcome.report('stop()', outcomes.notes, line_text), '\n')
+  assert(stop:find('\nSystemExit: 3\n', 1, true), stop)
   local timeout = outcome.report('wait()', outcomes.timeout, line_text)
   assert(timeout[1]:find('^wait%(%) timed out after 1%.5 s %('), timeout[1])
   eq(timeout[2], 'wall-clock limit of 1.5 s reached')

@@ -7,13 +7,16 @@
 //   AVIATO_E2E_SCREENSHOTS  where the PNG screenshots go
 //   AVIATO_E2E_PROFILE      Chromium's profile folder
 //   AVIATO_LSP_BIN          the server binary (probed for its capabilities)
+//   AVIATO_E2E_USER_DATA    code-server's user data folder (settings, logs)
+//   AVIATO_E2E_WRAPPER      a script that starts AVIATO_LSP_BIN, leaving a mark
+//   AVIATO_E2E_WRAPPER_MARK the file it appends to each time it starts
 //   PLAYWRIGHT_DIR, CHROMIUM_BIN
 //
 // Checks for server features not built yet print `SKIP: <why>`; they turn on
 // by themselves once the server advertises the feature. With
 // AVIATO_E2E_NO_SKIP=1 a skip is a failure.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -27,6 +30,9 @@ const workspace = env("AVIATO_E2E_WORKSPACE");
 const screenshots = env("AVIATO_E2E_SCREENSHOTS");
 const server = env("AVIATO_LSP_BIN");
 const fixture = path.join(workspace, "sandbox_app.py");
+const userData = env("AVIATO_E2E_USER_DATA");
+const wrapper = env("AVIATO_E2E_WRAPPER");
+const wrapperMark = env("AVIATO_E2E_WRAPPER_MARK");
 const WAIT_MS = Number(process.env.AVIATO_E2E_WAIT_MS ?? 20000);
 const RUN_WAIT_MS = 60000;
 // Set once the server has every feature: a check that would skip then fails.
@@ -270,6 +276,29 @@ async function fixtureLines() {
   return (await viewLines()).map((line) => line.text);
 }
 
+/** The Aviato output channel, as VS Code writes it to its log folder. */
+function aviatoLog() {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/Aviato\.log$/.test(entry.name)) found.push(full);
+    }
+  };
+  const logs = path.join(userData, "logs");
+  if (existsSync(logs)) walk(logs);
+  return found.map((file) => readFileSync(file, "utf8")).join("\n");
+}
+
+/** The `Starting ...` lines of the Aviato channel: one per server start. */
+const serverStarts = () => aviatoLog().split("\n").filter((line) => /Starting \S+ \(from \w+\)/.test(line));
+
+/** Writes code-server's Machine settings, where aviato.server.path is read from. */
+function setMachineSettings(settings) {
+  writeFileSync(path.join(userData, "Machine", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
 // ---------------------------------------------------------------------------
 
 console.log(`vscode e2e: screenshots in ${screenshots}`);
@@ -285,6 +314,19 @@ await check("VS Code opens the workspace and the fixture from the Explorer", asy
   await screenshot("opened");
 });
 
+await check("with aviato.server.path unset and none on PATH, the server bundled in the .vsix runs", async () => {
+  const start = await waitFor("the Aviato channel to say which server started", async () => serverStarts()[0]);
+  if (!/bundled\/aviato-lsp \(from bundled\)/.test(start)) throw new Error(`not the bundled server: ${start}`);
+  // The server logs at info here (aviato.server.extraEnv): routine lines stay info.
+  const log = await waitFor("the server's own log lines", async () => {
+    const text = aviatoLog();
+    return /initialized with/.test(text) && text;
+  });
+  const initialized = log.split("\n").find((line) => /initialized with/.test(line));
+  if (!/\[info\]/.test(initialized)) throw new Error(`an INFO line of the server is not shown as info: ${initialized}`);
+  if (/\[error\]/.test(log)) throw new Error(`errors in the Aviato channel:\n${log}`);
+});
+
 /** The error count the status bar shows (the first number of its problems item). */
 async function statusBarErrors() {
   const text = await page.locator("#status\\.problems").first().innerText().catch(() => "");
@@ -292,9 +334,19 @@ async function statusBarErrors() {
   return match ? Number(match[0]) : undefined;
 }
 
+/** Moves the cursor to the end of the fixture and waits until the status bar shows it there. */
+async function cursorToEnd() {
+  const last = readFileSync(fixture, "utf8").split("\n").length;
+  await waitFor(`the cursor on line ${last}`, async () => {
+    await page.keyboard.press("Control+End");
+    const text = await page.locator("#status\\.editor\\.selection").first().innerText().catch(() => "");
+    return new RegExp(`\\bLn ${last},`).test(text);
+  });
+}
+
 await check("a syntax error shows the AV001 squiggle, status bar count and Problems entry", async () => {
   await focusEditor();
-  await page.keyboard.press("Control+End");
+  await cursorToEnd();
   // Start from the settled state: the errors `aviato-lsp check` finds, no more.
   const errorsBefore = expected.filter((d) => d.severity === "error").length;
   await waitFor(`${errorsBefore} errors in the status bar`, async () => (await statusBarErrors()) === errorsBefore);
@@ -312,7 +364,7 @@ await check("a syntax error shows the AV001 squiggle, status bar count and Probl
   await screenshot("syntax-error-problems");
 
   await focusEditor();
-  await page.keyboard.press("Control+End");
+  await cursorToEnd();
   await page.keyboard.press("Shift+Home");
   await page.keyboard.press("Backspace");
   await waitFor("AV001 to leave Problems", async () => !/AV001/.test(await problemsText()));
@@ -411,6 +463,51 @@ await check("Run Function in Sandbox asks for arguments when there is no call si
     RUN_WAIT_MS,
   );
   await screenshot("arguments-run");
+});
+
+/** Writes the workspace's .vscode/settings.json (VS Code watches it). */
+function setWorkspaceSettings(settings) {
+  mkdirSync(path.join(workspace, ".vscode"), { recursive: true });
+  writeFileSync(path.join(workspace, ".vscode", "settings.json"), JSON.stringify(settings, null, 2));
+}
+
+await check("Run Function in Sandbox runs the function under the cursor with code lenses off", async () => {
+  const runsOfAdd = () => aviatoLog().split("\n").filter((line) => /add returned 5\b/.test(line)).length;
+  const before = runsOfAdd();
+  const sent = () => aviatoLog().split("\n").filter((line) => /settings changed: sending them/.test(line)).length;
+  const sentBefore = sent();
+  setWorkspaceSettings({ "aviato.codeLens.enable": false });
+  await waitFor("the settings to reach the server", async () => sent() > sentBefore);
+  await waitFor("the lenses to go", async () => (await functionLensLinks("add")).length === 0);
+  await focusEditor();
+  await goToLineWith("return x + y");
+  await runPaletteCommand("Aviato: Run Function in Sandbox");
+  await waitFor("add to run and return 5", async () => runsOfAdd() > before, RUN_WAIT_MS);
+  await screenshot("run-at-cursor-no-lenses");
+  setWorkspaceSettings({});
+  await waitFor("the lenses to come back", async () => (await functionLensLinks("add")).length > 0);
+});
+
+await check("changing aviato.server.path while running restarts the server with the new binary", async () => {
+  const errors = expected.filter((d) => d.severity === "error").length;
+  const startsBefore = serverStarts().length;
+  setMachineSettings({ "aviato.server.path": wrapper });
+  await waitFor("the wrapper to be started", async () => existsSync(wrapperMark));
+  await waitFor("the Aviato channel to say the new server started", async () =>
+    serverStarts().slice(startsBefore).some((line) => line.includes(`Starting ${wrapper} (from setting)`)),
+  );
+  // The new server publishes the file's diagnostics; the old run's are gone with it.
+  await waitFor(`${errors} errors in the status bar from the new server`, async () => (await statusBarErrors()) === errors);
+  await screenshot("server-restarted");
+
+  const marks = readFileSync(wrapperMark, "utf8").split("\n").filter(Boolean).length;
+  setMachineSettings({});
+  await waitFor("the bundled server to start again once the setting is cleared", async () =>
+    serverStarts().slice(startsBefore).some((line) => /\(from bundled\)/.test(line)),
+  );
+  const marksAfter = readFileSync(wrapperMark, "utf8").split("\n").filter(Boolean).length;
+  if (marksAfter !== marks) throw new Error("the wrapper was started again after the setting was cleared");
+  await waitFor(`${errors} errors in the status bar again`, async () => (await statusBarErrors()) === errors);
 });
 
 await check("the quick fix for AV201 moves the import and its diagnostic goes", async () => {

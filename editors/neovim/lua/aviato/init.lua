@@ -3,7 +3,7 @@
 ---
 --- ```lua
 --- require('aviato').setup({
----   server = { path = '/path/to/aviato-lsp' },   -- default: aviato-lsp on PATH
+---   server = { path = '/path/to/aviato-lsp' },   -- default: aviato-lsp on PATH or in a venv
 ---   settings = { ignore = { 'AV305' }, run = { timeout = 10 } },
 --- })
 --- ```
@@ -18,13 +18,14 @@ local M = {}
 ---@field select string[]? rules to enable, by code, code prefix or name
 ---@field ignore string[]? rules to disable
 ---@field severity table<string, 'error'|'warning'|'information'|'hint'>? severity per rule
+---@field sdk 'auto'|'cwsandbox'|'aviato'? the SDK generation the rules model
 ---@field run aviato.RunSettings?
 ---@field codeLens { enable: boolean?, showResults: boolean? }?
 ---@field inlayHints { showResults: boolean? }?
 
 ---@class aviato.RunSettings
----@field backend 'local'|'aviato'?
----@field baseUrl string? the ATCService of the `aviato` backend; default AVIATO_BASE_URL, then the service
+---@field backend 'local'|'aviato'|'cwsandbox'?
+---@field baseUrl string? the service of the `aviato` or `cwsandbox` backend; default AVIATO_BASE_URL or CWSANDBOX_BASE_URL, then the service
 ---@field timeout number? wall-clock seconds of one run
 ---@field limits { cpuSeconds: integer?, memoryMb: integer?, processes: integer?, fileSizeMb: integer?, tmpfsMb: integer?, outputKb: integer? }?
 ---@field interpreter string? the Python for images with no local `pythonX.Y`
@@ -33,8 +34,8 @@ local M = {}
 ---@class aviato.Options
 M.defaults = {
   server = {
-    path = nil, ---@type string? the aviato-lsp binary; default: `aviato-lsp` on PATH
-    env = nil, ---@type table<string,string>? extra environment (RUST_LOG, AVIATO_API_KEY, AVIATO_BASE_URL)
+    path = nil, ---@type string? the aviato-lsp binary; default: on PATH, else $VIRTUAL_ENV/bin, else .venv/bin
+    env = nil, ---@type table<string,string>? extra environment (AVIATO_LSP_LOG, AVIATO_API_KEY, AVIATO_BASE_URL)
   },
   cmd = nil, ---@type string[]? the full command, overriding `server.path`
   filetypes = { 'python' },
@@ -45,6 +46,7 @@ M.defaults = {
     select = nil,
     ignore = nil,
     severity = nil,
+    sdk = nil, -- 'auto', 'cwsandbox' or 'aviato'
     run = {
       backend = 'local',
       baseUrl = nil,
@@ -79,8 +81,50 @@ function M.server_settings(settings)
   return prune(settings)
 end
 
+--- Where the server is looked for, in order: `cmd`, `server.path`, `aviato-lsp`
+--- on PATH, the active venv (`$VIRTUAL_ENV`), a `.venv` in the current
+--- directory or above it. Returns `{ cmd = ..., source = ... }`, or
+--- `{ searched = { ... } }` when nothing is executable.
+function M.resolve(options)
+  options = options or M.options
+  if options.cmd then
+    return { cmd = options.cmd, source = 'cmd' }
+  end
+  if options.server.path then
+    local path = vim.fs.normalize(options.server.path)
+    if vim.fn.executable(path) == 1 then
+      return { cmd = { path, 'server' }, source = 'server.path' }
+    end
+    return { searched = { 'server.path = ' .. path } }
+  end
+  local searched = {}
+  local on_path = vim.fn.exepath('aviato-lsp')
+  if on_path ~= '' then
+    return { cmd = { on_path, 'server' }, source = 'PATH' }
+  end
+  table.insert(searched, 'aviato-lsp on PATH')
+  local candidates = {}
+  if vim.env.VIRTUAL_ENV and vim.env.VIRTUAL_ENV ~= '' then
+    table.insert(candidates, { vim.fs.joinpath(vim.env.VIRTUAL_ENV, 'bin', 'aviato-lsp'), '$VIRTUAL_ENV' })
+  end
+  local venv = vim.fs.find('.venv', { upward = true, type = 'directory', path = vim.fn.getcwd() })[1]
+  if venv then
+    table.insert(candidates, { vim.fs.joinpath(venv, 'bin', 'aviato-lsp'), '.venv' })
+  else
+    table.insert(searched, '.venv/bin/aviato-lsp in ' .. vim.fn.getcwd() .. ' and above')
+  end
+  for _, candidate in ipairs(candidates) do
+    if vim.fn.executable(candidate[1]) == 1 then
+      return { cmd = { candidate[1], 'server' }, source = candidate[2] }
+    end
+    table.insert(searched, candidate[1])
+  end
+  return { searched = searched }
+end
+
 local function lsp_cmd(options)
-  return options.cmd or { options.server.path or 'aviato-lsp', 'server' }
+  local found = M.resolve(options)
+  return found.cmd
 end
 
 local function refresh_lenses_later(bufnr)
@@ -134,17 +178,19 @@ end
 ---@param opts aviato.Options?
 function M.setup(opts)
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
-  local cmd = lsp_cmd(M.options)
-  if vim.fn.executable(cmd[1]) ~= 1 then
+  local found = M.resolve(M.options)
+  if not found.cmd then
     vim.notify(
       string.format(
-        'aviato: %s is not executable; build it with `cargo build --release -p aviato-lsp` and set server.path, or put it on PATH (:checkhealth aviato)',
-        cmd[1]
+        'aviato: aviato-lsp was not found (looked at: %s). Install it with `pip install aviato-lsp` '
+          .. '(or `uv tool install aviato-lsp`), or set server.path in setup() (:checkhealth aviato)',
+        table.concat(found.searched, '; ')
       ),
       vim.log.levels.ERROR
     )
     return
   end
+  local cmd = found.cmd
   local settings = M.server_settings(M.options.settings)
   -- Assigned, not merged: calling setup() again replaces the settings (a map
   -- such as `severity` would otherwise keep the keys removed since).
@@ -168,7 +214,7 @@ function M.lenses_enabled()
   return vim.tbl_get(M.options.settings, 'codeLens', 'enable') ~= false
 end
 
---- The server command `setup` uses (for :checkhealth).
+--- The server command `setup` uses, nil when none was found (for :checkhealth).
 function M.command()
   return lsp_cmd(M.options)
 end

@@ -21,8 +21,11 @@ end
 
 --- `ValueError: message`, or the type alone when there is no message.
 function M.exception_line(outcome)
-  local kind = field(outcome, 'exception_type') or 'Exception'
-  local message = field(outcome, 'exception_message')
+  -- The exception raised in the sandbox, as Python prints it; the SDK's view of
+  -- it (exception_type, which may be nil) is explained in the notes.
+  local real = field(outcome, 'real_exception_type')
+  local kind = real or field(outcome, 'exception_type') or 'Exception'
+  local message = field(outcome, real and 'real_exception_message' or 'exception_message')
   if message and message ~= '' then
     return kind .. ': ' .. message
   end
@@ -133,7 +136,7 @@ local function describe(outcome)
   if kind == 'ok' then
     return 'returned' .. ms
   elseif kind == 'raised' then
-    return 'raised ' .. (field(outcome, 'exception_type') or 'an exception') .. ms
+    return 'raised ' .. (field(outcome, 'real_exception_type') or field(outcome, 'exception_type') or 'an exception') .. ms
   elseif kind == 'refused' then
     local code = field(outcome, 'code')
     return 'was refused' .. (code and (' (' .. code .. ')') or '')
@@ -171,7 +174,7 @@ function M.report(call, outcome, line_text)
   end
   local traceback = field(outcome, 'traceback') or {}
   -- A memory limit, or a timeout after the function raised, keeps the exception.
-  if field(outcome, 'exception_type') or #traceback > 0 then
+  if field(outcome, 'exception_type') or field(outcome, 'real_exception_type') or #traceback > 0 then
     table.insert(lines, 'Traceback (most recent call last):')
     for _, frame in ipairs(traceback) do
       table.insert(lines, string.format('  File "%s", line %d, in %s', frame.file, frame.line, frame['function']))

@@ -30,10 +30,6 @@ local function supports_command(client, command)
   return type(provider) == 'table' and vim.list_contains(provider.commands or {}, command)
 end
 
-local function buffer_lines(bufnr)
-  return vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-end
-
 --- The runs in flight, oldest first.
 function M.in_flight()
   local runs = vim.tbl_values(in_flight)
@@ -67,9 +63,9 @@ local function show_value(run, result)
   if not vim.api.nvim_buf_is_valid(bufnr) then
     return
   end
-  local lines = buffer_lines(bufnr)
-  local def_line = functions.find_def_line(lines, run.args['function'], math.max(0, run.args.line - 3))
-  if not def_line then
+  -- `line` of aviato.run is the 1-based line of the function's name.
+  local def_line = run.args.line - 1
+  if def_line >= vim.api.nvim_buf_line_count(bufnr) then
     return
   end
   local text = '→ ' .. outcome_view.clip(outcome_view.field(result, 'value_repr') or 'None', 60)
@@ -93,6 +89,10 @@ end
 local function present(run, result)
   local args = run.args
   M.last = { args = args, outcome = result }
+  local used = outcome_view.field(result, 'call_site')
+  if used and args.args == nil and (args.callSite == nil or args.callSite == vim.NIL) then
+    output.append({ string.format('  (arguments from the call at line %d)', used) })
+  end
   if not run.streamed then
     for _, stream in ipairs({ 'stdout', 'stderr' }) do
       local text = outcome_view.field(result, stream)
@@ -131,8 +131,9 @@ local function present(run, result)
 end
 
 --- Sends `aviato.run` with `args` and shows the outcome. A new run of the same
---- function replaces the old one, as on the server.
-function M.execute(args, bufnr, client)
+--- function replaces the old one, as on the server. `label` is the call as the
+--- output's header shows it (`add(2, 3)`), when known before the run.
+function M.execute(args, bufnr, client, label)
   next_id = next_id + 1
   local run = { id = next_id, args = args, bufnr = bufnr, client_id = client.id, streamed = false }
   local key = run_key(args)
@@ -142,7 +143,7 @@ function M.execute(args, bufnr, client)
   output.append({
     string.format(
       '▶ %s · %s:%d',
-      outcome_view.call_label(args['function'], args.args, call_site),
+      label or outcome_view.call_label(args['function'], args.args, call_site),
       vim.fs.basename(vim.uri_to_fname(args.uri)),
       args.line
     ),
@@ -171,7 +172,9 @@ function M.lens_command(command, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   local args = vim.iter(command.arguments or {}):find(functions.is_run_arguments)
   if client and args then
-    M.execute(args, ctx.bufnr, client)
+    -- A call site's lens names the call: `▶ Run add(2, 3)`.
+    local call = (command.title or ''):match('^▶ Run (.+%))$')
+    M.execute(args, ctx.bufnr, client, call)
   end
 end
 
@@ -189,29 +192,11 @@ function M.on_run_output(_, params)
   end, lines))
 end
 
-local function with_lenses(client, bufnr, callback)
-  local params = { textDocument = vim.lsp.util.make_text_document_params(bufnr) }
-  client:request('textDocument/codeLens', params, function(err, lenses)
-    if err then
-      vim.notify('aviato: code lenses failed: ' .. err.message, vim.log.levels.ERROR)
-      return
-    end
-    lenses = lenses or {}
-    for index, lens in ipairs(lenses) do
-      if not lens.command and client:supports_method('codeLens/resolve') then
-        local reply = client:request_sync('codeLens/resolve', lens, 2000, bufnr)
-        lenses[index] = reply and reply.result or lens
-      end
-    end
-    callback(lenses)
-  end, bufnr)
-end
-
-local function ask_arguments(fn, parameters, uri, callback)
-  local memory_key = uri .. '#' .. fn.name
+local function ask_arguments(fn, plan, callback)
+  local memory_key = fn.run.uri .. '#' .. fn.name
   vim.ui.input({
-    prompt = string.format('Arguments for %s(%s): ', fn.name, parameters),
-    default = remembered_args[memory_key] or '',
+    prompt = plan.prompt,
+    default = remembered_args[memory_key] or plan.example or '',
   }, function(input)
     if input == nil then
       return
@@ -221,55 +206,55 @@ local function ask_arguments(fn, parameters, uri, callback)
   end)
 end
 
---- Runs the sandbox function under the cursor. `opts.args` (Python call
---- arguments, e.g. `2, 3`) skips the prompt.
+--- Runs the sandbox function under the cursor, found by the server's analysis
+--- (lenses or not). `opts.args` (Python call arguments, e.g. `2, 3`) skips the
+--- prompt.
 function M.run_at_cursor(opts)
   opts = opts or {}
   local bufnr = vim.api.nvim_get_current_buf()
-  local cursor_line = vim.api.nvim_win_get_cursor(0)[1] - 1
   local client = M.client(bufnr)
   if not client then
-    vim.notify('aviato: aviato-lsp is not attached to this buffer', vim.log.levels.WARN)
+    vim.notify('aviato: aviato-lsp is not attached to this buffer (:checkhealth aviato)', vim.log.levels.WARN)
     return
   end
-  if not supports_command(client, functions.RUN_COMMAND) then
-    vim.notify('aviato: this aviato-lsp cannot run functions (no aviato.run command); update it', vim.log.levels.WARN)
+  if not supports_command(client, functions.RUN_COMMAND) or not functions.supported(client) then
+    vim.notify(
+      'aviato: this aviato-lsp cannot run the function under the cursor (no aviato.run or aviato/sandboxFunctions); update it',
+      vim.log.levels.WARN
+    )
     return
   end
-  with_lenses(client, bufnr, function(lenses)
-    local lines = buffer_lines(bufnr)
-    local fn = functions.function_at(functions.sandbox_functions(lines, lenses), cursor_line)
-    if not fn and not require('aviato').lenses_enabled() then
-      -- The server lists sandbox functions only through its lenses.
-      vim.notify('aviato: :AviatoRun finds functions through code lenses, which settings.codeLens.enable turns off', vim.log.levels.WARN)
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  client:request(functions.REQUEST, params, function(err, found)
+    if err then
+      vim.notify('aviato: finding the sandbox function failed: ' .. err.message, vim.log.levels.ERROR)
       return
     end
+    local fn = (found or {})[1]
     if not fn then
       vim.notify('aviato: the cursor is not inside a sandbox function (@session.function())', vim.log.levels.WARN)
       return
     end
-    if fn.lens.command.command ~= functions.RUN_COMMAND then
-      client:exec_cmd(fn.lens.command, { bufnr = bufnr }) -- the server explains why it cannot run
+    local plan = functions.plan(fn)
+    if plan.kind == 'explain' then
+      -- The server says why it cannot run.
+      client:exec_cmd({ title = 'explain', command = functions.EXPLAIN_COMMAND, arguments = { plan.args } }, { bufnr = bufnr })
       return
     end
-    local args = vim.deepcopy(functions.run_arguments(fn.lens))
-    local uri = vim.uri_from_bufnr(bufnr)
+    local args = plan.args
     if opts.args and opts.args ~= '' then
-      remembered_args[uri .. '#' .. fn.name] = opts.args
+      remembered_args[fn.run.uri .. '#' .. fn.name] = opts.args
       args.args = opts.args
       M.execute(args, bufnr, client)
-      return
-    end
-    local parameters = functions.parameter_text(lines, fn.def_line)
-    if functions.takes_parameters(parameters) and #fn.call_sites == 0 then
-      ask_arguments(fn, parameters, uri, function(input)
+    elseif plan.kind == 'ask' then
+      ask_arguments(fn, plan, function(input)
         args.args = input
         M.execute(args, bufnr, client)
       end)
     else
-      M.execute(args, bufnr, client)
+      M.execute(args, bufnr, client, plan.label)
     end
-  end)
+  end, bufnr)
 end
 
 local function cancel(run)

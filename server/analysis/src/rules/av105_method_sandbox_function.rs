@@ -4,6 +4,7 @@ use ruff_text_size::Ranged;
 use crate::checker::Checker;
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
+use crate::sdk::Sdk;
 use crate::semantic::ScopeKind;
 
 /// AV105: a sandbox function defined in a class body: its first parameter, whatever
@@ -28,11 +29,20 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if not_a_method {
         return;
     }
+    let consequence = match function.sdk {
+        Sdk::Aviato => format!(
+            "the SDK sends `{name}` as its first argument, and the instance cannot be serialized"
+        ),
+        Sdk::Cwsandbox => format!(
+            "the `RemoteFunction` does not bind `{name}`, so `obj.{}.remote(...)` passes the first argument as `{name}` and the call fails in the sandbox",
+            function.def.name.id
+        ),
+    };
     checker.report(
         Rule::MethodSandboxFunction,
         first.parameter.range(),
         format!(
-            "`{}` is a method: the SDK sends `{name}` as its first argument, and the instance cannot be serialized; make it a module-level or static function",
+            "`{}` is a method: {consequence}; make it a module-level or static function",
             function.def.name.id
         ),
     );

@@ -1,5 +1,3 @@
-use ruff_text_size::Ranged;
-
 use crate::checker::{Capture, Checker, Origin};
 use crate::rules::Rule;
 use crate::sandbox::SandboxFunction;
@@ -7,13 +5,7 @@ use crate::sandbox::SandboxFunction;
 /// AV206: a name the body reads is bound nowhere.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
     empty_cells(checker, function, captures);
-    // `globals()[name] = value` binds names no statement shows.
-    let binds_dynamically = checker
-        .model
-        .uses
-        .iter()
-        .any(|name_use| name_use.name == "globals");
-    let may_be_bound_unseen = checker.model.has_star_import() || binds_dynamically;
+    let may_be_bound_unseen = checker.binds_unseen_names;
     for capture in captures {
         // A deleted name has its binding; any other unbound name may come from
         // a star import or `globals()`.
@@ -42,17 +34,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
 /// the client.
 fn empty_cells(checker: &mut Checker, function: &SandboxFunction, captures: &[Capture]) {
     let model = checker.model;
-    let first_call = model
-        .calls
-        .iter()
-        .filter(|record| {
-            checker
-                .called_sandbox_function(record.name, record.scope)
-                .is_some_and(|called| std::ptr::eq(called, function))
-        })
-        .map(|record| record.call.range())
-        .min_by_key(|range| range.start());
-    let Some(first_call) = first_call else {
+    let Some(first_call) = checker.first_call(function) else {
         return;
     };
     for capture in captures {

@@ -28,7 +28,11 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             capture.name,
             kind.describe()
         );
-        match converted_use::failing_use(&function.def.body, capture.name, &kind, mode) {
+        // Only the capture's own value is what its name holds, not an element inside it.
+        let misuse = (kind == capture.kind)
+            .then(|| converted_use::failing_use(&function.def.body, capture.name, &kind, mode))
+            .flatten();
+        match misuse {
             // The conversion is certain to break this use: an error, where it breaks.
             Some((range, consequence)) => {
                 let diagnostic = checker

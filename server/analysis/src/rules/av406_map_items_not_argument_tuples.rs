@@ -8,7 +8,7 @@ use crate::rules::av402_call_signature_mismatch::{self, PassedArguments};
 use crate::rules::check_argument_values;
 use crate::sandbox::SandboxFunction;
 use crate::semantic::{BindingKind, CallRecord, ScopeId};
-use crate::value::ValueKind;
+use crate::value::{ValueKind, kind_is_syntactic};
 
 /// AV406: `f.map(items)` calls `f.remote(*item)` for each item, so every item must be
 /// a tuple (or list) of positional arguments. Also AV402 and the argument values of
@@ -54,7 +54,8 @@ pub(crate) fn check<'a>(
             Expr::List(list) if comprehension => arity(checker, function, item, &list.elts),
             Expr::Tuple(tuple) => item_arguments(checker, function, item, &tuple.elts, scope),
             Expr::List(list) => item_arguments(checker, function, item, &list.elts, scope),
-            _ if comprehension => {}
+            // A comprehension's element whose kind its syntax shows: `[f"x{i}" for ...]`.
+            item if comprehension && !kind_is_syntactic(item) => {}
             Expr::Starred(_) => {}
             item => {
                 let kind = checker.values.kind(item, scope, item.start());

@@ -56,20 +56,18 @@ fn given_variables<'a>(
     function: &SandboxFunction<'a>,
 ) -> Option<Vec<&'a str>> {
     let mut given = Vec::new();
-    let mut keywords = Keywords::default();
-    keywords.visit_body(checker.model.module_body);
     let other_decorators: Vec<TextRange> = checker
         .functions
         .iter()
         .filter(|other| !std::ptr::eq(other.def, function.def))
         .map(|other| other.decorator.range())
         .collect();
-    let values = keywords.values.into_iter().filter(|value| {
+    let values = checker.environment_keywords().iter().filter(|value| {
         !other_decorators
             .iter()
             .any(|range| range.contains_range(value.range()))
     });
-    for value in values {
+    for &value in values {
         let Expr::Dict(dict) = value else {
             return None;
         };
@@ -83,22 +81,25 @@ fn given_variables<'a>(
     Some(given)
 }
 
-#[derive(Default)]
-struct Keywords<'a> {
-    values: Vec<&'a Expr>,
-}
-
-impl<'a> Visitor<'a> for Keywords<'a> {
-    fn visit_keyword(&mut self, keyword: &'a ast::Keyword) {
-        if keyword
-            .arg
-            .as_ref()
-            .is_some_and(|arg| arg.id.as_str() == "environment_variables")
-        {
-            self.values.push(&keyword.value);
+/// Every `environment_variables=` value in the module, in source order.
+pub(crate) fn environment_keywords(body: &[ruff_python_ast::Stmt]) -> Vec<&Expr> {
+    #[derive(Default)]
+    struct Keywords<'a>(Vec<&'a Expr>);
+    impl<'a> Visitor<'a> for Keywords<'a> {
+        fn visit_keyword(&mut self, keyword: &'a ast::Keyword) {
+            if keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.id.as_str() == "environment_variables")
+            {
+                self.0.push(&keyword.value);
+            }
+            visitor::walk_keyword(self, keyword);
         }
-        visitor::walk_keyword(self, keyword);
     }
+    let mut keywords = Keywords::default();
+    keywords.visit_body(body);
+    keywords.0
 }
 
 struct Read<'a> {

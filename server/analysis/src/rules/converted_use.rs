@@ -108,6 +108,7 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
         }
         (Serialization::Json, ValueKind::Set | ValueKind::FrozenSet | ValueKind::Deque) => "list",
         (Serialization::Json, ValueKind::DataclassInstance { .. }) => "dict",
+        (Serialization::Json, ValueKind::DictNonStrKeys) => "dict with str keys",
         (Serialization::Json, ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true }) => "str",
         (Serialization::Json, ValueKind::Generator) => "list",
         (Serialization::Json, kind) => match kind.json_conversion()? {
@@ -118,6 +119,17 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
         },
         _ => return None,
     })
+}
+
+/// A string literal, an f-string or `str(...)`: a key that is a string.
+fn is_text(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::FString(_) => true,
+        Expr::Call(call) => {
+            matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "str")
+        }
+        _ => false,
+    }
 }
 
 struct Finder<'n> {
@@ -254,6 +266,21 @@ impl<'a> Visitor<'a> for Finder<'_> {
                     call.range(),
                     format!(
                         "`next({})` then raises `TypeError`: the generator arrives consumed, as a list, which is not an iterator",
+                        self.name
+                    ),
+                );
+            }
+            // `LABELS[i]` on a dict whose int keys arrived as strings.
+            Expr::Subscript(subscript)
+                if self.arrives_as == "dict with str keys"
+                    && subscript.ctx == ast::ExprContext::Load
+                    && self.is_name(&subscript.value)
+                    && !is_text(&subscript.slice) =>
+            {
+                self.report(
+                    subscript.range(),
+                    format!(
+                        "`{}`'s keys arrive as strings, so looking one up with a value that is not a string raises `KeyError`",
                         self.name
                     ),
                 );

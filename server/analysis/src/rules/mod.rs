@@ -53,6 +53,7 @@ rules! {
     AnnotationNotInSandbox, "AV204", "annotation-not-in-sandbox", Error, "av204_annotation_not_in_sandbox.md";
     DefaultNotInSandbox, "AV205", "default-not-in-sandbox", Error, "av205_default_not_in_sandbox.md";
     UndefinedName, "AV206", "undefined-name", Error, "av206_undefined_name.md";
+    ModuleNotInImage, "AV207", "module-not-in-image", Error, "av207_module_not_in_image.md";
     UnserializableCapture, "AV301", "unserializable-capture", Error, "av301_unserializable_capture.md";
     LossyJsonConversion, "AV302", "lossy-json-conversion", Warning, "av302_lossy_json_conversion.md";
     JsonUnserializableReturn, "AV303", "json-unserializable-return", Error, "av303_json_unserializable_return.md";
@@ -101,6 +102,7 @@ pub(crate) mod av203_decorator_not_in_sandbox;
 mod av204_annotation_not_in_sandbox;
 mod av205_default_not_in_sandbox;
 mod av206_undefined_name;
+mod av207_module_not_in_image;
 mod av301_unserializable_capture;
 mod av302_lossy_json_conversion;
 mod av303_json_unserializable_return;
@@ -114,7 +116,7 @@ mod av404_exit_in_sandbox;
 mod av405_result_never_retrieved;
 mod av406_map_items_not_argument_tuples;
 mod av407_call_after_session_closed;
-mod av408_client_environment;
+pub(crate) mod av408_client_environment;
 mod av501_relative_temp_dir;
 mod converted_use;
 
@@ -127,7 +129,7 @@ use crate::checker::{Capture, Checker, Origin};
 use crate::rules::av402_call_signature_mismatch::PassedArguments;
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::sdk::Sdk;
-use crate::semantic::{BindingKind, CallKind, ScopeId, ScopeKind};
+use crate::semantic::{BindingKind, CallKind, ItemStore, Resolution, ScopeId, ScopeKind};
 use crate::value::ValueKind;
 
 /// The rules about one sandbox function.
@@ -152,6 +154,7 @@ pub(crate) fn check_function(
     av204_annotation_not_in_sandbox::check(checker, function, captures);
     av205_default_not_in_sandbox::check(checker, function, captures);
     av206_undefined_name::check(checker, function, captures);
+    av207_module_not_in_image::check(checker, function);
     av301_unserializable_capture::check(checker, function, captures);
     av302_lossy_json_conversion::check(checker, function, captures);
     av303_json_unserializable_return::check(checker, function);
@@ -177,11 +180,10 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             keywords: &record.call.arguments.keywords,
             range: record.call.range(),
         };
-        if !checker.in_sandbox_body(record.scope)
-            && matches!(
-                record.kind,
-                CallKind::Direct | CallKind::Remote | CallKind::Map
-            )
+        // Only aviato refuses a closed session; cwsandbox still runs the call.
+        if function.sdk == Sdk::Aviato
+            && !checker.in_sandbox_body(record.scope)
+            && record.kind == CallKind::Direct
         {
             av407_call_after_session_closed::check(checker, function, record);
         }
@@ -260,9 +262,12 @@ pub(crate) fn check_argument_values<'a>(
                 av304_pickle_script_class::message(class),
             );
         } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
-            let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
-                converted_use::failing_use(&function.def.body, parameter, &kind, mode)
-            });
+            // Only the argument itself binds the parameter, not an element inside it.
+            let misuse = parameter_for(function, index, keyword)
+                .filter(|_| checker.values.kind(value, scope, value.start()) == kind)
+                .and_then(|parameter| {
+                    converted_use::failing_use(&function.def.body, parameter, &kind, mode)
+                });
             match misuse {
                 Some((_, consequence)) => {
                     checker
@@ -335,20 +340,152 @@ pub(crate) fn sent_value(
 ) -> (ValueKind, TextRange) {
     match capture.binding.map(|binding| (binding.kind, binding.scope)) {
         Some((BindingKind::Assignment(value), scope)) => {
-            let (kind, range) =
+            let (mut kind, range) =
                 checker
                     .values
                     .worst_element(value, scope, TextSize::from(u32::MAX), &|kind| {
                         severity(kind, mode)
                     });
+            // What the code stores into the dict later is sent too.
+            if matches!(
+                capture.kind,
+                ValueKind::Dict | ValueKind::DictNonStrKeys | ValueKind::DictSubclass { .. }
+            ) {
+                for stored in stored_kinds(checker, capture.name, scope) {
+                    if severity(&stored, mode) > severity(&kind, mode) {
+                        kind = stored;
+                    }
+                }
+            }
             if severity(&kind, mode) > severity(&capture.kind, mode) {
                 (kind, range)
             } else {
                 (capture.kind.clone(), range)
             }
         }
+        // A factory's parameter: whatever its callers pass.
+        Some((BindingKind::Parameter, scope)) => {
+            let mut worst = (capture.kind.clone(), capture.first_use);
+            for (argument, call_scope) in parameter_arguments(checker, capture.name, scope) {
+                let (kind, _) =
+                    checker
+                        .values
+                        .worst_element(argument, call_scope, argument.start(), &|kind| {
+                            severity(kind, mode)
+                        });
+                if severity(&kind, mode) > severity(&worst.0, mode) {
+                    worst.0 = kind;
+                }
+            }
+            worst
+        }
         _ => (capture.kind.clone(), capture.first_use),
     }
+}
+
+/// The arguments the calls of the function that opens `scope` pass for its
+/// parameter `name`, each with the scope the call is in.
+fn parameter_arguments<'a>(
+    checker: &Checker<'_, 'a>,
+    name: &str,
+    scope: ScopeId,
+) -> Vec<(&'a Expr, ScopeId)> {
+    let model = checker.model;
+    let ScopeKind::Function(function) = model.scopes[scope].kind else {
+        return Vec::new();
+    };
+    let parameters = &function.parameters;
+    let position = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .position(|parameter| parameter.parameter.name.id.as_str() == name);
+    let mut arguments = Vec::new();
+    for record in &model.calls {
+        if record.kind != CallKind::Direct || record.name != function.name.id.as_str() {
+            continue;
+        }
+        let calls_it = matches!(
+            model.lookup(record.scope, record.name).map(|binding| binding.kind),
+            Some(BindingKind::Function(def)) if std::ptr::eq(def, function)
+        );
+        if !calls_it {
+            continue;
+        }
+        let call_arguments = &record.call.arguments;
+        if call_arguments.args.iter().any(Expr::is_starred_expr) {
+            continue;
+        }
+        let argument = call_arguments
+            .find_keyword(name)
+            .map(|keyword| &keyword.value)
+            .or_else(|| position.and_then(|index| call_arguments.args.get(index)));
+        if let Some(argument) = argument {
+            arguments.push((argument, record.scope));
+        }
+    }
+    arguments
+}
+
+/// The kinds `name[key] = value` statements put into the dict `name` of `scope`: a
+/// key that is not a string makes it a dict with non-string keys; a decorator that
+/// stores the function it decorates (`REGISTRY[name] = fn; return fn`) fills it
+/// with functions.
+fn stored_kinds(checker: &Checker, name: &str, scope: ScopeId) -> Vec<ValueKind> {
+    let model = checker.model;
+    let mut kinds = Vec::new();
+    for store in model.item_stores.iter().filter(|store| store.name == name) {
+        if model.resolve(store.scope, name) != Resolution::Scope(scope) {
+            continue;
+        }
+        let key = checker
+            .values
+            .kind(store.key, store.scope, store.key.start());
+        if matches!(
+            key,
+            ValueKind::Int
+                | ValueKind::Float
+                | ValueKind::Bool
+                | ValueKind::None
+                | ValueKind::Tuple
+        ) {
+            kinds.push(ValueKind::DictNonStrKeys);
+        }
+        if decorated_function(checker, store) {
+            kinds.push(ValueKind::Function {
+                sandbox: false,
+                nested: false,
+            });
+        } else {
+            kinds.push(
+                checker
+                    .values
+                    .kind(store.value, store.scope, store.value.start()),
+            );
+        }
+    }
+    kinds
+}
+
+/// Whether the stored value is the parameter of a decorator that returns it.
+fn decorated_function(checker: &Checker, store: &ItemStore) -> bool {
+    let Expr::Name(value) = store.value else {
+        return false;
+    };
+    let ScopeKind::Function(decorator) = checker.model.scopes[store.scope].kind else {
+        return false;
+    };
+    let is_parameter = matches!(
+        checker
+            .model
+            .lookup(store.scope, value.id.as_str())
+            .map(|binding| binding.kind),
+        Some(BindingKind::Parameter)
+    );
+    is_parameter
+        && own_returns(decorator).iter().any(|statement| {
+            matches!(statement.value.as_deref(), Some(Expr::Name(returned)) if returned.id == value.id)
+        })
 }
 
 /// The `return` statements of the function itself, not of nested functions.

@@ -12,7 +12,8 @@ impl SourceFile {
     /// The file's text, or a one-line reason it cannot be checked.
     pub fn read(&self) -> Result<String, String> {
         let path = self.path.display();
-        let bytes = std::fs::read(&self.path).map_err(|err| format!("{path}: {}", reason(&err)))?;
+        let bytes =
+            std::fs::read(&self.path).map_err(|err| format!("{path}: {}", io_reason(&err)))?;
         String::from_utf8(bytes).map_err(|err| {
             let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
@@ -30,7 +31,7 @@ pub(crate) fn collect(paths: &[PathBuf], on_error: &mut dyn FnMut(&str)) -> Vec<
     let mut files = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
-            Err(err) => on_error(&format!("{}: {}", path.display(), reason(&err))),
+            Err(err) => on_error(&format!("{}: {}", path.display(), io_reason(&err))),
             Ok(metadata) if metadata.is_dir() => walk(path, &mut files, on_error),
             Ok(_) => files.push(clean(path)),
         }
@@ -76,7 +77,8 @@ fn clean(path: &Path) -> PathBuf {
     path.strip_prefix(".").unwrap_or(path).to_path_buf()
 }
 
-fn reason(err: &io::Error) -> String {
+/// The reason an I/O error gives, worded the same for every command.
+pub(crate) fn io_reason(err: &io::Error) -> String {
     match err.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),

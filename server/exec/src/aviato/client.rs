@@ -18,6 +18,11 @@ impl ApiKey {
         let key = key.into();
         (!key.trim().is_empty()).then(|| ApiKey(key.trim().to_owned()))
     }
+
+    /// The key itself, for the header that carries it and nothing else.
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for ApiKey {

@@ -171,7 +171,7 @@ impl Backend for AviatoBackend {
 /// stdin and no result channel, so the request comes from a file (as stdin) and the
 /// report goes to another (as descriptor 3). argv: request path, result path, the
 /// user's file name.
-const PRELUDE: &str = "\
+pub(crate) const PRELUDE: &str = "\
 import os as _os, sys as _sys
 _fd = _os.open(_sys.argv[1], _os.O_RDONLY)
 if _fd != 0:
@@ -341,7 +341,7 @@ impl Run<'_> {
             .success
             .then(|| RunnerReport::decode(&retrieved.file_contents, &nonce))
             .flatten();
-        let mut outcome = judge(report, &executed, &retrieved);
+        let mut outcome = judge(report, &executed, &retrieved, self.payload.serialization);
         outcome.duration_ms = millis(duration);
         let (stdout, stdout_truncated) = capped(&executed.stdout, self.limits.output_bytes);
         let (stderr, stderr_truncated) = capped(&executed.stderr, self.limits.output_bytes);
@@ -421,11 +421,31 @@ fn judge(
     report: Option<RunnerReport>,
     executed: &protocol::ExecResult,
     retrieved: &RetrieveFileResponse,
+    serialization: crate::Serialization,
+) -> Outcome {
+    let read_error = (!retrieved.success && !retrieved.error_message.is_empty())
+        .then_some(retrieved.error_message.as_str());
+    judge_run(
+        report,
+        executed.exit_code,
+        &executed.stderr,
+        read_error,
+        serialization,
+    )
+}
+
+/// The outcome from the runner's report, or from how the command ended without one:
+/// its exit `code`, its `stderr`, and why its report could not be read.
+pub(crate) fn judge_run(
+    report: Option<RunnerReport>,
+    code: i32,
+    stderr: &[u8],
+    read_error: Option<&str>,
+    serialization: crate::Serialization,
 ) -> Outcome {
     if let Some(report) = report {
-        return report.into_outcome();
+        return report.into_outcome(stderr, serialization);
     }
-    let code = executed.exit_code;
     if code > 128 {
         let signal = code - 128;
         return Outcome {
@@ -439,14 +459,11 @@ fn judge(
             ..Outcome::new(OutcomeKind::Killed)
         };
     }
-    let stderr = String::from_utf8_lossy(&executed.stderr);
+    let stderr = String::from_utf8_lossy(stderr);
     let last_line = stderr.lines().rev().find(|line| !line.trim().is_empty());
     let mut message = format!("python in the sandbox exited with status {code} without a result");
-    if !retrieved.success && !retrieved.error_message.is_empty() {
-        message.push_str(&format!(
-            " (reading it failed: {})",
-            retrieved.error_message
-        ));
+    if let Some(read_error) = read_error {
+        message.push_str(&format!(" (reading it failed: {read_error})"));
     }
     if let Some(line) = last_line {
         message.push_str(&format!("; it said: {line}"));
@@ -455,7 +472,7 @@ fn judge(
 }
 
 /// Where the SDK writes its payload: `temp_dir`, or `/tmp` for a relative one.
-fn files_dir(temp_dir: &str) -> String {
+pub(crate) fn files_dir(temp_dir: &str) -> String {
     if temp_dir.starts_with('/') {
         let trimmed = temp_dir.trim_end_matches('/');
         trimmed.to_owned()
@@ -465,7 +482,7 @@ fn files_dir(temp_dir: &str) -> String {
 }
 
 /// A note when the image's Python is not the version that ran.
-fn version_note(image: &str, ran: Option<&str>) -> Option<String> {
+pub(crate) fn version_note(image: &str, ran: Option<&str>) -> Option<String> {
     let ran = ran?;
     let tag = image.rsplit_once("python:")?.1;
     let wanted: String = tag
@@ -480,7 +497,7 @@ fn version_note(image: &str, ran: Option<&str>) -> Option<String> {
         .then(|| format!("image {image} ran Python {ran}"))
 }
 
-fn capped(bytes: &[u8], limit: usize) -> (String, bool) {
+pub(crate) fn capped(bytes: &[u8], limit: usize) -> (String, bool) {
     let kept = &bytes[..bytes.len().min(limit)];
     (
         String::from_utf8_lossy(kept).into_owned(),
@@ -496,7 +513,7 @@ fn or_unknown(message: &str) -> &str {
     }
 }
 
-fn whole_seconds(duration: Duration) -> u32 {
+pub(crate) fn whole_seconds(duration: Duration) -> u32 {
     let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
     u32::try_from(seconds.max(1)).unwrap_or(u32::MAX)
 }
@@ -505,7 +522,7 @@ fn seconds_field(duration: Duration) -> i32 {
     i32::try_from(whole_seconds(duration)).unwrap_or(i32::MAX)
 }
 
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -51,7 +51,29 @@ pub struct SandboxCommand<'a> {
     pub argv: &'a [String],
     /// Bound in their place; `/tmp` is a private tmpfs unless one of them is `/tmp`.
     pub writable: &'a [WritableDir],
+    /// Set after the sandbox's own `PATH`, `HOME` and `LANG`, which they may replace.
+    pub env: &'a [(String, String)],
+    /// The command's working directory; `/tmp` when `None`. It must exist in the
+    /// sandbox (in one of the `writable` directories, say).
+    pub working_dir: Option<&'a str>,
 }
+
+/// Which of a command's outputs a chunk comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// A piece of a command's output, as it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputChunk {
+    pub stream: OutputStream,
+    pub bytes: Vec<u8>,
+}
+
+/// Where a command's output goes while it runs.
+pub type OutputSink = tokio::sync::mpsc::Sender<OutputChunk>;
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,12 +142,15 @@ impl LocalBackend {
     }
 
     /// Runs `command` in a fresh sandbox with `limits`, killing it at the wall-clock
-    /// limit, on cancellation, or when this future is dropped.
+    /// limit, on cancellation, or when this future is dropped. With a `sink`, its
+    /// stdout and stderr also go there as they come, all of them (the output limit
+    /// bounds only what [`CommandOutput`] keeps).
     pub async fn run_command(
         &self,
         command: &SandboxCommand<'_>,
         limits: &Limits,
         cancel: &CancellationToken,
+        sink: Option<OutputSink>,
     ) -> Result<CommandOutput, String> {
         if command.argv.is_empty() {
             return Err("the command is empty".to_owned());
@@ -149,7 +174,7 @@ impl LocalBackend {
             tmpfs_size,
             limits.processes,
         )?;
-        let finished = process::supervise(&bwrap, &arguments, b"", limits, cancel)
+        let finished = process::supervise_streaming(&bwrap, &arguments, b"", limits, cancel, sink)
             .await
             .map_err(|err| format!("cannot run the sandbox: {err}"))?;
         let ending = match finished.ending {
@@ -171,6 +196,22 @@ impl LocalBackend {
             duration: finished.duration,
         })
     }
+}
+
+/// Whether an environment variable can be set: a name without `=` or NUL, a value
+/// without NUL.
+pub fn check_variable(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(format!(
+            "{name:?} cannot name an environment variable (empty, or with `=` or NUL)"
+        ));
+    }
+    if value.contains('\0') {
+        return Err(format!(
+            "the value of the environment variable {name} contains a NUL byte"
+        ));
+    }
+    Ok(())
 }
 
 fn command_arguments(
@@ -214,8 +255,16 @@ fn command_arguments(
         let link = format!("{PYTHON_LINKS}/{name}");
         args.push([OsStr::new("--symlink"), executable, OsStr::new(&link)]);
     }
-    args.push(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
+    let working_dir = match command.working_dir {
+        Some(dir) => writable_path(dir)?,
+        None => "/tmp".to_owned(),
+    };
+    args.push(["--remount-ro", "/", "--chdir", &working_dir, "--clearenv"]);
     environment_arguments(&mut args, interpreter, Some(PYTHON_LINKS));
+    for (name, value) in command.env {
+        check_variable(name, value)?;
+        args.push(["--setenv", name, value]);
+    }
     let argv: Vec<&str> = command.argv.iter().map(String::as_str).collect();
     program_arguments(
         &mut args,
@@ -243,10 +292,13 @@ mod tests {
             version: "3.11".to_owned(),
         };
         let argv = ["python".to_owned(), "-c".to_owned(), "pass".to_owned()];
+        let env = [("STAGE".to_owned(), "dev".to_owned())];
         let command = SandboxCommand {
             image: "python:3.11",
             argv: &argv,
             writable,
+            env: &env,
+            working_dir: None,
         };
         command_arguments(&command, &interpreter, isolation, Some(1024), 64).map(|args| {
             args.into_iter()
@@ -299,6 +351,16 @@ mod tests {
             .find(|w| w[0] == "--setenv" && w[1] == "PATH")
             .unwrap();
         assert!(path[2].starts_with("/run/aviato/bin:"));
+        assert!(has(&args, &["--setenv", "STAGE", "dev"]));
+        assert!(has(&args, &["--chdir", "/tmp"]));
+    }
+
+    #[test]
+    fn variables_need_a_plain_name() {
+        assert!(check_variable("MODE", "fast=1").is_ok());
+        for (name, value) in [("", "x"), ("A=B", "x"), ("A\0", "x"), ("A", "x\0y")] {
+            assert!(check_variable(name, value).is_err(), "{name:?}={value:?}");
+        }
     }
 
     #[test]

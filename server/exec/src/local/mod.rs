@@ -11,13 +11,16 @@ use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-pub use self::command::{CommandEnding, CommandOutput, SandboxCommand, WritableDir, writable_path};
+pub use self::command::{
+    CommandEnding, CommandOutput, OutputChunk, OutputSink, OutputStream, SandboxCommand,
+    WritableDir, check_variable, writable_path,
+};
 use self::interpreter::Selection;
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
 use self::sandbox::SandboxSpec;
 use crate::runner::{RunnerInput, RunnerReport, new_nonce};
-use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture};
+use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture, Serialization};
 
 /// What the error says when bubblewrap is missing.
 pub const INSTALL_HINT: &str = "apt-get install bubblewrap";
@@ -188,7 +191,7 @@ impl Prepared {
                 Ok(finished) => finished,
                 Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
             };
-        let mut outcome = judge(&finished, &nonce, limits);
+        let mut outcome = judge(&finished, &nonce, limits, payload.serialization);
         outcome.stdout = lossy(&finished.stdout);
         outcome.stderr = lossy(&finished.stderr);
         outcome.stdout_truncated = finished.stdout.truncated;
@@ -211,8 +214,14 @@ fn lossy(captured: &Captured) -> String {
 }
 
 /// The outcome of a finished sandbox, from the runner's report and how it ended.
-fn judge(finished: &Finished, nonce: &str, limits: &Limits) -> Outcome {
+fn judge(
+    finished: &Finished,
+    nonce: &str,
+    limits: &Limits,
+    serialization: Serialization,
+) -> Outcome {
     let report = RunnerReport::decode(&finished.channel.bytes, nonce);
+    let stderr = &finished.stderr.bytes;
     let seconds = limits.timeout.as_secs_f64();
     match (finished.ending, report) {
         (Ending::Cancelled, _) => Outcome {
@@ -224,7 +233,7 @@ fn judge(finished: &Finished, nonce: &str, limits: &Limits) -> Outcome {
             ..Outcome::new(OutcomeKind::Timeout)
         },
         (Ending::TimedOut, Some(report)) => {
-            let mut outcome = report.into_outcome();
+            let mut outcome = report.into_outcome(stderr, serialization);
             outcome.outcome = OutcomeKind::Timeout;
             outcome.message = Some(format!(
                 "the function finished, but the interpreter did not exit within {seconds} s \
@@ -232,7 +241,9 @@ fn judge(finished: &Finished, nonce: &str, limits: &Limits) -> Outcome {
             ));
             outcome
         }
-        (Ending::Exited(_), Some(report)) => over_limit(report.into_outcome(), limits),
+        (Ending::Exited(_), Some(report)) => {
+            over_limit(report.into_outcome(stderr, serialization), limits)
+        }
         (Ending::Exited(status), None) => without_report(status, finished, limits),
     }
 }
@@ -242,8 +253,11 @@ fn over_limit(mut outcome: Outcome, limits: &Limits) -> Outcome {
     if outcome.outcome != OutcomeKind::Raised {
         return outcome;
     }
-    let message = outcome.exception_message.as_deref().unwrap_or_default();
-    let limit = match outcome.exception_type.as_deref() {
+    let message = outcome
+        .real_exception_message
+        .as_deref()
+        .unwrap_or_default();
+    let limit = match outcome.real_exception_type.as_deref() {
         Some("MemoryError") => format!(
             "memory limit of {} MiB reached (MemoryError)",
             limits.memory_bytes / (1024 * 1024)
@@ -254,8 +268,11 @@ fn over_limit(mut outcome: Outcome, limits: &Limits) -> Outcome {
         ),
         _ => return outcome,
     };
+    // The limit is this sandbox's, not the SDK's: the exception is the one raised.
     outcome.outcome = OutcomeKind::Killed;
     outcome.message = Some(limit);
+    outcome.exception_type = outcome.real_exception_type.clone();
+    outcome.exception_message = outcome.real_exception_message.clone();
     outcome
 }
 

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
+use super::command::{OutputChunk, OutputSink, OutputStream};
 use crate::Limits;
 use crate::runner::RESULT_FD;
 
@@ -21,6 +22,10 @@ const CHANNEL_LIMIT: usize = 8 * 1024 * 1024;
 /// How long the output pipes may stay open once the sandbox has exited. They close
 /// with its last process, which the end of its pid namespace takes down at once.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// The same when the output is streamed: what is left in the pipes must also reach
+/// a reader that may be slower than the sandbox.
+const STREAMED_DRAIN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default)]
 pub(crate) struct Captured {
@@ -55,6 +60,21 @@ pub(crate) async fn supervise(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> io::Result<Finished> {
+    supervise_streaming(bwrap, args, input, limits, cancel, None).await
+}
+
+/// [`supervise`], and each piece of stdout and stderr sent to `sink` as it is read
+/// (all of it: the output limit bounds only what is kept). A full sink holds the
+/// sandbox's output back, and with it the sandbox.
+pub(crate) async fn supervise_streaming(
+    bwrap: &Path,
+    args: &[OsString],
+    input: &[u8],
+    limits: &Limits,
+    cancel: &CancellationToken,
+    sink: Option<OutputSink>,
+) -> io::Result<Finished> {
+    let streamed = sink.is_some();
     let (host_end, sandbox_end) = std::os::unix::net::UnixStream::pair()?;
     let sandbox_fd = sandbox_end.as_raw_fd();
     let rlimits = rlimits(limits);
@@ -86,10 +106,11 @@ pub(crate) async fn supervise(
     // Dropped with this future or after the grace period: its end of the result
     // channel then closes, which a sandboxed command may watch (see local/command.rs).
     let mut readers = AbortOnDrop(tokio::spawn(async move {
+        let tee = |stream| sink.clone().map(|sink| (sink, stream));
         tokio::join!(
-            read_capped(stdout, output_limit),
-            read_capped(stderr, output_limit),
-            read_capped(channel, CHANNEL_LIMIT),
+            read_capped(stdout, output_limit, tee(OutputStream::Stdout)),
+            read_capped(stderr, output_limit, tee(OutputStream::Stderr)),
+            read_capped(channel, CHANNEL_LIMIT, None),
         )
     }));
 
@@ -120,8 +141,18 @@ pub(crate) async fn supervise(
     let ((), waited) = tokio::join!(feed, wait);
     let (ending, duration) = waited?;
 
-    let (stdout, stderr, channel) = match tokio::time::timeout(DRAIN_GRACE, &mut readers.0).await {
+    let killed = !matches!(ending, Ending::Exited(_));
+    let grace = if streamed && !killed {
+        STREAMED_DRAIN_GRACE
+    } else {
+        DRAIN_GRACE
+    };
+    let (stdout, stderr, channel) = match tokio::time::timeout(grace, &mut readers.0).await {
         Ok(joined) => joined.map_err(io::Error::other)?,
+        // Killed while bubblewrap was still setting the sandbox up: what runs there
+        // ends once the readers let go of the result channel (see
+        // local/command.rs), and the run ended as it was made to.
+        Err(_) if killed => Default::default(),
         Err(_) => {
             return Err(io::Error::other(
                 "the sandbox's output stayed open after it exited",
@@ -241,14 +272,28 @@ unsafe fn close_on_exec_above(last_kept: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads to the end, keeping the first `limit` bytes.
-async fn read_capped(mut reader: impl AsyncRead + Unpin, limit: usize) -> Captured {
+/// Reads to the end, keeping the first `limit` bytes, and sending every piece to
+/// `tee` while it listens.
+async fn read_capped(
+    mut reader: impl AsyncRead + Unpin,
+    limit: usize,
+    mut tee: Option<(OutputSink, OutputStream)>,
+) -> Captured {
     let mut captured = Captured::default();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         match reader.read(&mut buffer).await {
             Ok(0) | Err(_) => return captured,
             Ok(read) => {
+                if let Some((sink, stream)) = &tee {
+                    let chunk = OutputChunk {
+                        stream: *stream,
+                        bytes: buffer[..read].to_vec(),
+                    };
+                    if sink.send(chunk).await.is_err() {
+                        tee = None;
+                    }
+                }
                 let room = limit - captured.bytes.len();
                 if read > room {
                     captured.truncated = true;

@@ -79,6 +79,8 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             resolve_provider: Some(false),
             ..CodeActionOptions::default()
         })),
+        // The server's own requests, for clients that check before asking.
+        experimental: Some(serde_json::json!({ "sandboxFunctions": true })),
         ..ServerCapabilities::default()
     }
 }

@@ -1,6 +1,7 @@
 //! The value of a function's last run after its `def` line and after the call
 //! site it ran with: "→ 5".
 
+use aviato_analysis::Rule;
 use aviato_analysis::text::TextRange;
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, InlayHintParams, InlayHintTooltip};
 
@@ -16,6 +17,18 @@ pub(crate) fn inlay_hint(session: &Session, params: InlayHintParams) -> Option<V
     let document = &snapshot.document;
     let lines = document.line_map(session.encoding());
     let wanted = from_proto::text_range(params.range, lines);
+    // A call that is never awaited (AV401) gives the caller a coroutine, not the
+    // value: no hint after it.
+    let never_awaited: Vec<TextRange> = Session::known_analysis(&snapshot)
+        .map(|analysis| {
+            analysis
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.rule == Rule::MissingAwait)
+                .map(|diagnostic| diagnostic.range)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut hints = Vec::new();
     for run in snapshot.runs.iter() {
         let Some(label) = summary::value_hint(&run.outcome) else {
@@ -29,7 +42,14 @@ pub(crate) fn inlay_hint(session: &Session, params: InlayHintParams) -> Option<V
         );
         // After the line that ends the header, also when the signature spans lines.
         let after_def = document.line_end(run.signature_range.end());
-        let after_call = run.call_site.map(TextRange::end);
+        let after_call = run
+            .call_site
+            .filter(|call| {
+                !never_awaited
+                    .iter()
+                    .any(|range| range.intersect(*call).is_some())
+            })
+            .map(TextRange::end);
         for offset in std::iter::once(after_def).chain(after_call) {
             if !wanted.contains_inclusive(offset) {
                 continue;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aviato_analysis::SandboxFunctionFacts;
+use aviato_analysis::evaluate_arguments;
 use aviato_exec::{CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
 use tokio::sync::{Semaphore, oneshot};
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
@@ -14,6 +15,7 @@ use crate::edit::TextDocument;
 use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
 use crate::session::Session;
 use crate::settings::RunSettings;
+use crate::signature::{Signature, usable_call_site};
 
 /// What a run runs: the file's text, and where the function is in the open
 /// document (to show the result there).
@@ -211,7 +213,7 @@ async fn sandbox_outcome(
         Ok(backend) => backend,
         Err(message) => return Outcome::error(message),
     };
-    let request = RunRequest {
+    let mut request = RunRequest {
         file_name: target.file_name.clone(),
         source: target.document.text().to_string(),
         function: arguments.function.clone(),
@@ -219,9 +221,31 @@ async fn sandbox_outcome(
         args: arguments.args.clone(),
         call_site: arguments.call_site,
     };
-    let prepared = match session.analyse_blocking(move || prepare(&request)).await {
+    let needed = match call_arguments(target, arguments) {
+        Ok(args) => {
+            request.args = args;
+            None
+        }
+        Err(CallArguments::Unreadable(outcome)) => return *outcome,
+        Err(CallArguments::Needed { refusal, example }) => Some((refusal, example)),
+    };
+    let prepared = session.analyse_blocking(move || {
+        // Only the arguments are missing when the example would run: then say
+        // what to give; otherwise the run's own refusal says what else is wrong.
+        if let Some((refusal, example)) = needed {
+            let with_example = RunRequest {
+                args: Some(example),
+                ..request.clone()
+            };
+            if prepare(&with_example).is_ok() {
+                return Err(refusal);
+            }
+        }
+        prepare(&request).map_err(|not_run| Box::new(Outcome::from(not_run)))
+    });
+    let prepared = match prepared.await {
         Some(Ok(prepared)) => prepared,
-        Some(Err(not_run)) => return not_run.into(),
+        Some(Err(outcome)) => return *outcome,
         None => return Outcome::error("preparing the run failed: it panicked".to_string()),
     };
     let cancelled = || Outcome {
@@ -239,6 +263,79 @@ async fn sandbox_outcome(
     let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
     outcome.call_site = prepared.call_site;
     outcome
+}
+
+/// The argument list to run with, in an editor's words: arguments typed by the
+/// user are checked here, so that a mistake is not reported with the command
+/// line's flags; a function whose parameters all have defaults runs with them
+/// when no call passes static arguments; one that needs arguments and has no
+/// such call is refused with an example that fits its parameters.
+fn call_arguments(
+    target: &Target,
+    arguments: &RunArguments,
+) -> Result<Option<String>, CallArguments> {
+    if let Some(args) = &arguments.args {
+        return match evaluate_arguments(args) {
+            Ok(_) => Ok(Some(args.clone())),
+            Err(reason) => Err(CallArguments::Unreadable(Box::new(Outcome::error(
+                format!(
+                    "cannot read the arguments `{}`: {reason}",
+                    summary::clip(args)
+                ),
+            )))),
+        };
+    }
+    let Some(anchor) = &target.anchor else {
+        return Ok(None);
+    };
+    let function = &anchor.function;
+    if arguments.call_site.is_some()
+        || function.parameters.is_empty()
+        || function
+            .call_sites
+            .iter()
+            .any(|site| usable_call_site(function, site))
+    {
+        return Ok(None);
+    }
+    let Some(signature) = Signature::parse(&target.document.text()[function.signature_range])
+    else {
+        return Ok(None);
+    };
+    if !signature.needs_arguments() {
+        return Ok(Some(String::new()));
+    }
+    let why = match function.call_sites.first() {
+        Some(site) => format!(
+            "the call at line {} is not static ({})",
+            target.document.line_number(site.range.start()),
+            site.arguments.as_ref().err().map_or("", String::as_str)
+        ),
+        None => "the file never calls it".to_string(),
+    };
+    let example = signature.example_arguments();
+    Err(CallArguments::Needed {
+        refusal: Box::new(Outcome::refused(
+            None,
+            format!(
+                "`{}` needs arguments and {why}; run it with arguments such as `{example}`",
+                signature.display(),
+            ),
+        )),
+        example,
+    })
+}
+
+/// Why [`call_arguments`] has no argument list to run with.
+enum CallArguments {
+    /// The arguments typed cannot be read.
+    Unreadable(Box<Outcome>),
+    /// The function needs arguments and no call passes static ones: the refusal
+    /// to give, and an example fitting its parameters.
+    Needed {
+        refusal: Box<Outcome>,
+        example: String,
+    },
 }
 
 /// Shows the run's progress, cancellable, until the returned sender says how it

@@ -14,7 +14,7 @@ const MAX_TIMEOUT_SECONDS: f64 = 24.0 * 3600.0;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RunSettings {
     backend: Option<BackendKind>,
-    /// The ATCService of the `aviato` backend.
+    /// The service of the `aviato` or `cwsandbox` backend.
     base_url: Option<String>,
     /// Wall-clock seconds.
     timeout: Option<f64>,
@@ -114,12 +114,12 @@ impl RunSettings {
                     ..defaults
                 })))
             }
-            BackendKind::Aviato => BackendSettings {
-                backend: BackendKind::Aviato,
+            kind @ (BackendKind::Aviato | BackendKind::Cwsandbox) => BackendSettings {
+                backend: kind,
                 base_url: self.base_url.clone(),
             }
             .build()
-            .map_err(|err| format!("run.backend `aviato`: {err}")),
+            .map_err(|err| format!("run.backend `{}`: {err}", kind.as_str())),
         }
     }
 }
@@ -182,5 +182,12 @@ mod tests {
         );
         let error = name(json!({"backend": "aviato", "baseUrl": "ftp://runner"})).unwrap_err();
         assert!(error.starts_with("run.backend `aviato`: "), "{error}");
+        assert_eq!(
+            name(json!({"backend": "cwsandbox", "baseUrl": "http://127.0.0.1:7001"})),
+            Ok("cwsandbox")
+        );
+        let error =
+            name(json!({"backend": "cwsandbox", "baseUrl": "http://runner/v1"})).unwrap_err();
+        assert!(error.starts_with("run.backend `cwsandbox`: "), "{error}");
     }
 }
