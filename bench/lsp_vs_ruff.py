@@ -6,7 +6,9 @@ to the other (which goes first alternates). Times, from writing the
 notification to reading the `publishDiagnostics` it brings:
 
 - open: `didOpen` to the first diagnostics (one sample per round);
-- edit: `didChange` to the diagnostics of that version.
+- edit: `didChange` to the diagnostics of that version;
+- CPU per edit: the server's CPU time (all threads) over the edits, divided by
+  their number, which a busy machine changes less than it changes wall time.
 
 Prints a Markdown table and the ratios against the targets (edit p50 at most
 half Ruff's, open at most Ruff's). Ruff (0.17.x, the newest that installs) is
@@ -63,6 +65,7 @@ class Subject:
         self.rss_open = []
         self.rss_end = []
         self.diagnostics = []
+        self.cpu = 0.0
 
 
 def start(subject):
@@ -94,6 +97,8 @@ def main():
     parser.add_argument("--edits", type=int, default=40, help="one-line edits per round")
     parser.add_argument("--venv", default=os.path.join(ROOT, "target/bench-venv"))
     arguments = parser.parse_args()
+    # The servers run in a temporary directory.
+    arguments.bin = os.path.abspath(arguments.bin)
 
     ruff, ruff_version = install_ruff(arguments.venv)
     text = generated.source()
@@ -114,6 +119,7 @@ def main():
             servers = {subject.label: start(subject) for subject in order}
             for subject in order:
                 measure_open(subject, servers[subject.label], uri, text)
+            cpu_before = {subject.label: servers[subject.label].cpu_ms() for subject in order}
             for edit in range(arguments.edits):
                 # Edits come in pairs on one line: a new value, then the old one
                 # back, so the file is the same at the end of each round.
@@ -128,6 +134,7 @@ def main():
                 for subject in pair:
                     measure_edit(subject, servers[subject.label], uri, version, change)
             for subject in order:
+                subject.cpu += servers[subject.label].cpu_ms() - cpu_before[subject.label]
                 subject.rss_end.append(servers[subject.label].rss_kb())
                 servers[subject.label].stop()
 
@@ -135,13 +142,13 @@ def main():
     rounds, edits = arguments.rounds, arguments.edits
     print(f"Generated file: {len(text.splitlines())} lines, {generated.FUNCTIONS} sandbox functions, "
           f"{rounds} rounds of open + {edits} one-line edits, interleaved.\n")
-    print("| server | edit p50 (ms) | edit p95 (ms) | open p50 (ms) | start + initialize p50 (ms) "
-          "| diagnostics | RSS after open / end (MB) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| server | edit p50 (ms) | edit p95 (ms) | CPU per edit (ms) | open p50 (ms) "
+          "| start + initialize p50 (ms) | diagnostics | RSS after open / end (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
     for subject in subjects:
         print(
             f"| `{subject.label}` | {statistics.median(subject.edits):.1f} | {percentile(subject.edits, 0.95):.1f} "
-            f"| {statistics.median(subject.open):.1f} | {statistics.median(subject.start):.1f} "
+            f"| {subject.cpu / len(subject.edits):.1f} | {statistics.median(subject.open):.1f} | {statistics.median(subject.start):.1f} "
             f"| {subject.diagnostics[0]} "
             f"| {statistics.median(subject.rss_open) / 1024:.0f} / {statistics.median(subject.rss_end) / 1024:.0f} |"
         )
@@ -149,6 +156,8 @@ def main():
     open_ratio = statistics.median(ours.open) / statistics.median(theirs.open)
     print(f"\nedit p50 aviato-lsp / ruff: {edit_ratio:.2f}x (target <= 0.5x: {'met' if edit_ratio <= 0.5 else 'not met'})")
     print(f"open p50 aviato-lsp / ruff: {open_ratio:.2f}x (target <= 1x: {'met' if open_ratio <= 1 else 'not met'})")
+    cpu_ratio = (ours.cpu / len(ours.edits)) / (theirs.cpu / len(theirs.edits))
+    print(f"CPU per edit aviato-lsp / ruff: {cpu_ratio:.2f}x")
     print("open per round (ms): " + "; ".join(
         f"{subject.label.split()[0]} " + ", ".join(f"{value:.0f}" for value in subject.open) for subject in subjects
     ))

@@ -1,7 +1,8 @@
 """A small LSP client over a spawned server's stdio, for the benchmarks: every
 message is stamped with the time it was read, so latencies are measured from
 writing a notification to the moment its answer arrived, not to when the
-benchmark got round to looking."""
+benchmark got round to looking. The server's stderr goes to the file
+$LSP_STDERR when it is set, and nowhere otherwise."""
 
 import json
 import os
@@ -22,7 +23,7 @@ class Server:
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.environ.get("LSP_STDERR", os.devnull), "wb"),
             cwd=cwd,
             env=env,
         )
@@ -181,6 +182,12 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return 0
+
+    def cpu_ms(self):
+        """The CPU time the server has used, all threads, in milliseconds."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         try:

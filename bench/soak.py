@@ -259,6 +259,8 @@ def main():
     parser.add_argument("--run-every", type=int, default=250, help="edits between runs; 0 for none")
     parser.add_argument("--collect-every", type=int, default=20, help="edits between taking responses")
     arguments = parser.parse_args()
+    # The servers run in a temporary directory.
+    arguments.bin = os.path.abspath(arguments.bin)
 
     rng = random.Random(arguments.seed)
     text = generated.source()

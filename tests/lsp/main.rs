@@ -12,3 +12,4 @@ mod run_settings;
 mod runs;
 mod sandbox_functions;
 mod settings;
+mod soak;

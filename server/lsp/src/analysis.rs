@@ -1,8 +1,12 @@
 //! What the analysis says about one revision of a document, computed once and
-//! shared by diagnostics, code lenses, inlay hints, hover and code actions.
+//! shared by diagnostics, code lenses, inlay hints, hover and code actions; and
+//! the thread that computes it.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use aviato_analysis::text::TextSize;
 use aviato_analysis::{Analysis, Diagnostic, SandboxFunctionFacts, Settings};
@@ -117,3 +121,110 @@ impl DocumentAnalysis {
         })
     }
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How long the analysis thread waits for more work before it gives the memory
+/// the allocator keeps free back to the system.
+const IDLE: Duration = Duration::from_millis(300);
+
+/// The one thread that analyses whole files, in the order asked. Analysing a
+/// large file allocates a syntax tree of many megabytes and frees it; on one
+/// long-lived thread that memory is reused by the next analysis, where threads
+/// of a pool would each keep an allocator arena of their own, grown to the size
+/// of the largest analysis they ran. Once no work has come for a moment, the
+/// thread hands the free memory back (see [`release_free_memory`]), so a burst
+/// of typing does not leave the server at its peak size.
+pub(crate) struct Analyst {
+    /// `None` when the thread could not be started: the work then runs on the
+    /// runtime's blocking threads.
+    jobs: Option<Mutex<mpsc::Sender<Job>>>,
+}
+
+impl Default for Analyst {
+    fn default() -> Analyst {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let started = std::thread::Builder::new()
+            .name("aviato-analysis".to_string())
+            .spawn(move || serve(&queue));
+        if let Err(err) = &started {
+            tracing::error!("cannot start the analysis thread: {err}");
+        }
+        Analyst {
+            jobs: started.ok().map(|_| Mutex::new(jobs)),
+        }
+    }
+}
+
+impl Analyst {
+    /// Runs `work` on the analysis thread once the work asked before is done;
+    /// `None` when it panicked. The work runs to its end even when the caller
+    /// stops waiting.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let Some(jobs) = &self.jobs else {
+            return tokio::task::spawn_blocking(work).await.ok();
+        };
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(work)).ok());
+        });
+        jobs.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(job)
+            .ok()?;
+        result.await.ok().flatten()
+    }
+
+    /// Restarts the wait before free memory is given back: work elsewhere (the
+    /// publication of an analysis's diagnostics) has just freed a lot of it.
+    pub(crate) fn freed_memory(&self) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(Box::new(|| {}));
+        }
+    }
+}
+
+fn serve(queue: &mpsc::Receiver<Job>) {
+    let mut released = true;
+    loop {
+        let job = if released {
+            queue.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            queue.recv_timeout(IDLE)
+        };
+        match job {
+            Ok(job) => {
+                job();
+                released = false;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                release_free_memory();
+                released = true;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Gives the pages the allocator holds free back to the system. glibc's malloc
+/// keeps what a program frees for its next allocations, and returns only the end
+/// of each arena: the free pages between the chunks still in use (an analysis's
+/// results among its freed syntax tree) stay resident until `malloc_trim` walks
+/// the arenas and releases them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    unsafe extern "C" {
+        safe fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    malloc_trim(0);
+}
+
+/// Elsewhere the allocator is left to itself.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}

@@ -1,8 +1,10 @@
 //! Diagnostics: analysed off the protocol task as soon as an edit arrives, and
 //! published only if the document is still at the analysed revision, together with
-//! the diagnostics of the runs recorded for it. One analysis runs at a time: edits
-//! that arrive meanwhile replace each other's waiting task, so a burst of typing
-//! costs one more analysis, of the newest text.
+//! the diagnostics of the runs recorded for it. One analysis runs at a time
+//! ([`Session::newest_analysis`]): edits that arrive meanwhile replace each
+//! other's waiting task, and the analysis under way finishes before the next
+//! starts (even when an edit cancelled the task that asked for it), so a burst of
+//! typing costs one more analysis, of the newest text.
 
 use std::sync::Arc;
 
@@ -25,15 +27,14 @@ pub(crate) fn schedule_all(session: &Arc<Session>) {
 }
 
 async fn publish(session: Arc<Session>, uri: Uri, revision: Option<u64>) {
-    let turn = session.diagnostics_turn().await;
-    let Some((snapshot, analysis)) = session.analysis(&uri).await else {
+    let Some((snapshot, analysis)) = session.newest_analysis(&uri).await else {
         return;
     };
-    // A newer edit has its own task, which publishes the newer revision.
+    // A newer edit has its own task, which publishes the newer revision (whose
+    // analysis this one may have just computed, in the turn it had).
     if Some(snapshot.revision) != revision {
         return;
     }
-    drop(turn);
     if let Some(problem) = analysis.settings_problem.clone() {
         session.show_problem(problem).await;
     }

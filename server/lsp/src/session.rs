@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use aviato_analysis::text::{PositionEncoding, TextRange};
 use dashmap::DashMap;
-use tokio::sync::OnceCell;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, MessageType, TextDocumentContentChangeEvent, Uri};
 
-use crate::analysis::DocumentAnalysis;
+use crate::analysis::{Analyst, DocumentAnalysis};
 use crate::edit::{EditHistory, TextDocument, map_range};
 use crate::proto::to_proto;
 use crate::runs::{RunRecord, Runs};
@@ -31,8 +31,13 @@ pub(crate) struct Session {
     /// Held while deciding to publish and publishing, so diagnostics computed for an
     /// old revision never arrive after newer ones.
     publish_lock: tokio::sync::Mutex<()>,
-    /// Held by the diagnostics analysis under way: one at a time.
-    diagnostics_turn: tokio::sync::Mutex<()>,
+    /// One analysis of a whole file at a time, whoever asks for it (diagnostics,
+    /// a request, a code action checking its edit). Its permit is moved into the
+    /// blocking task, so it is held until the work ends even when the caller has
+    /// given up (an edit replaced the diagnostics run, the client cancelled):
+    /// abandoned work is never joined by more of it.
+    analysis_turn: Arc<Semaphore>,
+    analyst: Analyst,
     /// A problem with `initializationOptions`, shown once the client is initialized.
     startup_problem: Mutex<Option<String>>,
     shutdown_requested: AtomicBool,
@@ -65,7 +70,7 @@ impl Default for Negotiated {
 }
 
 /// The analysis of one revision, computed by whichever asks first.
-type AnalysisCell = Arc<OnceCell<Arc<DocumentAnalysis>>>;
+type AnalysisCell = Arc<OnceLock<Arc<DocumentAnalysis>>>;
 
 struct OpenDocument {
     document: TextDocument,
@@ -106,7 +111,8 @@ impl Session {
             runs: Runs::default(),
             shown_problems: Mutex::default(),
             publish_lock: tokio::sync::Mutex::new(()),
-            diagnostics_turn: tokio::sync::Mutex::new(()),
+            analysis_turn: Arc::new(Semaphore::new(1)),
+            analyst: Analyst::default(),
             startup_problem: Mutex::default(),
             shutdown_requested: AtomicBool::new(false),
         }
@@ -212,32 +218,77 @@ impl Session {
     }
 
     /// The document's current revision and its analysis, computed now unless a
-    /// request or the diagnostics run already did.
+    /// request or the diagnostics run already did (after the analysis under way,
+    /// if any: one at a time).
     pub(crate) async fn analysis(&self, uri: &Uri) -> Option<(Snapshot, Arc<DocumentAnalysis>)> {
         let snapshot = self.snapshot(uri)?;
-        let analysis = self.analysis_of(uri, &snapshot).await?;
+        let analysis = match snapshot.analysis.get() {
+            Some(analysis) => analysis.clone(),
+            None => {
+                let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
+                self.analyse(uri, &snapshot, turn).await?
+            }
+        };
         Some((snapshot, analysis))
     }
 
-    async fn analysis_of(&self, uri: &Uri, snapshot: &Snapshot) -> Option<Arc<DocumentAnalysis>> {
-        let compute = || {
-            let uri = uri.clone();
-            let document = snapshot.document.clone();
-            let editor = self.editor_settings();
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    Arc::new(DocumentAnalysis::compute(&uri, &document, &editor))
-                })
-                .await
-            }
-        };
-        match snapshot.analysis.get_or_try_init(compute).await {
-            Ok(analysis) => Some(analysis.clone()),
-            Err(err) => {
-                tracing::error!("analysis of {} failed: {err}", uri.as_str());
-                None
-            }
+    /// The analysis of the revision current once no other analysis is under way:
+    /// edits that arrived meanwhile are analysed together, once.
+    pub(crate) async fn newest_analysis(
+        &self,
+        uri: &Uri,
+    ) -> Option<(Snapshot, Arc<DocumentAnalysis>)> {
+        let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
+        let snapshot = self.snapshot(uri)?;
+        let analysis = self.analyse(uri, &snapshot, turn).await?;
+        Some((snapshot, analysis))
+    }
+
+    /// The snapshot's analysis, computed in the analysis `turn` unless known.
+    async fn analyse(
+        &self,
+        uri: &Uri,
+        snapshot: &Snapshot,
+        turn: OwnedSemaphorePermit,
+    ) -> Option<Arc<DocumentAnalysis>> {
+        if let Some(analysis) = snapshot.analysis.get() {
+            return Some(analysis.clone());
         }
+        let cell = snapshot.analysis.clone();
+        let document = snapshot.document.clone();
+        let editor = self.editor_settings();
+        let target = uri.clone();
+        // The analysis is kept in its revision's cell by the analysis thread
+        // itself, so it is not lost when the caller stops waiting.
+        let computed = self
+            .analyst
+            .run(move || {
+                let _turn = turn;
+                cell.get_or_init(|| {
+                    Arc::new(DocumentAnalysis::compute(&target, &document, &editor))
+                })
+                .clone()
+            })
+            .await;
+        if computed.is_none() {
+            tracing::error!("the analysis of {} failed", uri.as_str());
+        }
+        computed
+    }
+
+    /// Runs `work`, which analyses a whole file, on the analysis thread when no
+    /// other analysis is under way; `None` when it panicked.
+    pub(crate) async fn analyse_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
+        self.analyst
+            .run(move || {
+                let _turn = turn;
+                work()
+            })
+            .await
     }
 
     /// The analysis of the snapshot's revision, if it is already known.
@@ -330,11 +381,6 @@ impl Session {
 
     /// Makes `task` the document's pending diagnostics run, cancelling the previous
     /// one (or `task` itself when the document is no longer open).
-    /// Waits for the diagnostics analysis under way, if any, to finish.
-    pub(crate) async fn diagnostics_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.diagnostics_turn.lock().await
-    }
-
     pub(crate) fn replace_diagnostics_task(&self, uri: &Uri, task: AbortHandle) {
         match self.documents.get_mut(uri) {
             Some(mut open) => {
@@ -379,6 +425,8 @@ impl Session {
         self.client
             .publish_diagnostics(uri, diagnostics, Some(snapshot.document.version()))
             .await;
+        // Their encoding took a few megabytes on a large file, now free.
+        self.analyst.freed_memory();
     }
 
     /// Clears the diagnostics of a closed document.

@@ -37,21 +37,22 @@ pub(crate) async fn code_action(
     if touched.is_empty() {
         return Some(Vec::new());
     }
-    // Checking an edit analyses the whole file again: off the protocol task.
+    // Checking an edit analyses the whole file again: off the protocol task, in
+    // the turn of analyses.
     let document = snapshot.document.clone();
     let checked = analysis.clone();
-    let actions = tokio::task::spawn_blocking(move || {
-        touched
-            .into_iter()
-            .flat_map(|index| {
-                fixes::actions(document.text(), &checked, index)
-                    .into_iter()
-                    .map(move |action| (index, action))
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .ok()?;
+    let actions = session
+        .analyse_blocking(move || {
+            touched
+                .into_iter()
+                .flat_map(|index| {
+                    fixes::actions(document.text(), &checked, index)
+                        .into_iter()
+                        .map(move |action| (index, action))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
 
     let lines = snapshot.document.line_map(encoding);
     let mut response: Vec<CodeActionOrCommand> = Vec::new();

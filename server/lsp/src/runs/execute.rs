@@ -144,6 +144,7 @@ async fn execute(
     let progress_done = progress.map(|progress| show_progress(&session, progress, &arguments));
 
     let mut outcome = sandbox_outcome(
+        &session,
         &target,
         &arguments,
         &settings,
@@ -197,8 +198,10 @@ async fn execute(
     Arc::unwrap_or_clone(outcome)
 }
 
-/// Prepares the call and runs it, once a turn is free.
+/// Prepares the call (an analysis of the whole file, in the session's turn of
+/// analyses) and runs it, once a turn is free.
 async fn sandbox_outcome(
+    session: &Session,
     target: &Target,
     arguments: &RunArguments,
     settings: &RunSettings,
@@ -226,7 +229,7 @@ async fn sandbox_outcome(
         Err(CallArguments::Unreadable(outcome)) => return *outcome,
         Err(CallArguments::Needed { refusal, example }) => Some((refusal, example)),
     };
-    let prepared = match tokio::task::spawn_blocking(move || {
+    let prepared = session.analyse_blocking(move || {
         // Only the arguments are missing when the example would run: then say
         // what to give; otherwise the run's own refusal says what else is wrong.
         if let Some((refusal, example)) = needed {
@@ -239,12 +242,11 @@ async fn sandbox_outcome(
             }
         }
         prepare(&request).map_err(|not_run| Box::new(Outcome::from(not_run)))
-    })
-    .await
-    {
-        Ok(Ok(prepared)) => prepared,
-        Ok(Err(outcome)) => return *outcome,
-        Err(err) => return Outcome::error(format!("preparing the run failed: {err}")),
+    });
+    let prepared = match prepared.await {
+        Some(Ok(prepared)) => prepared,
+        Some(Err(outcome)) => return *outcome,
+        None => return Outcome::error("preparing the run failed: it panicked".to_string()),
     };
     let cancelled = || Outcome {
         message: Some("cancelled".to_string()),
