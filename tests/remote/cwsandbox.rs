@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aviato_analysis::resources::{Gpu as ResourceGpu, Resources};
 use aviato_exec::{
     ApiKey, Backend, CancellationToken, CwsandboxBackend, CwsandboxConfig, Limits, OutcomeKind,
     OutputChunk, OutputStream, Payload,
@@ -16,10 +17,11 @@ use aviato_exec::{
 use aviato_protocol::errors::{reason, status_with_reason};
 use aviato_protocol::sandbox::sandbox_service_server::{SandboxService, SandboxServiceServer};
 use aviato_protocol::sandbox::{
-    ConnectSandboxRequest, CreateSandboxRequest, DeleteSandboxRequest, DeleteSandboxResponse,
-    ExecStreamExit, ExecStreamOutput, ExecStreamReady, ExecStreamRequest, ExecStreamResponse,
-    GetSandboxRequest, ReadFileRequest, ReadFileResponse, Sandbox, SandboxConnection,
-    SandboxStatus, State, WriteFileRequest, WriteFileResponse, exec_stream_response,
+    ConnectSandboxRequest, Container, CreateSandboxRequest, DeleteSandboxRequest,
+    DeleteSandboxResponse, ExecStreamExit, ExecStreamOutput, ExecStreamReady, ExecStreamRequest,
+    ExecStreamResponse, GetSandboxRequest, ReadFileRequest, ReadFileResponse, Sandbox,
+    SandboxConnection, SandboxStatus, State, WriteFileRequest, WriteFileResponse,
+    exec_stream_response, gpu,
 };
 use tokio_stream::Stream;
 use tonic::codegen::Service as _;
@@ -108,6 +110,32 @@ async fn values_exceptions_and_output_come_back() {
     assert_eq!(outcome.exception_type.as_deref(), Some("KeyError"));
     assert_eq!(outcome.exception_message.as_deref(), Some("'missing'"));
     assert_eq!(outcome.traceback.last().map(|frame| frame.line), Some(4));
+    server.assert_nothing_left();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_functions_environment_and_working_directory_reach_the_sandbox() {
+    let server = Server::start(&[]);
+    let backend = server.cwsandbox_backend();
+    let mut settings = call(
+        "environment",
+        "settings",
+        "def settings():\n    import os\n    return [os.environ.get('MODE'), os.environ.get('RUN_NAME'), os.getcwd()]\n",
+        "",
+    );
+    settings.environment = vec![
+        ("MODE".to_owned(), "fast".to_owned()),
+        ("RUN_NAME".to_owned(), "ft-042".to_owned()),
+    ];
+    settings.working_dir = Some("/tmp".to_owned());
+    let outcome = backend
+        .run(&settings, &limits(20), CancellationToken::new())
+        .await;
+    assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:?}");
+    assert_eq!(
+        outcome.value_repr.as_deref(),
+        Some("['fast', 'ft-042', '/tmp']")
+    );
     server.assert_nothing_left();
 }
 
@@ -285,6 +313,8 @@ struct Record {
     authorization: Vec<String>,
     nonce: Option<String>,
     creates: u32,
+    /// The main container of each CreateSandbox.
+    containers: Vec<Container>,
     gets: u32,
     /// request_id → sandbox id
     created: HashMap<String, String>,
@@ -335,7 +365,13 @@ impl SandboxService for Fake {
         request: Request<CreateSandboxRequest>,
     ) -> Result<Response<Sandbox>, Status> {
         self.note("CreateSandbox", &request);
-        let request_id = request.into_inner().request_id;
+        let request = request.into_inner();
+        let container = request
+            .sandbox
+            .and_then(|sandbox| sandbox.spec)
+            .and_then(|spec| spec.containers.into_iter().next());
+        self.record.lock().unwrap().containers.extend(container);
+        let request_id = request.request_id;
         let (attempt, id) = {
             let mut record = self.record.lock().unwrap();
             record.creates += 1;
@@ -567,6 +603,50 @@ async fn the_sdk_sequence_with_the_key_on_every_call() {
     assert_eq!(record.authorization.len(), record.calls.len());
     let shown = format!("{outcome:?}");
     assert!(!shown.contains("sk-fake-key"));
+}
+
+#[tokio::test]
+async fn the_declared_options_are_in_the_create_request_as_the_sdk_sends_them() {
+    let (url, record) = fake(Fault::None).await;
+    let mut payload = add();
+    payload.environment = vec![("MODE".to_owned(), "fast".to_owned())];
+    payload.working_dir = Some("/work".to_owned());
+    payload.resources = Some(Resources {
+        requests: vec![("cpu".to_owned(), "2".to_owned())],
+        limits: vec![
+            ("cpu".to_owned(), "4".to_owned()),
+            ("memory".to_owned(), "8Gi".to_owned()),
+        ],
+        gpu: Some(ResourceGpu {
+            count: Some(1),
+            model: Some("A100".to_owned()),
+            memory_gb: None,
+        }),
+    });
+    let outcome = fake_backend(&url)
+        .run(&payload, &limits(5), CancellationToken::new())
+        .await;
+    assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:?}");
+    let record = record.lock().unwrap();
+    let container = &record.containers[0];
+    assert_eq!(container.image, "python:3.11");
+    assert_eq!(
+        container
+            .environment_variables
+            .get("MODE")
+            .map(String::as_str),
+        Some("fast")
+    );
+    assert_eq!(container.working_dir, "/work");
+    let requirements = container.resource_requirements.as_ref().unwrap();
+    let requests = requirements.requests.as_ref().unwrap();
+    let limits = requirements.limits.as_ref().unwrap();
+    assert_eq!((requests.cpu.as_str(), requests.memory.as_str()), ("2", ""));
+    assert_eq!((limits.cpu.as_str(), limits.memory.as_str()), ("4", "8Gi"));
+    let gpu = limits.gpu.as_ref().unwrap();
+    assert_eq!(gpu.count, 1);
+    assert_eq!(gpu.selector, Some(gpu::Selector::Type("A100".to_owned())));
+    assert_eq!(requests.gpu, limits.gpu);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
 use crate::literal::{Emitter, Flow};
+use crate::resources::{Resources, Verdict};
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
@@ -29,6 +30,11 @@ pub struct SandboxFunctionFacts {
     pub container_image: Option<String>,
     /// `temp_dir=` of the decorator, else of the session's `SandboxDefaults`.
     pub temp_dir: Option<String>,
+    /// `working_dir=` of the decorator, else of the session's `SandboxDefaults`.
+    pub working_dir: Option<String>,
+    /// `resources=` of the decorator, else of the session's `SandboxDefaults`, as the
+    /// SDK normalises them; `None` when not given, refused or not static.
+    pub resources: Option<Resources>,
     pub parameters: Vec<String>,
     /// The other decorators, which the SDK keeps and the sandbox evaluates.
     pub kept_decorators: Vec<TextRange>,
@@ -603,6 +609,13 @@ fn facts<'a>(
         serialization: function.serialization,
         container_image: option(&finder, function, "container_image"),
         temp_dir: option(&finder, function, "temp_dir"),
+        working_dir: option(&finder, function, "working_dir"),
+        resources: declared_resources(checker.model, function).and_then(|declared| match declared
+            .verdict(checker.model)
+        {
+            Verdict::Valid(resources) => Some(resources),
+            Verdict::Refused(_) | Verdict::Unknown => None,
+        }),
         kept_decorators: function
             .kept_decorators()
             .map(|decorator| decorator.expression.range())
@@ -1092,6 +1105,56 @@ pub(crate) fn declared_image(model: &SemanticModel, function: &SandboxFunction) 
         Some(keyword) => string_value(&keyword.value),
         None if defaults.arguments.keywords.iter().any(|k| k.arg.is_none()) => None,
         None => Some(DEFAULT_IMAGE.to_string()),
+    }
+}
+
+/// The `resources=` the SDK applies to the function's sandbox: the decorator's, else
+/// the session's `SandboxDefaults(...)`; `None` when neither says, or the file cannot
+/// tell (`**options`).
+pub(crate) fn declared_resources<'a>(
+    model: &SemanticModel<'a>,
+    function: &SandboxFunction<'a>,
+) -> Option<DeclaredResources<'a>> {
+    if let Some(keyword) = function.keyword("resources") {
+        return Some(DeclaredResources {
+            keyword,
+            scope: function.enclosing,
+            from_defaults: false,
+        });
+    }
+    if function.has_unpacked_options() {
+        return None;
+    }
+    let finder = Finder {
+        model,
+        sdk: Some(function.sdk),
+    };
+    let defaults = session_defaults(&finder, function.session_expr()?, function.enclosing, 0)?;
+    let keyword = defaults.arguments.find_keyword("resources")?;
+    Some(DeclaredResources {
+        keyword,
+        // Names in the defaults are looked up from the function's scope: they are
+        // the module's constants, or the enclosing function's, in the files seen.
+        scope: function.enclosing,
+        from_defaults: true,
+    })
+}
+
+/// Where a function's `resources=` comes from.
+pub(crate) struct DeclaredResources<'a> {
+    pub(crate) keyword: &'a ruff_python_ast::Keyword,
+    pub(crate) scope: ScopeId,
+    /// Given to the session's `SandboxDefaults(...)`, not to the decorator.
+    pub(crate) from_defaults: bool,
+}
+
+impl DeclaredResources<'_> {
+    pub(crate) fn verdict(&self, model: &SemanticModel) -> crate::resources::Verdict {
+        crate::resources::normalize(&crate::resources::Literal::of(
+            model,
+            &self.keyword.value,
+            self.scope,
+        ))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod facts;
 mod literal;
 mod noqa;
 mod repair;
+pub mod resources;
 pub mod rules;
 mod sandbox;
 mod sdk;

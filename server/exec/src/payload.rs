@@ -1,5 +1,6 @@
 //! What the SDK would send for one call of a sandbox function, as the host prepares it.
 
+use aviato_analysis::resources::Resources;
 use serde::{Deserialize, Serialize};
 
 /// The decorator's `container_image` when it has none: the SDK session's default.
@@ -76,6 +77,10 @@ pub struct Payload {
     pub temp_dir: String,
     /// The environment variables the SDK gives the sandbox (`environment_variables=`).
     pub environment: Vec<(String, String)>,
+    /// cwsandbox's `working_dir=`: where the container's commands start.
+    pub working_dir: Option<String>,
+    /// cwsandbox's `resources=`, as the SDK sends them.
+    pub resources: Option<Resources>,
 }
 
 impl Payload {
@@ -96,6 +101,8 @@ impl Payload {
             image: DEFAULT_IMAGE.to_owned(),
             temp_dir: DEFAULT_TEMP_DIR.to_owned(),
             environment: Vec::new(),
+            working_dir: None,
+            resources: None,
         }
     }
 }

@@ -210,6 +210,8 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
         .temp_dir
         .clone()
         .unwrap_or_else(|| DEFAULT_TEMP_DIR.to_owned());
+    payload.working_dir = function.working_dir.clone();
+    payload.resources = function.resources.clone();
     Ok(Prepared {
         payload,
         call_site: chosen.line,

@@ -2,7 +2,9 @@ use ruff_python_ast::{Expr, ExprCall, Keyword};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
-use crate::diagnostic::Edit;
+use crate::diagnostic::{Edit, Related};
+use crate::facts::declared_resources;
+use crate::resources::Verdict;
 use crate::rules::Rule;
 use crate::sandbox::{DecoratorForm, SandboxFunction};
 use crate::sdk::Sdk;
@@ -54,8 +56,11 @@ const CWSANDBOX_KEYWORDS: &[&str] = &[
 ];
 
 /// AV103: positional arguments, a `serialization=` that is not a `Serialization`
-/// member, or a keyword the SDK does not take.
+/// member, a keyword the SDK does not take, or `resources=` the SDK refuses.
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
+    if function.sdk == Sdk::Cwsandbox {
+        check_resources(checker, function);
+    }
     let call = match function.form {
         DecoratorForm::Call(call)
         | DecoratorForm::Alias {
@@ -104,6 +109,70 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
             );
         }
     }
+}
+
+/// cwsandbox validates `resources=` (the decorator's, else the session's defaults)
+/// on the client each time the function is called, before it creates a sandbox.
+fn check_resources(checker: &mut Checker, function: &SandboxFunction) {
+    let Some(declared) = declared_resources(checker.model, function) else {
+        return;
+    };
+    let Verdict::Refused(refusal) = declared.verdict(checker.model) else {
+        return;
+    };
+    let raised = format!("`{}: {}`", refusal.exception, refusal.message);
+    if declared.from_defaults {
+        let keyword = declared.keyword.range();
+        checker
+            .report(
+                Rule::InvalidDecoratorArguments,
+                function.decorator.expression.range(),
+                format!(
+                    "the session's `SandboxDefaults(resources=...)` is refused by the SDK: each call of `{}` raises {raised} before any sandbox starts",
+                    function.def.name.id
+                ),
+            )
+            .with_related(Some(Related {
+                range: keyword,
+                message: "`resources=` is given here".to_owned(),
+            }));
+        return;
+    }
+    let edits = quoted_cpu_counts(checker, declared.keyword);
+    checker
+        .report(
+            Rule::InvalidDecoratorArguments,
+            declared.keyword.value.range(),
+            format!(
+                "`resources=` is refused by the SDK: calling `{}` raises {raised} before any sandbox starts",
+                function.def.name.id
+            ),
+        )
+        .with_fix("Write CPU counts as strings", edits);
+}
+
+/// `{"cpu": 2}` to `{"cpu": "2"}`: quantities are strings (`"500m"`, `"4Gi"`). Only
+/// CPU counts: a bare memory number would be bytes, rarely what was meant.
+fn quoted_cpu_counts(checker: &Checker, keyword: &Keyword) -> Vec<Edit> {
+    let Expr::Dict(dict) = &keyword.value else {
+        return Vec::new();
+    };
+    let flat = dict.items.iter().map(|item| (item, &item.value));
+    let nested = dict
+        .items
+        .iter()
+        .filter_map(|item| item.value.as_dict_expr())
+        .flat_map(|inner| inner.items.iter().map(|item| (item, &item.value)));
+    flat.chain(nested)
+        .filter(|(item, value)| {
+            matches!(&item.key, Some(Expr::StringLiteral(key)) if key.value.to_str() == "cpu")
+                && value.is_number_literal_expr()
+        })
+        .map(|(_, value)| Edit {
+            range: value.range(),
+            content: format!("\"{}\"", checker.text(value.range())),
+        })
+        .collect()
 }
 
 fn check_serialization(checker: &mut Checker, function: &SandboxFunction, value: &Expr) {

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use aviato_protocol::errors::reason;
 use aviato_protocol::sandbox::{
-    Container, CreateSandboxRequest, DeleteSandboxRequest, ExecStreamInit, ExecStreamRequest,
-    ReadFileRequest, Sandbox, SandboxSpec, State, WriteFileRequest, exec_stream_output,
-    exec_stream_request, exec_stream_response,
+    Container, CreateSandboxRequest, DeleteSandboxRequest, ExecStreamInit, ExecStreamRequest, Gpu,
+    ReadFileRequest, ResourceRequirements, Resources, Sandbox, SandboxSpec, State,
+    WriteFileRequest, exec_stream_output, exec_stream_request, exec_stream_response, gpu,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +27,51 @@ use crate::{
     Backend, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
     RunFuture,
 };
+
+/// The one container of a function's sandbox, with the options the function
+/// declares, as the SDK fills it in.
+fn main_container(payload: &Payload) -> Container {
+    Container {
+        name: "main".to_owned(),
+        image: payload.image.clone(),
+        command: "/bin/sh".to_owned(),
+        args: vec!["-c".to_owned(), MAIN_ARGS.to_owned()],
+        environment_variables: payload.environment.iter().cloned().collect(),
+        working_dir: payload.working_dir.clone().unwrap_or_default(),
+        resource_requirements: payload.resources.as_ref().map(resource_requirements),
+        ..Container::default()
+    }
+}
+
+fn resource_requirements(
+    resources: &aviato_analysis::resources::Resources,
+) -> ResourceRequirements {
+    let side = |quantities: &[(String, String)]| {
+        let quantity = |name: &str| {
+            quantities
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        Resources {
+            cpu: quantity("cpu"),
+            memory: quantity("memory"),
+            gpu: resources.gpu.as_ref().map(|gpu| Gpu {
+                count: gpu.count.unwrap_or_default(),
+                selector: gpu
+                    .model
+                    .clone()
+                    .map(gpu::Selector::Type)
+                    .or(gpu.memory_gb.map(gpu::Selector::MemoryGb)),
+            }),
+        }
+    };
+    ResourceRequirements {
+        requests: Some(side(&resources.requests)),
+        limits: Some(side(&resources.limits)),
+    }
+}
 
 /// The service the SDK talks to when nothing else is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.cwsandbox.com";
@@ -396,13 +441,7 @@ impl Run<'_> {
         let request = CreateSandboxRequest {
             sandbox: Some(Sandbox {
                 spec: Some(SandboxSpec {
-                    containers: vec![Container {
-                        name: "main".to_owned(),
-                        image: self.payload.image.clone(),
-                        command: "/bin/sh".to_owned(),
-                        args: vec!["-c".to_owned(), MAIN_ARGS.to_owned()],
-                        ..Container::default()
-                    }],
+                    containers: vec![main_container(self.payload)],
                     max_lifetime_seconds: i32::try_from(lifetime).unwrap_or(i32::MAX),
                     tags: std::iter::once(TAG.to_owned())
                         .chain(config.tags.iter().cloned())

@@ -157,6 +157,8 @@ mod tests {
             serialization: aviato_analysis::Serialization::Json,
             container_image: None,
             temp_dir: None,
+            working_dir: None,
+            resources: None,
             parameters: vec!["v".to_string()],
             kept_decorators: Vec::new(),
             shipped_wrapper: None,
