@@ -62,12 +62,12 @@ fi
 section "scores against the recorded SDK outcomes: aviato"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/sdk tests/fixtures/realistic/aviato tests/fixtures/heldout/aviato \
-  --min-recall 0.94 --min-cause 0.95 --min-warn 0.9 --max-false-errors 0 --min-run 0.8
+  --min-recall 0.94 --min-cause 0.95 --min-warn 0.9 --max-false-errors 0 --min-run 0.9
 
 section "scores against the recorded SDK outcomes: cwsandbox"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/cwsandbox tests/fixtures/realistic/cwsandbox tests/fixtures/heldout/cwsandbox \
-  --min-recall 0.95 --min-cause 0.95 --min-warn 0.8 --max-false-errors 0 --min-run 0.65
+  --min-recall 0.95 --min-cause 0.95 --min-warn 0.8 --max-false-errors 0 --min-run 0.85
 
 section "the real cwsandbox SDK (from PyPI) against aviato-lsp sandbox-server"
 if ((have_oracle)); then
