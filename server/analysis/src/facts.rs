@@ -6,7 +6,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Capture, Checker, Origin};
 use crate::literal::{Emitter, Flow};
-use crate::resources::{Resources, Verdict};
+use crate::resources::{Literal, Resources, Verdict};
 use crate::rules::av203_decorator_not_in_sandbox::ships_wrapper;
 use crate::sandbox::{DecoratorForm, Finder, SandboxFunction, Serialization, is_stripped_by_sdk};
 use crate::sdk::{Sdk, SdkChoice};
@@ -958,12 +958,15 @@ fn string_dict(
         Expr::Dict(dict) => dict
             .items
             .iter()
-            .map(|item| match (&item.key, &item.value) {
-                (Some(Expr::StringLiteral(key)), Expr::StringLiteral(value)) => Ok((
-                    key.value.to_str().to_owned(),
-                    value.value.to_str().to_owned(),
-                )),
-                _ => Err("a key or a value is not a string literal, known only at run time".into()),
+            .map(|item| {
+                let key = item.key.as_ref().map(|key| Literal::of(model, key, scope));
+                match (key, Literal::of(model, &item.value, scope)) {
+                    (Some(Literal::Str(key)), Literal::Str(value)) => Ok((key, value)),
+                    _ => Err(
+                        "a key or a value is not a string the file fixes, known only at run time"
+                            .into(),
+                    ),
+                }
             })
             .collect(),
         Expr::NoneLiteral(_) => Ok(Vec::new()),
@@ -1125,12 +1128,7 @@ pub(crate) fn declared_resources<'a>(
     if function.has_unpacked_options() {
         return None;
     }
-    let finder = Finder {
-        model,
-        sdk: Some(function.sdk),
-    };
-    let defaults = session_defaults(&finder, function.session_expr()?, function.enclosing, 0)?;
-    let keyword = defaults.arguments.find_keyword("resources")?;
+    let keyword = defaults_keyword(model, function, "resources")?;
     Some(DeclaredResources {
         keyword,
         // Names in the defaults are looked up from the function's scope: they are
@@ -1138,6 +1136,21 @@ pub(crate) fn declared_resources<'a>(
         scope: function.enclosing,
         from_defaults: true,
     })
+}
+
+/// The keyword `name` of the `SandboxDefaults(...)` the function's session was
+/// created with, when the file says.
+pub(crate) fn defaults_keyword<'a>(
+    model: &SemanticModel<'a>,
+    function: &SandboxFunction<'a>,
+    name: &str,
+) -> Option<&'a ruff_python_ast::Keyword> {
+    let finder = Finder {
+        model,
+        sdk: Some(function.sdk),
+    };
+    let defaults = session_defaults(&finder, function.session_expr()?, function.enclosing, 0)?;
+    defaults.arguments.find_keyword(name)
 }
 
 /// Where a function's `resources=` comes from.

@@ -3,8 +3,8 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
 use crate::diagnostic::{Edit, Related};
-use crate::facts::declared_resources;
-use crate::resources::Verdict;
+use crate::facts::{declared_resources, defaults_keyword};
+use crate::resources::{Literal, Verdict};
 use crate::rules::Rule;
 use crate::sandbox::{DecoratorForm, SandboxFunction};
 use crate::sdk::Sdk;
@@ -60,6 +60,7 @@ const CWSANDBOX_KEYWORDS: &[&str] = &[
 pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     if function.sdk == Sdk::Cwsandbox {
         check_resources(checker, function);
+        check_option_values(checker, function);
     }
     let call = match function.form {
         DecoratorForm::Call(call)
@@ -149,6 +150,150 @@ fn check_resources(checker: &mut Checker, function: &SandboxFunction) {
             ),
         )
         .with_fix("Write CPU counts as strings", edits);
+}
+
+/// The options cwsandbox converts when the function is called: string maps go
+/// into protobuf maps (`TypeError: bad argument type for built-in operation` for
+/// anything but `str`), mode names into its enums (`ValueError: 'x' is not a valid
+/// PlacementMode`), the request timeout into arithmetic with a float.
+fn check_option_values(checker: &mut Checker, function: &SandboxFunction) {
+    let decorator_keywords = ["environment_variables", "annotations"]
+        .into_iter()
+        .filter_map(|name| function.keyword(name));
+    // The session's environment is merged into every function's.
+    let defaults_keywords = (!function.has_unpacked_options())
+        .then(|| defaults_keyword(checker.model, function, "environment_variables"))
+        .flatten();
+    for keyword in decorator_keywords.chain(defaults_keywords) {
+        let Literal::Dict(items) = Literal::of(checker.model, &keyword.value, function.enclosing)
+        else {
+            continue;
+        };
+        let not_str = |literal: &Literal| {
+            !matches!(
+                literal,
+                Literal::Str(_) | Literal::Unknown | Literal::Other(None)
+            )
+        };
+        let Some(bad) = items
+            .iter()
+            .find(|(key, value)| not_str(key) || not_str(value))
+        else {
+            continue;
+        };
+        let name = keyword.arg.as_ref().map_or("", |arg| arg.id.as_str());
+        let what = if not_str(&bad.0) { "a key" } else { "a value" };
+        let raised = format!(
+            "calling `{}` raises `TypeError: bad argument type for built-in operation` before any sandbox starts",
+            function.def.name.id
+        );
+        let own = function
+            .keyword(name)
+            .is_some_and(|own| own.range() == keyword.range());
+        if own {
+            let edits = quoted_numbers(checker, &keyword.value);
+            checker
+                .report(
+                    Rule::InvalidDecoratorArguments,
+                    keyword.value.range(),
+                    format!("`{name}=` has {what} that is not a `str`: {raised}"),
+                )
+                .with_fix("Write the values as strings", edits);
+        } else {
+            checker
+                .report(
+                    Rule::InvalidDecoratorArguments,
+                    function.decorator.expression.range(),
+                    format!(
+                        "the session's `SandboxDefaults({name}=...)` has {what} that is not a `str`: {raised}"
+                    ),
+                )
+                .with_related(Some(Related {
+                    range: keyword.range(),
+                    message: format!("`{name}=` is given here"),
+                }));
+        }
+    }
+    for (name, enum_name, members) in [
+        (
+            "placement_mode",
+            "PlacementMode",
+            &["unspecified", "serverless", "cks"][..],
+        ),
+        (
+            "placement_spillover",
+            "PlacementSpillover",
+            &["strict", "cks_then_serverless", "serverless_then_cks"][..],
+        ),
+        (
+            "data_plane_mode",
+            "DataPlaneMode",
+            &["auto", "gateway", "direct"][..],
+        ),
+    ] {
+        let Some(keyword) = function.keyword(name) else {
+            continue;
+        };
+        let Literal::Str(mode) = Literal::of(checker.model, &keyword.value, function.enclosing)
+        else {
+            continue;
+        };
+        let mode = mode.to_lowercase();
+        if members.contains(&mode.as_str()) {
+            continue;
+        }
+        checker.report(
+            Rule::InvalidDecoratorArguments,
+            keyword.value.range(),
+            format!(
+                "`{name}=` is not a {enum_name} ({}): calling `{}` raises `ValueError: '{mode}' is not a valid {enum_name}` before any sandbox starts",
+                members
+                    .iter()
+                    .map(|member| format!("`\"{member}\"`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                function.def.name.id
+            ),
+        );
+    }
+    if let Some(keyword) = function.keyword("request_timeout_seconds")
+        && let Literal::Str(_) = Literal::of(checker.model, &keyword.value, function.enclosing)
+    {
+        let edits = match &keyword.value {
+            Expr::StringLiteral(text) if text.value.to_str().trim().parse::<f64>().is_ok() => {
+                vec![Edit {
+                    range: keyword.value.range(),
+                    content: text.value.to_str().trim().to_owned(),
+                }]
+            }
+            _ => Vec::new(),
+        };
+        checker
+            .report(
+                Rule::InvalidDecoratorArguments,
+                keyword.value.range(),
+                format!(
+                    "`request_timeout_seconds=` is a string: calling `{}` raises `TypeError: unsupported operand type(s) for +: 'float' and 'str'`",
+                    function.def.name.id
+                ),
+            )
+            .with_fix("Write the timeout as a number", edits);
+    }
+}
+
+/// `{"WORKERS": 4}` to `{"WORKERS": "4"}`: the numbers among a dict literal's values.
+fn quoted_numbers(checker: &Checker, value: &Expr) -> Vec<Edit> {
+    let Expr::Dict(dict) = value else {
+        return Vec::new();
+    };
+    dict.items
+        .iter()
+        .filter(|item| item.value.is_number_literal_expr())
+        .map(|item| Edit {
+            range: item.value.range(),
+            content: format!("\"{}\"", checker.text(item.value.range())),
+        })
+        .collect()
 }
 
 /// `{"cpu": 2}` to `{"cpu": "2"}`: quantities are strings (`"500m"`, `"4Gi"`). Only
