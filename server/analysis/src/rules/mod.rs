@@ -262,12 +262,17 @@ pub(crate) fn check_argument_values<'a>(
                 av304_pickle_script_class::message(class),
             );
         } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
-            // Only the argument itself binds the parameter, not an element inside it.
-            let misuse = parameter_for(function, index, keyword)
-                .filter(|_| checker.values.kind(value, scope, value.start()) == kind)
-                .and_then(|parameter| {
+            // The argument itself binds the parameter; a list of such values gives
+            // each of its elements.
+            let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
+                if checker.values.kind(value, scope, value.start()) == kind {
                     converted_use::failing_use(&function.def.body, parameter, &kind, mode)
-                });
+                } else if checker.values.all_elements_are(value, scope, &kind) {
+                    converted_use::failing_element_use(&function.def.body, parameter, &kind, mode)
+                } else {
+                    None
+                }
+            });
             match misuse {
                 Some((_, consequence)) => {
                     checker
