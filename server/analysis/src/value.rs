@@ -599,7 +599,12 @@ impl<'a> Values<'_, 'a> {
             && let BindingKind::Assignment(value) = binding.kind
             && matches!(
                 value,
-                Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Dict(_)
+                Expr::List(_)
+                    | Expr::Tuple(_)
+                    | Expr::Set(_)
+                    | Expr::Dict(_)
+                    | Expr::ListComp(_)
+                    | Expr::SetComp(_)
             )
         {
             let (kind, _) = self.worst_element_at_depth(
@@ -620,11 +625,11 @@ impl<'a> Values<'_, 'a> {
             Expr::Set(set) => set.elts.iter().collect(),
             Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
             // A comprehension's element, where its kind does not depend on the loop's
-            // variables: `[Sample(row) for row in rows]`.
+            // variables: `[Sample(row) for row in rows]`, `[(x, 2 * x) for x in xs]`.
             Expr::ListComp(ast::ExprListComp { elt, .. })
             | Expr::SetComp(ast::ExprSetComp { elt, .. })
             | Expr::Generator(ast::ExprGenerator { elt, .. })
-                if kind_is_syntactic(elt) =>
+                if kind_is_syntactic(elt) || elt.is_tuple_expr() || elt.is_list_expr() =>
             {
                 vec![elt.as_ref()]
             }
@@ -961,6 +966,20 @@ impl<'a> Values<'_, 'a> {
         // `"é".encode()`, `datetime.now()`, `Path.cwd()`...
         if let Expr::Attribute(method) = call.func.as_ref() {
             let receiver = self.kind_at_depth(&method.value, scope, offset, depth + 1);
+            // `str.maketrans(...)` keys its table by code point: int keys, unless
+            // every argument is empty.
+            if method.attr.id.as_str() == "maketrans"
+                && matches!(&receiver, ValueKind::Class { name, in_script: false } if name == "str")
+            {
+                let empty = |arg: &Expr| matches!(arg, Expr::StringLiteral(text) if text.value.to_str().is_empty());
+                return if call.arguments.keywords.is_empty()
+                    && call.arguments.args.iter().all(empty)
+                {
+                    ValueKind::Dict
+                } else {
+                    ValueKind::DictNonStrKeys
+                };
+            }
             if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
                 return kind;
             }

@@ -131,3 +131,62 @@ pub(crate) fn argument_message(kind: &ValueKind, mode: Serialization) -> Option<
         format!("this argument is {}; JSON mode sends it as {becomes}, so the function does not see the original type", kind.describe())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, check};
+
+    /// The messages of the AV302 diagnostics of `source`.
+    fn av302_messages(source: &str) -> Vec<String> {
+        check(source, &Settings::default())
+            .into_iter()
+            .filter(|d| d.rule == Rule::LossyJsonConversion)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    fn program(globals: &str, body: &str, call: &str) -> String {
+        format!(
+            "import asyncio\nimport string\nfrom aviato import Sandbox, SandboxDefaults\n{globals}\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def f(x):\n{body}\n\n        print(await {call})\n"
+        )
+    }
+
+    #[test]
+    fn a_list_built_by_a_comprehension_of_tuples_holds_tuples() {
+        let source = program(
+            "DATA = [(x / 10, 2 * x) for x in range(10)]",
+            "            return [a + b for a, b in x]",
+            "f(DATA)",
+        );
+        let messages = av302_messages(&source);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("a tuple"), "{}", messages[0]);
+        // A comprehension of numbers holds nothing JSON changes.
+        let source = program(
+            "DATA = [x / 10 for x in range(10)]",
+            "            return sum(x)",
+            "f(DATA)",
+        );
+        assert_eq!(av302_messages(&source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_translation_table_has_int_keys() {
+        let source = program(
+            "TABLE = str.maketrans('', '', string.punctuation)",
+            "            return x.translate(TABLE)",
+            "f('a, b')",
+        );
+        let messages = av302_messages(&source);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("non-string keys"), "{}", messages[0]);
+        let source = program(
+            "TABLE = str.maketrans('', '')",
+            "            return x.translate(TABLE)",
+            "f('a, b')",
+        );
+        assert_eq!(av302_messages(&source), Vec::<String>::new());
+    }
+}
