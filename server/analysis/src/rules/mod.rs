@@ -119,6 +119,7 @@ mod av407_call_after_session_closed;
 pub(crate) mod av408_client_environment;
 mod av501_relative_temp_dir;
 mod converted_use;
+mod default_keys;
 
 use ruff_python_ast::helpers::ReturnStatementVisitor;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -221,6 +222,7 @@ pub(crate) fn check_argument_values<'a>(
     arguments: &PassedArguments<'a>,
     scope: ScopeId,
 ) {
+    default_keys::check(checker, function, arguments, scope);
     let mode = function.serialization;
     let values = arguments
         .args
