@@ -172,7 +172,7 @@ pub(crate) fn check_function(
 pub(crate) fn check_calls(checker: &mut Checker) {
     let model = checker.model;
     for record in &model.calls {
-        let Some(function) = checker.called_sandbox_function(record.name, record.scope) else {
+        let Some(function) = checker.called_by_record(record) else {
             continue;
         };
         checker.set_current(function);
@@ -191,7 +191,8 @@ pub(crate) fn check_calls(checker: &mut Checker) {
         match (function.sdk, record.kind) {
             // A call inside a sandbox function's body runs in the sandbox.
             _ if checker.in_sandbox_body(record.scope) => {}
-            (Sdk::Aviato, CallKind::Direct) | (Sdk::Cwsandbox, CallKind::Remote) => {
+            (Sdk::Aviato, CallKind::Direct | CallKind::SelfAttribute)
+            | (Sdk::Cwsandbox, CallKind::Remote) => {
                 if function.sdk == Sdk::Aviato {
                     av401_missing_await::check(checker, record);
                 } else {
@@ -210,7 +211,7 @@ pub(crate) fn check_calls(checker: &mut Checker) {
                 av405_result_never_retrieved::check(checker, record);
                 av406_map_items_not_argument_tuples::check(checker, function, record);
             }
-            (Sdk::Aviato, _) => {}
+            (Sdk::Aviato, _) | (Sdk::Cwsandbox, CallKind::SelfAttribute) => {}
         }
     }
 }
