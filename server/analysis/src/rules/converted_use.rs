@@ -319,7 +319,12 @@ impl Finder<'_> {
                 _,
             ) => true,
             // ... and adding a number to a str, or multiplying it by a float, fails.
-            ("str", Operator::Add, _) => is_number(&binary.left) || is_number(&binary.right),
+            ("str", Operator::Add, _) => {
+                is_number(&binary.left)
+                    || is_number(&binary.right)
+                    || binary.left.is_bytes_literal_expr()
+                    || binary.right.is_bytes_literal_expr()
+            }
             ("str", Operator::Mult, _) => is_float(&binary.left) || is_float(&binary.right),
             (
                 "list",
@@ -349,6 +354,20 @@ impl Finder<'_> {
             .chain(compare.comparators.iter())
             .collect();
         for (pair, op) in operands.windows(2).zip(compare.ops.iter()) {
+            // `b"..." in header` on bytes that arrived as a str.
+            if matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)
+                && pair[0].is_bytes_literal_expr()
+                && self.is_name(pair[1])
+            {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this test then raises `TypeError`: the sandbox gets `{}` as a str, and `in` on a str takes no bytes",
+                        self.name
+                    ),
+                );
+                return;
+            }
             if !matches!(
                 op,
                 ast::CmpOp::Lt | ast::CmpOp::LtE | ast::CmpOp::Gt | ast::CmpOp::GtE
@@ -414,6 +433,20 @@ impl<'a> Visitor<'a> for Finder<'_> {
             }
             Expr::BinOp(binary) => self.binary(binary),
             Expr::Compare(compare) => self.compare(compare),
+            // `header.startswith(b"...")` on bytes that arrived as a str.
+            Expr::Call(call)
+                if self.arrives_as == "str"
+                    && matches!(call.func.as_ref(), Expr::Attribute(method) if self.is_name(&method.value))
+                    && call.arguments.args.iter().any(Expr::is_bytes_literal_expr) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: the sandbox gets `{}` as a str, and a str method does not take bytes",
+                        self.name
+                    ),
+                );
+            }
             // `abs(PRICE)`, `round(PRICE, 2)` on a number that arrived as a str.
             Expr::Call(call)
                 if self.arrives_as == "str"
@@ -569,6 +602,19 @@ mod tests {
             "f(10.0)",
         );
         assert_eq!(conversion_errors(&magnitude).len(), 1);
+        // Bytes that arrive as a str do not meet bytes.
+        let header = program(
+            "",
+            "            return x.startswith(b'ftyp') or b'moov' in x",
+            "f(b'ftypmp42')",
+        );
+        assert_eq!(conversion_errors(&header).len(), 1);
+        let text = program(
+            "",
+            "            return x.startswith('ftyp')",
+            "f(b'ftypmp42')",
+        );
+        assert_eq!(conversion_errors(&text), Vec::<String>::new());
         // Joining it to text, or repeating it, runs.
         let text = program(
             "from decimal import Decimal\nTAX = Decimal('0.2')",
