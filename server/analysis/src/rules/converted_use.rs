@@ -188,6 +188,7 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
         (Serialization::Json, ValueKind::DictNonStrKeys) => "dict with str keys",
         (Serialization::Json, ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true }) => "str",
         (Serialization::Json, ValueKind::Generator) => "list",
+        (Serialization::Json, ValueKind::NonFiniteFloat) => "None",
         (Serialization::Json, kind) => match kind.json_conversion()? {
             "a str" => "str",
             "a list" => "list",
@@ -273,6 +274,7 @@ impl Finder<'_> {
             "dict" => !DICT_ATTRIBUTES.contains(&attr),
             "str" => !STR_ATTRIBUTES.contains(&attr),
             "enum value" => matches!(attr, "name" | "value"),
+            "None" => true,
             _ => false,
         };
         if missing {
@@ -300,6 +302,8 @@ impl Finder<'_> {
                 || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
         };
         let fails = match (self.arrives_as, binary.op, self.kind) {
+            // NaN arrives as `None`, which takes part in no arithmetic.
+            ("None", _, _) => true,
             ("list", Operator::Add, ValueKind::Tuple | ValueKind::NamedTupleInstance { .. }) => {
                 is_tuple(&binary.left) || is_tuple(&binary.right)
             }
@@ -347,6 +351,26 @@ impl Finder<'_> {
     /// `WINDOW < elapsed` where the value arrived as a str and the other side is a
     /// number: ordering a str against a number raises `TypeError`.
     fn compare(&mut self, compare: &ast::ExprCompare) {
+        if self.arrives_as == "None" {
+            let ordered = compare.ops.iter().any(|op| {
+                matches!(
+                    op,
+                    ast::CmpOp::Lt | ast::CmpOp::LtE | ast::CmpOp::Gt | ast::CmpOp::GtE
+                )
+            });
+            let operand =
+                self.is_name(&compare.left) || compare.comparators.iter().any(|c| self.is_name(c));
+            if ordered && operand {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this comparison then raises `TypeError`: the sandbox gets `{}` as `None`",
+                        self.name
+                    ),
+                );
+            }
+            return;
+        }
         if self.arrives_as != "str" {
             return;
         }
@@ -447,9 +471,26 @@ impl<'a> Visitor<'a> for Finder<'_> {
                     ),
                 );
             }
+            // `math.isnan(MISSING)` on a NaN that arrived as `None`.
+            Expr::Call(call)
+                if self.arrives_as == "None"
+                    && matches!(
+                        call.func.as_ref(),
+                        Expr::Attribute(function) if matches!(function.value.as_ref(), Expr::Name(module) if module.id.as_str() == "math")
+                    )
+                    && call.arguments.args.iter().any(|arg| self.is_name(arg)) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: the sandbox gets `{}` as `None`, not a float",
+                        self.name
+                    ),
+                );
+            }
             // `abs(PRICE)`, `round(PRICE, 2)` on a number that arrived as a str.
             Expr::Call(call)
-                if self.arrives_as == "str"
+                if matches!(self.arrives_as, "str" | "None")
                     && matches!(
                         call.func.as_ref(),
                         Expr::Name(function) if matches!(function.id.as_str(), "abs" | "round" | "divmod" | "pow")
@@ -459,8 +500,13 @@ impl<'a> Visitor<'a> for Finder<'_> {
                 self.report(
                     call.range(),
                     format!(
-                        "this call then raises `TypeError`: the sandbox gets `{}` as a str",
-                        self.name
+                        "this call then raises `TypeError`: the sandbox gets `{}` as {}",
+                        self.name,
+                        if self.arrives_as == "None" {
+                            "`None`"
+                        } else {
+                            "a str"
+                        }
                     ),
                 );
             }
@@ -615,6 +661,19 @@ mod tests {
             "f(b'ftypmp42')",
         );
         assert_eq!(conversion_errors(&text), Vec::<String>::new());
+        // NaN arrives as None.
+        let nan = program(
+            "import math\nMISSING = float('nan')",
+            "            import math\n            return math.isnan(MISSING) or x",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&nan).len(), 1);
+        let nan = program(
+            "MISSING = float('nan')",
+            "            return MISSING is None or x",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&nan), Vec::<String>::new());
         // Joining it to text, or repeating it, runs.
         let text = program(
             "from decimal import Decimal\nTAX = Decimal('0.2')",
