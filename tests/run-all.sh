@@ -64,7 +64,7 @@ section "scores against the recorded SDK outcomes: aviato"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/sdk tests/fixtures/realistic/aviato tests/fixtures/heldout/aviato \
   tests/fixtures/heldout2/aviato \
-  --min-recall 0.94 --min-cause 0.95 --min-warn 0.9 --max-false-errors 0 --min-run 0.8
+  --min-recall 0.95 --min-cause 0.96 --min-warn 0.93 --max-false-errors 0 --min-run 0.85
 
 section "scores against the recorded SDK outcomes: cwsandbox"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \

@@ -271,7 +271,7 @@ async fn realistic_aviato_programs_run_as_the_sdk_ran_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heldout_aviato_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/heldout2/aviato", 0.75).await;
+    at_least("tests/fixtures/heldout2/aviato", 0.80).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
