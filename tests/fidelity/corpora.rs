@@ -1,5 +1,5 @@
-//! Run agreement on the recorded corpora: the cwsandbox examples and the realistic
-//! programs of both generations. Each recorded function is prepared from its file
+//! Run agreement on the recorded corpora: the cwsandbox examples, the realistic
+//! programs of both generations and the second held-out aviato corpus. Each recorded function is prepared from its file
 //! and run in the local sandbox as `aviato-lsp run --call-site` would, and judged as
 //! `tests/score/score.py --run` judges it: the same value; for an error in the
 //! sandbox, the same `exception_type` and `exception_message` as the SDK reported;
@@ -267,6 +267,11 @@ async fn cwsandbox_examples_run_as_the_sdk_ran_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_aviato_programs_run_as_the_sdk_ran_them() {
     at_least("tests/fixtures/realistic/aviato", 0.90).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heldout_aviato_programs_run_as_the_sdk_ran_them() {
+    at_least("tests/fixtures/heldout2/aviato", 0.80).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -310,7 +310,7 @@ impl<'m, 'a> Checker<'m, 'a> {
         let first_calls = self.first_calls.get_or_init(|| {
             let mut first: Vec<Option<TextRange>> = vec![None; self.functions.len()];
             for record in &self.model.calls {
-                let Some(called) = self.called_sandbox_function(record.name, record.scope) else {
+                let Some(called) = self.called_by_record(record) else {
                     continue;
                 };
                 let Some(&index) = self.by_def.get(&called.def.range.start()) else {
@@ -338,6 +338,49 @@ impl<'m, 'a> Checker<'m, 'a> {
         self.functions
             .iter()
             .any(|function| self.model.is_within(scope, function.scope))
+    }
+
+    /// The sandbox function a recorded call calls, if any: by name, or through an
+    /// attribute of `self` that a method of the class sets to one
+    /// (`self.score = score`).
+    pub(crate) fn called_by_record(
+        &self,
+        record: &crate::semantic::CallRecord<'a>,
+    ) -> Option<&'m SandboxFunction<'a>> {
+        if record.kind != crate::semantic::CallKind::SelfAttribute {
+            return self.called_sandbox_function(record.name, record.scope);
+        }
+        let BindingKind::Receiver {
+            class,
+            class_itself: false,
+        } = self.model.lookup(record.scope, "self")?.kind
+        else {
+            return None;
+        };
+        let mut found: Option<&'m SandboxFunction<'a>> = None;
+        for statement in &class.body {
+            let ruff_python_ast::Stmt::FunctionDef(method) = statement else {
+                continue;
+            };
+            let Some(receiver) = method.parameters.args.first() else {
+                continue;
+            };
+            let Some(method_scope) = self.model.function_scope(method) else {
+                continue;
+            };
+            for assigned in attribute_assignments(
+                &method.body,
+                receiver.parameter.name.id.as_str(),
+                record.name,
+            ) {
+                let function = self.called_sandbox_function(assigned, method_scope)?;
+                if found.is_some_and(|known| !std::ptr::eq(known, function)) {
+                    return None;
+                }
+                found = Some(function);
+            }
+        }
+        found
     }
 
     /// The sandbox function a call of `name` in `scope` calls, if any.
@@ -446,5 +489,98 @@ impl Diagnostic {
             });
         }
         self
+    }
+}
+
+/// The names assigned to `receiver.attribute` in `body` (`self.score = score`), also
+/// inside `if`, `with` and `try` blocks; `None`-like and other values count as names
+/// that are no function, so the caller gives up.
+fn attribute_assignments<'a>(
+    body: &'a [ruff_python_ast::Stmt],
+    receiver: &str,
+    attribute: &str,
+) -> Vec<&'a str> {
+    use ruff_python_ast::{Expr, Stmt};
+    let mut names = Vec::new();
+    for statement in body {
+        match statement {
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    if let Expr::Attribute(target) = target
+                        && target.attr.id.as_str() == attribute
+                        && matches!(target.value.as_ref(), Expr::Name(owner) if owner.id.as_str() == receiver)
+                    {
+                        names.push(match assign.value.as_ref() {
+                            Expr::Name(value) => value.id.as_str(),
+                            _ => "",
+                        });
+                    }
+                }
+            }
+            Stmt::If(stmt) => {
+                names.extend(attribute_assignments(&stmt.body, receiver, attribute));
+                for clause in &stmt.elif_else_clauses {
+                    names.extend(attribute_assignments(&clause.body, receiver, attribute));
+                }
+            }
+            Stmt::With(stmt) => {
+                names.extend(attribute_assignments(&stmt.body, receiver, attribute))
+            }
+            Stmt::Try(stmt) => names.extend(attribute_assignments(&stmt.body, receiver, attribute)),
+            _ => {}
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, check};
+
+    const SERVICE: &str = r#"import asyncio
+from enum import Enum
+from aviato import Sandbox, SandboxDefaults
+
+class Status(Enum):
+    OK = 'ok'
+
+class Service:
+    def __init__(self, session):
+        @session.function()
+        def label(status):
+            return status.value
+
+        self.label = label
+
+    async def report(self):
+        CALL
+
+async def main():
+    async with Sandbox.session(SandboxDefaults()) as session:
+        await Service(session).report()
+"#;
+
+    fn codes(call: &str) -> Vec<&'static str> {
+        check(&SERVICE.replace("CALL", call), &Settings::default())
+            .into_iter()
+            .map(|d| d.rule.code())
+            .collect()
+    }
+
+    #[test]
+    fn a_sandbox_function_kept_on_self_is_called_through_it() {
+        // The argument arrives as its value, which has no `.value`.
+        assert_eq!(
+            codes("print(await self.label(Status.OK))"),
+            [Rule::LossyJsonConversion.code()]
+        );
+        // Not awaited.
+        assert_eq!(
+            codes("print(self.label('ok'))"),
+            [Rule::MissingAwait.code()]
+        );
+        assert_eq!(codes("print(await self.label('ok'))"), Vec::<&str>::new());
+        // Another attribute of `self` is not the sandbox function.
+        assert_eq!(codes("print(self.other('ok'))"), Vec::<&str>::new());
     }
 }

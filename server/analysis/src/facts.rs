@@ -148,10 +148,11 @@ pub(crate) fn collect<'a>(
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
     let reached = Reached::find(model, model.module_body, functions);
     let named = model.calls.iter().filter_map(|record| {
-        let index = match checker.called_sandbox_function(record.name, record.scope) {
+        let index = match checker.called_by_record(record) {
             Some(called) => functions
                 .iter()
                 .position(|function| std::ptr::eq(function, called))?,
+            None if record.kind == CallKind::SelfAttribute => return None,
             None => reached.alias(model, record.name, record.scope)?,
         };
         Some((index, record.call, record.scope, record.kind, record.name))
@@ -166,7 +167,7 @@ pub(crate) fn collect<'a>(
             continue;
         }
         let kind = match (called.sdk, call_kind) {
-            (_, CallKind::Direct) => CallSiteKind::Direct,
+            (_, CallKind::Direct) | (Sdk::Aviato, CallKind::SelfAttribute) => CallSiteKind::Direct,
             (Sdk::Cwsandbox, CallKind::Remote) => CallSiteKind::Remote,
             (Sdk::Cwsandbox, CallKind::Map) => CallSiteKind::Map,
             _ => continue,

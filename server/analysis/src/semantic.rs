@@ -147,6 +147,9 @@ pub(crate) enum CallKind {
     Map,
     /// `name.local(...)`: the original function, in-process.
     Local,
+    /// `self.name(...)`: an attribute of the instance, which may hold a sandbox
+    /// function (`self.name = name` in a method).
+    SelfAttribute,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -897,6 +900,9 @@ fn called_name(func: &Expr) -> Option<(&str, CallKind)> {
                 "remote" => CallKind::Remote,
                 "map" => CallKind::Map,
                 "local" => CallKind::Local,
+                attr if name.id.as_str() == "self" => {
+                    return Some((attr, CallKind::SelfAttribute));
+                }
                 _ => return None,
             };
             Some((name.id.as_str(), kind))

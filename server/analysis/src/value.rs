@@ -153,6 +153,12 @@ pub(crate) enum ValueKind {
     Instance {
         class: String,
     },
+    /// An instance of a class the file defines on top of `dict`: JSON sends the
+    /// plain dict (its methods and attributes stay behind), pickle a reference to
+    /// `__main__`.
+    DictInstance {
+        class: String,
+    },
     Generator,
     File,
     Lock(&'static str),
@@ -218,6 +224,9 @@ impl ValueKind {
             ValueKind::DataclassInstance { class } => format!("a `{class}` dataclass instance"),
             ValueKind::NamedTupleInstance { class } => format!("a `{class}` named tuple"),
             ValueKind::Instance { class } => format!("a `{class}` instance"),
+            ValueKind::DictInstance { class } => {
+                format!("a `{class}` instance (a subclass of dict)")
+            }
             ValueKind::Generator => "a generator".into(),
             ValueKind::File => "an open file".into(),
             ValueKind::Lock(type_name) => format!("a `{type_name}`"),
@@ -259,7 +268,9 @@ impl ValueKind {
             | ValueKind::Deque => "a list",
             ValueKind::Generator => "a list (the generator is consumed)",
             ValueKind::File => "a list of its lines",
-            ValueKind::DataclassInstance { .. } | ValueKind::DictSubclass { .. } => "a dict",
+            ValueKind::DataclassInstance { .. }
+            | ValueKind::DictSubclass { .. }
+            | ValueKind::DictInstance { .. } => "a dict",
             ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true } => "a str",
             ValueKind::EnumMember { .. } => "its value",
             ValueKind::DictNonStrKeys => "a dict with str keys",
@@ -283,7 +294,7 @@ impl ValueKind {
         }
         Some(match self {
             ValueKind::Tuple | ValueKind::NamedTupleInstance { .. } => "a list",
-            ValueKind::DictSubclass { .. } => "a plain dict",
+            ValueKind::DictSubclass { .. } | ValueKind::DictInstance { .. } => "a plain dict",
             ValueKind::EnumMember { scalar: true, .. } => "its plain value",
             _ => return None,
         })
@@ -307,6 +318,7 @@ impl ValueKind {
             | ValueKind::Dict
             | ValueKind::DictNonStrKeys
             | ValueKind::DictSubclass { .. }
+            | ValueKind::DictInstance { .. }
             | ValueKind::Tuple
             | ValueKind::NamedTupleInstance { .. }
             | ValueKind::Unknown => false,
@@ -329,6 +341,7 @@ impl ValueKind {
             },
             ValueKind::DataclassInstance { class }
             | ValueKind::Instance { class }
+            | ValueKind::DictInstance { class }
             | ValueKind::EnumMember { class, .. } => {
                 class.rsplit('.').next().unwrap_or(class).into()
             }
@@ -469,6 +482,7 @@ impl ValueKind {
             | ValueKind::DataclassInstance { class }
             | ValueKind::NamedTupleInstance { class }
             | ValueKind::Instance { class }
+            | ValueKind::DictInstance { class }
             | ValueKind::Class {
                 name: class,
                 in_script: true,
@@ -508,6 +522,36 @@ impl<'a> Values<'_, 'a> {
 
     /// The worst element of a value: the value itself, or for a container literal
     /// the first element the mode cannot carry. Returns the element's range.
+    /// Whether `expr` is a list or tuple (or a name bound once to one) every element
+    /// of which is of kind `kind`.
+    pub(crate) fn all_elements_are(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        kind: &ValueKind,
+    ) -> bool {
+        let (container, container_scope) = match expr {
+            Expr::Name(name) => match self.model.lookup(scope, name.id.as_str()) {
+                Some(binding) => match binding.kind {
+                    BindingKind::Assignment(value) => (value, binding.scope),
+                    _ => return false,
+                },
+                None => return false,
+            },
+            expr => (expr, scope),
+        };
+        let elements = match container {
+            Expr::List(list) => &list.elts,
+            Expr::Tuple(tuple) => &tuple.elts,
+            _ => return false,
+        };
+        !elements.is_empty()
+            && elements.iter().all(|element| {
+                !element.is_starred_expr()
+                    && self.kind(element, container_scope, TextSize::from(u32::MAX)) == *kind
+            })
+    }
+
     pub(crate) fn worst_element(
         &self,
         expr: &'a Expr,
@@ -555,7 +599,12 @@ impl<'a> Values<'_, 'a> {
             && let BindingKind::Assignment(value) = binding.kind
             && matches!(
                 value,
-                Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) | Expr::Dict(_)
+                Expr::List(_)
+                    | Expr::Tuple(_)
+                    | Expr::Set(_)
+                    | Expr::Dict(_)
+                    | Expr::ListComp(_)
+                    | Expr::SetComp(_)
             )
         {
             let (kind, _) = self.worst_element_at_depth(
@@ -576,11 +625,11 @@ impl<'a> Values<'_, 'a> {
             Expr::Set(set) => set.elts.iter().collect(),
             Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
             // A comprehension's element, where its kind does not depend on the loop's
-            // variables: `[Sample(row) for row in rows]`.
+            // variables: `[Sample(row) for row in rows]`, `[(x, 2 * x) for x in xs]`.
             Expr::ListComp(ast::ExprListComp { elt, .. })
             | Expr::SetComp(ast::ExprSetComp { elt, .. })
             | Expr::Generator(ast::ExprGenerator { elt, .. })
-                if kind_is_syntactic(elt) =>
+                if kind_is_syntactic(elt) || elt.is_tuple_expr() || elt.is_list_expr() =>
             {
                 vec![elt.as_ref()]
             }
@@ -917,6 +966,20 @@ impl<'a> Values<'_, 'a> {
         // `"é".encode()`, `datetime.now()`, `Path.cwd()`...
         if let Expr::Attribute(method) = call.func.as_ref() {
             let receiver = self.kind_at_depth(&method.value, scope, offset, depth + 1);
+            // `str.maketrans(...)` keys its table by code point: int keys, unless
+            // every argument is empty.
+            if method.attr.id.as_str() == "maketrans"
+                && matches!(&receiver, ValueKind::Class { name, in_script: false } if name == "str")
+            {
+                let empty = |arg: &Expr| matches!(arg, Expr::StringLiteral(text) if text.value.to_str().is_empty());
+                return if call.arguments.keywords.is_empty()
+                    && call.arguments.args.iter().all(empty)
+                {
+                    ValueKind::Dict
+                } else {
+                    ValueKind::DictNonStrKeys
+                };
+            }
             if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
                 return kind;
             }
@@ -1043,11 +1106,24 @@ impl<'a> Values<'_, 'a> {
                     };
                 }
                 Expr::Name(base) if is_exception_name(base.id.as_str()) => {}
+                // `class Hyperparams(dict)`: what is sent is the dict.
+                Expr::Name(base)
+                    if base.id.as_str() == "dict" && self.model.lookup(scope, "dict").is_none() =>
+                {
+                    kind = ValueKind::DictInstance {
+                        class: name.clone(),
+                    };
+                }
                 base => match self.script_class(base, scope) {
                     Some(parent) => match self.script_instance_kind(parent, scope, depth + 1) {
                         ValueKind::Instance { .. } => {}
                         ValueKind::DataclassInstance { .. } => {
                             kind = ValueKind::DataclassInstance {
+                                class: name.clone(),
+                            };
+                        }
+                        ValueKind::DictInstance { .. } => {
+                            kind = ValueKind::DictInstance {
                                 class: name.clone(),
                             };
                         }

@@ -15,6 +15,7 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/realistic/cwsandbox",
     "tests/fixtures/heldout/aviato",
     "tests/fixtures/heldout/cwsandbox",
+    "tests/fixtures/heldout2/aviato",
 ];
 
 fn repo_root() -> PathBuf {

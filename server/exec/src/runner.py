@@ -773,16 +773,17 @@ class ClassesInMain:
 
     def __enter__(self):
         main = sys.modules["__main__"]
-        self.saved = [(cls.__qualname__, main.__dict__.get(cls.__qualname__, self))
-                      for cls in SCRIPT_CLASSES]
+        # What each name held before; a name may stand for several built classes.
+        self.saved = {}
         for cls in SCRIPT_CLASSES:
+            self.saved.setdefault(cls.__qualname__, main.__dict__.get(cls.__qualname__, self))
             setattr(main, cls.__qualname__, cls)
 
     def __exit__(self, *exc_info):
         main = sys.modules["__main__"]
-        for name, value in reversed(self.saved):
+        for name, value in self.saved.items():
             if value is self:
-                delattr(main, name)
+                main.__dict__.pop(name, None)
             else:
                 setattr(main, name, value)
 

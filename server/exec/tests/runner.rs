@@ -230,6 +230,17 @@ async fn pickle_mode_cannot_load_classes_of_the_user_s_script() {
 }
 
 #[tokio::test]
+async fn pickle_mode_sends_values_read_from_script_class_instances() {
+    // The class is built once per instance; what is sent holds none of them.
+    let mut call = payload(1, "def newest(dates):\n    return max(dates).isoformat()\n");
+    call.serialization = Serialization::Pickle;
+    call.args_source = "[c.released for c in [namedtuple('Card', 'released')(datetime.date(2024, 1, 3)), namedtuple('Card', 'released')(datetime.date(2024, 6, 1))]]".to_owned();
+    let outcome = run(&call).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:#?}");
+    assert_eq!(outcome.value_repr.as_deref(), Some("'2024-06-01'"));
+}
+
+#[tokio::test]
 async fn json_mode_turns_a_captured_decimal_into_a_string() {
     // sdk-semantics row 15: `Decimal * 3` becomes string repetition.
     let mut call = payload(1, "def triple():\n    return PRICE * 3\n");

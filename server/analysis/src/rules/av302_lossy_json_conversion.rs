@@ -3,8 +3,9 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
 use crate::diagnostic::Severity;
-use crate::rules::{Rule, converted_use, own_returns, sent_value};
+use crate::rules::{Rule, converted_use, own_returns, parameter_arguments, sent_value};
 use crate::sandbox::{SandboxFunction, Serialization};
+use crate::semantic::BindingKind;
 use crate::value::ValueKind;
 
 /// AV302: JSON mode turns a captured value into another type, or a returned tuple
@@ -28,8 +29,19 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             capture.name,
             kind.describe()
         );
-        // Only the capture's own value is what its name holds, not an element inside it.
-        let misuse = (kind == capture.kind)
+        // Only the capture's own value is what its name holds, not an element inside
+        // it; a factory's parameter holds what every call of the factory passes.
+        let holds_it = kind == capture.kind
+            || capture.binding.is_some_and(|binding| {
+                matches!(binding.kind, BindingKind::Parameter) && {
+                    let arguments = parameter_arguments(checker, capture.name, binding.scope);
+                    !arguments.is_empty()
+                        && arguments.iter().all(|(argument, scope)| {
+                            checker.values.kind(argument, *scope, argument.start()) == kind
+                        })
+                }
+            });
+        let misuse = holds_it
             .then(|| converted_use::failing_use(&function.def.body, capture.name, &kind, mode))
             .flatten();
         match misuse {
@@ -130,4 +142,77 @@ pub(crate) fn argument_message(kind: &ValueKind, mode: Serialization) -> Option<
     conversion(kind, mode).map(|becomes| {
         format!("this argument is {}; JSON mode sends it as {becomes}, so the function does not see the original type", kind.describe())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, check};
+
+    /// The messages of the AV302 diagnostics of `source`.
+    fn av302_messages(source: &str) -> Vec<String> {
+        check(source, &Settings::default())
+            .into_iter()
+            .filter(|d| d.rule == Rule::LossyJsonConversion)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    fn program(globals: &str, body: &str, call: &str) -> String {
+        format!(
+            "import asyncio\nimport string\nfrom aviato import Sandbox, SandboxDefaults\n{globals}\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def f(x):\n{body}\n\n        print(await {call})\n"
+        )
+    }
+
+    #[test]
+    fn a_list_built_by_a_comprehension_of_tuples_holds_tuples() {
+        let source = program(
+            "DATA = [(x / 10, 2 * x) for x in range(10)]",
+            "            return [a + b for a, b in x]",
+            "f(DATA)",
+        );
+        let messages = av302_messages(&source);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("a tuple"), "{}", messages[0]);
+        // A comprehension of numbers holds nothing JSON changes.
+        let source = program(
+            "DATA = [x / 10 for x in range(10)]",
+            "            return sum(x)",
+            "f(DATA)",
+        );
+        assert_eq!(av302_messages(&source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_factory_parameter_holds_what_its_one_call_passes() {
+        let source = "import asyncio\nfrom aviato import Sandbox, SandboxDefaults\n\n\
+def make_encoder(session, codes):\n    @session.function()\n    def encode(items):\n        return [codes[i] for i in items]\n    return encode\n\n\
+async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n        encode = make_encoder(session, {1: 'low', 2: 'high'})\n        print(await encode([1, 2]))\n";
+        let errors: Vec<String> = check(source, &Settings::default())
+            .into_iter()
+            .filter(|d| d.rule == Rule::LossyJsonConversion && d.severity == crate::Severity::Error)
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("KeyError"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_translation_table_has_int_keys() {
+        let source = program(
+            "TABLE = str.maketrans('', '', string.punctuation)",
+            "            return x.translate(TABLE)",
+            "f('a, b')",
+        );
+        let messages = av302_messages(&source);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("non-string keys"), "{}", messages[0]);
+        let source = program(
+            "TABLE = str.maketrans('', '')",
+            "            return x.translate(TABLE)",
+            "f('a, b')",
+        );
+        assert_eq!(av302_messages(&source), Vec::<String>::new());
+    }
 }

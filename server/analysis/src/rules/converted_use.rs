@@ -87,12 +87,86 @@ pub(crate) fn failing_use(
     let arrives_as = arrives_as(kind, mode)?;
     let mut finder = Finder {
         name,
+        element: false,
         kind,
         arrives_as,
         found: None,
     };
     finder.visit_body(body);
     finder.found
+}
+
+/// The first use of an element of the list `name` holds, every element of which is
+/// of kind `kind`, that fails once `mode` has converted it: `items[0].qty`, or
+/// `p.x` for `p` a loop variable over `name`.
+pub(crate) fn failing_element_use(
+    body: &[Stmt],
+    name: &str,
+    kind: &ValueKind,
+    mode: Serialization,
+) -> Option<(TextRange, String)> {
+    let arrives_as = arrives_as(kind, mode)?;
+    let mut loops = LoopTargets {
+        iterable: name,
+        targets: Vec::new(),
+    };
+    loops.visit_body(body);
+    let mut finder = Finder {
+        name,
+        element: true,
+        kind,
+        arrives_as,
+        found: None,
+    };
+    finder.visit_body(body);
+    for target in loops.targets {
+        if finder.found.is_some() {
+            break;
+        }
+        let mut alias = Finder {
+            name: target,
+            element: false,
+            kind,
+            arrives_as,
+            found: None,
+        };
+        alias.visit_body(body);
+        finder.found = alias.found;
+    }
+    finder.found
+}
+
+/// The names bound to each element of `iterable` by a `for` loop or a comprehension.
+struct LoopTargets<'n, 'a> {
+    iterable: &'n str,
+    targets: Vec<&'a str>,
+}
+
+impl<'a> LoopTargets<'_, 'a> {
+    fn add(&mut self, target: &'a Expr, iter: &'a Expr) {
+        if let (Expr::Name(target), Expr::Name(iter)) = (target, iter)
+            && iter.id.as_str() == self.iterable
+            && target.id.as_str() != self.iterable
+        {
+            self.targets.push(target.id.as_str());
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for LoopTargets<'_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::For(for_stmt) => self.add(&for_stmt.target, &for_stmt.iter),
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_comprehension(&mut self, comprehension: &'a ast::Comprehension) {
+        self.add(&comprehension.target, &comprehension.iter);
+        visitor::walk_comprehension(self, comprehension);
+    }
 }
 
 /// The type the sandbox sees, for conversions whose result has fewer abilities.
@@ -102,7 +176,10 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
             Serialization::Json | Serialization::StrictJson,
             ValueKind::Tuple | ValueKind::NamedTupleInstance { .. },
         ) => "list",
-        (Serialization::Json | Serialization::StrictJson, ValueKind::DictSubclass { .. }) => "dict",
+        (
+            Serialization::Json | Serialization::StrictJson,
+            ValueKind::DictSubclass { .. } | ValueKind::DictInstance { .. },
+        ) => "dict",
         (Serialization::Json | Serialization::StrictJson, ValueKind::EnumMember { .. }) => {
             "enum value"
         }
@@ -111,6 +188,7 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
         (Serialization::Json, ValueKind::DictNonStrKeys) => "dict with str keys",
         (Serialization::Json, ValueKind::StringLike(_) | ValueKind::Bytes { utf8: true }) => "str",
         (Serialization::Json, ValueKind::Generator) => "list",
+        (Serialization::Json, ValueKind::NonFiniteFloat) => "None",
         (Serialization::Json, kind) => match kind.json_conversion()? {
             "a str" => "str",
             "a list" => "list",
@@ -119,6 +197,35 @@ fn arrives_as(kind: &ValueKind, mode: Serialization) -> Option<&'static str> {
         },
         _ => return None,
     })
+}
+
+/// A number: a numeric literal, or arithmetic that only numbers (or other values
+/// that are never strings) do: `1`, `-2.5`, `a - b`, `x / 2`.
+fn is_number(expr: &Expr) -> bool {
+    match expr {
+        Expr::NumberLiteral(_) => true,
+        Expr::UnaryOp(unary) => is_number(&unary.operand),
+        Expr::BinOp(binary) => {
+            matches!(
+                binary.op,
+                Operator::Sub | Operator::Div | Operator::FloorDiv | Operator::Pow
+            ) || (is_number(&binary.left) && is_number(&binary.right))
+        }
+        Expr::Call(call) => matches!(
+            call.func.as_ref(),
+            Expr::Name(name) if matches!(name.id.as_str(), "int" | "float" | "len" | "abs")
+        ),
+        _ => false,
+    }
+}
+
+/// A float literal.
+fn is_float(expr: &Expr) -> bool {
+    match expr {
+        Expr::NumberLiteral(number) => matches!(number.value, ast::Number::Float(_)),
+        Expr::UnaryOp(unary) => is_float(&unary.operand),
+        _ => false,
+    }
 }
 
 /// A string literal, an f-string or `str(...)`: a key that is a string.
@@ -134,6 +241,8 @@ fn is_text(expr: &Expr) -> bool {
 
 struct Finder<'n> {
     name: &'n str,
+    /// Uses of `name[i]`, an element, rather than of `name` itself.
+    element: bool,
     kind: &'n ValueKind,
     arrives_as: &'static str,
     found: Option<(TextRange, String)>,
@@ -141,7 +250,15 @@ struct Finder<'n> {
 
 impl Finder<'_> {
     fn is_name(&self, expr: &Expr) -> bool {
-        matches!(expr, Expr::Name(name) if name.id.as_str() == self.name)
+        match expr {
+            Expr::Name(name) => !self.element && name.id.as_str() == self.name,
+            Expr::Subscript(subscript) => {
+                self.element
+                    && !subscript.slice.is_slice_expr()
+                    && matches!(subscript.value.as_ref(), Expr::Name(name) if name.id.as_str() == self.name)
+            }
+            _ => false,
+        }
     }
 
     fn report(&mut self, range: TextRange, message: String) {
@@ -157,6 +274,7 @@ impl Finder<'_> {
             "dict" => !DICT_ATTRIBUTES.contains(&attr),
             "str" => !STR_ATTRIBUTES.contains(&attr),
             "enum value" => matches!(attr, "name" | "value"),
+            "None" => true,
             _ => false,
         };
         if missing {
@@ -184,17 +302,39 @@ impl Finder<'_> {
                 || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
         };
         let fails = match (self.arrives_as, binary.op, self.kind) {
+            // NaN arrives as `None`, which takes part in no arithmetic.
+            ("None", _, _) => true,
             ("list", Operator::Add, ValueKind::Tuple | ValueKind::NamedTupleInstance { .. }) => {
                 is_tuple(&binary.left) || is_tuple(&binary.right)
             }
-            // Dates and times arrive as strings: their arithmetic fails.
-            ("str", Operator::Sub, ValueKind::StringLike(_)) => true,
+            // Dates, times, decimals arrive as strings: a str has no `-`, `/`, `**`...
+            (
+                "str",
+                Operator::Sub
+                | Operator::Div
+                | Operator::FloorDiv
+                | Operator::Pow
+                | Operator::MatMult
+                | Operator::BitAnd
+                | Operator::BitOr
+                | Operator::BitXor
+                | Operator::LShift
+                | Operator::RShift,
+                _,
+            ) => true,
+            // ... and adding a number to a str, or multiplying it by a float, fails.
+            ("str", Operator::Add, _) => {
+                is_number(&binary.left)
+                    || is_number(&binary.right)
+                    || binary.left.is_bytes_literal_expr()
+                    || binary.right.is_bytes_literal_expr()
+            }
+            ("str", Operator::Mult, _) => is_float(&binary.left) || is_float(&binary.right),
             (
                 "list",
                 Operator::BitOr | Operator::BitAnd | Operator::Sub | Operator::BitXor,
                 ValueKind::Set | ValueKind::FrozenSet,
             ) => true,
-            ("str", Operator::Div, _) => true,
             _ => false,
         };
         if fails {
@@ -205,6 +345,71 @@ impl Finder<'_> {
                     self.name, self.arrives_as
                 ),
             );
+        }
+    }
+
+    /// `WINDOW < elapsed` where the value arrived as a str and the other side is a
+    /// number: ordering a str against a number raises `TypeError`.
+    fn compare(&mut self, compare: &ast::ExprCompare) {
+        if self.arrives_as == "None" {
+            let ordered = compare.ops.iter().any(|op| {
+                matches!(
+                    op,
+                    ast::CmpOp::Lt | ast::CmpOp::LtE | ast::CmpOp::Gt | ast::CmpOp::GtE
+                )
+            });
+            let operand =
+                self.is_name(&compare.left) || compare.comparators.iter().any(|c| self.is_name(c));
+            if ordered && operand {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this comparison then raises `TypeError`: the sandbox gets `{}` as `None`",
+                        self.name
+                    ),
+                );
+            }
+            return;
+        }
+        if self.arrives_as != "str" {
+            return;
+        }
+        let operands: Vec<&Expr> = std::iter::once(compare.left.as_ref())
+            .chain(compare.comparators.iter())
+            .collect();
+        for (pair, op) in operands.windows(2).zip(compare.ops.iter()) {
+            // `b"..." in header` on bytes that arrived as a str.
+            if matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)
+                && pair[0].is_bytes_literal_expr()
+                && self.is_name(pair[1])
+            {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this test then raises `TypeError`: the sandbox gets `{}` as a str, and `in` on a str takes no bytes",
+                        self.name
+                    ),
+                );
+                return;
+            }
+            if !matches!(
+                op,
+                ast::CmpOp::Lt | ast::CmpOp::LtE | ast::CmpOp::Gt | ast::CmpOp::GtE
+            ) {
+                continue;
+            }
+            let (left, right) = (pair[0], pair[1]);
+            if (self.is_name(left) && is_number(right)) || (self.is_name(right) && is_number(left))
+            {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this comparison then raises `TypeError`: the sandbox gets `{}` as a str",
+                        self.name
+                    ),
+                );
+                return;
+            }
         }
     }
 
@@ -251,6 +456,60 @@ impl<'a> Visitor<'a> for Finder<'_> {
                 self.attribute(attribute);
             }
             Expr::BinOp(binary) => self.binary(binary),
+            Expr::Compare(compare) => self.compare(compare),
+            // `header.startswith(b"...")` on bytes that arrived as a str.
+            Expr::Call(call)
+                if self.arrives_as == "str"
+                    && matches!(call.func.as_ref(), Expr::Attribute(method) if self.is_name(&method.value))
+                    && call.arguments.args.iter().any(Expr::is_bytes_literal_expr) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: the sandbox gets `{}` as a str, and a str method does not take bytes",
+                        self.name
+                    ),
+                );
+            }
+            // `math.isnan(MISSING)` on a NaN that arrived as `None`.
+            Expr::Call(call)
+                if self.arrives_as == "None"
+                    && matches!(
+                        call.func.as_ref(),
+                        Expr::Attribute(function) if matches!(function.value.as_ref(), Expr::Name(module) if module.id.as_str() == "math")
+                    )
+                    && call.arguments.args.iter().any(|arg| self.is_name(arg)) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: the sandbox gets `{}` as `None`, not a float",
+                        self.name
+                    ),
+                );
+            }
+            // `abs(PRICE)`, `round(PRICE, 2)` on a number that arrived as a str.
+            Expr::Call(call)
+                if matches!(self.arrives_as, "str" | "None")
+                    && matches!(
+                        call.func.as_ref(),
+                        Expr::Name(function) if matches!(function.id.as_str(), "abs" | "round" | "divmod" | "pow")
+                    )
+                    && call.arguments.args.iter().any(|arg| self.is_name(arg)) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: the sandbox gets `{}` as {}",
+                        self.name,
+                        if self.arrives_as == "None" {
+                            "`None`"
+                        } else {
+                            "a str"
+                        }
+                    ),
+                );
+            }
             // `next(tokens)` on a generator that arrived as a list.
             Expr::Call(call)
                 if self.arrives_as == "list"
@@ -300,5 +559,127 @@ impl<'a> Visitor<'a> for Finder<'_> {
             _ => {}
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, Severity, check};
+
+    /// The messages of the AV302 errors `source` gets.
+    fn conversion_errors(source: &str) -> Vec<String> {
+        check(source, &Settings::default())
+            .into_iter()
+            .filter(|d| d.rule == Rule::LossyJsonConversion && d.severity == Severity::Error)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    fn program(globals: &str, body: &str, call: &str) -> String {
+        format!(
+            "import asyncio\nfrom aviato import Sandbox, SandboxDefaults\n{globals}\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def f(x):\n{body}\n\n        print(await {call})\n"
+        )
+    }
+
+    #[test]
+    fn a_dict_subclass_instance_arrives_without_its_attributes() {
+        let source = program(
+            "class Hyperparams(dict):\n    def lr(self):\n        return self['lr']\n\nHP = Hyperparams(lr=0.1, depth=4)",
+            "            return x.depth * 2",
+            "f(HP)",
+        );
+        let errors = conversion_errors(&source);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("`x.depth`"), "{}", errors[0]);
+        // Used as a dict, it runs.
+        let source = program(
+            "class Hyperparams(dict):\n    pass\n\nHP = Hyperparams(lr=0.1, depth=4)",
+            "            return x['depth'] * 2",
+            "f(HP)",
+        );
+        assert_eq!(conversion_errors(&source), Vec::<String>::new());
+    }
+
+    #[test]
+    fn elements_of_a_list_of_dataclasses_arrive_as_dicts() {
+        let globals = "from dataclasses import dataclass\n\n@dataclass\nclass Item:\n    qty: int\n    unit: float\n\nITEMS = [Item(2, 9.5), Item(1, 100.0)]";
+        let loop_use = program(
+            globals,
+            "            return sum(i.qty * i.unit for i in x)",
+            "f(ITEMS)",
+        );
+        assert_eq!(conversion_errors(&loop_use).len(), 1);
+        let index_use = program(globals, "            return x[0].qty", "f(ITEMS)");
+        assert_eq!(conversion_errors(&index_use).len(), 1);
+        let dict_use = program(
+            globals,
+            "            return sum(i['qty'] for i in x)",
+            "f(ITEMS)",
+        );
+        assert_eq!(conversion_errors(&dict_use), Vec::<String>::new());
+        // A list that mixes kinds says nothing about one element.
+        let mixed = program(
+            "from dataclasses import dataclass\n\n@dataclass\nclass Item:\n    qty: int\n\nITEMS = [Item(2), {'qty': 1}]",
+            "            return [i.qty for i in x]",
+            "f(ITEMS)",
+        );
+        assert_eq!(conversion_errors(&mixed), Vec::<String>::new());
+    }
+
+    #[test]
+    fn numbers_that_arrive_as_strings_fail_in_arithmetic_and_comparisons() {
+        let decimal = program(
+            "from decimal import Decimal\nTAX = Decimal('0.2')",
+            "            return float(x * (1 + TAX))",
+            "f(10.0)",
+        );
+        assert_eq!(conversion_errors(&decimal).len(), 1);
+        let window = program(
+            "from datetime import timedelta\nWINDOW = timedelta(minutes=1)",
+            "            return [t for t in x if t - 3 < WINDOW]",
+            "f([1, 2])",
+        );
+        assert_eq!(conversion_errors(&window).len(), 1);
+        let magnitude = program(
+            "IMPEDANCE = complex(3, 4)",
+            "            return x / abs(IMPEDANCE)",
+            "f(10.0)",
+        );
+        assert_eq!(conversion_errors(&magnitude).len(), 1);
+        // Bytes that arrive as a str do not meet bytes.
+        let header = program(
+            "",
+            "            return x.startswith(b'ftyp') or b'moov' in x",
+            "f(b'ftypmp42')",
+        );
+        assert_eq!(conversion_errors(&header).len(), 1);
+        let text = program(
+            "",
+            "            return x.startswith('ftyp')",
+            "f(b'ftypmp42')",
+        );
+        assert_eq!(conversion_errors(&text), Vec::<String>::new());
+        // NaN arrives as None.
+        let nan = program(
+            "import math\nMISSING = float('nan')",
+            "            import math\n            return math.isnan(MISSING) or x",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&nan).len(), 1);
+        let nan = program(
+            "MISSING = float('nan')",
+            "            return MISSING is None or x",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&nan), Vec::<String>::new());
+        // Joining it to text, or repeating it, runs.
+        let text = program(
+            "from decimal import Decimal\nTAX = Decimal('0.2')",
+            "            return 'rate ' + TAX + ' ' + TAX * 2",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&text), Vec::<String>::new());
     }
 }

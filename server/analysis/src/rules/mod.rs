@@ -119,6 +119,7 @@ mod av407_call_after_session_closed;
 pub(crate) mod av408_client_environment;
 mod av501_relative_temp_dir;
 mod converted_use;
+mod default_keys;
 
 use ruff_python_ast::helpers::ReturnStatementVisitor;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -171,7 +172,7 @@ pub(crate) fn check_function(
 pub(crate) fn check_calls(checker: &mut Checker) {
     let model = checker.model;
     for record in &model.calls {
-        let Some(function) = checker.called_sandbox_function(record.name, record.scope) else {
+        let Some(function) = checker.called_by_record(record) else {
             continue;
         };
         checker.set_current(function);
@@ -190,7 +191,8 @@ pub(crate) fn check_calls(checker: &mut Checker) {
         match (function.sdk, record.kind) {
             // A call inside a sandbox function's body runs in the sandbox.
             _ if checker.in_sandbox_body(record.scope) => {}
-            (Sdk::Aviato, CallKind::Direct) | (Sdk::Cwsandbox, CallKind::Remote) => {
+            (Sdk::Aviato, CallKind::Direct | CallKind::SelfAttribute)
+            | (Sdk::Cwsandbox, CallKind::Remote) => {
                 if function.sdk == Sdk::Aviato {
                     av401_missing_await::check(checker, record);
                 } else {
@@ -209,7 +211,7 @@ pub(crate) fn check_calls(checker: &mut Checker) {
                 av405_result_never_retrieved::check(checker, record);
                 av406_map_items_not_argument_tuples::check(checker, function, record);
             }
-            (Sdk::Aviato, _) => {}
+            (Sdk::Aviato, _) | (Sdk::Cwsandbox, CallKind::SelfAttribute) => {}
         }
     }
 }
@@ -221,6 +223,7 @@ pub(crate) fn check_argument_values<'a>(
     arguments: &PassedArguments<'a>,
     scope: ScopeId,
 ) {
+    default_keys::check(checker, function, arguments, scope);
     let mode = function.serialization;
     let values = arguments
         .args
@@ -262,12 +265,17 @@ pub(crate) fn check_argument_values<'a>(
                 av304_pickle_script_class::message(class),
             );
         } else if let Some(message) = av302_lossy_json_conversion::argument_message(&kind, mode) {
-            // Only the argument itself binds the parameter, not an element inside it.
-            let misuse = parameter_for(function, index, keyword)
-                .filter(|_| checker.values.kind(value, scope, value.start()) == kind)
-                .and_then(|parameter| {
+            // The argument itself binds the parameter; a list of such values gives
+            // each of its elements.
+            let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
+                if checker.values.kind(value, scope, value.start()) == kind {
                     converted_use::failing_use(&function.def.body, parameter, &kind, mode)
-                });
+                } else if checker.values.all_elements_are(value, scope, &kind) {
+                    converted_use::failing_element_use(&function.def.body, parameter, &kind, mode)
+                } else {
+                    None
+                }
+            });
             match misuse {
                 Some((_, consequence)) => {
                     checker

@@ -1,0 +1,417 @@
+//! A `Counter` or `defaultdict` arrives in the sandbox as a plain dict (JSON), so a
+//! read of a key it lacks raises `KeyError` instead of giving the default. Where the
+//! file fixes both the dict's keys and the key read (a literal argument at the call
+//! site), the failure is certain.
+
+use std::collections::BTreeSet;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::checker::Checker;
+use crate::diagnostic::Severity;
+use crate::rules::Rule;
+use crate::rules::av402_call_signature_mismatch::PassedArguments;
+use crate::sandbox::{SandboxFunction, Serialization};
+use crate::semantic::{BindingKind, ScopeId};
+use crate::value::ValueKind;
+
+/// AV302 (error) at a call site: a string literal argument that the body uses as a
+/// key of a `Counter`/`defaultdict` (captured or passed) whose keys do not hold it.
+pub(crate) fn check<'a>(
+    checker: &mut Checker<'_, 'a>,
+    function: &SandboxFunction<'a>,
+    arguments: &PassedArguments<'a>,
+    scope: ScopeId,
+) {
+    if !matches!(
+        function.serialization,
+        Serialization::Json | Serialization::StrictJson
+    ) {
+        return;
+    }
+    let parameters = &function.def.parameters;
+    let positional: Vec<&str> = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .map(|parameter| parameter.parameter.name.id.as_str())
+        .collect();
+    // Each parameter bound at this call site, with its argument.
+    let mut bound: Vec<(&str, &'a Expr)> = Vec::new();
+    for (index, argument) in arguments.args.iter().enumerate() {
+        if argument.is_starred_expr() {
+            return;
+        }
+        if let Some(parameter) = positional.get(index) {
+            bound.push((parameter, argument));
+        }
+    }
+    for keyword in arguments.keywords {
+        match &keyword.arg {
+            Some(name) => bound.push((name.id.as_str(), &keyword.value)),
+            None => return,
+        }
+    }
+    let literal_keys: Vec<(&str, &'a Expr, String)> = bound
+        .iter()
+        .filter_map(|(parameter, argument)| match argument {
+            Expr::StringLiteral(text) => {
+                Some((*parameter, *argument, text.value.to_str().to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    if literal_keys.is_empty() {
+        return;
+    }
+    // The dicts the body may read: captured globals and closures, and parameters
+    // given a `Counter`/`defaultdict` here, each with the keys it holds.
+    let mut dicts: Vec<(&'a str, &'static str, BTreeSet<String>)> = Vec::new();
+    for capture in checker.captures(function) {
+        if !capture.is_sent() {
+            continue;
+        }
+        let Some(class) = default_class(&capture.kind) else {
+            continue;
+        };
+        let Some(binding) = capture.binding else {
+            continue;
+        };
+        let BindingKind::Assignment(value) = binding.kind else {
+            continue;
+        };
+        if let Some(keys) = constructed_keys(checker, value, binding.scope)
+            .and_then(|keys| keys_after(checker, capture.name, keys))
+        {
+            dicts.push((capture.name, class, keys));
+        }
+    }
+    for (parameter, argument) in &bound {
+        let kind = checker.values.kind(argument, scope, argument.start());
+        if let Some(class) = default_class(&kind)
+            && let Some(mut keys) = constructed_keys(checker, argument, scope)
+        {
+            if let Expr::Name(name) = argument {
+                match keys_after(checker, name.id.as_str(), keys) {
+                    Some(after) => keys = after,
+                    None => continue,
+                }
+            }
+            dicts.push((parameter, class, keys));
+        }
+    }
+    if dicts.is_empty() {
+        return;
+    }
+    let mut reads = KeyReads {
+        reads: Vec::new(),
+        rebound: BTreeSet::new(),
+    };
+    reads.visit_body(&function.def.body);
+    for (dict, key_name) in reads.reads {
+        if reads.rebound.contains(key_name) || reads.rebound.contains(dict) {
+            continue;
+        }
+        let Some((_, class, keys)) = dicts.iter().find(|(name, ..)| *name == dict) else {
+            continue;
+        };
+        let Some((_, argument, key)) = literal_keys
+            .iter()
+            .find(|(parameter, ..)| *parameter == key_name)
+        else {
+            continue;
+        };
+        if keys.contains(key) {
+            continue;
+        }
+        let diagnostic = checker.report(
+            Rule::LossyJsonConversion,
+            argument.range(),
+            format!(
+                "`{dict}` is a `{class}`, which JSON sends as a plain dict; it has no key {key:?}, so `{dict}[{key_name}]` raises `KeyError` in the sandbox instead of giving the `{class}`'s default"
+            ),
+        );
+        diagnostic.severity = Severity::Error;
+        return;
+    }
+}
+
+fn default_class(kind: &ValueKind) -> Option<&'static str> {
+    match kind {
+        ValueKind::DictSubclass { class, .. } if matches!(*class, "Counter" | "defaultdict") => {
+            Some(class)
+        }
+        _ => None,
+    }
+}
+
+/// The keys `Counter(...)`/`defaultdict(factory, ...)` holds when built, where the
+/// file fixes them.
+fn constructed_keys<'a>(
+    checker: &Checker<'_, 'a>,
+    value: &'a Expr,
+    scope: ScopeId,
+) -> Option<BTreeSet<String>> {
+    let Expr::Call(call) = value else {
+        return None;
+    };
+    let callee = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+        _ => return None,
+    };
+    let data = match callee {
+        "Counter" => call.arguments.args.first(),
+        "defaultdict" => call.arguments.args.get(1),
+        _ => return None,
+    };
+    let mut keys = match data {
+        None => BTreeSet::new(),
+        Some(data) => data_keys(checker, data, scope, callee == "Counter", 0)?,
+    };
+    for keyword in &call.arguments.keywords {
+        keys.insert(keyword.arg.as_ref()?.id.to_string());
+    }
+    Some(keys)
+}
+
+/// The keys a dict built from `data` holds: a dict literal's keys, or (for a
+/// `Counter`) the items of a list of strings.
+fn data_keys<'a>(
+    checker: &Checker<'_, 'a>,
+    data: &'a Expr,
+    scope: ScopeId,
+    counter: bool,
+    depth: u8,
+) -> Option<BTreeSet<String>> {
+    let text = |expr: &Expr| match expr {
+        Expr::StringLiteral(text) => Some(text.value.to_str().to_string()),
+        _ => None,
+    };
+    match data {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .map(|item| item.key.as_ref().and_then(text))
+            .collect(),
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. })
+            if counter =>
+        {
+            elts.iter().map(text).collect()
+        }
+        Expr::StringLiteral(text) if counter => {
+            Some(text.value.to_str().chars().map(String::from).collect())
+        }
+        // `"a b a".split()`
+        Expr::Call(call)
+            if counter
+                && call.arguments.is_empty()
+                && matches!(call.func.as_ref(), Expr::Attribute(method) if method.attr.id.as_str() == "split") =>
+        {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                return None;
+            };
+            let words = match method.value.as_ref() {
+                Expr::StringLiteral(text) => text.value.to_str().to_string(),
+                _ => return None,
+            };
+            Some(words.split_whitespace().map(String::from).collect())
+        }
+        Expr::Name(name) if depth < 3 => {
+            let binding = checker.model.lookup(scope, name.id.as_str())?;
+            let BindingKind::Assignment(value) = binding.kind else {
+                return None;
+            };
+            let keys = data_keys(checker, value, binding.scope, counter, depth + 1)?;
+            // Whatever changes the data after it is bound makes its keys unknown.
+            keys_after(checker, name.id.as_str(), keys)
+        }
+        _ => None,
+    }
+}
+
+/// The keys of the dict (or list) `name` after the rest of the file ran, outside
+/// sandbox functions: reads and writes with string literal keys add theirs
+/// (a `defaultdict` read creates the key); anything else that may change it, or a
+/// second binding, makes them unknown.
+fn keys_after(
+    checker: &Checker<'_, '_>,
+    name: &str,
+    mut keys: BTreeSet<String>,
+) -> Option<BTreeSet<String>> {
+    let mut uses = Uses {
+        checker,
+        name,
+        stores: 0,
+        keys: &mut keys,
+        unknown: false,
+    };
+    uses.visit_body(checker.model.module_body);
+    (!uses.unknown && uses.stores <= 1).then_some(keys)
+}
+
+struct Uses<'c, 'm, 'a, 'k> {
+    checker: &'c Checker<'m, 'a>,
+    name: &'c str,
+    stores: usize,
+    keys: &'k mut BTreeSet<String>,
+    unknown: bool,
+}
+
+const MUTATORS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "update",
+    "setdefault",
+    "pop",
+    "popitem",
+    "clear",
+    "subtract",
+    "remove",
+    "add",
+    "__setitem__",
+    "sort",
+];
+
+impl<'a> Visitor<'a> for Uses<'_, '_, 'a, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) if self.checker.is_sandbox_function(def) => return,
+            Stmt::Global(ast::StmtGlobal { names: global, .. })
+            | Stmt::Nonlocal(ast::StmtNonlocal { names: global, .. })
+                if global.iter().any(|name| name.id.as_str() == self.name) =>
+            {
+                self.unknown = true;
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(name) if name.id.as_str() == self.name && name.ctx != ExprContext::Load => {
+                self.stores += 1;
+            }
+            Expr::Subscript(subscript) if matches!(subscript.value.as_ref(), Expr::Name(name) if name.id.as_str() == self.name) =>
+            {
+                match subscript.slice.as_ref() {
+                    Expr::StringLiteral(text) => {
+                        self.keys.insert(text.value.to_str().to_string());
+                    }
+                    _ => self.unknown = true,
+                }
+                self.visit_expr(&subscript.slice);
+                return;
+            }
+            Expr::Attribute(attribute)
+                if MUTATORS.contains(&attribute.attr.id.as_str())
+                    && matches!(attribute.value.as_ref(), Expr::Name(name) if name.id.as_str() == self.name) =>
+            {
+                self.unknown = true;
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// `DICT[key]` reads (and `DICT[key] += 1`) in a body, both plain names, and the
+/// names the body binds itself.
+struct KeyReads<'a> {
+    reads: Vec<(&'a str, &'a str)>,
+    rebound: BTreeSet<&'a str>,
+}
+
+impl<'a> Visitor<'a> for KeyReads<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::FunctionDef(_) | Stmt::ClassDef(_) = stmt {
+            return;
+        }
+        if let Stmt::AugAssign(assign) = stmt
+            && let Expr::Subscript(subscript) = assign.target.as_ref()
+            && let (Expr::Name(dict), Expr::Name(key)) =
+                (subscript.value.as_ref(), subscript.slice.as_ref())
+        {
+            self.reads.push((dict.id.as_str(), key.id.as_str()));
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Subscript(subscript) if subscript.ctx == ExprContext::Load => {
+                if let (Expr::Name(dict), Expr::Name(key)) =
+                    (subscript.value.as_ref(), subscript.slice.as_ref())
+                {
+                    self.reads.push((dict.id.as_str(), key.id.as_str()));
+                }
+            }
+            Expr::Name(name) if name.ctx != ExprContext::Load => {
+                self.rebound.insert(name.id.as_str());
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, Severity, check};
+
+    fn key_errors(globals: &str, body: &str, call: &str) -> Vec<String> {
+        let source = format!(
+            "import asyncio\nfrom collections import Counter, defaultdict\nfrom aviato import Sandbox, SandboxDefaults\n{globals}\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def f(d, key):\n{body}\n\n        print(await {call})\n"
+        );
+        check(&source, &Settings::default())
+            .into_iter()
+            .filter(|d| d.rule == Rule::LossyJsonConversion && d.severity == Severity::Error)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_captured_defaultdict_lacks_the_literal_key() {
+        let globals = "TALLY = defaultdict(int, {'q1': 2})";
+        let errors = key_errors(globals, "            return TALLY[key] + 1", "f(0, 'q3')");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("\"q3\""), "{}", errors[0]);
+        assert_eq!(
+            key_errors(globals, "            return TALLY[key] + 1", "f(0, 'q1')"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_counter_argument_built_from_words_lacks_the_word() {
+        let globals = "WORDS = 'the cat the end'.split()";
+        let body = "            return d[key]";
+        assert_eq!(
+            key_errors(globals, body, "f(Counter(WORDS), 'dog')").len(),
+            1
+        );
+        assert_eq!(
+            key_errors(globals, body, "f(Counter(WORDS), 'cat')"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn keys_added_later_or_unknown_are_not_guessed() {
+        // A read on the client creates the key.
+        let globals = "GROUPS = defaultdict(list)\nGROUPS['a'].append(1)";
+        let body = "            return len(GROUPS[key])";
+        assert_eq!(key_errors(globals, body, "f(0, 'b')").len(), 1);
+        assert_eq!(key_errors(globals, body, "f(0, 'a')"), Vec::<String>::new());
+        // A loop fills it with keys the analysis does not compute.
+        let globals =
+            "GROUPS = defaultdict(list)\nfor w in ['ab', 'cd']:\n    GROUPS[w[0]].append(w)";
+        assert_eq!(key_errors(globals, body, "f(0, 'z')"), Vec::<String>::new());
+    }
+}
