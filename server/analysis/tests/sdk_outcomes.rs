@@ -120,3 +120,41 @@ fn errors_exactly_where_the_sdk_fails() {
         mismatches.join("\n")
     );
 }
+
+/// `await f.remote(x).result()`: the SDK's call returns its value (the oracle records
+/// it as run); only the caller's `await` of that value fails. A warning, not an error
+/// on the function.
+#[test]
+fn awaiting_a_retrieved_value_is_a_warning() {
+    let source = "\
+import asyncio
+
+from cwsandbox import Session
+
+
+async def main():
+    async with Session() as session:
+
+        @session.function()
+        def negate(x: int) -> int:
+            return -x
+
+        value = await negate.remote(5).result()
+
+
+asyncio.run(main())
+";
+    let diagnostics = check(source, &Settings::default());
+    let av405: Vec<_> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.rule.code() == "AV405")
+        .collect();
+    assert_eq!(av405.len(), 1, "{diagnostics:?}");
+    assert_eq!(av405[0].severity, Severity::Warning);
+    assert!(
+        diagnostics
+            .iter()
+            .all(|diagnostic| diagnostic.severity != Severity::Error),
+        "{diagnostics:?}"
+    );
+}
