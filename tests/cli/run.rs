@@ -300,3 +300,47 @@ fn cwsandbox_arguments_from_earlier_calls_run_those_calls_first() {
     let outcome = run(&["--function", "counts", "--call-site", "31"]);
     assert_eq!(outcome["value_json"], serde_json::json!({"1": 1, "2": 2}));
 }
+
+const CWSANDBOX_LOOP: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+AGES = ["31", "-4", "12"]
+
+with Session(SandboxDefaults()) as session:
+
+    @session.function()
+    def parse_age(text: str) -> int:
+        age = int(text)
+        if age < 0:
+            raise ValueError(f"negative age: {age}")
+        return age
+
+    for text in AGES:
+        try:
+            print(parse_age.remote(text).result())
+        except Exception as exc:
+            print("failed:", exc)
+"#;
+
+/// A `.remote(...)` call in a loop is made once per iteration: the run goes through
+/// the iterations up to the first that fails, as the SDK's calls would.
+#[test]
+fn cwsandbox_a_call_in_a_loop_runs_each_iteration() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_LOOP);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "parse_age",
+        "--call-site",
+        "16",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "raised", "{outcome}");
+    assert_eq!(outcome["exception_type"], "ValueError");
+    assert_eq!(outcome["exception_message"], "negative age: -4");
+    assert_eq!(outcome["map_item"], 2);
+    assert_eq!(outcome["map_items"], 3);
+}

@@ -98,6 +98,11 @@ pub struct CallSite {
     /// file's order of statements says (`(name, value)`, in the order of
     /// [`SandboxFunctionFacts::captures`]).
     pub captures: Vec<(String, CapturedValue)>,
+    /// A `.remote(...)` call in a `for` loop over static items whose arguments read
+    /// the loop's variable: the SDK makes it once per iteration. Here are the
+    /// arguments of every iteration, as `.map` items (`[(1,), (2,)]`); `arguments`
+    /// holds the first iteration's.
+    pub loop_items: Option<String>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
@@ -131,6 +136,8 @@ pub(crate) fn collect<'a>(
         pickle: function.serialization == Serialization::Pickle,
         seeded: std::cell::Cell::new(false),
         drew_random: std::cell::Cell::new(false),
+        iterate: std::cell::Cell::new(false),
+        iterated: std::cell::RefCell::new(Vec::new()),
     };
     let captures: Vec<Vec<Capture>> = functions
         .iter()
@@ -176,6 +183,9 @@ pub(crate) fn collect<'a>(
                 CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
                 _ => emit_arguments(&emitter, record.call, record.scope),
             };
+            let loop_items = (kind == CallSiteKind::Remote && arguments.is_ok())
+                .then(|| emit_loop_items(&emitter, record.call, record.scope))
+                .flatten();
             let read = (record.scope, record.call.start());
             let captures = captures[index]
                 .iter()
@@ -195,6 +205,7 @@ pub(crate) fn collect<'a>(
                 arguments,
                 receiver,
                 captures,
+                loop_items,
             });
         }
     }
@@ -567,6 +578,8 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         pickle: false,
         seeded: std::cell::Cell::new(false),
         drew_random: std::cell::Cell::new(false),
+        iterate: std::cell::Cell::new(false),
+        iterated: std::cell::RefCell::new(Vec::new()),
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
@@ -849,6 +862,31 @@ fn emit_arguments<'a>(
         });
     }
     Ok(arguments.join(", "))
+}
+
+/// The arguments of a call in a `for` loop for every iteration, as `.map` items: when
+/// they read the variable of exactly one enclosing loop (over static items, without
+/// `break`) and are all positional.
+fn emit_loop_items<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Option<String> {
+    if !call.arguments.keywords.is_empty() {
+        return None;
+    }
+    emitter.iterated.borrow_mut().clear();
+    emitter.iterate.set(true);
+    let arguments = emit_arguments(emitter, call, scope);
+    emitter.iterate.set(false);
+    let iterated = std::mem::take(&mut *emitter.iterated.borrow_mut());
+    let (Ok(arguments), [(loop_range, items)]) = (arguments, iterated.as_slice()) else {
+        return None;
+    };
+    let index = crate::literal::loop_index_name(loop_range.start());
+    Some(format!(
+        "[({arguments},) for {index} in range(len(list({items})))]"
+    ))
 }
 
 /// The items of `f.map(items)` as one expression; each item is a tuple of
