@@ -158,3 +158,38 @@ asyncio.run(main())
         "{diagnostics:?}"
     );
 }
+
+/// cwsandbox: the runner's `json.dump` turns a returned `Counter` into a dict and the
+/// tuples of a returned list into lists (cwsandbox-semantics rows 29 and 31).
+#[test]
+fn returned_values_strict_json_converts_are_warned() {
+    let source = "\
+from cwsandbox import Session
+
+with Session() as session:
+
+    @session.function()
+    def pairs(n: int) -> list:
+        return [(i, i * i) for i in range(n)]
+
+    @session.function()
+    def counts(words: list) -> dict:
+        from collections import Counter
+
+        return Counter(words)
+
+    @session.function()
+    def plain(n: int) -> list:
+        return [[i, i * i] for i in range(n)]
+
+    print(pairs.remote(2).result(), counts.remote(['a']).result(), plain.remote(2).result())
+";
+    let index = LineIndex::from_source_text(source);
+    let lines: Vec<usize> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.rule.code() == "AV302")
+        .inspect(|diagnostic| assert_eq!(diagnostic.severity, Severity::Warning))
+        .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
+        .collect();
+    assert_eq!(lines, [7, 13]);
+}

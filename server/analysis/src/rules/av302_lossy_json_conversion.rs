@@ -1,4 +1,4 @@
-use ruff_python_ast::Expr;
+use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
@@ -64,8 +64,15 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
                 "the function returns a dict with keys that are not strings; `json.dump` writes them as strings, so the caller gets `{'1': ...}` for `{1: ...}` (and loses entries whose keys collide)"
             }
             ValueKind::Unknown => continue,
-            _ => {
+            kind => {
                 returned_known = true;
+                // What else `json.dump` turns into another type, at any depth:
+                // a `Counter` into a dict, the tuples of a list of pairs into lists.
+                if mode == Serialization::StrictJson
+                    && let Some(message) = returned_conversion(checker, function, value, &kind)
+                {
+                    checker.report(Rule::LossyJsonConversion, value.range(), message);
+                }
                 continue;
             }
         };
@@ -92,6 +99,38 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             message.to_string(),
         );
     }
+}
+
+/// How strict JSON changes a returned value of kind `kind` (other than a tuple or a
+/// dict with non-string keys), or an element inside it.
+fn returned_conversion(
+    checker: &Checker,
+    function: &SandboxFunction,
+    value: &Expr,
+    kind: &ValueKind,
+) -> Option<String> {
+    if let Some(becomes) = kind.strict_json_conversion() {
+        return Some(format!(
+            "the function returns {}; `json.dump` gives the caller {becomes}",
+            kind.describe()
+        ));
+    }
+    let converts = |kind: &ValueKind| u8::from(kind.strict_json_conversion().is_some());
+    let (element, _) = match value {
+        // `[(i, x) for ...]`: a tuple whatever the loop gives.
+        Expr::ListComp(ast::ExprListComp { elt, .. }) if matches!(elt.as_ref(), Expr::Tuple(_)) => {
+            (ValueKind::Tuple, elt.range())
+        }
+        _ => checker
+            .values
+            .worst_element(value, function.scope, value.start(), &converts),
+    };
+    let becomes = element.strict_json_conversion()?;
+    Some(format!(
+        "the function returns {} holding {}; `json.dump` gives the caller {becomes} in its place",
+        kind.describe(),
+        element.describe()
+    ))
 }
 
 /// `dict[int, ...]` (or `Dict`, with `float`/`bool` keys).
