@@ -193,3 +193,35 @@ with Session() as session:
         .collect();
     assert_eq!(lines, [7, 13]);
 }
+
+/// `Path("data") / "train.csv"` is a `PosixPath`, which strict JSON refuses
+/// (cwsandbox-semantics row 22); `str(...)` of it is a string.
+#[test]
+fn a_path_joined_with_slash_is_still_a_path() {
+    let source = "\
+from pathlib import Path
+
+from cwsandbox import Session
+
+ROOT = Path(\"/data\")
+
+with Session() as session:
+
+    @session.function()
+    def suffix(path: str) -> str:
+        return path.rsplit(\".\", 1)[-1]
+
+    local = Path(\"data\") / \"train.csv\"
+    print(suffix.remote(local).result())
+    print(suffix.remote(ROOT / local).result())
+    print(suffix.remote(str(local)).result())
+";
+    let index = LineIndex::from_source_text(source);
+    let lines: Vec<usize> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .inspect(|diagnostic| assert_eq!(diagnostic.rule.code(), "AV301"))
+        .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
+        .collect();
+    assert_eq!(lines, [14, 15]);
+}
