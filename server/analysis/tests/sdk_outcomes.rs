@@ -182,7 +182,12 @@ with Session() as session:
     def plain(n: int) -> list:
         return [[i, i * i] for i in range(n)]
 
+    @session.function()
+    def top(scores: dict) -> list:
+        return sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+
     print(pairs.remote(2).result(), counts.remote(['a']).result(), plain.remote(2).result())
+    print(top.remote({'a': 1}).result())
 ";
     let index = LineIndex::from_source_text(source);
     let lines: Vec<usize> = check(source, &Settings::default())
@@ -191,7 +196,7 @@ with Session() as session:
         .inspect(|diagnostic| assert_eq!(diagnostic.severity, Severity::Warning))
         .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
         .collect();
-    assert_eq!(lines, [7, 13]);
+    assert_eq!(lines, [7, 13, 21]);
 }
 
 /// `Path("data") / "train.csv"` is a `PosixPath`, which strict JSON refuses

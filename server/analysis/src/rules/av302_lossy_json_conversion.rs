@@ -1,4 +1,4 @@
-use ruff_python_ast::{self as ast, Expr};
+use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
@@ -58,6 +58,15 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
         .into_iter()
         .flat_map(|statement| statement.value.as_deref())
     {
+        if mode == Serialization::StrictJson && list_of_tuples(value) {
+            returned_known = true;
+            checker.report(
+                Rule::LossyJsonConversion,
+                value.range(),
+                "the function returns a list of tuples; `json.dump` gives the caller lists in their place".to_string(),
+            );
+            continue;
+        }
         let message = match checker.values.kind(value, function.scope, value.start()) {
             ValueKind::Tuple => "the function returns a tuple; JSON mode gives the caller a list",
             ValueKind::DictNonStrKeys => {
@@ -116,21 +125,62 @@ fn returned_conversion(
         ));
     }
     let converts = |kind: &ValueKind| u8::from(kind.strict_json_conversion().is_some());
-    let (element, _) = match value {
-        // `[(i, x) for ...]`: a tuple whatever the loop gives.
-        Expr::ListComp(ast::ExprListComp { elt, .. }) if matches!(elt.as_ref(), Expr::Tuple(_)) => {
-            (ValueKind::Tuple, elt.range())
-        }
-        _ => checker
+    let (element, _) =
+        checker
             .values
-            .worst_element(value, function.scope, value.start(), &converts),
-    };
+            .worst_element(value, function.scope, value.start(), &converts);
     let becomes = element.strict_json_conversion()?;
     Some(format!(
         "the function returns {} holding {}; `json.dump` gives the caller {becomes} in its place",
         kind.describe(),
         element.describe()
     ))
+}
+
+/// A list whose items are tuples: `[(i, x) for ...]`, or `list`/`sorted` (maybe
+/// sliced) of an iterable of tuples.
+fn list_of_tuples(expr: &Expr) -> bool {
+    match expr {
+        Expr::ListComp(comp) => matches!(comp.elt.as_ref(), Expr::Tuple(_)),
+        Expr::Subscript(subscript) if matches!(subscript.slice.as_ref(), Expr::Slice(_)) => {
+            list_of_tuples(&subscript.value)
+        }
+        Expr::Call(call) => {
+            matches!(call.func.as_ref(), Expr::Name(name) if matches!(name.id.as_str(), "list" | "sorted"))
+                && call.arguments.args.first().is_some_and(yields_tuples)
+        }
+        _ => false,
+    }
+}
+
+/// An iterable whose items are tuples: `zip(...)`, `enumerate(...)`, `d.items()`,
+/// `counter.most_common()`, `itertools.product(...)` and its kin, or `sorted`,
+/// `list` or `reversed` of one.
+fn yields_tuples(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let name = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+        _ => return false,
+    };
+    match name {
+        "zip"
+        | "enumerate"
+        | "product"
+        | "combinations"
+        | "permutations"
+        | "combinations_with_replacement"
+        | "zip_longest"
+        | "pairwise" => true,
+        "items" | "most_common" => matches!(call.func.as_ref(), Expr::Attribute(_)),
+        "sorted" | "list" | "reversed" => {
+            matches!(call.func.as_ref(), Expr::Name(_))
+                && call.arguments.args.first().is_some_and(yields_tuples)
+        }
+        _ => false,
+    }
 }
 
 /// `dict[int, ...]` (or `Dict`, with `float`/`bool` keys).
