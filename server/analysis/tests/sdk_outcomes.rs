@@ -186,8 +186,15 @@ with Session() as session:
     def top(scores: dict) -> list:
         return sorted(scores.items(), key=lambda kv: -kv[1])[:2]
 
+    @session.function()
+    def histogram(values: list) -> dict:
+        bins: dict[int, int] = {}
+        for v in values:
+            bins[v // 10] = bins.get(v // 10, 0) + 1
+        return dict(sorted(bins.items()))
+
     print(pairs.remote(2).result(), counts.remote(['a']).result(), plain.remote(2).result())
-    print(top.remote({'a': 1}).result())
+    print(top.remote({'a': 1}).result(), histogram.remote([1]).result())
 ";
     let index = LineIndex::from_source_text(source);
     let lines: Vec<usize> = check(source, &Settings::default())
@@ -196,7 +203,7 @@ with Session() as session:
         .inspect(|diagnostic| assert_eq!(diagnostic.severity, Severity::Warning))
         .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
         .collect();
-    assert_eq!(lines, [7, 13, 21]);
+    assert_eq!(lines, [7, 13, 21, 28]);
 }
 
 /// `Path("data") / "train.csv"` is a `PosixPath`, which strict JSON refuses

@@ -67,6 +67,15 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             );
             continue;
         }
+        if mode == Serialization::StrictJson && annotated_non_str_keys(function, value) {
+            returned_known = true;
+            checker.report(
+                Rule::LossyJsonConversion,
+                value.range(),
+                "the function returns a dict annotated with keys that are not strings; `json.dump` writes them as strings, so the caller gets `{'1': ...}` for `{1: ...}`".to_string(),
+            );
+            continue;
+        }
         let message = match checker.values.kind(value, function.scope, value.start()) {
             ValueKind::Tuple => "the function returns a tuple; JSON mode gives the caller a list",
             ValueKind::DictNonStrKeys => {
@@ -135,6 +144,42 @@ fn returned_conversion(
         kind.describe(),
         element.describe()
     ))
+}
+
+/// A returned dict built from a local variable annotated `dict[int, ...]`: the
+/// variable itself, `dict(...)` of it, or of its sorted `.items()`.
+fn annotated_non_str_keys(function: &SandboxFunction, value: &Expr) -> bool {
+    fn source(expr: &Expr) -> Option<&str> {
+        match expr {
+            Expr::Name(name) => Some(name.id.as_str()),
+            Expr::Call(call) => match (call.func.as_ref(), call.arguments.args.first()) {
+                (Expr::Name(name), Some(first))
+                    if matches!(name.id.as_str(), "dict" | "sorted") =>
+                {
+                    source(first)
+                }
+                (Expr::Attribute(attribute), None)
+                    if attribute.attr.id.as_str() == "items" && call.arguments.is_empty() =>
+                {
+                    source(&attribute.value)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let name = source(value);
+    let Some(name) = name else {
+        return false;
+    };
+    function.def.body.iter().any(|statement| {
+        matches!(
+            statement,
+            ruff_python_ast::Stmt::AnnAssign(assign)
+                if matches!(assign.target.as_ref(), Expr::Name(target) if target.id.as_str() == name)
+                    && has_non_str_keys(&assign.annotation)
+        )
+    })
 }
 
 /// A list whose items are tuples: `[(i, x) for ...]`, or `list`/`sorted` (maybe
