@@ -237,3 +237,32 @@ with Session() as session:
         .collect();
     assert_eq!(lines, [14, 15]);
 }
+
+/// `labels = []` then `for ref in f.map(names)`: the refs go to the loop's variable
+/// and are retrieved there (no AV405); `names = sorted(SHARDS)` iterates the dict's
+/// str keys, which `.map` splats into characters (AV406, the SDK's arity TypeError).
+#[test]
+fn map_refs_iterated_by_a_loop_and_items_from_sorted_dict_keys() {
+    let source = "\
+from cwsandbox import Session
+
+SHARDS = {\"a-0\": [1], \"a-1\": [2]}
+
+with Session() as session:
+
+    @session.function()
+    def label(name: str) -> str:
+        return name.upper()
+
+    names = sorted(SHARDS)
+    labels = []
+    for ref in label.map(names):
+        labels.append(ref.result())
+";
+    let codes: Vec<&str> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .map(|diagnostic| diagnostic.rule.code())
+        .collect();
+    assert_eq!(codes, ["AV406", "AV406"]);
+}
