@@ -344,3 +344,43 @@ fn cwsandbox_a_call_in_a_loop_runs_each_iteration() {
     assert_eq!(outcome["map_item"], 2);
     assert_eq!(outcome["map_items"], 3);
 }
+
+const CWSANDBOX_INSTANCE: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+
+class Harness:
+    def __init__(self, session):
+        @session.function()
+        def normalize(text: str) -> str:
+            return " ".join(text.lower().split())
+
+        self.normalize = normalize
+
+    def run(self):
+        return self.normalize.remote("  The  Tower ").result()
+
+
+with Session(SandboxDefaults()) as session:
+    print(Harness(session).run())
+"#;
+
+/// A sandbox function kept on an instance (`self.normalize = normalize`) and called
+/// from another method as `self.normalize.remote(...)`: that call is its call site.
+#[test]
+fn cwsandbox_a_function_kept_on_self_is_run_at_its_calls() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_INSTANCE);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "normalize",
+        "--call-site",
+        "13",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(outcome["value_repr"], "'the tower'");
+}

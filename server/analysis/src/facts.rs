@@ -256,6 +256,7 @@ impl<'a> Reached<'a> {
             model,
             scope: crate::semantic::MODULE_SCOPE,
             assigns: Vec::new(),
+            stored: Vec::new(),
             calls: Vec::new(),
         };
         for statement in body {
@@ -322,7 +323,18 @@ impl<'a> Reached<'a> {
                     CallKind::Remote
                 };
                 if let Some(index) =
-                    method_named(model, functions, &function.value, &function.attr, scope)
+                    method_named(model, functions, &function.value, &function.attr, scope).or_else(
+                        || {
+                            stored_on_instance(
+                                model,
+                                &walker.stored,
+                                &function.value,
+                                &function.attr,
+                                scope,
+                            )
+                            .and_then(index_of)
+                        },
+                    )
                 {
                     attribute_calls.push((index, call, scope, kind, function.attr.id.as_str()));
                 }
@@ -466,6 +478,67 @@ fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>>
 
 /// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
 /// else the one sandbox function of that name defined in a class.
+/// `self.<name>.remote(...)` in a method of a class one of whose methods stored a
+/// sandbox function there (`self.<name> = <function>`): that function.
+fn stored_on_instance<'a>(
+    model: &SemanticModel<'a>,
+    stored: &[(ScopeId, &'a ruff_python_ast::StmtAssign)],
+    owner: &Expr,
+    name: &ruff_python_ast::Identifier,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
+    let Expr::Name(owner) = owner else {
+        return None;
+    };
+    let Some(BindingKind::Receiver {
+        class,
+        class_itself: false,
+    }) = model
+        .lookup(scope, owner.id.as_str())
+        .map(|binding| binding.kind)
+    else {
+        return None;
+    };
+    let mut found = stored.iter().filter_map(|&(method, assign)| {
+        let [Expr::Attribute(target)] = assign.targets.as_slice() else {
+            return None;
+        };
+        let Expr::Name(receiver) = target.value.as_ref() else {
+            return None;
+        };
+        if target.attr.id != name.id {
+            return None;
+        }
+        // In a method of the same class, on its receiver.
+        let parent = model.scopes[method].parent?;
+        let crate::semantic::ScopeKind::Class(in_class) = model.scopes[parent].kind else {
+            return None;
+        };
+        if !std::ptr::eq(in_class, class)
+            || !matches!(
+                model
+                    .lookup(method, receiver.id.as_str())
+                    .map(|binding| binding.kind),
+                Some(BindingKind::Receiver {
+                    class_itself: false,
+                    ..
+                })
+            )
+        {
+            return None;
+        }
+        let Expr::Name(value) = assign.value.as_ref() else {
+            return None;
+        };
+        match model.lookup(method, value.id.as_str())?.kind {
+            BindingKind::Function(def) => Some(def),
+            _ => None,
+        }
+    });
+    let def = found.next()?;
+    found.all(|other| std::ptr::eq(other, def)).then_some(def)
+}
+
 fn method_named(
     model: &SemanticModel,
     functions: &[SandboxFunction],
@@ -512,6 +585,8 @@ struct SiteWalker<'m, 'a> {
     model: &'m SemanticModel<'a>,
     scope: ScopeId,
     assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
+    /// `<x>.<attribute> = <name>` statements, with their scope.
+    stored: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
     calls: Vec<(ScopeId, &'a ExprCall)>,
 }
 
@@ -535,6 +610,13 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
             }
             Stmt::Assign(assign) if assign.value.is_call_expr() => {
                 self.assigns.push((self.scope, assign));
+            }
+            // `self.score = score`: a function kept on an instance.
+            Stmt::Assign(assign)
+                if assign.value.is_name_expr()
+                    && matches!(assign.targets.as_slice(), [Expr::Attribute(_)]) =>
+            {
+                self.stored.push((self.scope, assign));
             }
             _ => {}
         }
