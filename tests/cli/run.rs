@@ -237,3 +237,150 @@ fn cwsandbox_runs_remote_calls_map_items_and_refuses_a_direct_call() {
     assert_eq!(outcome["outcome"], "refused", "{outcome}");
     assert_eq!(outcome["code"], "AV107");
 }
+
+const CWSANDBOX_CHAIN: &str = r#"import asyncio
+
+from cwsandbox import SandboxDefaults, Session
+
+ROWS = [" bb ", "a", " bb"]
+
+
+async def main():
+    async with Session(SandboxDefaults()) as session:
+
+        @session.function()
+        def clean(rows: list) -> list:
+            return [r.strip() for r in rows]
+
+        @session.function()
+        def counts(rows: list) -> dict:
+            out = {}
+            for r in rows:
+                out[r] = out.get(r, 0) + 1
+            return {len(k): v for k, v in out.items()}
+
+        @session.function()
+        def pairs(n: int) -> tuple:
+            return (n, n * n)
+
+        @session.function()
+        def describe(counted: dict, squares: list) -> str:
+            return f"{sorted(counted.items())} {squares}"
+
+        cleaned = await clean.remote(ROWS)
+        counted = counts.remote(cleaned).result()
+        squares = await asyncio.gather(*pairs.map([(1,), (2,)]))
+        print(describe.remote(counted, squares).result())
+        for row in cleaned:
+            print(clean.remote([row]).result())
+
+
+asyncio.run(main())
+"#;
+
+/// An argument that an earlier sandbox call returned: that call runs first, as the
+/// SDK runs it, and its value after the JSON round trip (keys as strings, tuples as
+/// lists) is what the later call gets.
+#[test]
+fn cwsandbox_arguments_from_earlier_calls_run_those_calls_first() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_CHAIN);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "app.py", "--output-format", "json"];
+        args.extend_from_slice(extra);
+        json(&project.run(&args))
+    };
+    let outcome = run(&["--function", "describe", "--call-site", "33"]);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(
+        outcome["value_repr"],
+        "\"[('1', 1), ('2', 2)] [[1, 1], [2, 4]]\""
+    );
+    // `counts` gets the list `clean` returned.
+    let outcome = run(&["--function", "counts", "--call-site", "31"]);
+    assert_eq!(outcome["value_json"], serde_json::json!({"1": 1, "2": 2}));
+}
+
+const CWSANDBOX_LOOP: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+AGES = ["31", "-4", "12"]
+
+with Session(SandboxDefaults()) as session:
+
+    @session.function()
+    def parse_age(text: str) -> int:
+        age = int(text)
+        if age < 0:
+            raise ValueError(f"negative age: {age}")
+        return age
+
+    for text in AGES:
+        try:
+            print(parse_age.remote(text).result())
+        except Exception as exc:
+            print("failed:", exc)
+"#;
+
+/// A `.remote(...)` call in a loop is made once per iteration: the run goes through
+/// the iterations up to the first that fails, as the SDK's calls would.
+#[test]
+fn cwsandbox_a_call_in_a_loop_runs_each_iteration() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_LOOP);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "parse_age",
+        "--call-site",
+        "16",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "raised", "{outcome}");
+    assert_eq!(outcome["exception_type"], "ValueError");
+    assert_eq!(outcome["exception_message"], "negative age: -4");
+    assert_eq!(outcome["map_item"], 2);
+    assert_eq!(outcome["map_items"], 3);
+}
+
+const CWSANDBOX_INSTANCE: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+
+class Harness:
+    def __init__(self, session):
+        @session.function()
+        def normalize(text: str) -> str:
+            return " ".join(text.lower().split())
+
+        self.normalize = normalize
+
+    def run(self):
+        return self.normalize.remote("  The  Tower ").result()
+
+
+with Session(SandboxDefaults()) as session:
+    print(Harness(session).run())
+"#;
+
+/// A sandbox function kept on an instance (`self.normalize = normalize`) and called
+/// from another method as `self.normalize.remote(...)`: that call is its call site.
+#[test]
+fn cwsandbox_a_function_kept_on_self_is_run_at_its_calls() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_INSTANCE);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "normalize",
+        "--call-site",
+        "13",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(outcome["value_repr"], "'the tower'");
+}

@@ -1,5 +1,5 @@
 //! Run agreement on the recorded corpora: the cwsandbox examples, the realistic
-//! programs of both generations and the second held-out aviato corpus. Each recorded function is prepared from its file
+//! programs of both generations and the held-out programs. Each recorded function is prepared from its file
 //! and run in the local sandbox as `aviato-lsp run --call-site` would, and judged as
 //! `tests/score/score.py --run` judges it: the same value; for an error in the
 //! sandbox, the same `exception_type` and `exception_message` as the SDK reported;
@@ -76,8 +76,9 @@ fn recorded(corpus: &str) -> Vec<Recorded> {
                 .iter()
                 .find(|event| event["outcome"]["kind"] != "ok")
                 .unwrap_or(&events[0]);
-            let call_line = events
-                .iter()
+            // The call whose outcome decides (the failing one, when there is one).
+            let call_line = std::iter::once(decisive)
+                .chain(events.iter())
                 .find(|event| {
                     matches!(event["call"].as_str(), Some("remote" | "map" | "direct"))
                         && event["call_line"].is_u64()
@@ -277,4 +278,14 @@ async fn heldout_aviato_programs_run_as_the_sdk_ran_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn realistic_cwsandbox_programs_run_as_the_sdk_ran_them() {
     at_least("tests/fixtures/realistic/cwsandbox", 0.90).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heldout_cwsandbox_programs_run_as_the_sdk_ran_them() {
+    at_least("tests/fixtures/heldout/cwsandbox", 0.78).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heldout2_cwsandbox_programs_run_as_the_sdk_ran_them() {
+    at_least("tests/fixtures/heldout2/cwsandbox", 0.88).await;
 }

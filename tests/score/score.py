@@ -267,7 +267,9 @@ def load_functions(corpus: Path) -> tuple[str, list[Function], set[tuple[Path, s
     for (file, name, def_line), events in grouped.items():
         failing_events = [e for e in events if e["outcome"].get("kind") != "ok"]
         decisive = failing_events[0] if failing_events else events[0]
-        call_event = next((e for e in events if e["call"] in ("remote", "map", "direct") and e.get("call_line")), None)
+        # the call whose outcome decides: the failing one when there is one, so that `run`
+        # at that call site is compared with that call's own outcome
+        call_event = next((e for e in [decisive, *events] if e["call"] in ("remote", "map", "direct") and e.get("call_line")), None)
         functions.append(Function(
             file=resolve_row_file(corpus, file), name=name, def_line=def_line,
             outcome=decisive["outcome"], failing=bool(failing_events),

@@ -104,6 +104,11 @@ pub struct CallSite {
     /// file's order of statements says (`(name, value)`, in the order of
     /// [`SandboxFunctionFacts::captures`]).
     pub captures: Vec<(String, CapturedValue)>,
+    /// A `.remote(...)` call in a `for` loop over static items whose arguments read
+    /// the loop's variable: the SDK makes it once per iteration. Here are the
+    /// arguments of every iteration, as `.map` items (`[(1,), (2,)]`); `arguments`
+    /// holds the first iteration's.
+    pub loop_items: Option<String>,
 }
 
 /// The facts of every sandbox function in `source`, in source order.
@@ -137,6 +142,8 @@ pub(crate) fn collect<'a>(
         pickle: function.serialization == Serialization::Pickle,
         seeded: std::cell::Cell::new(false),
         drew_random: std::cell::Cell::new(false),
+        iterate: std::cell::Cell::new(false),
+        iterated: std::cell::RefCell::new(Vec::new()),
     };
     let captures: Vec<Vec<Capture>> = functions
         .iter()
@@ -183,6 +190,9 @@ pub(crate) fn collect<'a>(
                 CallSiteKind::Map => emit_map_items(&emitter, record.call, record.scope),
                 _ => emit_arguments(&emitter, record.call, record.scope),
             };
+            let loop_items = (kind == CallSiteKind::Remote && arguments.is_ok())
+                .then(|| emit_loop_items(&emitter, record.call, record.scope))
+                .flatten();
             let read = (record.scope, record.call.start());
             let captures = captures[index]
                 .iter()
@@ -202,6 +212,7 @@ pub(crate) fn collect<'a>(
                 arguments,
                 receiver,
                 captures,
+                loop_items,
             });
         }
     }
@@ -252,6 +263,7 @@ impl<'a> Reached<'a> {
             model,
             scope: crate::semantic::MODULE_SCOPE,
             assigns: Vec::new(),
+            stored: Vec::new(),
             calls: Vec::new(),
         };
         for statement in body {
@@ -318,7 +330,18 @@ impl<'a> Reached<'a> {
                     CallKind::Remote
                 };
                 if let Some(index) =
-                    method_named(model, functions, &function.value, &function.attr, scope)
+                    method_named(model, functions, &function.value, &function.attr, scope).or_else(
+                        || {
+                            stored_on_instance(
+                                model,
+                                &walker.stored,
+                                &function.value,
+                                &function.attr,
+                                scope,
+                            )
+                            .and_then(index_of)
+                        },
+                    )
                 {
                     attribute_calls.push((index, call, scope, kind, function.attr.id.as_str()));
                 }
@@ -462,6 +485,67 @@ fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>>
 
 /// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
 /// else the one sandbox function of that name defined in a class.
+/// `self.<name>.remote(...)` in a method of a class one of whose methods stored a
+/// sandbox function there (`self.<name> = <function>`): that function.
+fn stored_on_instance<'a>(
+    model: &SemanticModel<'a>,
+    stored: &[(ScopeId, &'a ruff_python_ast::StmtAssign)],
+    owner: &Expr,
+    name: &ruff_python_ast::Identifier,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
+    let Expr::Name(owner) = owner else {
+        return None;
+    };
+    let Some(BindingKind::Receiver {
+        class,
+        class_itself: false,
+    }) = model
+        .lookup(scope, owner.id.as_str())
+        .map(|binding| binding.kind)
+    else {
+        return None;
+    };
+    let mut found = stored.iter().filter_map(|&(method, assign)| {
+        let [Expr::Attribute(target)] = assign.targets.as_slice() else {
+            return None;
+        };
+        let Expr::Name(receiver) = target.value.as_ref() else {
+            return None;
+        };
+        if target.attr.id != name.id {
+            return None;
+        }
+        // In a method of the same class, on its receiver.
+        let parent = model.scopes[method].parent?;
+        let crate::semantic::ScopeKind::Class(in_class) = model.scopes[parent].kind else {
+            return None;
+        };
+        if !std::ptr::eq(in_class, class)
+            || !matches!(
+                model
+                    .lookup(method, receiver.id.as_str())
+                    .map(|binding| binding.kind),
+                Some(BindingKind::Receiver {
+                    class_itself: false,
+                    ..
+                })
+            )
+        {
+            return None;
+        }
+        let Expr::Name(value) = assign.value.as_ref() else {
+            return None;
+        };
+        match model.lookup(method, value.id.as_str())?.kind {
+            BindingKind::Function(def) => Some(def),
+            _ => None,
+        }
+    });
+    let def = found.next()?;
+    found.all(|other| std::ptr::eq(other, def)).then_some(def)
+}
+
 fn method_named(
     model: &SemanticModel,
     functions: &[SandboxFunction],
@@ -508,6 +592,8 @@ struct SiteWalker<'m, 'a> {
     model: &'m SemanticModel<'a>,
     scope: ScopeId,
     assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
+    /// `<x>.<attribute> = <name>` statements, with their scope.
+    stored: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
     calls: Vec<(ScopeId, &'a ExprCall)>,
 }
 
@@ -531,6 +617,13 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
             }
             Stmt::Assign(assign) if assign.value.is_call_expr() => {
                 self.assigns.push((self.scope, assign));
+            }
+            // `self.score = score`: a function kept on an instance.
+            Stmt::Assign(assign)
+                if assign.value.is_name_expr()
+                    && matches!(assign.targets.as_slice(), [Expr::Attribute(_)]) =>
+            {
+                self.stored.push((self.scope, assign));
             }
             _ => {}
         }
@@ -574,6 +667,8 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         pickle: false,
         seeded: std::cell::Cell::new(false),
         drew_random: std::cell::Cell::new(false),
+        iterate: std::cell::Cell::new(false),
+        iterated: std::cell::RefCell::new(Vec::new()),
     };
     emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
 }
@@ -863,6 +958,31 @@ fn emit_arguments<'a>(
         });
     }
     Ok(arguments.join(", "))
+}
+
+/// The arguments of a call in a `for` loop for every iteration, as `.map` items: when
+/// they read the variable of exactly one enclosing loop (over static items, without
+/// `break`) and are all positional.
+fn emit_loop_items<'a>(
+    emitter: &Emitter<'_, 'a>,
+    call: &'a ExprCall,
+    scope: ScopeId,
+) -> Option<String> {
+    if !call.arguments.keywords.is_empty() {
+        return None;
+    }
+    emitter.iterated.borrow_mut().clear();
+    emitter.iterate.set(true);
+    let arguments = emit_arguments(emitter, call, scope);
+    emitter.iterate.set(false);
+    let iterated = std::mem::take(&mut *emitter.iterated.borrow_mut());
+    let (Ok(arguments), [(loop_range, items)]) = (arguments, iterated.as_slice()) else {
+        return None;
+    };
+    let index = crate::literal::loop_index_name(loop_range.start());
+    Some(format!(
+        "[({arguments},) for {index} in range(len(list({items})))]"
+    ))
 }
 
 /// The items of `f.map(items)` as one expression; each item is a tuple of

@@ -302,6 +302,17 @@ pub(crate) struct Emitter<'m, 'a> {
     pub(crate) seeded: std::cell::Cell<bool>,
     /// Whether the value being emitted drew from `random`.
     pub(crate) drew_random: std::cell::Cell<bool>,
+    /// While set, a `for` loop's variable read inside its loop is not the first item
+    /// but `_aviato_loop_<offset>[...]`, an index into the loop's items, and the loop
+    /// (its range and items) is recorded in `iterated`.
+    pub(crate) iterate: std::cell::Cell<bool>,
+    pub(crate) iterated: std::cell::RefCell<Vec<(TextRange, String)>>,
+}
+
+/// The name of the iteration index of the loop that starts at `start`, in the
+/// arguments emitted while [`Emitter::iterate`] is set.
+pub(crate) fn loop_index_name(start: TextSize) -> String {
+    format!("_aviato_loop_{}", start.to_u32())
 }
 
 /// Where an expression is evaluated: its scope, the offset its names are read at,
@@ -1325,6 +1336,17 @@ impl<'a> Emitter<'_, 'a> {
             format!("`{name}` is a loop variable over values not known statically: {reason}")
         })?;
         let position = if loop_range.contains(read) {
+            if self.iterate.get() && !breaks {
+                let mut iterated = self.iterated.borrow_mut();
+                if !iterated.iter().any(|(range, _)| *range == loop_range) {
+                    iterated.push((loop_range, items.clone()));
+                }
+                let position = loop_index_name(loop_range.start());
+                return Ok(match index {
+                    Some(index) => format!("(list({items})[{position}])[{index}]"),
+                    None => format!("(list({items})[{position}])"),
+                });
+            }
             "0"
         } else if breaks {
             return Err(format!(

@@ -683,7 +683,11 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
-                    self.visit_expr(value);
+                    let context = match assign.target.as_ref() {
+                        Expr::Name(name) => CallContext::Assigned(name.id.as_str()),
+                        _ => CallContext::Other,
+                    };
+                    self.visit_expr_in(value, context);
                 }
                 // Annotations of a function's local variables are never evaluated.
                 if !matches!(self.model.scopes[self.current].kind, ScopeKind::Function(_)) {
@@ -730,7 +734,9 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 if for_stmt.is_async {
                     self.model.scopes[self.current].awaits.push(for_stmt.range);
                 }
-                self.visit_expr(&for_stmt.iter);
+                // Iterated: whatever the iterable holds goes to the loop's variable,
+                // not to the context the previous statement left.
+                self.visit_expr_in(&for_stmt.iter, CallContext::Other);
                 self.bind_loop_target(&for_stmt.target, &for_stmt.iter);
                 self.visit_body(&for_stmt.body);
                 self.visit_body(&for_stmt.orelse);

@@ -1231,6 +1231,12 @@ fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
                 left.clone()
             }
         }
+        // `ROOT / "train.csv"`, `ROOT / other`: a path of the left operand's class.
+        (
+            StringLike(path @ ("Path" | "PurePath" | "PosixPath" | "PurePosixPath")),
+            Operator::Div,
+            Str | StringLike("Path" | "PurePath" | "PosixPath" | "PurePosixPath"),
+        ) => StringLike(path),
         (Int | Bool, Operator::Div, Int | Bool | Float)
         | (Float, Operator::Div, Int | Bool | Float) => Float,
         (Int | Bool, _, Int | Bool) if op != Operator::MatMult => Int,

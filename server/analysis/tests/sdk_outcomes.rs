@@ -120,3 +120,149 @@ fn errors_exactly_where_the_sdk_fails() {
         mismatches.join("\n")
     );
 }
+
+/// `await f.remote(x).result()`: the SDK's call returns its value (the oracle records
+/// it as run); only the caller's `await` of that value fails. A warning, not an error
+/// on the function.
+#[test]
+fn awaiting_a_retrieved_value_is_a_warning() {
+    let source = "\
+import asyncio
+
+from cwsandbox import Session
+
+
+async def main():
+    async with Session() as session:
+
+        @session.function()
+        def negate(x: int) -> int:
+            return -x
+
+        value = await negate.remote(5).result()
+
+
+asyncio.run(main())
+";
+    let diagnostics = check(source, &Settings::default());
+    let av405: Vec<_> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.rule.code() == "AV405")
+        .collect();
+    assert_eq!(av405.len(), 1, "{diagnostics:?}");
+    assert_eq!(av405[0].severity, Severity::Warning);
+    assert!(
+        diagnostics
+            .iter()
+            .all(|diagnostic| diagnostic.severity != Severity::Error),
+        "{diagnostics:?}"
+    );
+}
+
+/// cwsandbox: the runner's `json.dump` turns a returned `Counter` into a dict and the
+/// tuples of a returned list into lists (cwsandbox-semantics rows 29 and 31).
+#[test]
+fn returned_values_strict_json_converts_are_warned() {
+    let source = "\
+from cwsandbox import Session
+
+with Session() as session:
+
+    @session.function()
+    def pairs(n: int) -> list:
+        return [(i, i * i) for i in range(n)]
+
+    @session.function()
+    def counts(words: list) -> dict:
+        from collections import Counter
+
+        return Counter(words)
+
+    @session.function()
+    def plain(n: int) -> list:
+        return [[i, i * i] for i in range(n)]
+
+    @session.function()
+    def top(scores: dict) -> list:
+        return sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+
+    @session.function()
+    def histogram(values: list) -> dict:
+        bins: dict[int, int] = {}
+        for v in values:
+            bins[v // 10] = bins.get(v // 10, 0) + 1
+        return dict(sorted(bins.items()))
+
+    print(pairs.remote(2).result(), counts.remote(['a']).result(), plain.remote(2).result())
+    print(top.remote({'a': 1}).result(), histogram.remote([1]).result())
+";
+    let index = LineIndex::from_source_text(source);
+    let lines: Vec<usize> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.rule.code() == "AV302")
+        .inspect(|diagnostic| assert_eq!(diagnostic.severity, Severity::Warning))
+        .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
+        .collect();
+    assert_eq!(lines, [7, 13, 21, 28]);
+}
+
+/// `Path("data") / "train.csv"` is a `PosixPath`, which strict JSON refuses
+/// (cwsandbox-semantics row 22); `str(...)` of it is a string.
+#[test]
+fn a_path_joined_with_slash_is_still_a_path() {
+    let source = "\
+from pathlib import Path
+
+from cwsandbox import Session
+
+ROOT = Path(\"/data\")
+
+with Session() as session:
+
+    @session.function()
+    def suffix(path: str) -> str:
+        return path.rsplit(\".\", 1)[-1]
+
+    local = Path(\"data\") / \"train.csv\"
+    print(suffix.remote(local).result())
+    print(suffix.remote(ROOT / local).result())
+    print(suffix.remote(str(local)).result())
+";
+    let index = LineIndex::from_source_text(source);
+    let lines: Vec<usize> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .inspect(|diagnostic| assert_eq!(diagnostic.rule.code(), "AV301"))
+        .map(|diagnostic| index.line_index(diagnostic.range.start()).get())
+        .collect();
+    assert_eq!(lines, [14, 15]);
+}
+
+/// `labels = []` then `for ref in f.map(names)`: the refs go to the loop's variable
+/// and are retrieved there (no AV405); `names = sorted(SHARDS)` iterates the dict's
+/// str keys, which `.map` splats into characters (AV406, the SDK's arity TypeError).
+#[test]
+fn map_refs_iterated_by_a_loop_and_items_from_sorted_dict_keys() {
+    let source = "\
+from cwsandbox import Session
+
+SHARDS = {\"a-0\": [1], \"a-1\": [2]}
+
+with Session() as session:
+
+    @session.function()
+    def label(name: str) -> str:
+        return name.upper()
+
+    names = sorted(SHARDS)
+    labels = []
+    for ref in label.map(names):
+        labels.append(ref.result())
+";
+    let codes: Vec<&str> = check(source, &Settings::default())
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .map(|diagnostic| diagnostic.rule.code())
+        .collect();
+    assert_eq!(codes, ["AV406", "AV406"]);
+}

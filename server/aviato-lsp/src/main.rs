@@ -4,6 +4,7 @@ mod check;
 mod rule;
 mod run;
 mod sandbox_server;
+mod upstream;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

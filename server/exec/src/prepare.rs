@@ -64,6 +64,8 @@ pub struct Prepared {
     pub payload: Payload,
     /// The line of the call site the arguments came from.
     pub call_site: Option<u32>,
+    /// The call is in a loop, and the payload's items are its iterations' arguments.
+    pub iterations: bool,
 }
 
 /// The rules whose errors mean the SDK fails on the client, before any sandbox
@@ -215,6 +217,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     Ok(Prepared {
         payload,
         call_site: chosen.line,
+        iterations: chosen.iterations,
     })
 }
 
@@ -235,13 +238,22 @@ pub async fn run_prepared(
     if prepared.payload.map_item.is_none() {
         return outcome;
     }
+    let what = if prepared.iterations {
+        (
+            "iteration",
+            "iterations of the loop",
+            "iteration of the loop",
+        )
+    } else {
+        ("item", "items of `.map`", "item of `.map`")
+    };
     outcome.map_item = Some(1);
     let Some(total) = outcome.map_items else {
         return outcome;
     };
     if outcome.outcome != OutcomeKind::Ok {
         if total > 1 {
-            outcome.add_note(format!("item 1 of the {total} items of `.map`"));
+            outcome.add_note(format!("{} 1 of the {total} {}", what.0, what.1));
         }
         return outcome;
     }
@@ -257,8 +269,10 @@ pub async fn run_prepared(
             item.call_site = prepared.call_site;
             item.map_item = Some(index + 1);
             item.add_note(format!(
-                "item {} of the {total} items of `.map`; the items before it returned a value",
-                index + 1
+                "{} {} of the {total} {}; the ones before it returned a value",
+                what.0,
+                index + 1,
+                what.1
             ));
             return item;
         }
@@ -270,7 +284,8 @@ pub async fn run_prepared(
             String::new()
         };
         outcome.add_note(format!(
-            "every item of `.map` returned a value{unrun}; this is the first item's, of {total}"
+            "every {} returned a value{unrun}; this is the first one's, of {total}",
+            what.2
         ));
     }
     outcome
@@ -429,6 +444,8 @@ struct Chosen {
     line: Option<u32>,
     /// `source` is the items of `f.map(items)`.
     map: bool,
+    /// ... or the arguments of each iteration of the loop around the call.
+    iterations: bool,
 }
 
 /// The errors at a call site that mean the SDK's client never gets a value from it:
@@ -454,6 +471,7 @@ fn arguments(
                 captures: None,
                 line: None,
                 map: false,
+                iterations: false,
             })
             .map_err(|reason| NotRun::Invalid(format!("--args: {reason}")));
     }
@@ -491,12 +509,14 @@ fn arguments(
                 )
             })
     };
+    // A call in a loop runs once per iteration, like the items of `.map`.
     let chosen = |site: &aviato_analysis::CallSite, source: &String| Chosen {
-        source: source.clone(),
+        source: site.loop_items.clone().unwrap_or_else(|| source.clone()),
         range: Some(site.range),
         captures: Some(site.captures.clone()),
         line: Some(line_of(site.range.start())),
-        map: site.kind == CallSiteKind::Map,
+        map: site.kind == CallSiteKind::Map || site.loop_items.is_some(),
+        iterations: site.loop_items.is_some(),
     };
     if let Some(wanted) = request.call_site {
         let site = function
@@ -534,6 +554,7 @@ fn arguments(
             captures: None,
             line: None,
             map: false,
+            iterations: false,
         });
     }
     let why = match function.call_sites.first() {

@@ -70,14 +70,39 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
         .into_iter()
         .flat_map(|statement| statement.value.as_deref())
     {
+        if mode == Serialization::StrictJson && list_of_tuples(value) {
+            returned_known = true;
+            checker.report(
+                Rule::LossyJsonConversion,
+                value.range(),
+                "the function returns a list of tuples; `json.dump` gives the caller lists in their place".to_string(),
+            );
+            continue;
+        }
+        if mode == Serialization::StrictJson && annotated_non_str_keys(function, value) {
+            returned_known = true;
+            checker.report(
+                Rule::LossyJsonConversion,
+                value.range(),
+                "the function returns a dict annotated with keys that are not strings; `json.dump` writes them as strings, so the caller gets `{'1': ...}` for `{1: ...}`".to_string(),
+            );
+            continue;
+        }
         let message = match checker.values.kind(value, function.scope, value.start()) {
             ValueKind::Tuple => "the function returns a tuple; JSON mode gives the caller a list",
             ValueKind::DictNonStrKeys => {
                 "the function returns a dict with keys that are not strings; `json.dump` writes them as strings, so the caller gets `{'1': ...}` for `{1: ...}` (and loses entries whose keys collide)"
             }
             ValueKind::Unknown => continue,
-            _ => {
+            kind => {
                 returned_known = true;
+                // What else `json.dump` turns into another type, at any depth:
+                // a `Counter` into a dict, the tuples of a list of pairs into lists.
+                if mode == Serialization::StrictJson
+                    && let Some(message) = returned_conversion(checker, function, value, &kind)
+                {
+                    checker.report(Rule::LossyJsonConversion, value.range(), message);
+                }
                 continue;
             }
         };
@@ -103,6 +128,115 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
             returns.range(),
             message.to_string(),
         );
+    }
+}
+
+/// How strict JSON changes a returned value of kind `kind` (other than a tuple or a
+/// dict with non-string keys), or an element inside it.
+fn returned_conversion(
+    checker: &Checker,
+    function: &SandboxFunction,
+    value: &Expr,
+    kind: &ValueKind,
+) -> Option<String> {
+    if let Some(becomes) = kind.strict_json_conversion() {
+        return Some(format!(
+            "the function returns {}; `json.dump` gives the caller {becomes}",
+            kind.describe()
+        ));
+    }
+    let converts = |kind: &ValueKind| u8::from(kind.strict_json_conversion().is_some());
+    let (element, _) =
+        checker
+            .values
+            .worst_element(value, function.scope, value.start(), &converts);
+    let becomes = element.strict_json_conversion()?;
+    Some(format!(
+        "the function returns {} holding {}; `json.dump` gives the caller {becomes} in its place",
+        kind.describe(),
+        element.describe()
+    ))
+}
+
+/// A returned dict built from a local variable annotated `dict[int, ...]`: the
+/// variable itself, `dict(...)` of it, or of its sorted `.items()`.
+fn annotated_non_str_keys(function: &SandboxFunction, value: &Expr) -> bool {
+    fn source(expr: &Expr) -> Option<&str> {
+        match expr {
+            Expr::Name(name) => Some(name.id.as_str()),
+            Expr::Call(call) => match (call.func.as_ref(), call.arguments.args.first()) {
+                (Expr::Name(name), Some(first))
+                    if matches!(name.id.as_str(), "dict" | "sorted") =>
+                {
+                    source(first)
+                }
+                (Expr::Attribute(attribute), None)
+                    if attribute.attr.id.as_str() == "items" && call.arguments.is_empty() =>
+                {
+                    source(&attribute.value)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let name = source(value);
+    let Some(name) = name else {
+        return false;
+    };
+    function.def.body.iter().any(|statement| {
+        matches!(
+            statement,
+            ruff_python_ast::Stmt::AnnAssign(assign)
+                if matches!(assign.target.as_ref(), Expr::Name(target) if target.id.as_str() == name)
+                    && has_non_str_keys(&assign.annotation)
+        )
+    })
+}
+
+/// A list whose items are tuples: `[(i, x) for ...]`, or `list`/`sorted` (maybe
+/// sliced) of an iterable of tuples.
+fn list_of_tuples(expr: &Expr) -> bool {
+    match expr {
+        Expr::ListComp(comp) => matches!(comp.elt.as_ref(), Expr::Tuple(_)),
+        Expr::Subscript(subscript) if matches!(subscript.slice.as_ref(), Expr::Slice(_)) => {
+            list_of_tuples(&subscript.value)
+        }
+        Expr::Call(call) => {
+            matches!(call.func.as_ref(), Expr::Name(name) if matches!(name.id.as_str(), "list" | "sorted"))
+                && call.arguments.args.first().is_some_and(yields_tuples)
+        }
+        _ => false,
+    }
+}
+
+/// An iterable whose items are tuples: `zip(...)`, `enumerate(...)`, `d.items()`,
+/// `counter.most_common()`, `itertools.product(...)` and its kin, or `sorted`,
+/// `list` or `reversed` of one.
+fn yields_tuples(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let name = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+        _ => return false,
+    };
+    match name {
+        "zip"
+        | "enumerate"
+        | "product"
+        | "combinations"
+        | "permutations"
+        | "combinations_with_replacement"
+        | "zip_longest"
+        | "pairwise" => true,
+        "items" | "most_common" => matches!(call.func.as_ref(), Expr::Attribute(_)),
+        "sorted" | "list" | "reversed" => {
+            matches!(call.func.as_ref(), Expr::Name(_))
+                && call.arguments.args.first().is_some_and(yields_tuples)
+        }
+        _ => false,
     }
 }
 

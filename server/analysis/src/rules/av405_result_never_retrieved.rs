@@ -3,7 +3,7 @@ use ruff_text_size::{Ranged, TextLen, TextRange};
 
 use crate::builtins::is_builtin;
 use crate::checker::Checker;
-use crate::diagnostic::Edit;
+use crate::diagnostic::{Edit, Severity};
 use crate::rules::Rule;
 use crate::sandbox::Finder;
 use crate::semantic::{CallContext, CallKind, CallRecord, Resolution, ScopeId};
@@ -167,7 +167,7 @@ pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
     let name = record.name;
     let message = match record.context {
         CallContext::RetrievedThenAwaited => format!(
-            "`await {name}.remote(...).result()` awaits the value, not the ref: `.result()` already blocks and returns it, and awaiting it raises `TypeError`; drop `await` or `.result()`"
+            "`await {name}.remote(...).result()` awaits the value, not the ref: `.result()` already blocks and returns it, and awaiting it raises `TypeError` in the caller once the call has returned; drop `await` or `.result()`"
         ),
         CallContext::Assigned(variable) => {
             let Some(message) = assigned_refs_message(checker, record, variable) else {
@@ -197,7 +197,12 @@ pub(crate) fn check(checker: &mut Checker, record: &CallRecord) {
             range: TextRange::empty(record.call.end()),
             content: ".result()".into(),
         });
-    checker
+    let diagnostic = checker
         .report(Rule::ResultNeverRetrieved, record.call.range(), message)
         .with_fix("Add `.result()`", fix.into_iter().collect());
+    // `.result()` has already returned the value: the call itself succeeds, and only
+    // the caller's `await` of that value fails, so the function is not at fault.
+    if record.context == CallContext::RetrievedThenAwaited {
+        diagnostic.severity = Severity::Warning;
+    }
 }

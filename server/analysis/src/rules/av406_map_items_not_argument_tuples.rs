@@ -142,6 +142,26 @@ fn literal_items<'a>(
         Expr::Tuple(tuple) => Some(literal(&tuple.elts)),
         Expr::ListComp(comp) => Some(comprehension(&comp.elt)),
         Expr::Generator(comp) => Some(comprehension(&comp.elt)),
+        // Iterating a dict gives its keys.
+        Expr::Dict(dict) => Some(Items {
+            elements: dict
+                .items
+                .iter()
+                .map(|item| item.key.as_ref())
+                .collect::<Option<Vec<_>>>()?,
+            scope,
+            comprehension: false,
+        }),
+        // `sorted(SHARDS)`, `list(ROWS)`: the same elements.
+        Expr::Call(call)
+            if call.arguments.keywords.is_empty()
+                && call.arguments.args.len() == 1
+                && matches!(call.func.as_ref(), Expr::Name(name)
+                    if matches!(name.id.as_str(), "sorted" | "list" | "tuple")
+                        && checker.model.lookup(scope, name.id.as_str()).is_none()) =>
+        {
+            literal_items(checker, &call.arguments.args[0], scope)
+        }
         Expr::Name(name) => {
             let binding = checker.model.lookup(scope, name.id.as_str())?;
             let BindingKind::Assignment(value) = binding.kind else {

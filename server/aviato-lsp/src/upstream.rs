@@ -1,0 +1,324 @@
+//! Arguments that are the results of earlier sandbox calls.
+//!
+//! `cleaned = clean_rows.remote(ROWS).result()` followed by `dedupe.remote(cleaned)`:
+//! the second call's argument is what the first call returned, after the SDK's JSON
+//! round trip (tuples as lists, keys as strings). The analysis cannot know it, but a
+//! run can: run the earlier call the way the SDK does, then put its JSON value, as a
+//! Python literal, where the file computes it, and prepare the later call again.
+//!
+//! Only expressions evaluated once are replaced: `f.remote(...).result()`,
+//! `await f.remote(...)`, `[r.result() for r in f.map(items)]` and
+//! `await asyncio.gather(*f.map(items))`, outside loops, comprehensions and lambdas.
+//! A replacement keeps every line where it was, so tracebacks and call-site lines
+//! do not move.
+
+use aviato_analysis::{CallSiteKind, SandboxFunctionFacts};
+use aviato_exec::{Outcome, OutcomeKind};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+/// How an earlier call's result reaches the later call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// `f.remote(...).result()` or `await f.remote(...)`: one value.
+    One,
+    /// `[r.result() for r in f.map(items)]` or `await asyncio.gather(*f.map(items))`:
+    /// the list of the items' values.
+    Each,
+}
+
+/// An earlier sandbox call whose value the file uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Upstream {
+    /// The sandbox function called.
+    pub function: String,
+    /// The 1-based line of its `def`.
+    pub def_line: u32,
+    /// The 1-based line of the `.remote(...)` / `.map(...)` call.
+    pub call_line: u32,
+    /// The expression whose value the call's result is.
+    pub replace: TextRange,
+    pub shape: Shape,
+    /// Whether the expression is awaited (`await f.remote(...)`, `await gather(...)`).
+    pub awaited: bool,
+}
+
+/// Whether a refusal is about a value that only an earlier call's result fixes.
+pub(crate) fn depends_on_a_result(message: &str) -> bool {
+    message.contains("it is computed by calling `") || message.contains("it is awaited at run time")
+}
+
+/// The earlier calls (before `before`) the refusal `message` is about, in source order.
+pub(crate) fn upstream_calls(
+    source: &str,
+    facts: &[SandboxFunctionFacts],
+    before: TextSize,
+    message: &str,
+) -> Vec<Upstream> {
+    let Ok(parsed) = ruff_python_parser::parse_module(source) else {
+        return Vec::new();
+    };
+    let mut finder = Finder {
+        found: Vec::new(),
+        nested: 0,
+    };
+    finder.visit_body(&parsed.syntax().body);
+    let line_of = |offset: TextSize| -> u32 {
+        source[..offset.to_usize().min(source.len())]
+            .bytes()
+            .filter(|byte| *byte == b'\n')
+            .count() as u32
+            + 1
+    };
+    let mut calls = Vec::new();
+    for (call, replace, shape, awaited) in finder.found {
+        if replace.end() > before {
+            continue;
+        }
+        let kind = match shape {
+            Shape::One => CallSiteKind::Remote,
+            Shape::Each => CallSiteKind::Map,
+        };
+        let Some(function) = facts.iter().find(|function| {
+            function
+                .call_sites
+                .iter()
+                .any(|site| site.range == call && site.kind == kind)
+        }) else {
+            continue;
+        };
+        let suffix = match shape {
+            Shape::One => ".remote",
+            Shape::Each => ".map",
+        };
+        let named = message.contains(&format!("`{}{suffix}", function.name))
+            || message.contains(&format!(".{}{suffix}", function.name));
+        let awaited_named = awaited && message.contains("it is awaited at run time");
+        if !(named || awaited_named) {
+            continue;
+        }
+        calls.push(Upstream {
+            function: function.name.clone(),
+            def_line: line_of(function.name_range.start()),
+            call_line: line_of(call.start()),
+            replace,
+            shape,
+            awaited,
+        });
+    }
+    calls
+}
+
+/// `source` with each range replaced by its Python literal, every line kept.
+pub(crate) fn substitute(source: &str, replacements: &[(TextRange, String)]) -> String {
+    let mut sorted: Vec<&(TextRange, String)> = replacements.iter().collect();
+    sorted.sort_by_key(|(range, _)| std::cmp::Reverse(range.start()));
+    let mut out = source.to_string();
+    for (range, literal) in sorted {
+        let old = &source[*range];
+        let newlines = "\n".repeat(old.matches('\n').count());
+        out.replace_range(
+            range.start().to_usize()..range.end().to_usize(),
+            &format!("({literal}{newlines})"),
+        );
+    }
+    out
+}
+
+/// The value a call returned, as the Python literal the client's `json.loads` built:
+/// the repr of the decoded result, when it is plain JSON and was not clipped.
+pub(crate) fn client_value(outcome: &Outcome) -> Option<String> {
+    if outcome.outcome != OutcomeKind::Ok || outcome.value_json.is_none() {
+        return None;
+    }
+    let repr = outcome.value_repr.as_deref()?;
+    // `value_json` is only there for plain JSON without NaN or infinities, whose repr
+    // is a literal.
+    if repr.contains("characters omitted]") {
+        return None;
+    }
+    Some(repr.to_string())
+}
+
+struct Finder {
+    /// (the `.remote(...)`/`.map(...)` call, the expression to replace, shape, awaited)
+    found: Vec<(TextRange, TextRange, Shape, bool)>,
+    /// Inside a loop, a comprehension, a lambda or a class: evaluated more than once
+    /// (or not in order), so not replaced.
+    nested: u32,
+}
+
+/// `<x>.<method>(...)`: the call.
+fn method_call<'e>(expr: &'e Expr, method: &str) -> Option<&'e ruff_python_ast::ExprCall> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return None;
+    };
+    (attribute.attr.id.as_str() == method).then_some(call)
+}
+
+impl Finder {
+    /// What `expr` is, if it is one of the shapes.
+    fn shape(expr: &Expr) -> Option<(TextRange, Shape, bool)> {
+        match expr {
+            // f.remote(...).result()
+            Expr::Call(call) if call.arguments.is_empty() => {
+                let Expr::Attribute(attribute) = call.func.as_ref() else {
+                    return None;
+                };
+                if attribute.attr.id.as_str() != "result" {
+                    return None;
+                }
+                let remote = method_call(&attribute.value, "remote")?;
+                Some((remote.range(), Shape::One, false))
+            }
+            Expr::Await(awaited) => {
+                // await f.remote(...)
+                if let Some(remote) = method_call(&awaited.value, "remote") {
+                    return Some((remote.range(), Shape::One, true));
+                }
+                // await asyncio.gather(*f.map(items))
+                let Expr::Call(gather) = awaited.value.as_ref() else {
+                    return None;
+                };
+                let is_gather = match gather.func.as_ref() {
+                    Expr::Attribute(attribute) => attribute.attr.id.as_str() == "gather",
+                    Expr::Name(name) => name.id.as_str() == "gather",
+                    _ => false,
+                };
+                if !is_gather || !gather.arguments.keywords.is_empty() {
+                    return None;
+                }
+                let [Expr::Starred(starred)] = &gather.arguments.args[..] else {
+                    return None;
+                };
+                let map = method_call(&starred.value, "map")?;
+                Some((map.range(), Shape::Each, true))
+            }
+            // [r.result() for r in f.map(items)]
+            Expr::ListComp(comp) => {
+                let [generator] = &comp.generators[..] else {
+                    return None;
+                };
+                if !generator.ifs.is_empty() || generator.is_async {
+                    return None;
+                }
+                let Expr::Name(target) = &generator.target else {
+                    return None;
+                };
+                let result = method_call(&comp.elt, "result")?;
+                if !result.arguments.is_empty() {
+                    return None;
+                }
+                let Expr::Attribute(attribute) = result.func.as_ref() else {
+                    return None;
+                };
+                if !matches!(attribute.value.as_ref(), Expr::Name(name) if name.id == target.id) {
+                    return None;
+                }
+                let map = method_call(&generator.iter, "map")?;
+                Some((map.range(), Shape::Each, false))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Finder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::For(_) | Stmt::While(_) | Stmt::ClassDef(_) => {
+                self.nested += 1;
+                visitor::walk_stmt(self, stmt);
+                self.nested -= 1;
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.nested == 0
+            && let Some((call, shape, awaited)) = Finder::shape(expr)
+        {
+            self.found.push((call, expr.range(), shape, awaited));
+            return;
+        }
+        match expr {
+            Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_)
+            | Expr::Generator(_)
+            | Expr::Lambda(_) => {
+                self.nested += 1;
+                visitor::walk_expr(self, expr);
+                self.nested -= 1;
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aviato_analysis::{SdkChoice, sandbox_functions};
+
+    const SOURCE: &str = "\
+from cwsandbox import Session
+
+with Session() as session:
+
+    @session.function()
+    def clean(rows: list) -> list:
+        return [r.strip() for r in rows]
+
+    @session.function()
+    def count(rows: list) -> int:
+        return len(rows)
+
+    cleaned = clean.remote([' a', 'b ']).result()
+    parts = [ref.result() for ref in clean.map([([' c'],), (['d '],)])]
+    for row in cleaned:
+        clean.remote([row]).result()
+    print(count.remote(cleaned).result(), count.remote(parts).result())
+";
+
+    #[test]
+    fn finds_the_calls_the_refusal_names_outside_loops() {
+        let facts = sandbox_functions(SOURCE, SdkChoice::Auto);
+        let before = TextSize::from(SOURCE.find("print(count").unwrap() as u32);
+        let calls = upstream_calls(
+            SOURCE,
+            &facts,
+            before,
+            "argument 1: `cleaned` cannot be evaluated statically: it is computed by calling `clean.remote(...).result`",
+        );
+        let found: Vec<_> = calls
+            .iter()
+            .map(|call| (call.function.as_str(), call.call_line, call.shape))
+            .collect();
+        assert_eq!(found, [("clean", 13, Shape::One)]);
+        let calls = upstream_calls(
+            SOURCE,
+            &facts,
+            before,
+            "argument 1: `parts` cannot be evaluated statically: it is computed by calling `clean.map`",
+        );
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].shape, Shape::Each);
+        assert_eq!(
+            &SOURCE[calls[0].replace],
+            "[ref.result() for ref in clean.map([([' c'],), (['d '],)])]"
+        );
+    }
+
+    #[test]
+    fn replacements_keep_every_line() {
+        let source = "x = f.remote(\n    1,\n).result()\ny = 2\n";
+        let end = source.find("\ny").unwrap() as u32;
+        let range = TextRange::new(TextSize::from(4), TextSize::from(end));
+        let out = substitute(source, &[(range, "[1]".into())]);
+        assert_eq!(out, "x = ([1]\n\n)\ny = 2\n");
+    }
+}
