@@ -7,6 +7,7 @@ mod builtins;
 mod checker;
 pub mod diagnostic;
 pub mod facts;
+pub mod fix;
 mod literal;
 mod noqa;
 mod repair;
@@ -29,6 +30,8 @@ pub use facts::{
     CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
     evaluate_arguments, sandbox_environment, sandbox_functions,
 };
+pub use fix::{Applied, Fixed, apply_edits, fix_all, removes_diagnostic};
+pub use noqa::noqa_edits;
 pub use rules::Rule;
 pub use sandbox::Serialization;
 pub use sdk::{Sdk, SdkChoice};
@@ -79,6 +82,7 @@ impl Analysis {
         }
         diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
         let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
+        diagnostics.extend(suppressions.unknown_codes(&text));
         diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
         let functions = if with_facts {
