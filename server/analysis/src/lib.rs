@@ -1,7 +1,7 @@
 //! Static analysis of Python code that runs functions in aviato sandboxes.
 //!
 //! Pure and fast: text in, diagnostics out. No protocol types and no I/O beyond
-//! finding a `pyproject.toml` in [`settings`].
+//! finding a `pyproject.toml` in [`pyproject`].
 
 mod builtins;
 mod checker;
@@ -10,6 +10,7 @@ pub mod facts;
 pub mod fix;
 mod literal;
 mod noqa;
+pub mod pyproject;
 mod repair;
 pub mod rules;
 mod sandbox;

@@ -116,7 +116,7 @@ pub fn run(args: Args) -> ExitCode {
         select: args.select,
         ignore: args.ignore,
     };
-    let mut resolver = match SettingsResolver::new(overrides, args.config.as_deref()) {
+    let resolver = match SettingsResolver::new(overrides, args.config.as_deref()) {
         Ok(resolver) => resolver,
         Err(err) => {
             eprintln!("error: {err}");
