@@ -10,7 +10,7 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::diagnostic::{Diagnostic, Edit};
-use crate::rules::Rule;
+use crate::rules::{Rule, av002_unknown_noqa_code};
 
 /// What one `# noqa` comment suppresses.
 enum Directive {
@@ -70,81 +70,19 @@ impl Suppressions {
         })
     }
 
-    /// AV002 for each code of ours (`AV...`) that names no rule, with a fix that
-    /// removes it.
+    /// AV002 for each code of ours (`AV...`) that names no rule.
     pub(crate) fn unknown_codes<'s>(
         &'s self,
         source: &'s str,
     ) -> impl Iterator<Item = Diagnostic> + 's {
-        self.comments.iter().flat_map(move |comment| {
-            let Directive::Codes(codes) = &comment.directive else {
-                return Vec::new();
-            };
-            codes
-                .iter()
-                .enumerate()
-                .filter(|&(_, &code)| is_unknown_code(&source[code]))
-                .map(|(index, &code)| {
-                    let text = &source[code];
-                    let mut diagnostic = Diagnostic {
-                        rule: Rule::UnknownNoqaCode,
-                        severity: Rule::UnknownNoqaCode.default_severity(),
-                        message: format!(
-                            "`# noqa: {text}` names no aviato-lsp rule and suppresses nothing"
-                        ),
-                        range: code,
-                        related: Vec::new(),
-                        function: None,
-                        fix: None,
-                    };
-                    diagnostic.with_fix(
-                        format!("Remove `{text}` from the `# noqa` comment"),
-                        vec![removal(source, comment.range, codes, index)],
-                    );
-                    diagnostic
-                })
-                .collect()
-        })
-    }
-}
-
-/// A code that looks like ours (`AV21`, `AV999`) but names no rule. Codes of other
-/// tools (`F821`) are theirs.
-fn is_unknown_code(code: &str) -> bool {
-    code.get(..2)
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("AV"))
-        && Rule::from_code(code).is_none()
-}
-
-/// The edit that removes code number `index` of a directive, with its separator; a
-/// directive's only code goes with the directive, since `# noqa:` alone would
-/// suppress every rule.
-fn removal(source: &str, comment: TextRange, codes: &[TextRange], index: usize) -> Edit {
-    let range = match (index, codes.len()) {
-        (_, 1) => {
-            let after = &source[TextRange::new(codes[0].end(), comment.end())];
-            if after.trim().is_empty() {
-                // The whole comment, and the spaces that separated it from the code.
-                let before = &source[..comment.start().to_usize()];
-                let spaces = before.len() - before.trim_end_matches([' ', '\t']).len();
-                TextRange::new(comment.start() - text_size(spaces), comment.end())
-            } else {
-                // `# noqa: AV999 because`: keep `# because`.
-                let directive_start = comment.start()
-                    + text_size(
-                        source[comment].len()
-                            - source[comment].trim_start_matches('#').trim_start().len(),
-                    );
-                let spaces = after.len() - after.trim_start().len();
-                TextRange::new(directive_start, codes[0].end() + text_size(spaces))
-            }
-        }
-        (0, _) => TextRange::new(codes[0].start(), codes[1].start()),
-        (index, _) => TextRange::new(codes[index - 1].end(), codes[index].end()),
-    };
-    Edit {
-        range,
-        content: String::new(),
+        self.comments
+            .iter()
+            .flat_map(move |comment| match &comment.directive {
+                Directive::Codes(codes) => {
+                    av002_unknown_noqa_code::check(source, comment.range, codes)
+                }
+                Directive::All => Vec::new(),
+            })
     }
 }
 
@@ -249,7 +187,7 @@ fn line_start(source: &str, offset: TextSize) -> TextSize {
     text_size(source[..end].rfind(['\n', '\r']).map_or(0, |i| i + 1))
 }
 
-fn text_size(offset: usize) -> TextSize {
+pub(crate) fn text_size(offset: usize) -> TextSize {
     TextSize::try_from(offset).unwrap_or_default()
 }
 

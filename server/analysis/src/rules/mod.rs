@@ -89,6 +89,7 @@ impl std::fmt::Display for Rule {
 }
 
 mod av001_syntax_error;
+pub(crate) mod av002_unknown_noqa_code;
 mod av101_async_sandbox_function;
 mod av102_decorator_not_called;
 mod av103_invalid_decorator_arguments;
