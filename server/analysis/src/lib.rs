@@ -68,6 +68,7 @@ impl Analysis {
     fn analyse(source: &str, sdk: SdkChoice, with_facts: bool) -> Analysis {
         let parsed = parse(source);
         let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
+        let has_syntax_errors = !diagnostics.is_empty();
         let (text, parsed) = repair::repaired(source, parsed);
         let model = semantic::SemanticModel::build(&parsed.syntax().body);
         let functions = sandbox::Finder::new(&model, sdk).sandbox_functions();
@@ -84,7 +85,12 @@ impl Analysis {
         diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
         let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
         diagnostics.extend(suppressions.unknown_codes(&text));
-        diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
+        let used = suppressions.remove_suppressed(&mut diagnostics, &text);
+        // A function with a syntax error is blanked out before the rules run: the
+        // codes on its lines would all look unused.
+        if !has_syntax_errors {
+            diagnostics.extend(suppressions.unused_codes(&text, &used));
+        }
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
         let functions = if with_facts {
             facts::collect(&text, &model, &functions)

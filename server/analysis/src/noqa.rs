@@ -10,7 +10,7 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::diagnostic::{Diagnostic, Edit};
-use crate::rules::{Rule, av002_unknown_noqa_code};
+use crate::rules::{Rule, av002_unknown_noqa_code, av003_unused_noqa_code};
 
 /// What one `# noqa` comment suppresses.
 enum Directive {
@@ -54,20 +54,40 @@ impl Suppressions {
         }
     }
 
-    pub(crate) fn is_suppressed(&self, diagnostic: &Diagnostic, source: &str) -> bool {
+    /// Removes the diagnostics a `# noqa` comment suppresses, and returns the codes
+    /// that suppressed one.
+    pub(crate) fn remove_suppressed(
+        &self,
+        diagnostics: &mut Vec<Diagnostic>,
+        source: &str,
+    ) -> Vec<TextRange> {
+        let mut used = Vec::new();
         if self.comments.is_empty() {
-            return false;
+            return used;
         }
-        let end = self.lines.line_end(source, diagnostic.range.start());
-        self.comments.iter().any(|comment| {
-            comment.line_end == end
-                && match &comment.directive {
-                    Directive::All => true,
-                    Directive::Codes(codes) => codes
-                        .iter()
-                        .any(|&code| Rule::from_code(&source[code]) == Some(diagnostic.rule)),
+        diagnostics.retain(|diagnostic| {
+            let end = self.lines.line_end(source, diagnostic.range.start());
+            let mut suppressed = false;
+            for comment in self
+                .comments
+                .iter()
+                .filter(|comment| comment.line_end == end)
+            {
+                match &comment.directive {
+                    Directive::All => suppressed = true,
+                    Directive::Codes(codes) => {
+                        for &code in codes {
+                            if Rule::from_code(&source[code]) == Some(diagnostic.rule) {
+                                used.push(code);
+                                suppressed = true;
+                            }
+                        }
+                    }
                 }
-        })
+            }
+            !suppressed
+        });
+        used
     }
 
     /// AV002 for each code of ours (`AV...`) that names no rule.
@@ -83,6 +103,84 @@ impl Suppressions {
                 }
                 Directive::All => Vec::new(),
             })
+    }
+
+    /// AV003 for each code of a rule that suppressed nothing, `used` being the
+    /// codes that did.
+    pub(crate) fn unused_codes<'s>(
+        &'s self,
+        source: &'s str,
+        used: &'s [TextRange],
+    ) -> impl Iterator<Item = Diagnostic> + 's {
+        self.comments
+            .iter()
+            .flat_map(move |comment| match &comment.directive {
+                Directive::Codes(codes) => {
+                    av003_unused_noqa_code::check(source, comment.range, codes, used)
+                }
+                Directive::All => Vec::new(),
+            })
+    }
+}
+
+/// A diagnostic about code number `index` of the `# noqa:` comment at `comment`,
+/// with a fix that removes the code.
+pub(crate) fn code_diagnostic(
+    rule: Rule,
+    message: String,
+    source: &str,
+    comment: TextRange,
+    codes: &[TextRange],
+    index: usize,
+) -> Diagnostic {
+    let mut diagnostic = Diagnostic {
+        rule,
+        severity: rule.default_severity(),
+        message,
+        range: codes[index],
+        related: Vec::new(),
+        function: None,
+        fix: None,
+    };
+    diagnostic.with_fix(
+        format!(
+            "Remove `{}` from the `# noqa` comment",
+            &source[codes[index]]
+        ),
+        vec![removal(source, comment, codes, index)],
+    );
+    diagnostic
+}
+
+/// The edit that removes code number `index` of a directive, with its separator; a
+/// directive's only code goes with the directive, since `# noqa:` alone would
+/// suppress every rule.
+fn removal(source: &str, comment: TextRange, codes: &[TextRange], index: usize) -> Edit {
+    let range = match (index, codes.len()) {
+        (_, 1) => {
+            let after = &source[TextRange::new(codes[0].end(), comment.end())];
+            if after.trim().is_empty() {
+                // The whole comment, and the spaces that separated it from the code.
+                let before = &source[..comment.start().to_usize()];
+                let spaces = before.len() - before.trim_end_matches([' ', '\t']).len();
+                TextRange::new(comment.start() - text_size(spaces), comment.end())
+            } else {
+                // `# noqa: AV999 because`: keep `# because`.
+                let directive_start = comment.start()
+                    + text_size(
+                        source[comment].len()
+                            - source[comment].trim_start_matches('#').trim_start().len(),
+                    );
+                let spaces = after.len() - after.trim_start().len();
+                TextRange::new(directive_start, codes[0].end() + text_size(spaces))
+            }
+        }
+        (0, _) => TextRange::new(codes[0].start(), codes[1].start()),
+        (index, _) => TextRange::new(codes[index - 1].end(), codes[index].end()),
+    };
+    Edit {
+        range,
+        content: String::new(),
     }
 }
 
@@ -187,7 +285,7 @@ fn line_start(source: &str, offset: TextSize) -> TextSize {
     text_size(source[..end].rfind(['\n', '\r']).map_or(0, |i| i + 1))
 }
 
-pub(crate) fn text_size(offset: usize) -> TextSize {
+fn text_size(offset: usize) -> TextSize {
     TextSize::try_from(offset).unwrap_or_default()
 }
 
@@ -339,10 +437,31 @@ mod tests {
                 function: None,
                 fix: None,
             };
-            assert!(
-                suppressions.is_suppressed(&diagnostic, &edited),
-                "{edited:?}"
-            );
+            let mut diagnostics = vec![diagnostic];
+            suppressions.remove_suppressed(&mut diagnostics, &edited);
+            assert!(diagnostics.is_empty(), "{edited:?}");
         }
+    }
+
+    #[test]
+    fn unused_codes_of_our_rules_only() {
+        let source = "from cwsandbox import Session\nimport math\n\nwith Session() as session:\n\n    @session.function()\n    def area(r):\n        return math.pi * r  # noqa: AV201, AV202, F821\n\n    x = 1  # noqa: AV201\n    y = 2  # noqa: AV201, AV003\n    z = 3  # noqa\n\n    print(area.remote(1.0).result())\n";
+        let unused = |source: &str| -> Vec<(usize, String)> {
+            crate::check(source, &crate::Settings::default())
+                .iter()
+                .filter(|diagnostic| diagnostic.rule == Rule::UnusedNoqaCode)
+                .map(|diagnostic| {
+                    let start = diagnostic.range.start().to_usize();
+                    let line = source[..start].matches('\n').count() + 1;
+                    (line, source[diagnostic.range].to_string())
+                })
+                .collect()
+        };
+        assert_eq!(
+            unused(source),
+            [(8, "AV202".to_string()), (10, "AV201".to_string())]
+        );
+        // A function the parser could not read is not analysed: nothing is unused.
+        assert_eq!(unused(&format!("{source}\ndef broken(:\n")), []);
     }
 }

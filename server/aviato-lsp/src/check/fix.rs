@@ -47,15 +47,20 @@ pub(crate) fn rewrite(
 }
 
 /// Adds `# noqa` comments for every diagnostic but syntax errors (which a comment
-/// does not make go away) and unknown `# noqa` codes (which want correcting, not
-/// another code beside them), then checks that the comments did their work without
+/// does not make go away) and unknown or unused `# noqa` codes (which want
+/// correcting or removing, not another code beside them), then checks that the comments did their work without
 /// breaking the file; when they did not (a line the comment cannot end), the file
 /// is left as it is.
 fn add_noqa(source: &str, settings: &Settings) -> (Vec<Diagnostic>, Option<Rewrite>) {
     let diagnostics = check(source, settings);
     let silenced: Vec<Diagnostic> = diagnostics
         .iter()
-        .filter(|diagnostic| !matches!(diagnostic.rule, Rule::SyntaxError | Rule::UnknownNoqaCode))
+        .filter(|diagnostic| {
+            !matches!(
+                diagnostic.rule,
+                Rule::SyntaxError | Rule::UnknownNoqaCode | Rule::UnusedNoqaCode
+            )
+        })
         .cloned()
         .collect();
     let edits = noqa_edits(source, &silenced);
