@@ -1,6 +1,7 @@
 //! `aviato-lsp check`: check files and directories, print diagnostics in one of
 //! the output formats, and exit 0 (no error-severity diagnostic), 1 (at least one)
-//! or 2 (a usage error, or a path that could not be checked).
+//! or 2 (a usage error, or a path that could not be checked). `--fix`, `--diff`
+//! and `--add-noqa` change the files, or show how ([`fix`]).
 
 pub(crate) mod files;
 mod fix;
