@@ -2,6 +2,7 @@
 //! temporary directories.
 
 mod check;
+mod fix;
 mod killed_host;
 mod project;
 mod rough_edges;

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::project::Project;
+use crate::project::{Project, summarize};
 
 const APP: &str = r#"import asyncio
 
@@ -185,12 +185,17 @@ fn noqa_codes_that_name_no_rule_are_reported() {
         "app.py",
         "import math  # noqa: AV201, AV999, F821\nx = 1  # noqa: AV201\n",
     );
-    let run = project.run(&["check", "app.py"]);
+    let (run, diagnostics) = project.check_json(&["app.py"]);
+    // Warnings: the exit status does not change.
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // AV201 names a rule, which reports nothing here (AV003).
+    let expected = [("AV003", 1), ("AV002", 1), ("AV003", 2)]
+        .map(|(code, line)| ("app.py".to_string(), code.to_string(), line));
+    assert_eq!(summarize(&diagnostics), expected);
+    assert_eq!(diagnostics[1]["range"]["start"]["column"], 29);
     assert_eq!(
-        run.stderr.trim(),
-        "warning: app.py:1:29: `# noqa: AV999` names no aviato-lsp rule and suppresses nothing \
-         (`aviato-lsp rule --all` lists them)"
+        diagnostics[1]["message"],
+        "`# noqa: AV999` names no aviato-lsp rule and suppresses nothing"
     );
 }
 

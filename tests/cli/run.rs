@@ -168,6 +168,28 @@ fn usage_errors_exit_2() {
     }
 }
 
+#[test]
+fn args_may_name_module_constants_the_file_fixes() {
+    let constants = "SCALE, y=(SCALE, 1)[0]";
+    let run = project().run(&["run", "app.py", "--function", "scaled", "--args", constants]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "[200, 'done']");
+
+    let project = Project::new();
+    project.write(
+        "app.py",
+        APP.replace("import math\n", "import math\nimport os\n")
+            .replace("SCALE = 10", "SCALE = int(os.environ[\"SCALE\"])"),
+    );
+    let run = project.run(&["run", "app.py", "--function", "scaled", "--args", "SCALE"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("only static values are accepted"),
+        "{}",
+        run.stderr
+    );
+}
+
 const CWSANDBOX_APP: &str = r#"from cwsandbox import SandboxDefaults, Session
 
 LIMIT = 3

@@ -1,6 +1,6 @@
 //! Quick fixes and "Ignore AVxxx on this line": each action applied as the client
 //! would, in each position encoding, and the diagnostic gone from what the server
-//! publishes next.
+//! publishes next; and `source.fixAll.aviato`, every safe fix at once.
 
 use serde_json::{Value, json};
 
@@ -322,4 +322,46 @@ fn no_actions_away_from_diagnostics_or_for_other_kinds() {
         )
         .unwrap();
     assert_eq!(refactors, Value::Null);
+}
+
+#[test]
+fn fix_all_applies_every_safe_fix_in_one_edit() {
+    let (mut server, result) = Server::start(&[], None);
+    let kinds = &result["capabilities"]["codeActionProvider"]["codeActionKinds"];
+    assert!(
+        kinds
+            .as_array()
+            .unwrap()
+            .contains(&json!("source.fixAll.aviato")),
+        "{kinds}"
+    );
+    let source = cases()[1].text().replace(
+        "print(\"é😀\", await double(2))",
+        "@session.function\n        def triple(x):  # noqa: AV999\n            return x * 3\n\n        print(\"é😀\", await double(2), await triple(2))",
+    );
+    server.open(URI, 1, &source);
+    assert!(!server.diagnostics(URI, 1).is_empty());
+    let fix_all = |server: &mut Server, only: &str| {
+        let everywhere =
+            json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+        server
+            .request(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": {"uri": URI},
+                    "range": everywhere,
+                    "context": {"diagnostics": [], "only": [only]},
+                }),
+            )
+            .unwrap()
+    };
+    let actions = fix_all(&mut server, "source.fixAll");
+    assert_eq!(actions[0]["kind"], "source.fixAll.aviato", "{actions:#}");
+    let edits = actions[0]["edit"]["changes"][URI].as_array().unwrap();
+    let fixed = apply_edits(&source, edits, "utf-16");
+    assert_eq!(fixed.matches("@session.function()\n").count(), 2, "{fixed}");
+    assert!(fixed.contains("def triple(x):\n"), "{fixed}");
+    server.change(URI, 2, json!([{"text": fixed}]));
+    assert_eq!(server.diagnostics(URI, 2), Vec::<Value>::new());
+    assert_eq!(fix_all(&mut server, "source"), json!([]));
 }

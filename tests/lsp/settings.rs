@@ -141,7 +141,8 @@ fn pyproject_settings_with_editor_settings_taking_priority_key_by_key() {
     // 4 = hint.
     assert_eq!(diagnostics[0]["severity"], 4);
 
-    // The file is read again on each analysis: an edit of it applies on the next change.
+    // The table is cached until the file changes: an edit of it applies on the next
+    // change of the document, and so does a nearer `pyproject.toml` added later.
     std::fs::write(
         project.path().join("pyproject.toml"),
         "[tool.aviato-lsp]\nseverity = { AV001 = \"warning\" }\n",
@@ -149,6 +150,13 @@ fn pyproject_settings_with_editor_settings_taking_priority_key_by_key() {
     .unwrap();
     server.change(&uri, 2, json!([{"text": broken_source()}]));
     assert_eq!(server.diagnostics(&uri, 2)[0]["severity"], 2);
+    std::fs::write(
+        package.join("pyproject.toml"),
+        "[tool.aviato-lsp]\nseverity = { AV001 = \"information\" }\n",
+    )
+    .unwrap();
+    server.change(&uri, 3, json!([{"text": broken_source()}]));
+    assert_eq!(server.diagnostics(&uri, 3)[0]["severity"], 3);
 }
 
 #[test]

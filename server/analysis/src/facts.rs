@@ -640,29 +640,57 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
     }
 }
 
-/// Evaluates an argument list typed by the user (`2, 3` or `"b", x=[1, 2]`) into
-/// self-contained Python source; only literals are accepted.
-pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
+/// The Python source of a user's argument list (`--args`, or typed in the
+/// editor), as the SDK would send it. Literals are read as they are; a name is
+/// read as the file binds it at module level at the end of `source`, so a module
+/// constant the analysis finds static (`N_SAMPLES`, `(N_SAMPLES, 2)`) is accepted,
+/// and anything else is refused, saying only static values are.
+pub fn evaluate_arguments(source: &str, arguments: &str) -> Result<String, String> {
     let wrapped = format!("_({arguments}\n)");
+    // The text alone must be one argument list, so that it cannot add statements
+    // to the file it is read in.
     let parsed = ruff_python_parser::parse_expression(&wrapped)
         .map_err(|error| format!("invalid arguments: {}", error.error))?;
-    let call = match parsed.expr() {
-        Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "_") => {
-            call
+    if !matches!(parsed.expr(), Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "_"))
+    {
+        return Err(
+            "invalid arguments: expected an argument list such as `2, 3` or `\"b\", x=[1, 2]`"
+                .into(),
+        );
+    }
+    let in_file = format!("{source}\n{wrapped}\n");
+    let module = crate::parse(&in_file);
+    let body = &module.syntax().body;
+    // A file that ends inside a bracket or a string swallows the call: then the
+    // arguments are read alone, as literals.
+    let appended = match body.last() {
+        Some(ruff_python_ast::Stmt::Expr(statement))
+            if statement.start().to_usize() > source.len() =>
+        {
+            statement.value.as_call_expr()
         }
-        _ => {
-            return Err(
-                "invalid arguments: expected an argument list such as `2, 3` or `\"b\", x=[1, 2]`"
-                    .into(),
-            );
-        }
+        _ => None,
     };
-    let model = SemanticModel::build(&[]);
-    let flow = Flow::default();
+    let (body, call): (&[ruff_python_ast::Stmt], &ExprCall) = match appended {
+        Some(call) => (body, call),
+        None => (&[], parsed.expr().as_call_expr().expect("checked above")),
+    };
+    let text = if appended.is_some() {
+        in_file.as_str()
+    } else {
+        wrapped.as_str()
+    };
+    let model = SemanticModel::build(body);
+    let sandboxed = Finder::new(&model, SdkChoice::default())
+        .sandbox_functions()
+        .iter()
+        .map(|function| function.def.range)
+        .collect();
+    let flow = Flow::build(&model, body, sandboxed);
     let emitter = Emitter {
         model: &model,
         flow: &flow,
-        source: &wrapped,
+        source: text,
         json: false,
         pickle: false,
         seeded: std::cell::Cell::new(false),
@@ -670,7 +698,12 @@ pub fn evaluate_arguments(arguments: &str) -> Result<String, String> {
         iterate: std::cell::Cell::new(false),
         iterated: std::cell::RefCell::new(Vec::new()),
     };
-    emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE)
+    emit_arguments(&emitter, call, crate::semantic::MODULE_SCOPE).map_err(|reason| {
+        format!(
+            "only static values are accepted: literals, or module constants whose value \
+             the file fixes ({reason})"
+        )
+    })
 }
 
 fn facts<'a>(
@@ -1596,13 +1629,31 @@ with Session() as session:
     }
 
     #[test]
-    fn user_arguments_are_literals_only() {
+    fn user_arguments_are_literals_or_static_module_constants() {
         assert_eq!(
-            evaluate_arguments(r#""b", x=[1, 2]"#),
+            evaluate_arguments("", r#""b", x=[1, 2]"#),
             Ok(r#"("b"), x=[(1), (2)]"#.into())
         );
-        assert_eq!(evaluate_arguments(""), Ok(String::new()));
-        assert!(evaluate_arguments("value").is_err());
-        assert!(evaluate_arguments("1, )(").is_err());
+        assert_eq!(evaluate_arguments("", ""), Ok(String::new()));
+        assert!(evaluate_arguments("", "value").is_err());
+        assert!(evaluate_arguments("", "1, )(").is_err());
+        // Not a way to add statements to the file.
+        assert!(evaluate_arguments("", "1)\nimport os\n_(2").is_err());
+
+        let source =
+            "import os\n\nN_SAMPLES = 3\nSCALE = N_SAMPLES * 2\nHOME = os.environ['HOME']\n";
+        assert_eq!(evaluate_arguments(source, "N_SAMPLES"), Ok("(3)".into()));
+        assert!(
+            evaluate_arguments(source, "(N_SAMPLES, SCALE), k=SCALE")
+                .is_ok_and(|args| !args.contains("N_SAMPLES") && !args.contains("SCALE")),
+        );
+        let refused = evaluate_arguments(source, "HOME").unwrap_err();
+        assert!(
+            refused.starts_with("only static values are accepted"),
+            "{refused}"
+        );
+        // A file that ends inside a bracket: the arguments are read alone.
+        assert_eq!(evaluate_arguments("x = (", "2"), Ok("(2)".into()));
+        assert!(evaluate_arguments("x = (", "N_SAMPLES").is_err());
     }
 }

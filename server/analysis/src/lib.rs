@@ -1,14 +1,16 @@
 //! Static analysis of Python code that runs functions in aviato sandboxes.
 //!
 //! Pure and fast: text in, diagnostics out. No protocol types and no I/O beyond
-//! finding a `pyproject.toml` in [`settings`].
+//! finding a `pyproject.toml` in [`pyproject`].
 
 mod builtins;
 mod checker;
 pub mod diagnostic;
 pub mod facts;
+pub mod fix;
 mod literal;
 mod noqa;
+pub mod pyproject;
 mod repair;
 pub mod resources;
 pub mod rules;
@@ -30,6 +32,8 @@ pub use facts::{
     CallSite, CallSiteKind, CaptureOrigin, CapturedName, CapturedValue, SandboxFunctionFacts,
     evaluate_arguments, sandbox_environment, sandbox_functions,
 };
+pub use fix::{Applied, Fixed, apply_edits, fix_all, removes_diagnostic};
+pub use noqa::noqa_edits;
 pub use rules::Rule;
 pub use sandbox::Serialization;
 pub use sdk::{Sdk, SdkChoice};
@@ -65,6 +69,7 @@ impl Analysis {
     fn analyse(source: &str, sdk: SdkChoice, with_facts: bool) -> Analysis {
         let parsed = parse(source);
         let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
+        let has_syntax_errors = !diagnostics.is_empty();
         let (text, parsed) = repair::repaired(source, parsed);
         let model = semantic::SemanticModel::build(&parsed.syntax().body);
         let functions = sandbox::Finder::new(&model, sdk).sandbox_functions();
@@ -80,7 +85,13 @@ impl Analysis {
         }
         diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
         let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
-        diagnostics.retain(|diagnostic| !suppressions.is_suppressed(diagnostic, &text));
+        diagnostics.extend(suppressions.unknown_codes(&text));
+        let used = suppressions.remove_suppressed(&mut diagnostics, &text);
+        // A function with a syntax error is blanked out before the rules run: the
+        // codes on its lines would all look unused.
+        if !has_syntax_errors {
+            diagnostics.extend(suppressions.unused_codes(&text, &used));
+        }
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
         let functions = if with_facts {
             facts::collect(&text, &model, &functions)

@@ -1,8 +1,7 @@
-//! Which rules run and at what severity: `[tool.aviato-lsp]` in `pyproject.toml`,
-//! or the same keys from an editor's settings.
+//! Which rules run and at what severity: `[tool.aviato-lsp]` in `pyproject.toml`
+//! (found by [`crate::pyproject`]), or the same keys from an editor's settings.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -20,6 +19,20 @@ pub struct RawSettings {
     pub severity: Option<BTreeMap<String, Severity>>,
     /// `"auto"` (from the file's imports), `"aviato"` or `"cwsandbox"`.
     pub sdk: Option<SdkChoice>,
+}
+
+impl RawSettings {
+    /// The `[tool.aviato-lsp]` table of a `pyproject.toml`, or `None` when it has
+    /// none; an error when the table is not valid settings.
+    pub fn from_pyproject(text: &str) -> Result<Option<RawSettings>, String> {
+        let document: toml::Table = toml::from_str(text).map_err(|err| err.to_string())?;
+        let Some(table) = document.get("tool").and_then(|tool| tool.get("aviato-lsp")) else {
+            return Ok(None);
+        };
+        let raw = RawSettings::deserialize(table.clone()).map_err(|err| err.to_string())?;
+        Settings::from_raw(raw.clone())?;
+        Ok(Some(raw))
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,33 +98,6 @@ impl Settings {
         Settings::from_raw(raw)
     }
 
-    /// The `[tool.aviato-lsp]` table of a `pyproject.toml`, or `None` when it has none.
-    pub fn from_pyproject(text: &str) -> Result<Option<Settings>, String> {
-        let document: toml::Table = toml::from_str(text).map_err(|err| err.to_string())?;
-        let Some(table) = document.get("tool").and_then(|tool| tool.get("aviato-lsp")) else {
-            return Ok(None);
-        };
-        let raw = RawSettings::deserialize(table.clone()).map_err(|err| err.to_string())?;
-        Settings::from_raw(raw).map(Some)
-    }
-
-    /// The settings of the nearest `pyproject.toml` with a `[tool.aviato-lsp]` table,
-    /// searching from `path` upwards. Returns the file it came from.
-    pub fn discover(path: &Path) -> Result<Option<(PathBuf, Settings)>, String> {
-        for dir in path.ancestors() {
-            let candidate = dir.join("pyproject.toml");
-            let Ok(text) = std::fs::read_to_string(&candidate) else {
-                continue;
-            };
-            match Settings::from_pyproject(&text) {
-                Ok(Some(settings)) => return Ok(Some((candidate, settings))),
-                Ok(None) => {}
-                Err(err) => return Err(format!("{}: {err}", candidate.display())),
-            }
-        }
-        Ok(None)
-    }
-
     pub fn is_enabled(&self, rule: Rule) -> bool {
         let selected = self
             .select
@@ -142,6 +128,11 @@ impl Settings {
 mod tests {
     use super::*;
 
+    fn from_pyproject(text: &str) -> Result<Option<Settings>, String> {
+        RawSettings::from_pyproject(text)
+            .map(|raw| raw.map(|raw| Settings::from_raw(raw).expect("validated")))
+    }
+
     #[test]
     fn pyproject_select_ignore_and_severity() {
         let text = r#"
@@ -150,7 +141,7 @@ select = ["AV2", "AV305"]
 ignore = ["AV206"]
 severity = { AV305 = "error" }
 "#;
-        let settings = Settings::from_pyproject(text).unwrap().unwrap();
+        let settings = from_pyproject(text).unwrap().unwrap();
         assert!(settings.is_enabled(Rule::ModuleNotInSandbox));
         assert!(!settings.is_enabled(Rule::UndefinedName));
         assert!(!settings.is_enabled(Rule::AsyncSandboxFunction));
@@ -161,25 +152,25 @@ severity = { AV305 = "error" }
     #[test]
     fn pyproject_without_table_is_none() {
         assert_eq!(
-            Settings::from_pyproject("[tool.ruff]\nline-length = 1\n").unwrap(),
+            from_pyproject("[tool.ruff]\nline-length = 1\n").unwrap(),
             None
         );
     }
 
     #[test]
     fn unknown_selector_and_key_are_errors() {
-        assert!(Settings::from_pyproject("[tool.aviato-lsp]\nselect = [\"AV999\"]\n").is_err());
-        assert!(Settings::from_pyproject("[tool.aviato-lsp]\nselct = [\"AV2\"]\n").is_err());
+        assert!(from_pyproject("[tool.aviato-lsp]\nselect = [\"AV999\"]\n").is_err());
+        assert!(from_pyproject("[tool.aviato-lsp]\nselct = [\"AV2\"]\n").is_err());
     }
 
     #[test]
     fn sdk_choice() {
-        let settings = Settings::from_pyproject("[tool.aviato-lsp]\nsdk = \"cwsandbox\"\n")
+        let settings = from_pyproject("[tool.aviato-lsp]\nsdk = \"cwsandbox\"\n")
             .unwrap()
             .unwrap();
         assert_eq!(settings.sdk(), SdkChoice::Cwsandbox);
         assert_eq!(Settings::default().sdk(), SdkChoice::Auto);
-        assert!(Settings::from_pyproject("[tool.aviato-lsp]\nsdk = \"modal\"\n").is_err());
+        assert!(from_pyproject("[tool.aviato-lsp]\nsdk = \"modal\"\n").is_err());
     }
 
     #[test]

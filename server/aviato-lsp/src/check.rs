@@ -1,9 +1,10 @@
 //! `aviato-lsp check`: check files and directories, print diagnostics in one of
 //! the output formats, and exit 0 (no error-severity diagnostic), 1 (at least one)
-//! or 2 (a usage error, or a path that could not be checked).
+//! or 2 (a usage error, or a path that could not be checked). `--fix`, `--diff`
+//! and `--add-noqa` change the files, or show how ([`fix`]).
 
 pub(crate) mod files;
-mod noqa;
+mod fix;
 mod output;
 mod settings;
 
@@ -16,6 +17,7 @@ use aviato_analysis::text::LineIndex;
 use aviato_analysis::{Diagnostic, Settings, Severity};
 
 use self::files::SourceFile;
+use self::fix::Mode;
 use self::settings::{Overrides, SettingsResolver};
 
 #[derive(clap::Args)]
@@ -46,6 +48,19 @@ pub struct Args {
     /// instead of the nearest one of each file.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
+
+    /// Apply the safe fixes to the files, then report what remains.
+    #[arg(long, conflicts_with_all = ["diff", "add_noqa"])]
+    fix: bool,
+
+    /// Print the safe fixes as a unified diff instead of applying them; exit 1 when
+    /// there is one.
+    #[arg(long, conflicts_with = "add_noqa")]
+    diff: bool,
+
+    /// Add `# noqa: CODE` comments to the lines with diagnostics (except syntax errors).
+    #[arg(long)]
+    add_noqa: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -66,6 +81,14 @@ pub(crate) struct FileReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A checked file, and its text on disk when `--fix`, `--diff` or `--add-noqa`
+/// changed it.
+struct Checked {
+    report: FileReport,
+    original: Option<String>,
+    changes: usize,
+}
+
 /// Everything a check run produced, in path order.
 pub(crate) struct Report {
     pub files: Vec<FileReport>,
@@ -84,11 +107,17 @@ impl Report {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let mode = match (args.fix, args.diff, args.add_noqa) {
+        (true, _, _) => Mode::Fix,
+        (_, true, _) => Mode::Diff,
+        (_, _, true) => Mode::AddNoqa,
+        _ => Mode::Report,
+    };
     let overrides = Overrides {
         select: args.select,
         ignore: args.ignore,
     };
-    let mut resolver = match SettingsResolver::new(overrides, args.config.as_deref()) {
+    let resolver = match SettingsResolver::new(overrides, args.config.as_deref()) {
         Ok(resolver) => resolver,
         Err(err) => {
             eprintln!("error: {err}");
@@ -114,36 +143,40 @@ pub fn run(args: Args) -> ExitCode {
             Err(err) => errors.report_once(&err),
         }
     }
-    let mut files = Vec::with_capacity(jobs.len());
-    for result in check_all(jobs) {
+    let mut checked = Vec::with_capacity(jobs.len());
+    for result in check_all(jobs, mode) {
         match result {
-            Ok(file) => files.push(file),
+            Ok(file) => checked.push(file),
             Err(err) => errors.report(&err),
         }
     }
-
-    let report = Report {
-        files,
-        failures: errors.count,
-    };
-    // Beside the diagnostics, on stderr: `# noqa:` codes that name no rule.
-    for file in &report.files {
-        for unknown in noqa::unknown_codes(&file.source) {
-            eprintln!(
-                "warning: {}:{}:{}: `# noqa: {}` names no aviato-lsp rule and suppresses nothing \
-                 (`aviato-lsp rule --all` lists them)",
-                file.path.display(),
-                unknown.line,
-                unknown.column,
-                unknown.code
-            );
+    let changes: usize = checked.iter().map(|file| file.changes).sum();
+    let mut diffs = String::new();
+    for file in &checked {
+        let Some(original) = &file.original else {
+            continue;
+        };
+        let report = &file.report;
+        if mode == Mode::Diff {
+            diffs.push_str(&fix::unified_diff(&report.path, original, &report.source));
+        } else if let Err(err) = std::fs::write(&report.path, &report.source) {
+            errors.report(&format!("{}: cannot write: {err}", report.path.display()));
         }
     }
+    let report = Report {
+        files: checked.into_iter().map(|file| file.report).collect(),
+        failures: errors.count,
+    };
+
     let mut stdout = io::BufWriter::new(io::stdout().lock());
-    let written = match args.output_format {
-        OutputFormat::Text => output::text::write(&mut stdout, &report, output::Colors::detect()),
-        OutputFormat::Json => output::json::write(&mut stdout, &report),
-        OutputFormat::Github => output::github::write(&mut stdout, &report),
+    let written = match (mode, args.output_format) {
+        (Mode::Diff, _) => stdout.write_all(diffs.as_bytes()),
+        (Mode::AddNoqa, _) => Ok(()),
+        (_, OutputFormat::Text) => {
+            output::text::write(&mut stdout, &report, output::Colors::detect())
+        }
+        (_, OutputFormat::Json) => output::json::write(&mut stdout, &report),
+        (_, OutputFormat::Github) => output::github::write(&mut stdout, &report),
     };
     if let Err(err) = written.and_then(|()| stdout.flush())
         && err.kind() != io::ErrorKind::BrokenPipe
@@ -151,13 +184,38 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: cannot write the output: {err}");
         return ExitCode::from(2);
     }
+    let remaining: usize = report.files.iter().map(|file| file.diagnostics.len()).sum();
+    match mode {
+        Mode::Report => {}
+        Mode::Fix => eprintln!("Fixed {}, {remaining} remaining.", diagnostics(changes)),
+        Mode::Diff if changes == 0 => eprintln!("No fixes available."),
+        Mode::Diff => eprintln!("Would fix {}.", diagnostics(changes)),
+        Mode::AddNoqa => eprintln!(
+            "Added {changes} noqa {}.",
+            if changes == 1 {
+                "directive"
+            } else {
+                "directives"
+            }
+        ),
+    }
 
     if report.failures > 0 {
         ExitCode::from(2)
-    } else if report.count(Severity::Error) > 0 {
+    } else if mode == Mode::Diff {
+        // As Ruff's `--diff`: 1 when applying the fixes would change a file.
+        ExitCode::from(u8::from(changes > 0))
+    } else if mode != Mode::AddNoqa && report.count(Severity::Error) > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn diagnostics(count: usize) -> String {
+    match count {
+        1 => "1 diagnostic".to_string(),
+        n => format!("{n} diagnostics"),
     }
 }
 
@@ -185,7 +243,7 @@ impl Errors {
 
 /// Reads and checks every file, on as many threads as there are cores, keeping the
 /// input order.
-fn check_all(jobs: Vec<(SourceFile, Arc<Settings>)>) -> Vec<Result<FileReport, String>> {
+fn check_all(jobs: Vec<(SourceFile, Arc<Settings>)>, mode: Mode) -> Vec<Result<Checked, String>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk_size = jobs.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -195,7 +253,7 @@ fn check_all(jobs: Vec<(SourceFile, Arc<Settings>)>) -> Vec<Result<FileReport, S
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(file, settings)| check_file(file, settings))
+                        .map(|(file, settings)| check_file(file, settings, mode))
                         .collect::<Vec<_>>()
                 })
             })
@@ -207,21 +265,29 @@ fn check_all(jobs: Vec<(SourceFile, Arc<Settings>)>) -> Vec<Result<FileReport, S
     })
 }
 
-fn check_file(file: &SourceFile, settings: &Settings) -> Result<FileReport, String> {
+fn check_file(file: &SourceFile, settings: &Settings, mode: Mode) -> Result<Checked, String> {
     let source = file.read()?;
     // A bug in one rule should cost one file, not the whole run; the panic hook has
     // already printed the details.
-    let diagnostics = std::panic::catch_unwind(|| aviato_analysis::check(&source, settings))
+    let (diagnostics, rewrite) = std::panic::catch_unwind(|| fix::rewrite(&source, settings, mode))
         .map_err(|_| {
             format!(
                 "{}: internal error while checking this file",
                 file.path.display()
             )
         })?;
-    Ok(FileReport {
-        path: file.path.clone(),
-        index: LineIndex::from_source_text(&source),
-        source,
-        diagnostics,
+    let (text, original, changes) = match rewrite {
+        Some(rewrite) if rewrite.text != source => (rewrite.text, Some(source), rewrite.changes),
+        _ => (source, None, 0),
+    };
+    Ok(Checked {
+        report: FileReport {
+            path: file.path.clone(),
+            index: LineIndex::from_source_text(&text),
+            source: text,
+            diagnostics,
+        },
+        original,
+        changes,
     })
 }

@@ -464,7 +464,7 @@ fn arguments(
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<Chosen, NotRun> {
     if let Some(args) = &request.args {
-        return evaluate_arguments(args)
+        return evaluate_arguments(&request.source, args)
             .map(|source| Chosen {
                 source,
                 range: None,

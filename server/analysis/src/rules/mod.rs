@@ -39,6 +39,8 @@ macro_rules! rules {
 
 rules! {
     SyntaxError, "AV001", "syntax-error", Error, "av001_syntax_error.md";
+    UnknownNoqaCode, "AV002", "unknown-noqa-code", Warning, "av002_unknown_noqa_code.md";
+    UnusedNoqaCode, "AV003", "unused-noqa-code", Warning, "av003_unused_noqa_code.md";
     AsyncSandboxFunction, "AV101", "async-sandbox-function", Error, "av101_async_sandbox_function.md";
     DecoratorNotCalled, "AV102", "decorator-not-called", Error, "av102_decorator_not_called.md";
     InvalidDecoratorArguments, "AV103", "invalid-decorator-arguments", Error, "av103_invalid_decorator_arguments.md";
@@ -88,6 +90,8 @@ impl std::fmt::Display for Rule {
 }
 
 mod av001_syntax_error;
+pub(crate) mod av002_unknown_noqa_code;
+pub(crate) mod av003_unused_noqa_code;
 mod av101_async_sandbox_function;
 mod av102_decorator_not_called;
 mod av103_invalid_decorator_arguments;

@@ -1,5 +1,6 @@
 //! Quick fixes: each diagnostic's own fix and "Ignore AVxxx on this line", for the
-//! diagnostics the requested range touches.
+//! diagnostics the requested range touches; and `source.fixAll.aviato`, every safe
+//! fix of the document at once, as `check --fix` applies them.
 
 use std::collections::HashMap;
 
@@ -8,19 +9,33 @@ use tower_lsp_server::ls_types::{
     WorkspaceEdit,
 };
 
+use aviato_analysis::text::{TextLen, TextRange};
+use aviato_analysis::{Edit, fix_all};
+
 use crate::fixes;
 use crate::proto::{from_proto, to_proto};
 use crate::session::Session;
+
+/// The kind of the action that applies every safe fix, as `source.fixAll.ruff` is Ruff's.
+pub(crate) const SOURCE_FIX_ALL: &str = "source.fixAll.aviato";
 
 pub(crate) async fn code_action(
     session: &Session,
     params: CodeActionParams,
 ) -> Option<CodeActionResponse> {
-    if let Some(only) = &params.context.only
-        && !only
-            .iter()
-            .any(|kind| CodeActionKind::QUICKFIX.as_str().starts_with(kind.as_str()))
-    {
+    let requested = |kind: &str| {
+        params
+            .context
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|wanted| kind.starts_with(wanted.as_str())))
+    };
+    // Fixing the whole document analyses it several times: only when asked for by
+    // kind (on save, or the source actions menu), not on every cursor move.
+    if params.context.only.is_some() && requested(SOURCE_FIX_ALL) {
+        return fix_all_action(session, params).await;
+    }
+    if !requested(CodeActionKind::QUICKFIX.as_str()) {
         return None;
     }
     let uri = params.text_document.uri;
@@ -86,4 +101,42 @@ pub(crate) async fn code_action(
         CodeActionOrCommand::Command(_) => true,
     });
     Some(response)
+}
+
+/// One action replacing the document with its text after every safe fix, or none
+/// when nothing is fixable.
+async fn fix_all_action(session: &Session, params: CodeActionParams) -> Option<CodeActionResponse> {
+    let uri = params.text_document.uri;
+    let (snapshot, analysis) = session.analysis(&uri).await?;
+    if analysis
+        .diagnostics
+        .iter()
+        .all(|diagnostic| diagnostic.fix.is_none())
+    {
+        return Some(Vec::new());
+    }
+    let document = snapshot.document.clone();
+    let settings = analysis.settings.clone();
+    let fixed = session
+        .analyse_blocking(move || fix_all(document.text(), &settings))
+        .await?;
+    if fixed.fixed == 0 {
+        return Some(Vec::new());
+    }
+    let text = snapshot.document.text();
+    let whole = Edit {
+        range: TextRange::up_to(text.text_len()),
+        content: fixed.text,
+    };
+    let lines = snapshot.document.line_map(session.encoding());
+    let edits = to_proto::text_edits(&[whole], lines);
+    Some(vec![CodeActionOrCommand::CodeAction(CodeAction {
+        title: "Fix all aviato-lsp problems".to_string(),
+        kind: Some(CodeActionKind::new(SOURCE_FIX_ALL)),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri, edits)])),
+            ..WorkspaceEdit::default()
+        }),
+        ..CodeAction::default()
+    })])
 }

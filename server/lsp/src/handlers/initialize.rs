@@ -75,7 +75,10 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         inlay_hint_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::new(super::code_action::SOURCE_FIX_ALL),
+            ]),
             resolve_provider: Some(false),
             ..CodeActionOptions::default()
         })),

@@ -275,7 +275,7 @@ fn call_arguments(
     arguments: &RunArguments,
 ) -> Result<Option<String>, CallArguments> {
     if let Some(args) = &arguments.args {
-        return match evaluate_arguments(args) {
+        return match evaluate_arguments(target.document.text(), args) {
             Ok(_) => Ok(Some(args.clone())),
             Err(reason) => Err(CallArguments::Unreadable(Box::new(Outcome::error(
                 format!(

@@ -1,13 +1,17 @@
 //! The editor's settings. Rule settings for a document are the editor's over the
 //! nearest `pyproject.toml`'s `[tool.aviato-lsp]`, key by key (a key the editor
-//! sets wins; per-rule severities are merged, the editor's winning per rule). Run
+//! sets wins; per-rule severities are merged, the editor's winning per rule). The
+//! table is found by the resolver `check` uses, cached per directory until a
+//! `pyproject.toml` changes. Run
 //! settings ([`run`]) and what lenses and inlay hints show come from the editor
 //! only.
 
 mod run;
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use aviato_analysis::pyproject::ConfigResolver;
 use aviato_analysis::settings::RawSettings;
 use aviato_analysis::{SdkChoice, Settings, Severity};
 use serde::Deserialize;
@@ -121,6 +125,10 @@ pub(crate) fn resolve(uri: &Uri, editor: &EditorSettings) -> (Settings, Option<S
     }
 }
 
+/// The `pyproject.toml` tables the server has read: one per process, as a
+/// document's settings are resolved on every analysis.
+static PYPROJECTS: LazyLock<ConfigResolver> = LazyLock::new(ConfigResolver::default);
+
 /// The `[tool.aviato-lsp]` table of the `pyproject.toml` nearest to a `file:` document.
 fn pyproject_settings(uri: &Uri) -> Result<Option<RawSettings>, String> {
     if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
@@ -129,19 +137,13 @@ fn pyproject_settings(uri: &Uri) -> Result<Option<RawSettings>, String> {
     let Some(path) = uri.to_file_path() else {
         return Ok(None);
     };
-    // `discover` finds and validates the table; its raw keys are what merges with
-    // the editor's.
-    let Some((pyproject, _)) = Settings::discover(&path)? else {
+    let Some(directory) = path.parent() else {
         return Ok(None);
     };
-    let problem = |err: &dyn std::fmt::Display| format!("{}: {err}", pyproject.display());
-    let text = std::fs::read_to_string(&pyproject).map_err(|err| problem(&err))?;
-    let document: toml::Table = toml::from_str(&text).map_err(|err| problem(&err))?;
-    document
-        .get("tool")
-        .and_then(|tool| tool.get("aviato-lsp"))
-        .map(|table| RawSettings::deserialize(table.clone()).map_err(|err| problem(&err)))
-        .transpose()
+    let configuration = PYPROJECTS
+        .resolve(directory)
+        .map_err(|err| err.to_string())?;
+    Ok(configuration.map(|configuration| configuration.raw.clone()))
 }
 
 #[cfg(test)]
