@@ -237,3 +237,31 @@ fn cwsandbox_runs_remote_calls_map_items_and_refuses_a_direct_call() {
     assert_eq!(outcome["outcome"], "refused", "{outcome}");
     assert_eq!(outcome["code"], "AV107");
 }
+
+#[test]
+fn text_output_streams_while_the_function_runs() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let project = project();
+    project.write(
+        "slow.py",
+        "from cwsandbox import Session\n\nwith Session() as session:\n\n    @session.function()\n    def slow():\n        import time\n\n        print(\"first\")\n        time.sleep(1.5)\n        print(\"second\")\n        return 7\n\n    slow.remote().result()\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["run", "slow.py", "--function", "slow"])
+        .current_dir(project.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before its first line was shown"
+    );
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert_eq!(rest, ["second", "7"]);
+    assert!(child.wait().unwrap().success());
+}

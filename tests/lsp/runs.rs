@@ -203,6 +203,61 @@ fn lenses_run_functions_and_literal_call_sites() {
     );
 }
 
+/// Prints, sleeps, prints: its first line is output long before it returns.
+const SLOW_PRINTER: &str = r#"import asyncio
+
+from aviato import Sandbox
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def slow():
+            import sys
+            import time
+
+            print("first")
+            print("warning", file=sys.stderr)
+            time.sleep(1.5)
+            print("second")
+            return 1
+
+        print(await slow())
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn output_reaches_the_client_while_the_function_runs() {
+    let mut server = open(SLOW_PRINTER);
+    let id = server.send_command(
+        "aviato.run",
+        run_arguments("slow", line_of(SLOW_PRINTER, "def slow")),
+    );
+    let first = server.notification("aviato/runOutput", |params| params["stream"] == "stdout");
+    assert_eq!(first["text"], "first\n");
+    let waiting = server.messages_within(Duration::ZERO);
+    assert!(
+        !waiting.iter().any(|message| message.get("id") == Some(&id)),
+        "the run ended before its first output arrived: {waiting:#?}"
+    );
+    let stderr = waiting
+        .iter()
+        .find(|message| message["method"] == "aviato/runOutput")
+        .map(|message| message["params"].clone())
+        .unwrap_or_else(|| server.notification("aviato/runOutput", |_| true));
+    assert_eq!(stderr["stream"], "stderr");
+    assert_eq!(stderr["text"], "warning\n");
+    let outcome = server.response(&id).unwrap();
+    assert_eq!(outcome["outcome"], "ok", "{outcome:#}");
+    assert_eq!(outcome["stdout"], "first\nsecond\n");
+    // Sent before the answer.
+    let second = server.notification("aviato/runOutput", |params| params["stream"] == "stdout");
+    assert_eq!(second["text"], "second\n");
+}
+
 #[test]
 fn a_run_answers_with_the_outcome_and_shows_the_value() {
     let mut server = open(SOURCE);

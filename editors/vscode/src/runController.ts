@@ -15,6 +15,10 @@ export interface RunOutputParams {
   text: string;
 }
 
+function streamPrefix(stream: string): string {
+  return stream === "stderr" ? "  stderr│ " : "  stdout│ ";
+}
+
 /**
  * Everything around one `aviato.run`: the status bar while it is in flight,
  * the run output channel, and what to offer when it ends. The value inline and
@@ -24,6 +28,8 @@ export class RunController implements vscode.Disposable {
   readonly tracker = new RunTracker();
   private readonly statusItem: vscode.StatusBarItem;
   private readonly streamed = new Set<number>();
+  /** Per run and stream, output after its last newline. */
+  private readonly partial = new Map<string, string>();
   private lastReport: vscode.Uri | undefined;
 
   constructor(
@@ -49,6 +55,7 @@ export class RunController implements vscode.Disposable {
     try {
       result = await send();
     } catch (error) {
+      this.flushPartial(args);
       if (this.tracker.finish(run)) {
         const message = error instanceof Error ? error.message : String(error);
         this.output.appendLine(`  run failed: ${message}`);
@@ -65,14 +72,31 @@ export class RunController implements vscode.Disposable {
     return result;
   }
 
-  /** Appends streamed stdout/stderr of a run in flight to the output channel. */
+  /**
+   * Appends streamed stdout/stderr of a run in flight to the output channel as it
+   * arrives: whole lines at once, the start of a line once it ends (or the run does).
+   */
   onRunOutput(params: RunOutputParams): void {
     const run = this.tracker
       .list()
       .find((candidate) => candidate.args.uri === params.uri && candidate.args.function === params.function);
     if (run) this.streamed.add(run.id);
-    const prefix = params.stream === "stderr" ? "  stderr│ " : "  stdout│ ";
-    for (const line of params.text.replace(/\n$/, "").split("\n")) this.output.appendLine(prefix + line);
+    const key = `${params.uri}#${params.function}#${params.stream}`;
+    const lines = ((this.partial.get(key) ?? "") + params.text).split("\n");
+    const rest = lines.pop() ?? "";
+    if (rest) this.partial.set(key, rest);
+    else this.partial.delete(key);
+    for (const line of lines) this.output.appendLine(streamPrefix(params.stream) + line);
+  }
+
+  /** The end of a run's output that no newline ended. */
+  private flushPartial(args: RunArguments): void {
+    for (const stream of ["stdout", "stderr"]) {
+      const key = `${args.uri}#${args.function}#${stream}`;
+      const rest = this.partial.get(key);
+      if (rest !== undefined) this.output.appendLine(streamPrefix(stream) + rest);
+      this.partial.delete(key);
+    }
   }
 
   /** Opens the report of the last failed run, if any. */
@@ -92,6 +116,7 @@ export class RunController implements vscode.Disposable {
         if (text) this.onRunOutput({ uri: args.uri, function: args.function, line: args.line, stream, text });
       }
     }
+    this.flushPartial(args);
     for (const stream of ["stdout", "stderr"] as const) {
       const truncated = truncationNote(outcome, stream);
       if (truncated) this.output.appendLine(`  ${stream}│ ${truncated}`);

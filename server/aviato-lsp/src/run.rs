@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
-    BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, RunRequest,
-    blocking_diagnostic, prepare, run_prepared,
+    BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, OutputStream,
+    RunRequest, blocking_diagnostic, forward_output, output_channel, prepare, run_prepared,
 };
 use aviato_lsp_server::signature::{Signature, usable_call_site};
 
@@ -20,7 +20,8 @@ pub const MIN_MEMORY_MB: u64 = 32;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Stdout and stderr as the function wrote them, then the value or a traceback.
+    /// Stdout and stderr as the function writes them, to ours while it runs, then
+    /// the value or a traceback.
     Text,
     /// One JSON object (docs/run-output.md).
     Json,
@@ -165,12 +166,43 @@ fn outcome(args: &Args) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
-    runtime.block_on(run_prepared(
-        backend.as_ref(),
-        &prepared,
-        &limits,
-        CancellationToken::new(),
-    ))
+    // In text mode the function's stdout and stderr go to ours while it runs; JSON
+    // has them in the outcome only.
+    let (sink, chunks) = output_channel();
+    let live = matches!(args.output_format, OutputFormat::Text).then_some(sink);
+    runtime.block_on(async {
+        let run = run_prepared(
+            backend.as_ref(),
+            &prepared,
+            &limits,
+            CancellationToken::new(),
+            live,
+        );
+        let (outcome, ()) = tokio::join!(
+            run,
+            forward_output(chunks, limits.output_bytes, |stream, text| {
+                write_live(stream, &text);
+                async {}
+            })
+        );
+        outcome
+    })
+}
+
+/// A piece of the function's output, on the stream it was written to.
+fn write_live(stream: OutputStream, text: &str) {
+    use std::io::Write;
+    // A closed terminal loses the output, not the run.
+    let _ = match stream {
+        OutputStream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        }
+        OutputStream::Stderr => {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|()| err.flush())
+        }
+    };
 }
 
 /// `--args`, or what to run with when it is not given: the function's defaults
@@ -262,18 +294,13 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn print_text(args: &Args, outcome: &Outcome) {
-    if !outcome.stdout.is_empty() {
-        print!("{}", outcome.stdout);
-        if !outcome.stdout.ends_with('\n') {
-            // The value, or what ended the run, starts a line of its own.
-            println!();
-        }
+    // stdout and stderr went out while the function ran; the value, or what ended
+    // the run, starts a line of its own.
+    if !outcome.stdout.is_empty() && !outcome.stdout.ends_with('\n') {
+        println!();
     }
-    if !outcome.stderr.is_empty() {
-        eprint!("{}", outcome.stderr);
-        if !outcome.stderr.ends_with('\n') {
-            eprintln!();
-        }
+    if !outcome.stderr.is_empty() && !outcome.stderr.ends_with('\n') {
+        eprintln!();
     }
     for (stream, cut) in [
         ("stdout", outcome.stdout_truncated),

@@ -24,6 +24,7 @@ pub mod cwsandbox;
 mod limits;
 mod local;
 mod outcome;
+mod output;
 mod payload;
 mod prepare;
 mod runner;
@@ -38,6 +39,7 @@ pub use local::{
     OutputSink, OutputStream, SandboxCommand, WritableDir, check_variable, writable_path,
 };
 pub use outcome::{Frame, Outcome, OutcomeKind};
+pub use output::{COALESCE, forward_output, output_channel};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
 pub use prepare::{
     NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,

@@ -100,6 +100,7 @@ local function present(run, result)
         M.on_run_output(nil, { uri = args.uri, ['function'] = args['function'], line = args.line, stream = stream, text = text })
       end
     end
+    M.flush_partial(args)
   end
   local summary = outcome_view.summarize(args['function'], result)
   if result.outcome == 'ok' then
@@ -154,6 +155,7 @@ function M.execute(args, bufnr, client, label)
     end
     in_flight[key] = nil
     changed()
+    M.flush_partial(args)
     if err then
       output.append({ '  run failed: ' .. err.message })
       vim.notify(string.format('aviato: running %s failed: %s', args['function'], err.message), vim.log.levels.ERROR)
@@ -178,18 +180,42 @@ function M.lens_command(command, ctx)
   end
 end
 
---- `aviato/runOutput`: appends a run's stdout/stderr to the output buffer.
+local function stream_prefix(stream)
+  return stream == 'stderr' and '  stderr│ ' or '  stdout│ '
+end
+
+--- Per run and stream, output after its last newline.
+local partial = {} ---@type table<string, string>
+
+--- `aviato/runOutput`: appends a run's stdout/stderr to the output buffer as it
+--- arrives: whole lines at once, the start of a line once it ends (or the run does).
 function M.on_run_output(_, params)
   for _, run in pairs(in_flight) do
     if run.args.uri == params.uri and run.args['function'] == params['function'] then
       run.streamed = true
     end
   end
-  local prefix = params.stream == 'stderr' and '  stderr│ ' or '  stdout│ '
-  local lines = vim.split(((params.text or ''):gsub('\n$', '')), '\n', { plain = true })
-  output.append(vim.tbl_map(function(line)
-    return prefix .. line
-  end, lines))
+  local key = params.uri .. '#' .. params['function'] .. '#' .. params.stream
+  local lines = vim.split((partial[key] or '') .. (params.text or ''), '\n', { plain = true })
+  local rest = table.remove(lines)
+  partial[key] = rest ~= '' and rest or nil
+  if #lines > 0 then
+    local prefix = stream_prefix(params.stream)
+    output.append(vim.tbl_map(function(line)
+      return prefix .. line
+    end, lines))
+  end
+end
+
+--- The end of a run's output that no newline ended.
+function M.flush_partial(args)
+  for _, stream in ipairs({ 'stdout', 'stderr' }) do
+    local key = args.uri .. '#' .. args['function'] .. '#' .. stream
+    if partial[key] then
+      output.append({ stream_prefix(stream) .. partial[key] })
+      partial[key] = nil
+    end
+  end
 end
 
 local function ask_arguments(fn, plan, callback)

@@ -131,9 +131,7 @@ impl CwsandboxBackend {
         &self.config
     }
 
-    /// Runs one call; with a `sink`, the function's stdout and stderr also go there
-    /// as the sandbox sends them.
-    pub async fn run_with_output(
+    async fn run_remote(
         &self,
         payload: &Payload,
         limits: &Limits,
@@ -205,13 +203,14 @@ impl Backend for CwsandboxBackend {
         "cwsandbox"
     }
 
-    fn run<'a>(
+    fn run_with_output<'a>(
         &'a self,
         payload: &'a Payload,
         limits: &'a Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> RunFuture<'a> {
-        Box::pin(self.run_with_output(payload, limits, cancel, None))
+        Box::pin(self.run_remote(payload, limits, cancel, output))
     }
 }
 

@@ -68,9 +68,10 @@ impl LocalBackend {
         payload: &Payload,
         limits: &Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> Outcome {
         let mut outcome = match self.prepare(payload, limits).await {
-            Ok(prepared) => prepared.run(payload, limits, &cancel).await,
+            Ok(prepared) => prepared.run(payload, limits, &cancel, output).await,
             Err(message) => Outcome::error(message),
         };
         outcome.backend = Some(self.name().to_owned());
@@ -130,13 +131,14 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn run<'a>(
+    fn run_with_output<'a>(
         &'a self,
         payload: &'a Payload,
         limits: &'a Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> RunFuture<'a> {
-        Box::pin(self.run_local(payload, limits, cancel))
+        Box::pin(self.run_local(payload, limits, cancel, output))
     }
 }
 
@@ -182,15 +184,28 @@ struct Prepared {
 }
 
 impl Prepared {
-    async fn run(self, payload: &Payload, limits: &Limits, cancel: &CancellationToken) -> Outcome {
+    async fn run(
+        self,
+        payload: &Payload,
+        limits: &Limits,
+        cancel: &CancellationToken,
+        output: Option<OutputSink>,
+    ) -> Outcome {
         let nonce = new_nonce();
         let input = RunnerInput::new(payload, &nonce);
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
-        let finished =
-            match process::supervise(&self.bwrap, &self.arguments, &input, limits, cancel).await {
-                Ok(finished) => finished,
-                Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
-            };
+        let supervised = process::supervise_streaming(
+            &self.bwrap,
+            &self.arguments,
+            &input,
+            limits,
+            cancel,
+            output,
+        );
+        let finished = match supervised.await {
+            Ok(finished) => finished,
+            Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
+        };
         let mut outcome = judge(&finished, &nonce, limits, payload.serialization);
         outcome.stdout = lossy(&finished.stdout);
         outcome.stderr = lossy(&finished.stderr);
