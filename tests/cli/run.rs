@@ -150,7 +150,20 @@ fn timeout_stops_the_run() {
         "json",
     ]);
     assert_eq!(run.code, 1);
-    assert_eq!(json(&run)["outcome"], "timeout");
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "timeout");
+    assert_eq!(outcome["limit"], "time");
+    assert_eq!(outcome["cancelled"], false);
+    assert_eq!(outcome["summary"], "⏱ timed out after 1 s");
+    let report = outcome["report"].as_str().unwrap();
+    assert!(
+        report.starts_with("spins · call site line 31 timed out after 1 s (local backend"),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("\n\nwall-clock limit of 1 s reached\n"),
+        "{report}"
+    );
 }
 
 #[test]

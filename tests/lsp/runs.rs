@@ -488,6 +488,9 @@ fn cancel_run_stops_the_sandbox_while_the_server_keeps_serving() {
     let outcome = server.response(&id).unwrap();
     assert_eq!(outcome["outcome"], "killed");
     assert_eq!(outcome["message"], "cancelled");
+    assert_eq!(outcome["cancelled"], true);
+    assert_eq!(outcome["limit"], Value::Null);
+    assert_eq!(outcome["summary"], "✗ cancelled");
     assert_eq!(
         lens_title(&server.code_lenses(URI), spin - 1),
         "✗ cancelled"
@@ -581,6 +584,11 @@ fn a_new_run_of_a_function_replaces_the_one_in_flight() {
     let replaced = server.response(&first).unwrap();
     assert_eq!(replaced["outcome"], "killed");
     assert_eq!(replaced["message"], "cancelled: replaced by a newer run");
+    assert_eq!(replaced["cancelled"], true);
+    assert!(
+        replaced["report"].as_str().unwrap().starts_with("spin(\""),
+        "{replaced:#}"
+    );
     assert_gone(&first_marker);
     assert_eq!(processes_with(&second_marker).len(), 1);
     let spin = line_of(SPIN, "def spin");

@@ -8,7 +8,8 @@ use std::time::Duration;
 use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, OutputStream,
-    RunRequest, blocking_diagnostic, forward_output, output_channel, prepare, run_prepared,
+    RunDescription, RunRequest, blocking_diagnostic, forward_output, output_channel, prepare,
+    run_prepared,
 };
 use aviato_lsp_server::signature::{Signature, usable_call_site};
 
@@ -82,7 +83,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let outcome = outcome(&args);
+    let mut outcome = outcome(&args);
+    outcome.describe(&RunDescription {
+        function: &args.function,
+        args: args.args.as_deref(),
+        timeout: Duration::try_from_secs_f64(args.timeout).unwrap_or_default(),
+        source: &std::fs::read_to_string(&args.file).unwrap_or_default(),
+    });
     match args.output_format {
         OutputFormat::Json => match serde_json::to_string_pretty(&outcome) {
             Ok(json) => println!("{json}"),

@@ -19,7 +19,7 @@ use self::protocol::{
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
-    Backend, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
+    Backend, Limit, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
     RunFuture,
 };
 
@@ -221,10 +221,7 @@ impl Run<'_> {
         match self.steps(cancel).await {
             Ok(outcome) => outcome,
             Err(Stopped::Failed(outcome)) => *outcome,
-            Err(Stopped::Cancelled) => Outcome {
-                message: Some("cancelled".to_owned()),
-                ..Outcome::new(OutcomeKind::Killed)
-            },
+            Err(Stopped::Cancelled) => Outcome::cancelled(),
         }
     }
 
@@ -326,6 +323,7 @@ impl Run<'_> {
                         "wall-clock limit of {} s reached",
                         self.limits.timeout.as_secs_f64()
                     )),
+                    limit: Some(Limit::Time),
                     ..Outcome::new(OutcomeKind::Timeout)
                 };
                 outcome.duration_ms = millis(duration);

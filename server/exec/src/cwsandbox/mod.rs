@@ -24,7 +24,7 @@ use crate::aviato::{
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
-    Backend, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
+    Backend, Limit, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
     RunFuture,
 };
 
@@ -249,10 +249,7 @@ impl Run<'_> {
         match self.steps(cancel).await {
             Ok(outcome) => outcome,
             Err(Stopped::Failed(outcome)) => *outcome,
-            Err(Stopped::Cancelled) => Outcome {
-                message: Some("cancelled".to_owned()),
-                ..Outcome::new(OutcomeKind::Killed)
-            },
+            Err(Stopped::Cancelled) => Outcome::cancelled(),
         }
     }
 
@@ -321,6 +318,7 @@ impl Run<'_> {
                     self.limits.timeout.as_secs_f64()
                 )),
                 duration_ms: millis(duration),
+                limit: Some(Limit::Time),
                 ..Outcome::new(OutcomeKind::Timeout)
             };
             outcome.add_note(note);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use aviato_analysis::SandboxFunctionFacts;
 use aviato_analysis::evaluate_arguments;
 use aviato_exec::{
-    CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, RunRequest, output_channel,
-    prepare,
+    CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, RunDescription, RunRequest,
+    output_channel, prepare,
 };
 use tokio::sync::oneshot;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
@@ -168,6 +168,12 @@ async fn execute(
     {
         outcome.message = Some(reason.clone());
     }
+    outcome.describe(&RunDescription {
+        function: &arguments.function,
+        args: arguments.args.as_deref(),
+        timeout: limits.timeout,
+        source: target.document.text(),
+    });
     let outcome = Arc::new(outcome);
 
     log_output(&session, &arguments, &outcome).await;
@@ -191,7 +197,6 @@ async fn execute(
             &anchor.function,
             call_site,
             outcome.clone(),
-            limits.timeout,
         );
         if !session.record_run(&run.uri, anchor.revision, &record) {
             tracing::debug!(
@@ -257,10 +262,7 @@ async fn sandbox_outcome(
         Some(Err(outcome)) => return *outcome,
         None => return Outcome::error("preparing the run failed: it panicked".to_string()),
     };
-    let cancelled = || Outcome {
-        message: Some("cancelled".to_string()),
-        ..Outcome::new(OutcomeKind::Killed)
-    };
+    let cancelled = Outcome::cancelled;
     let _turn = tokio::select! {
         biased;
         () = cancel.cancelled() => return cancelled(),
