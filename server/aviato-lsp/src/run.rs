@@ -30,6 +30,9 @@ pub enum OutputFormat {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum BackendName {
+    /// `cwsandbox` for a file of the cwsandbox SDK when CWSANDBOX_API_KEY or
+    /// CWSANDBOX_BASE_URL is set, else `local`.
+    Auto,
     /// A bubblewrap sandbox on this machine.
     Local,
     /// A sandbox of an aviato service (`--base-url`, else `AVIATO_BASE_URL`; key from
@@ -71,7 +74,7 @@ pub struct Args {
     #[arg(long, value_name = "MB")]
     memory_mb: Option<u64>,
     /// Where to run it.
-    #[arg(long, value_enum, default_value_t = BackendName::Local)]
+    #[arg(long, value_enum, default_value_t = BackendName::Auto)]
     backend: BackendName,
     /// The service for `--backend aviato` or `--backend cwsandbox`.
     #[arg(long, value_name = "URL")]
@@ -156,13 +159,14 @@ fn outcome(args: &Args) -> Outcome {
     }
     let settings = BackendSettings {
         backend: match args.backend {
+            BackendName::Auto => BackendKind::Auto,
             BackendName::Local => BackendKind::Local,
             BackendName::Aviato => BackendKind::Aviato,
             BackendName::Cwsandbox => BackendKind::Cwsandbox,
         },
         base_url: args.base_url.clone(),
     };
-    let backend = match settings.build() {
+    let backend = match settings.build(&prepared.payload) {
         Ok(backend) => backend,
         Err(message) => return Outcome::error(message),
     };

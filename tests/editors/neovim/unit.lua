@@ -300,7 +300,7 @@ end)
 test('the defaults send only what the server needs to know, as JSON objects', function()
   setup(nil)
   local defaults = {
-    run = { backend = 'local', timeout = 30 },
+    run = { backend = 'auto', timeout = 30 },
     codeLens = { enable = true, showResults = true },
     inlayHints = { showResults = true },
   }

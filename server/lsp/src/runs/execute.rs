@@ -223,10 +223,6 @@ async fn sandbox_outcome(
     cancel: &CancellationToken,
     output: OutputSink,
 ) -> Outcome {
-    let backend = match settings.backend() {
-        Ok(backend) => backend,
-        Err(message) => return Outcome::error(message),
-    };
     let mut request = RunRequest {
         file_name: target.file_name.clone(),
         source: target.document.text().to_string(),
@@ -261,6 +257,10 @@ async fn sandbox_outcome(
         Some(Ok(prepared)) => prepared,
         Some(Err(outcome)) => return *outcome,
         None => return Outcome::error("preparing the run failed: it panicked".to_string()),
+    };
+    let backend = match settings.backend(&prepared.payload) {
+        Ok(backend) => backend,
+        Err(message) => return Outcome::error(message),
     };
     let cancelled = Outcome::cancelled;
     let _turn = tokio::select! {
