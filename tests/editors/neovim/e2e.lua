@@ -484,6 +484,48 @@ check('the quick fix for AV201 moves the import and its diagnostic goes', functi
   snapshot(buf, '06-quick-fix')
 end)
 
+check('output is appended to :AviatoOutput while the function runs', function()
+  if not can_run then
+    skip('server does not offer the aviato.run command yet')
+  end
+  local slow_file = vim.fs.dirname(file) .. '/slow_job.py'
+  vim.fn.writefile({
+    'from cwsandbox import Session',
+    '',
+    'with Session() as session:',
+    '',
+    '    @session.function()',
+    '    def slow():',
+    '        import time',
+    '',
+    '        print("first")',
+    '        time.sleep(2)',
+    '        print("second")',
+    '        return 1',
+    '',
+    '    slow.remote().result()',
+  }, slow_file)
+  vim.cmd('edit ' .. vim.fn.fnameescape(slow_file))
+  local slow_buf = vim.api.nvim_get_current_buf()
+  wait_for('aviato-lsp to attach to the second file', function()
+    local c = run.client(slow_buf)
+    return c and c.initialized
+  end)
+  vim.api.nvim_win_set_cursor(0, { line_of(slow_buf, 'print%("first"%)') + 1, 8 })
+  local before = run.last
+  vim.cmd('AviatoRun')
+  wait_for('the first line in the output while the run is in flight', function()
+    local lines = require('aviato.output').lines()
+    return lines[#lines] == '  stdout│ first'
+  end, 20000)
+  assert(#run.in_flight() > 0, 'the run was over before its first line was shown')
+  local last = wait_outcome('slow', before)
+  assert(last.outcome.value_repr == '1', 'value ' .. tostring(last.outcome.value_repr))
+  local text = table.concat(require('aviato.output').lines(), '\n')
+  assert(text:find('  stdout│ first\n  stdout│ second\n', 1, true), text)
+  vim.cmd('buffer ' .. buf)
+end)
+
 -- Stop the server and wait for it to exit before leaving: os.exit skips
 -- Neovim's own shutdown of language servers.
 local exited = false
