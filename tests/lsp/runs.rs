@@ -887,3 +887,47 @@ asyncio.run(main())
     assert_eq!(lines, [def], "{hints:#?}");
     server.shutdown_and_exit();
 }
+
+const CWSANDBOX: &str = r#"from cwsandbox import Session
+
+with Session() as session:
+
+    @session.function()
+    def add(x, y):
+        return x + y
+
+    total = add.remote(2, 3).result()
+    add(1, 2)
+"#;
+
+#[test]
+fn a_cwsandbox_file_runs_from_its_remote_call_and_shows_the_value_at_result() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open(URI, 1, CWSANDBOX);
+    let diagnostics = server.diagnostics(URI, 1);
+    let direct = line_of(CWSANDBOX, "add(1, 2)");
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["code"] == "AV107" && d["range"]["start"]["line"] == direct),
+        "{diagnostics:#?}"
+    );
+    let call = line_of(CWSANDBOX, "add.remote(2, 3)");
+    let lenses = server.code_lenses(URI);
+    let lens = lenses
+        .iter()
+        .find(|lens| lens["range"]["start"]["line"] == call)
+        .unwrap_or_else(|| panic!("no lens on the .remote call: {lenses:#?}"));
+    assert_eq!(lens["command"]["title"], "▶ Run add.remote(2, 3)");
+    let outcome = server.command("aviato.run", lens["command"]["arguments"][0].clone());
+    assert_eq!(outcome["value_repr"], "5", "{outcome:#}");
+    let text = CWSANDBOX.lines().nth(call as usize).unwrap();
+    let after_result = text.find(".result()").unwrap() + ".result()".len();
+    let hints = server.inlay_hints(URI, 20);
+    assert!(
+        hints.iter().any(|hint| hint["position"]
+            == json!({"line": call, "character": after_result})
+            && hint["label"] == "→ 5"),
+        "{hints:#?}"
+    );
+}
