@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { callLabel, isRunOutcome, notes, summarize, truncationNote, type RunOutcome } from "./outcome";
-import { RunReportView, frameTarget } from "./runReportView";
+import { callLabel, isRunOutcome, type RunOutcome } from "./outcome";
+import { RunReportView } from "./runReportView";
 import { RunTracker, runStatusText, type InFlightRun } from "./runs";
 import type { RunArguments } from "./sandboxFunctions";
-import { formatRunReport } from "./traceback";
+import { reportDocument } from "./traceback";
 
 /** The payload of the server's `aviato/runOutput` notification. */
 export interface RunOutputParams {
@@ -117,17 +117,8 @@ export class RunController implements vscode.Disposable {
       }
     }
     this.flushPartial(args);
-    for (const stream of ["stdout", "stderr"] as const) {
-      const truncated = truncationNote(outcome, stream);
-      if (truncated) this.output.appendLine(`  ${stream}│ ${truncated}`);
-    }
-    if (outcome.call_site !== null && args.args === undefined && (args.callSite === undefined || args.callSite === null)) {
-      // The header named the function alone: say which call's arguments ran.
-      this.output.appendLine(`  (arguments from the call at line ${outcome.call_site})`);
-    }
-    const summary = summarize(args.function, outcome);
-    this.output.appendLine(`  ${outcome.outcome === "ok" ? "✓" : "✗"} ${summary}`);
-    for (const note of notes(outcome)) this.output.appendLine(`  note: ${note}`);
+    for (const line of outcome.report.replace(/\n$/, "").split("\n")) this.output.appendLine(line && `  ${line}`);
+    const summary = `${args.function} ${outcome.summary}`;
 
     if (outcome.outcome === "ok") {
       vscode.window.setStatusBarMessage(`$(check) ${summary}`, 8000);
@@ -135,11 +126,7 @@ export class RunController implements vscode.Disposable {
     }
 
     const source = vscode.Uri.parse(args.uri);
-    const call = callLabel(args.function, args.args, args.callSite ?? outcome.call_site);
-    const report = formatRunReport(call, outcome, (file, line) =>
-      lineText(file, line, source),
-    );
-    this.lastReport = this.reports.add(`${args.function} run report`, report, source);
+    this.lastReport = this.reports.add(`${args.function} run report`, reportDocument(outcome), source);
     void vscode.commands.executeCommand("setContext", "aviato.hasTraceback", true);
 
     const reportUri = this.lastReport;
@@ -165,13 +152,4 @@ export class RunController implements vscode.Disposable {
     this.statusItem.tooltip = `${runs.map((run) => run.args.function).join(", ")}: click to cancel`;
     this.statusItem.show();
   }
-}
-
-/** The text of a traceback line when it is in the run's document (open or on disk). */
-function lineText(file: string, line: number, source: vscode.Uri): string | undefined {
-  const target = frameTarget(file, source);
-  if (!target) return undefined;
-  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === target.toString());
-  if (!document || line < 1 || line > document.lineCount) return undefined;
-  return document.lineAt(line - 1).text;
 }
