@@ -283,7 +283,8 @@ function aviatoLog(channel = "Aviato") {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(`-${channel}.log`)) found.push(full);
+      // A log channel is NAME.log; a plain output channel N-NAME.log.
+      else if (entry.name === `${channel}.log` || entry.name.endsWith(`-${channel}.log`)) found.push(full);
     }
   };
   const logs = path.join(userData, "logs");
@@ -533,6 +534,45 @@ await check("the quick fix for AV201 moves the import and its diagnostic goes", 
   await screenshot("quick-fix-applied");
 });
 
+/** Writes `name` into the workspace and opens it from the Explorer. */
+async function openNewFile(name, lines) {
+  writeFileSync(path.join(workspace, name), lines.join("\n"));
+  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${name}"]`).first();
+  await row.waitFor({ timeout: WAIT_MS });
+  await row.click();
+  await page.locator(".tab", { hasText: name }).first().waitFor({ timeout: WAIT_MS });
+}
+
+await check("a cwsandbox file: diagnostics, a lens on .remote(...), the value after .result()", async () => {
+  if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
+  await openNewFile("cw_job.py", [
+    "from cwsandbox import Session",
+    "",
+    "with Session() as session:",
+    "",
+    "    @session.function()",
+    "    def add(x, y):",
+    "        return x + y",
+    "",
+    "    total = add.remote(2, 3).result()",
+    "    add(1, 2)",
+    "",
+  ]);
+  await showProblems();
+  await waitFor("AV107 in Problems", async () => /AV107/.test(await problemsText()));
+  await hideProblems();
+  const lens = await waitFor("the lens ▶ Run add.remote(2, 3)", async () =>
+    (await callSiteLensLinks("total = add.remote(2, 3)")).find((link) => link.text === "▶ Run add.remote(2, 3)"),
+  );
+  await page.mouse.click(lens.x, lens.y);
+  await waitFor(
+    "→ 5 after .result()",
+    async () => (await viewLines()).some((line) => /add\.remote\(2, 3\)\.result\(\)\s*→\s*5\b/.test(line.text)),
+    RUN_WAIT_MS,
+  );
+  await screenshot("cwsandbox");
+});
+
 await check("a run's output reaches the Aviato Run Output channel while the function runs", async () => {
   if (!canRun) skip("server does not offer the aviato.run command yet");
   const lines = [
@@ -552,11 +592,7 @@ await check("a run's output reaches the Aviato Run Output channel while the func
     "    slow.remote().result()",
     "",
   ];
-  writeFileSync(path.join(workspace, "slow_job.py"), lines.join("\n"));
-  const row = page.locator('.explorer-folders-view .monaco-list-row[aria-label*="slow_job.py"]').first();
-  await row.waitFor({ timeout: WAIT_MS });
-  await row.click();
-  await page.locator(".tab", { hasText: "slow_job.py" }).first().waitFor({ timeout: WAIT_MS });
+  await openNewFile("slow_job.py", lines);
   await focusEditor();
   await page.keyboard.press("Control+G");
   const input = page.locator(".quick-input-widget input");
