@@ -150,7 +150,20 @@ fn timeout_stops_the_run() {
         "json",
     ]);
     assert_eq!(run.code, 1);
-    assert_eq!(json(&run)["outcome"], "timeout");
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "timeout");
+    assert_eq!(outcome["limit"], "time");
+    assert_eq!(outcome["cancelled"], false);
+    assert_eq!(outcome["summary"], "⏱ timed out after 1 s");
+    let report = outcome["report"].as_str().unwrap();
+    assert!(
+        report.starts_with("spins · call site line 31 timed out after 1 s (local backend"),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("\n\nwall-clock limit of 1 s reached\n"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -405,4 +418,32 @@ fn cwsandbox_a_function_kept_on_self_is_run_at_its_calls() {
     let outcome = json(&run);
     assert_eq!(outcome["outcome"], "ok", "{outcome}");
     assert_eq!(outcome["value_repr"], "'the tower'");
+}
+
+#[test]
+fn text_output_streams_while_the_function_runs() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let project = project();
+    project.write(
+        "slow.py",
+        "from cwsandbox import Session\n\nwith Session() as session:\n\n    @session.function()\n    def slow():\n        import time\n\n        print(\"first\")\n        time.sleep(1.5)\n        print(\"second\")\n        return 7\n\n    slow.remote().result()\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .args(["run", "slow.py", "--function", "slow"])
+        .current_dir(project.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before its first line was shown"
+    );
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert_eq!(rest, ["second", "7"]);
+    assert!(child.wait().unwrap().success());
 }

@@ -166,7 +166,9 @@ fn agrees(expected: &Value, outcome: &Outcome) -> bool {
 
 async fn run(request: RunRequest, backend: &LocalBackend, limits: &Limits) -> Outcome {
     match prepare(&request) {
-        Ok(prepared) => run_prepared(backend, &prepared, limits, CancellationToken::new()).await,
+        Ok(prepared) => {
+            run_prepared(backend, &prepared, limits, CancellationToken::new(), None).await
+        }
         Err(not_run) => not_run.into(),
     }
 }

@@ -203,6 +203,61 @@ fn lenses_run_functions_and_literal_call_sites() {
     );
 }
 
+/// Prints, sleeps, prints: its first line is output long before it returns.
+const SLOW_PRINTER: &str = r#"import asyncio
+
+from aviato import Sandbox
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def slow():
+            import sys
+            import time
+
+            print("first")
+            print("warning", file=sys.stderr)
+            time.sleep(1.5)
+            print("second")
+            return 1
+
+        print(await slow())
+
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn output_reaches_the_client_while_the_function_runs() {
+    let mut server = open(SLOW_PRINTER);
+    let id = server.send_command(
+        "aviato.run",
+        run_arguments("slow", line_of(SLOW_PRINTER, "def slow")),
+    );
+    let first = server.notification("aviato/runOutput", |params| params["stream"] == "stdout");
+    assert_eq!(first["text"], "first\n");
+    let waiting = server.messages_within(Duration::ZERO);
+    assert!(
+        !waiting.iter().any(|message| message.get("id") == Some(&id)),
+        "the run ended before its first output arrived: {waiting:#?}"
+    );
+    let stderr = waiting
+        .iter()
+        .find(|message| message["method"] == "aviato/runOutput")
+        .map(|message| message["params"].clone())
+        .unwrap_or_else(|| server.notification("aviato/runOutput", |_| true));
+    assert_eq!(stderr["stream"], "stderr");
+    assert_eq!(stderr["text"], "warning\n");
+    let outcome = server.response(&id).unwrap();
+    assert_eq!(outcome["outcome"], "ok", "{outcome:#}");
+    assert_eq!(outcome["stdout"], "first\nsecond\n");
+    // Sent before the answer.
+    let second = server.notification("aviato/runOutput", |params| params["stream"] == "stdout");
+    assert_eq!(second["text"], "second\n");
+}
+
 #[test]
 fn a_run_answers_with_the_outcome_and_shows_the_value() {
     let mut server = open(SOURCE);
@@ -433,6 +488,9 @@ fn cancel_run_stops_the_sandbox_while_the_server_keeps_serving() {
     let outcome = server.response(&id).unwrap();
     assert_eq!(outcome["outcome"], "killed");
     assert_eq!(outcome["message"], "cancelled");
+    assert_eq!(outcome["cancelled"], true);
+    assert_eq!(outcome["limit"], Value::Null);
+    assert_eq!(outcome["summary"], "✗ cancelled");
     assert_eq!(
         lens_title(&server.code_lenses(URI), spin - 1),
         "✗ cancelled"
@@ -526,6 +584,11 @@ fn a_new_run_of_a_function_replaces_the_one_in_flight() {
     let replaced = server.response(&first).unwrap();
     assert_eq!(replaced["outcome"], "killed");
     assert_eq!(replaced["message"], "cancelled: replaced by a newer run");
+    assert_eq!(replaced["cancelled"], true);
+    assert!(
+        replaced["report"].as_str().unwrap().starts_with("spin(\""),
+        "{replaced:#}"
+    );
     assert_gone(&first_marker);
     assert_eq!(processes_with(&second_marker).len(), 1);
     let spin = line_of(SPIN, "def spin");
@@ -823,4 +886,48 @@ asyncio.run(main())
         .collect();
     assert_eq!(lines, [def], "{hints:#?}");
     server.shutdown_and_exit();
+}
+
+const CWSANDBOX: &str = r#"from cwsandbox import Session
+
+with Session() as session:
+
+    @session.function()
+    def add(x, y):
+        return x + y
+
+    total = add.remote(2, 3).result()
+    add(1, 2)
+"#;
+
+#[test]
+fn a_cwsandbox_file_runs_from_its_remote_call_and_shows_the_value_at_result() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open(URI, 1, CWSANDBOX);
+    let diagnostics = server.diagnostics(URI, 1);
+    let direct = line_of(CWSANDBOX, "add(1, 2)");
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["code"] == "AV107" && d["range"]["start"]["line"] == direct),
+        "{diagnostics:#?}"
+    );
+    let call = line_of(CWSANDBOX, "add.remote(2, 3)");
+    let lenses = server.code_lenses(URI);
+    let lens = lenses
+        .iter()
+        .find(|lens| lens["range"]["start"]["line"] == call)
+        .unwrap_or_else(|| panic!("no lens on the .remote call: {lenses:#?}"));
+    assert_eq!(lens["command"]["title"], "▶ Run add.remote(2, 3)");
+    let outcome = server.command("aviato.run", lens["command"]["arguments"][0].clone());
+    assert_eq!(outcome["value_repr"], "5", "{outcome:#}");
+    let text = CWSANDBOX.lines().nth(call as usize).unwrap();
+    let after_result = text.find(".result()").unwrap() + ".result()".len();
+    let hints = server.inlay_hints(URI, 20);
+    assert!(
+        hints.iter().any(|hint| hint["position"]
+            == json!({"line": call, "character": after_result})
+            && hint["label"] == "→ 5"),
+        "{hints:#?}"
+    );
 }

@@ -778,3 +778,37 @@ async fn nothing_listening_is_unavailable() {
         "{message}"
     );
 }
+
+/// `--backend auto`, the default: a cwsandbox file runs on the service
+/// `CWSANDBOX_BASE_URL` names, and locally without one; an aviato file runs locally.
+#[test]
+fn auto_runs_a_cwsandbox_file_on_the_service_when_one_is_set() {
+    const CWSANDBOX_JOB: &str = "from cwsandbox import Session\n\nwith Session() as session:\n\n    @session.function()\n    def add(x, y):\n        return x + y\n\n    add.remote(2, 3).result()\n";
+    const AVIATO_JOB: &str = "import asyncio\n\nfrom aviato import Sandbox\n\n\nasync def main():\n    async with Sandbox.session() as session:\n\n        @session.function()\n        def add(x, y):\n            return x + y\n\n        print(await add(2, 3))\n\n\nasyncio.run(main())\n";
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("job.py"), CWSANDBOX_JOB).unwrap();
+    std::fs::write(dir.path().join("old.py"), AVIATO_JOB).unwrap();
+    let run = |file: &str, url: Option<&str>| -> serde_json::Value {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"));
+        command
+            .args(["run", file, "--function", "add", "--output-format", "json"])
+            .current_dir(dir.path())
+            .env_remove("CWSANDBOX_API_KEY")
+            .env_remove("CWSANDBOX_BASE_URL");
+        if let Some(url) = url {
+            command.env("CWSANDBOX_BASE_URL", url);
+        }
+        let output = command.output().unwrap();
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stderr)))
+    };
+    let remote = run("job.py", Some(&server.url));
+    assert_eq!(remote["backend"], "cwsandbox", "{remote:#}");
+    assert_eq!(remote["value_repr"], "5");
+    let local = run("job.py", None);
+    assert_eq!(local["backend"], "local", "{local:#}");
+    assert_eq!(local["value_repr"], "5");
+    assert_eq!(run("old.py", Some(&server.url))["backend"], "local");
+    server.assert_nothing_left();
+}

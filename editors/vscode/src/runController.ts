@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { callLabel, isRunOutcome, notes, summarize, truncationNote, type RunOutcome } from "./outcome";
-import { RunReportView, frameTarget } from "./runReportView";
+import { callLabel, isRunOutcome, type RunOutcome } from "./outcome";
+import { RunReportView } from "./runReportView";
 import { RunTracker, runStatusText, type InFlightRun } from "./runs";
 import type { RunArguments } from "./sandboxFunctions";
-import { formatRunReport } from "./traceback";
+import { reportDocument } from "./traceback";
 
 /** The payload of the server's `aviato/runOutput` notification. */
 export interface RunOutputParams {
@@ -13,6 +13,10 @@ export interface RunOutputParams {
   line: number;
   stream: "stdout" | "stderr" | string;
   text: string;
+}
+
+function streamPrefix(stream: string): string {
+  return stream === "stderr" ? "  stderr│ " : "  stdout│ ";
 }
 
 /**
@@ -24,6 +28,8 @@ export class RunController implements vscode.Disposable {
   readonly tracker = new RunTracker();
   private readonly statusItem: vscode.StatusBarItem;
   private readonly streamed = new Set<number>();
+  /** Per run and stream, output after its last newline. */
+  private readonly partial = new Map<string, string>();
   private lastReport: vscode.Uri | undefined;
 
   constructor(
@@ -49,6 +55,7 @@ export class RunController implements vscode.Disposable {
     try {
       result = await send();
     } catch (error) {
+      this.flushPartial(args);
       if (this.tracker.finish(run)) {
         const message = error instanceof Error ? error.message : String(error);
         this.output.appendLine(`  run failed: ${message}`);
@@ -65,14 +72,31 @@ export class RunController implements vscode.Disposable {
     return result;
   }
 
-  /** Appends streamed stdout/stderr of a run in flight to the output channel. */
+  /**
+   * Appends streamed stdout/stderr of a run in flight to the output channel as it
+   * arrives: whole lines at once, the start of a line once it ends (or the run does).
+   */
   onRunOutput(params: RunOutputParams): void {
     const run = this.tracker
       .list()
       .find((candidate) => candidate.args.uri === params.uri && candidate.args.function === params.function);
     if (run) this.streamed.add(run.id);
-    const prefix = params.stream === "stderr" ? "  stderr│ " : "  stdout│ ";
-    for (const line of params.text.replace(/\n$/, "").split("\n")) this.output.appendLine(prefix + line);
+    const key = `${params.uri}#${params.function}#${params.stream}`;
+    const lines = ((this.partial.get(key) ?? "") + params.text).split("\n");
+    const rest = lines.pop() ?? "";
+    if (rest) this.partial.set(key, rest);
+    else this.partial.delete(key);
+    for (const line of lines) this.output.appendLine(streamPrefix(params.stream) + line);
+  }
+
+  /** The end of a run's output that no newline ended. */
+  private flushPartial(args: RunArguments): void {
+    for (const stream of ["stdout", "stderr"]) {
+      const key = `${args.uri}#${args.function}#${stream}`;
+      const rest = this.partial.get(key);
+      if (rest !== undefined) this.output.appendLine(streamPrefix(stream) + rest);
+      this.partial.delete(key);
+    }
   }
 
   /** Opens the report of the last failed run, if any. */
@@ -92,17 +116,9 @@ export class RunController implements vscode.Disposable {
         if (text) this.onRunOutput({ uri: args.uri, function: args.function, line: args.line, stream, text });
       }
     }
-    for (const stream of ["stdout", "stderr"] as const) {
-      const truncated = truncationNote(outcome, stream);
-      if (truncated) this.output.appendLine(`  ${stream}│ ${truncated}`);
-    }
-    if (outcome.call_site !== null && args.args === undefined && (args.callSite === undefined || args.callSite === null)) {
-      // The header named the function alone: say which call's arguments ran.
-      this.output.appendLine(`  (arguments from the call at line ${outcome.call_site})`);
-    }
-    const summary = summarize(args.function, outcome);
-    this.output.appendLine(`  ${outcome.outcome === "ok" ? "✓" : "✗"} ${summary}`);
-    for (const note of notes(outcome)) this.output.appendLine(`  note: ${note}`);
+    this.flushPartial(args);
+    for (const line of outcome.report.replace(/\n$/, "").split("\n")) this.output.appendLine(line && `  ${line}`);
+    const summary = `${args.function} ${outcome.summary}`;
 
     if (outcome.outcome === "ok") {
       vscode.window.setStatusBarMessage(`$(check) ${summary}`, 8000);
@@ -110,11 +126,7 @@ export class RunController implements vscode.Disposable {
     }
 
     const source = vscode.Uri.parse(args.uri);
-    const call = callLabel(args.function, args.args, args.callSite ?? outcome.call_site);
-    const report = formatRunReport(call, outcome, (file, line) =>
-      lineText(file, line, source),
-    );
-    this.lastReport = this.reports.add(`${args.function} run report`, report, source);
+    this.lastReport = this.reports.add(`${args.function} run report`, reportDocument(outcome), source);
     void vscode.commands.executeCommand("setContext", "aviato.hasTraceback", true);
 
     const reportUri = this.lastReport;
@@ -140,13 +152,4 @@ export class RunController implements vscode.Disposable {
     this.statusItem.tooltip = `${runs.map((run) => run.args.function).join(", ")}: click to cancel`;
     this.statusItem.show();
   }
-}
-
-/** The text of a traceback line when it is in the run's document (open or on disk). */
-function lineText(file: string, line: number, source: vscode.Uri): string | undefined {
-  const target = frameTarget(file, source);
-  if (!target) return undefined;
-  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === target.toString());
-  if (!document || line < 1 || line > document.lineCount) return undefined;
-  return document.lineAt(line - 1).text;
 }

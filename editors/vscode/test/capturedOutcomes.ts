@@ -30,8 +30,3 @@ export function capturedOutcomes(): Record<Case, RunOutcome> {
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   }
 }
-
-/** The 1-based line `line` of tests/editors/fixtures/outcomes.py. */
-export function fixtureLine(line: number): string {
-  return readFileSync(path.join(REPO, "tests/editors/fixtures/outcomes.py"), "utf8").split("\n")[line - 1];
-}

@@ -58,7 +58,7 @@ test("the settings reach the server in the shape docs/lsp.md gives", () => {
 test("the defaults send only what the server needs to know", () => {
   const defaults = (key: string) => properties[`aviato.${key}`]?.default;
   assert.deepEqual(serverSettings(defaults), {
-    run: { backend: "local", timeout: 30 },
+    run: { backend: "auto", timeout: 30 },
     codeLens: { enable: true, showResults: true },
     inlayHints: { showResults: true },
   });

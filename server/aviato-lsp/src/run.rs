@@ -8,7 +8,8 @@ use std::time::Duration;
 use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, NotRun, Outcome, OutcomeKind,
-    Prepared, RunRequest, blocking_diagnostic, prepare, run_prepared,
+    OutputStream, Prepared, RunDescription, RunRequest, blocking_diagnostic, forward_output,
+    output_channel, prepare, run_prepared,
 };
 use aviato_lsp_server::signature::{Signature, usable_call_site};
 
@@ -21,7 +22,8 @@ pub const MIN_MEMORY_MB: u64 = 32;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Stdout and stderr as the function wrote them, then the value or a traceback.
+    /// Stdout and stderr as the function writes them, to ours while it runs, then
+    /// the value or a traceback.
     Text,
     /// One JSON object (docs/run-output.md).
     Json,
@@ -29,6 +31,9 @@ pub enum OutputFormat {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum BackendName {
+    /// `cwsandbox` for a file of the cwsandbox SDK when CWSANDBOX_API_KEY or
+    /// CWSANDBOX_BASE_URL is set, else `local`.
+    Auto,
     /// A bubblewrap sandbox on this machine.
     Local,
     /// A sandbox of an aviato service (`--base-url`, else `AVIATO_BASE_URL`; key from
@@ -70,7 +75,7 @@ pub struct Args {
     #[arg(long, value_name = "MB")]
     memory_mb: Option<u64>,
     /// Where to run it.
-    #[arg(long, value_enum, default_value_t = BackendName::Local)]
+    #[arg(long, value_enum, default_value_t = BackendName::Auto)]
     backend: BackendName,
     /// The service for `--backend aviato` or `--backend cwsandbox`.
     #[arg(long, value_name = "URL")]
@@ -82,7 +87,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let outcome = outcome(&args);
+    let mut outcome = outcome(&args);
+    outcome.describe(&RunDescription {
+        function: &args.function,
+        args: args.args.as_deref(),
+        timeout: Duration::try_from_secs_f64(args.timeout).unwrap_or_default(),
+        source: &std::fs::read_to_string(&args.file).unwrap_or_default(),
+    });
     match args.output_format {
         OutputFormat::Json => match serde_json::to_string_pretty(&outcome) {
             Ok(json) => println!("{json}"),
@@ -260,13 +271,14 @@ fn execute(args: &Args, prepared: &Prepared) -> Outcome {
     }
     let settings = BackendSettings {
         backend: match args.backend {
+            BackendName::Auto => BackendKind::Auto,
             BackendName::Local => BackendKind::Local,
             BackendName::Aviato => BackendKind::Aviato,
             BackendName::Cwsandbox => BackendKind::Cwsandbox,
         },
         base_url: args.base_url.clone(),
     };
-    let backend = match settings.build() {
+    let backend = match settings.build(&prepared.payload) {
         Ok(backend) => backend,
         Err(message) => return Outcome::error(message),
     };
@@ -277,12 +289,43 @@ fn execute(args: &Args, prepared: &Prepared) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
-    runtime.block_on(run_prepared(
-        backend.as_ref(),
-        prepared,
-        &limits,
-        CancellationToken::new(),
-    ))
+    // In text mode the function's stdout and stderr go to ours while it runs; JSON
+    // has them in the outcome only.
+    let (sink, chunks) = output_channel();
+    let live = matches!(args.output_format, OutputFormat::Text).then_some(sink);
+    runtime.block_on(async {
+        let run = run_prepared(
+            backend.as_ref(),
+            prepared,
+            &limits,
+            CancellationToken::new(),
+            live,
+        );
+        let (outcome, ()) = tokio::join!(
+            run,
+            forward_output(chunks, limits.output_bytes, |stream, text| {
+                write_live(stream, &text);
+                async {}
+            })
+        );
+        outcome
+    })
+}
+
+/// A piece of the function's output, on the stream it was written to.
+fn write_live(stream: OutputStream, text: &str) {
+    use std::io::Write;
+    // A closed terminal loses the output, not the run.
+    let _ = match stream {
+        OutputStream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        }
+        OutputStream::Stderr => {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|()| err.flush())
+        }
+    };
 }
 
 /// `--args`, or what to run with when it is not given: the function's defaults
@@ -374,18 +417,13 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn print_text(args: &Args, outcome: &Outcome) {
-    if !outcome.stdout.is_empty() {
-        print!("{}", outcome.stdout);
-        if !outcome.stdout.ends_with('\n') {
-            // The value, or what ended the run, starts a line of its own.
-            println!();
-        }
+    // stdout and stderr went out while the function ran; the value, or what ended
+    // the run, starts a line of its own.
+    if !outcome.stdout.is_empty() && !outcome.stdout.ends_with('\n') {
+        println!();
     }
-    if !outcome.stderr.is_empty() {
-        eprint!("{}", outcome.stderr);
-        if !outcome.stderr.ends_with('\n') {
-            eprintln!();
-        }
+    if !outcome.stderr.is_empty() && !outcome.stderr.ends_with('\n') {
+        eprintln!();
     }
     for (stream, cut) in [
         ("stdout", outcome.stdout_truncated),

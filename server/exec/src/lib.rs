@@ -24,8 +24,10 @@ pub mod cwsandbox;
 mod limits;
 mod local;
 mod outcome;
+mod output;
 mod payload;
 mod prepare;
+mod report;
 mod runner;
 mod settings;
 
@@ -37,10 +39,12 @@ pub use local::{
     CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig, OutputChunk,
     OutputSink, OutputStream, SandboxCommand, WritableDir, check_variable, writable_path,
 };
-pub use outcome::{Frame, Outcome, OutcomeKind};
+pub use outcome::{Frame, Limit, Outcome, OutcomeKind};
+pub use output::{COALESCE, forward_output, output_channel};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
 pub use prepare::{
     NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,
 };
+pub use report::{RunDescription, clip};
 pub use settings::{BackendKind, BackendSettings};
 pub use tokio_util::sync::CancellationToken;

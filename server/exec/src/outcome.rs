@@ -49,6 +49,20 @@ impl OutcomeKind {
     }
 }
 
+/// The limit that ended a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Wall-clock time.
+    Time,
+    /// Address space.
+    Memory,
+    /// CPU time.
+    Cpu,
+    /// The size of a file written.
+    FileSize,
+}
+
 /// A traceback frame in the user's file, outermost first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
@@ -107,6 +121,15 @@ pub struct Outcome {
     pub code: Option<String>,
     /// Why the run was refused, killed, or failed.
     pub message: Option<String>,
+    /// The limit that ended the run, if one did.
+    pub limit: Option<Limit>,
+    /// The run was stopped on request (`killed`).
+    pub cancelled: bool,
+    /// How the run ended, on one line, as a lens shows it (`✓ 5 · 84 ms`).
+    pub summary: String,
+    /// What an output panel shows of the run once it is over, one line of text per
+    /// line (the streams themselves are in `stdout` and `stderr`).
+    pub report: String,
 }
 
 impl Outcome {
@@ -136,6 +159,28 @@ impl Outcome {
             map_items: None,
             code: None,
             message: None,
+            limit: None,
+            cancelled: false,
+            summary: String::new(),
+            report: String::new(),
+        }
+    }
+
+    /// A run stopped on request.
+    pub fn cancelled() -> Self {
+        Self {
+            message: Some("cancelled".to_owned()),
+            cancelled: true,
+            ..Self::new(OutcomeKind::Killed)
+        }
+    }
+
+    /// A run `limit` ended, `message` naming it.
+    pub fn over_limit(kind: OutcomeKind, limit: Limit, message: impl Into<String>) -> Self {
+        Self {
+            message: Some(message.into()),
+            limit: Some(limit),
+            ..Self::new(kind)
         }
     }
 

@@ -10,7 +10,7 @@ use aviato_analysis::{
 
 use crate::{
     Backend, CancellationToken, DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Limits, Outcome, OutcomeKind,
-    Payload, Serialization,
+    OutputSink, Payload, Serialization,
 };
 
 /// Which function to run, with which arguments.
@@ -227,13 +227,17 @@ const MAP_ITEM_LIMIT: u32 = 16;
 /// Runs a prepared call as the SDK would: one sandbox for a call; for `f.map(items)`,
 /// one sandbox per item (`f.remote(*item)`), in order, up to the first item that
 /// returns no value, whose outcome is reported; when every item returns, the first's.
+/// The output of every sandbox goes to `output`, in turn.
 pub async fn run_prepared(
     backend: &dyn Backend,
     prepared: &Prepared,
     limits: &Limits,
     cancel: CancellationToken,
+    output: Option<OutputSink>,
 ) -> Outcome {
-    let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
+    let mut outcome = backend
+        .run_with_output(&prepared.payload, limits, cancel.clone(), output.clone())
+        .await;
     outcome.call_site = prepared.call_site;
     if prepared.payload.map_item.is_none() {
         return outcome;
@@ -264,7 +268,9 @@ pub async fn run_prepared(
         }
         let mut payload = prepared.payload.clone();
         payload.map_item = Some(index);
-        let mut item = backend.run(&payload, limits, cancel.clone()).await;
+        let mut item = backend
+            .run_with_output(&payload, limits, cancel.clone(), output.clone())
+            .await;
         if item.outcome != OutcomeKind::Ok {
             item.call_site = prepared.call_site;
             item.map_item = Some(index + 1);

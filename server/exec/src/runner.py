@@ -42,6 +42,13 @@ class LiteralError(Exception):
 
 def main():
     main_pid = os.getpid()
+    # Output reaches the editor while the function runs: a line as it is printed,
+    # not when a pipe's buffer fills.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
     request = json.loads(sys.stdin.buffer.read())
     nonce = request["nonce"].encode("ascii")
     os.set_inheritable(RESULT_FD, False)

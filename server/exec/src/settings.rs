@@ -3,15 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AviatoBackend, AviatoConfig, Backend, CwsandboxBackend, CwsandboxConfig, LocalBackend,
+    AviatoBackend, AviatoConfig, Backend, CwsandboxBackend, CwsandboxConfig, LocalBackend, Payload,
+    Serialization,
 };
 
-/// A backend by name (`"local"`, `"aviato"`, `"cwsandbox"`).
+/// A backend by name (`"auto"`, `"local"`, `"aviato"`, `"cwsandbox"`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
-    /// A bubblewrap sandbox on this machine.
+    /// `cwsandbox` for a cwsandbox file when `CWSANDBOX_API_KEY` or
+    /// `CWSANDBOX_BASE_URL` is set (its user has the service), else `local`.
     #[default]
+    Auto,
+    /// A bubblewrap sandbox on this machine.
     Local,
     /// A sandbox of an ATCService: the aviato service, or a shared
     /// `aviato-lsp sandbox-server`.
@@ -24,9 +28,37 @@ pub enum BackendKind {
 impl BackendKind {
     pub const fn as_str(self) -> &'static str {
         match self {
+            BackendKind::Auto => "auto",
             BackendKind::Local => "local",
             BackendKind::Aviato => "aviato",
             BackendKind::Cwsandbox => "cwsandbox",
+        }
+    }
+}
+
+impl BackendKind {
+    /// The backend that runs `payload`: `auto` made `local` or `cwsandbox`.
+    pub fn resolve(self, payload: &Payload) -> BackendKind {
+        self.resolve_with(payload, |name| std::env::var_os(name))
+    }
+
+    fn resolve_with(
+        self,
+        payload: &Payload,
+        env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> BackendKind {
+        if self != BackendKind::Auto {
+            return self;
+        }
+        // Only the cwsandbox SDK's strict JSON marks a file of that generation.
+        let cwsandbox_file = payload.serialization == Serialization::StrictJson;
+        let has_service = ["CWSANDBOX_API_KEY", "CWSANDBOX_BASE_URL"]
+            .iter()
+            .any(|name| env(name).is_some_and(|value| !value.is_empty()));
+        if cwsandbox_file && has_service {
+            BackendKind::Cwsandbox
+        } else {
+            BackendKind::Local
         }
     }
 }
@@ -44,10 +76,10 @@ pub struct BackendSettings {
 }
 
 impl BackendSettings {
-    /// The backend these settings select.
-    pub fn build(&self) -> Result<Box<dyn Backend>, String> {
-        Ok(match self.backend {
-            BackendKind::Local => Box::new(LocalBackend::default()),
+    /// The backend these settings select for `payload`.
+    pub fn build(&self, payload: &Payload) -> Result<Box<dyn Backend>, String> {
+        Ok(match self.backend.resolve(payload) {
+            BackendKind::Auto | BackendKind::Local => Box::new(LocalBackend::default()),
             BackendKind::Aviato => Box::new(AviatoBackend::new(AviatoConfig::from_env(
                 self.base_url.as_deref(),
             ))?),
@@ -64,19 +96,39 @@ mod tests {
 
     #[test]
     fn settings_read_from_json() {
+        let payload = Payload::new("app.py", "f", "def f():\n    pass\n");
         let settings: BackendSettings =
             serde_json::from_str(r#"{"backend": "aviato", "baseUrl": "http://runner:7001/"}"#)
                 .unwrap();
         assert_eq!(settings.backend, BackendKind::Aviato);
-        let backend = settings.build().unwrap();
+        let backend = settings.build(&payload).unwrap();
         assert_eq!(backend.name(), "aviato");
         let settings: BackendSettings =
             serde_json::from_str(r#"{"backend": "cwsandbox", "baseUrl": "http://127.0.0.1:7001"}"#)
                 .unwrap();
         assert_eq!(settings.backend, BackendKind::Cwsandbox);
-        assert_eq!(settings.build().unwrap().name(), "cwsandbox");
+        assert_eq!(settings.build(&payload).unwrap().name(), "cwsandbox");
         let default: BackendSettings = serde_json::from_str("{}").unwrap();
-        assert_eq!(default.backend, BackendKind::Local);
-        assert_eq!(default.build().unwrap().name(), "local");
+        assert_eq!(default.backend, BackendKind::Auto);
+    }
+
+    #[test]
+    fn auto_runs_cwsandbox_files_on_the_service_their_user_has() {
+        let mut cwsandbox = Payload::new("app.py", "f", "def f():\n    pass\n");
+        cwsandbox.serialization = Serialization::StrictJson;
+        let aviato = Payload::new("app.py", "f", "def f():\n    pass\n");
+        let key = |name: &str| (name == "CWSANDBOX_API_KEY").then(|| "secret".into());
+        let url = |name: &str| (name == "CWSANDBOX_BASE_URL").then(|| "http://h:1".into());
+        let empty = |name: &str| name.starts_with("CWSANDBOX").then(|| "".into());
+        let auto = BackendKind::Auto;
+        assert_eq!(auto.resolve_with(&cwsandbox, key), BackendKind::Cwsandbox);
+        assert_eq!(auto.resolve_with(&cwsandbox, url), BackendKind::Cwsandbox);
+        assert_eq!(auto.resolve_with(&cwsandbox, empty), BackendKind::Local);
+        assert_eq!(auto.resolve_with(&cwsandbox, |_| None), BackendKind::Local);
+        assert_eq!(auto.resolve_with(&aviato, key), BackendKind::Local);
+        assert_eq!(
+            BackendKind::Local.resolve_with(&cwsandbox, key),
+            BackendKind::Local
+        );
     }
 }

@@ -484,6 +484,103 @@ check('the quick fix for AV201 moves the import and its diagnostic goes', functi
   snapshot(buf, '06-quick-fix')
 end)
 
+check('a cwsandbox file: diagnostics, a lens on .remote(...), the value after .result()', function()
+  if not (has_lenses and can_run) then
+    skip('server cannot run functions yet (no code lenses / aviato.run)')
+  end
+  local cw_file = vim.fs.dirname(file) .. '/cw_job.py'
+  vim.fn.writefile({
+    'from cwsandbox import Session',
+    '',
+    'with Session() as session:',
+    '',
+    '    @session.function()',
+    '    def add(x, y):',
+    '        return x + y',
+    '',
+    '    total = add.remote(2, 3).result()',
+    '    add(1, 2)',
+  }, cw_file)
+  vim.cmd('edit ' .. vim.fn.fnameescape(cw_file))
+  local cw_buf = vim.api.nvim_get_current_buf()
+  wait_for('aviato-lsp to attach to the cwsandbox file', function()
+    local c = run.client(cw_buf)
+    return c and c.initialized
+  end)
+  local direct = line_of(cw_buf, 'add%(1, 2%)')
+  wait_for('AV107 on the direct call', function()
+    return find(vim.diagnostic.get(cw_buf), function(d)
+      return d.code == 'AV107' and d.lnum == direct
+    end)
+  end)
+  local call = line_of(cw_buf, 'add%.remote%(2, 3%)')
+  vim.lsp.codelens.refresh({ bufnr = cw_buf })
+  wait_for('the lens "▶ Run add.remote(2, 3)"', function()
+    return find(vim.lsp.codelens.get(cw_buf), function(lens)
+      return lens.range.start.line == call and lens.command and lens.command.title == '▶ Run add.remote(2, 3)'
+    end)
+  end)
+  vim.api.nvim_win_set_cursor(0, { call + 1, 0 })
+  local before = run.last
+  vim.lsp.codelens.run()
+  local last = wait_outcome('add', before)
+  assert(last.outcome.value_repr == '5', 'value ' .. tostring(last.outcome.value_repr))
+  if caps.inlayHintProvider then
+    local text = vim.api.nvim_buf_get_lines(cw_buf, call, call + 1, false)[1]
+    local after_result = select(2, text:find('.result()', 1, true))
+    wait_for('→ 5 after .result()', function()
+      return find(vim.lsp.inlay_hint.get({ bufnr = cw_buf }) or {}, function(item)
+        local hint = item.inlay_hint
+        return hint.position.line == call and hint.position.character == after_result
+      end)
+    end)
+  end
+  snapshot(cw_buf, '07-cwsandbox')
+  vim.cmd('buffer ' .. buf)
+end)
+
+check('output is appended to :AviatoOutput while the function runs', function()
+  if not can_run then
+    skip('server does not offer the aviato.run command yet')
+  end
+  local slow_file = vim.fs.dirname(file) .. '/slow_job.py'
+  vim.fn.writefile({
+    'from cwsandbox import Session',
+    '',
+    'with Session() as session:',
+    '',
+    '    @session.function()',
+    '    def slow():',
+    '        import time',
+    '',
+    '        print("first")',
+    '        time.sleep(2)',
+    '        print("second")',
+    '        return 1',
+    '',
+    '    slow.remote().result()',
+  }, slow_file)
+  vim.cmd('edit ' .. vim.fn.fnameescape(slow_file))
+  local slow_buf = vim.api.nvim_get_current_buf()
+  wait_for('aviato-lsp to attach to the second file', function()
+    local c = run.client(slow_buf)
+    return c and c.initialized
+  end)
+  vim.api.nvim_win_set_cursor(0, { line_of(slow_buf, 'print%("first"%)') + 1, 8 })
+  local before = run.last
+  vim.cmd('AviatoRun')
+  wait_for('the first line in the output while the run is in flight', function()
+    local lines = require('aviato.output').lines()
+    return lines[#lines] == '  stdout│ first'
+  end, 20000)
+  assert(#run.in_flight() > 0, 'the run was over before its first line was shown')
+  local last = wait_outcome('slow', before)
+  assert(last.outcome.value_repr == '1', 'value ' .. tostring(last.outcome.value_repr))
+  local text = table.concat(require('aviato.output').lines(), '\n')
+  assert(text:find('  stdout│ first\n  stdout│ second\n', 1, true), text)
+  vim.cmd('buffer ' .. buf)
+end)
+
 -- Stop the server and wait for it to exit before leaving: os.exit skips
 -- Neovim's own shutdown of language servers.
 local exited = false

@@ -120,13 +120,6 @@ do
   end
 end
 
-local function fixture_line(line)
-  return vim.fn.readfile(repo .. '/tests/editors/fixtures/outcomes.py')[line]
-end
-local function line_text(file, line)
-  return file:find('outcomes%.py$') and fixture_line(line) or nil
-end
-
 test('the real outcome has exactly the fields docs/run-output.md documents', function()
   local doc = read(repo .. '/docs/run-output.md')
   local table_text = doc:sub(doc:find('## Outcome\n', 1, true), doc:find('## Outcomes', 1, true))
@@ -135,7 +128,7 @@ test('the real outcome has exactly the fields docs/run-output.md documents', fun
     table.insert(documented, name)
   end
   table.sort(documented)
-  eq(#documented, 24, 'documented fields')
+  eq(#documented, 28, 'documented fields')
   for _, name in ipairs(CASES) do
     local keys = vim.tbl_keys(raw[name])
     table.sort(keys)
@@ -151,7 +144,7 @@ test('the plugin reads only fields the outcome has', function()
       read_fields[name] = true
     end
   end
-  eq(read_fields.value_type and read_fields.note and true, true, 'value_type and note are read')
+  eq(read_fields.summary and read_fields.report and true, true, 'summary and report are read')
   for name in pairs(read_fields) do
     eq(raw.ok[name] ~= nil, true, 'the plugin reads `' .. name .. '`, which the outcome does not have')
   end
@@ -166,106 +159,17 @@ test('each captured case is the outcome it stands for', function()
   )
 end)
 
-test('summaries of each outcome', function()
-  eq(outcome.summarize('add', outcomes.ok), string.format('add → 5 · %d ms', outcomes.ok.duration_ms))
-  eq(outcome.summarize('check_positive', outcomes.raised), 'check_positive raised ValueError: x must be non-negative, got -4')
-  eq(outcome.summarize('wait', outcomes.timeout), 'wait timed out after 1.5 s')
-  eq(outcome.summarize('hog', outcomes.killed), 'hog was killed: memory limit of 256 MiB reached (MemoryError)')
-  eq(outcome.summarize('fetch', outcomes.refused), 'fetch cannot run: ' .. outcomes.refused.message .. ' (AV101)')
-  eq(outcome.summarize('add', outcomes['error']), 'add could not run: --args: argument 1: `nope` is not defined')
+test('what a run shows is worded by the server', function()
   for _, name in ipairs(CASES) do
-    eq(outcome.summarize('f', raw[name]), outcome.summarize('f', outcomes[name]), 'JSON null read as vim.NIL: ' .. name)
+    eq(type(outcomes[name].summary), 'string', name)
+    eq(outcomes[name].report:sub(-1), '\n', name)
   end
-end)
-
-test('a cancelled run reads as cancelled, not killed', function()
-  local cancelled = vim.tbl_extend('force', outcomes.killed, { message = 'cancelled' })
-  eq(outcome.summarize('hog', cancelled), 'hog was cancelled')
-  local replaced = vim.tbl_extend('force', outcomes.killed, { message = 'cancelled: replaced by a newer run' })
-  eq(outcome.summarize('hog', replaced), 'hog was cancelled: replaced by a newer run')
-end)
-
-test('the timeout comes from the server message, else the duration', function()
-  eq(outcome.timeout_seconds(outcomes.timeout), '1.5')
-  local finished = vim.tbl_extend('force', outcomes.timeout, {
-    message = 'the function finished, but the interpreter did not exit within 30 s (a thread still running?)',
-  })
-  eq(outcome.timeout_seconds(finished), '30')
-  eq(outcome.timeout_seconds(vim.tbl_extend('force', outcomes.timeout, { message = vim.NIL, duration_ms = 2049 })), '2')
-  eq(outcome.timeout_seconds(vim.tbl_extend('force', outcomes.timeout, { message = vim.NIL, duration_ms = 2549 })), '2.5')
-end)
-
-test('the note is split into one note per line', function()
-  local notes = outcome.notes(outcomes.notes)
-  eq(#notes, 3, 'notes')
-  assert(notes[1]:find('^image registry%.example%.com/ml:latest has no local equivalent'), notes[1])
-  assert(notes[2]:find('SystemExit', 1, true), notes[2])
-  assert(notes[3]:find('exception_type None', 1, true), notes[3])
-  eq(outcome.notes(outcomes.ok), {})
-  eq(outcome.notes(raw.ok), {})
-end)
-
-test('a value is shown with its type', function()
-  eq(outcome.value_line(outcomes.ok), '5 (int)')
-  eq(outcome.value_line(outcomes.output), "'hello ada' (str)")
-end)
-
-local function where(o)
-  return string.format('(%s backend, %s, Python %s)', o.backend, o.image, o.python_version)
-end
-
-test('a raised outcome reads like a Python traceback with source lines', function()
-  local raised = outcomes.raised
-  local outer, inner = raised.traceback[1], raised.traceback[2]
-  eq({ outer['function'], inner['function'] }, { 'check_positive', 'fail' })
-  eq(outcome.report('check_positive(-4)', raised, line_text), {
-    string.format('check_positive(-4) raised ValueError in %d ms %s', raised.duration_ms, where(raised)),
-    'Traceback (most recent call last):',
-    string.format('  File "%s", line %d, in check_positive', outer.file, outer.line),
-    '    fail(x)',
-    string.format('  File "%s", line %d, in fail', inner.file, inner.line),
-    '    raise ValueError(f"x must be non-negative, got {value}")',
-    'ValueError: x must be non-negative, got -4',
-  })
-end)
-
-test('output on both streams follows the value', function()
-  local o = outcomes.output
-  eq(outcome.report('greet()', o, line_text), {
-    string.format('greet() returned in %d ms %s', o.duration_ms, where(o)),
-    "'hello ada' (str)",
-    '--- stdout ---',
-    'greeting ada',
-    '--- stderr ---',
-    'about to return',
-  })
-end)
-
-test('truncated output is marked where it is cut', function()
-  local report = outcome.report('flood()', outcomes.truncated, line_text)
-  local last = report[#report]
-  assert(last:find('^… stdout truncated'), last)
-  assert(report[#report - 1]:find('^x+$'), 'the marker follows the kept output')
-  eq(outcome.truncation_note(outcomes.truncated, 'stderr'), nil)
-  eq(outcome.truncation_note(outcomes.output, 'stdout'), nil)
-end)
-
-test('notes, timeouts, limits, refusals and errors in the report', function()
-  local notes = vim.tbl_filter(function(line)
-    return line:find('^note: ') ~= nil
-  end, outcome.report('stop()', outcomes.notes, line_text))
-  eq(#notes, 3, 'note lines')
-  -- The exception raised, as Python prints it, though the SDK reports none.
-  local stop = table.concat(outcome.report('stop()', outcomes.notes, line_text), '\n')
-  assert(stop:find('\nSystemExit: 3\n', 1, true), stop)
-  local timeout = outcome.report('wait()', outcomes.timeout, line_text)
-  assert(timeout[1]:find('^wait%(%) timed out after 1%.5 s %('), timeout[1])
-  eq(timeout[2], 'wall-clock limit of 1.5 s reached')
-  local killed = table.concat(outcome.report('hog()', outcomes.killed, line_text), '\n')
-  assert(killed:find('\nmemory limit of 256 MiB reached (MemoryError)\n', 1, true), killed)
-  assert(killed:find('in hog\n    blocks = [bytearray', 1, true), killed)
-  eq(outcome.report('fetch()', outcomes.refused, line_text), { 'fetch() was refused (AV101)', outcomes.refused.message })
-  eq(outcome.report('add(nope)', outcomes['error'], line_text), { 'add(nope) could not run', '--args: argument 1: `nope` is not defined' })
+  eq(outcomes.ok.summary, string.format('✓ 5 · %d ms', outcomes.ok.duration_ms))
+  eq(outcomes.killed.limit, 'memory')
+  eq(outcomes.killed.cancelled, false)
+  eq(outcomes.timeout.limit, 'time')
+  local raised = vim.split(outcomes.raised.report, '\n', { plain = true })
+  eq(vim.list_contains(raised, 'Traceback (most recent call last):'), true, outcomes.raised.report)
 end)
 
 test('runs are named by their arguments or call site', function()
@@ -300,7 +204,7 @@ end)
 test('the defaults send only what the server needs to know, as JSON objects', function()
   setup(nil)
   local defaults = {
-    run = { backend = 'local', timeout = 30 },
+    run = { backend = 'auto', timeout = 30 },
     codeLens = { enable = true, showResults = true },
     inlayHints = { showResults = true },
   }

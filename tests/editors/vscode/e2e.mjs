@@ -276,14 +276,15 @@ async function fixtureLines() {
   return (await viewLines()).map((line) => line.text);
 }
 
-/** The Aviato output channel, as VS Code writes it to its log folder. */
-function aviatoLog() {
+/** An output channel (`Aviato` by default), as VS Code writes it to its log folder. */
+function aviatoLog(channel = "Aviato") {
   const found = [];
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/Aviato\.log$/.test(entry.name)) found.push(full);
+      // A log channel is NAME.log; a plain output channel N-NAME.log.
+      else if (entry.name === `${channel}.log` || entry.name.endsWith(`-${channel}.log`)) found.push(full);
     }
   };
   const logs = path.join(userData, "logs");
@@ -430,7 +431,7 @@ await check("a failing function shows its error at the raising line; the traceba
     (await functionLensLinks("check_positive")).some((link) => link.text === "✗ ValueError: x must be non-negative"),
   );
   await screenshot("run-failing");
-  const toast = page.locator(".notification-toast", { hasText: "check_positive raised ValueError" }).first();
+  const toast = page.locator(".notification-toast", { hasText: "check_positive ✗ ValueError" }).first();
   await toast.waitFor({ timeout: WAIT_MS });
   await toast.locator("a.monaco-button, .monaco-button", { hasText: "Show Traceback" }).first().click();
   await page.locator(".tab", { hasText: "check_positive run report" }).first().waitFor({ timeout: WAIT_MS });
@@ -531,6 +532,79 @@ await check("the quick fix for AV201 moves the import and its diagnostic goes", 
     throw new Error(`import math not moved into hypotenuse:\n${lines.join("\n")}`);
   }
   await screenshot("quick-fix-applied");
+});
+
+/** Writes `name` into the workspace and opens it from the Explorer. */
+async function openNewFile(name, lines) {
+  writeFileSync(path.join(workspace, name), lines.join("\n"));
+  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${name}"]`).first();
+  await row.waitFor({ timeout: WAIT_MS });
+  await row.click();
+  await page.locator(".tab", { hasText: name }).first().waitFor({ timeout: WAIT_MS });
+}
+
+await check("a cwsandbox file: diagnostics, a lens on .remote(...), the value after .result()", async () => {
+  if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
+  await openNewFile("cw_job.py", [
+    "from cwsandbox import Session",
+    "",
+    "with Session() as session:",
+    "",
+    "    @session.function()",
+    "    def add(x, y):",
+    "        return x + y",
+    "",
+    "    total = add.remote(2, 3).result()",
+    "    add(1, 2)",
+    "",
+  ]);
+  await showProblems();
+  await waitFor("AV107 in Problems", async () => /AV107/.test(await problemsText()));
+  await hideProblems();
+  const lens = await waitFor("the lens ▶ Run add.remote(2, 3)", async () =>
+    (await callSiteLensLinks("total = add.remote(2, 3)")).find((link) => link.text === "▶ Run add.remote(2, 3)"),
+  );
+  await page.mouse.click(lens.x, lens.y);
+  await waitFor(
+    "→ 5 after .result()",
+    async () => (await viewLines()).some((line) => /add\.remote\(2, 3\)\.result\(\)\s*→\s*5\b/.test(line.text)),
+    RUN_WAIT_MS,
+  );
+  await screenshot("cwsandbox");
+});
+
+await check("a run's output reaches the Aviato Run Output channel while the function runs", async () => {
+  if (!canRun) skip("server does not offer the aviato.run command yet");
+  const lines = [
+    "from cwsandbox import Session",
+    "",
+    "with Session() as session:",
+    "",
+    "    @session.function()",
+    "    def slow():",
+    "        import time",
+    "",
+    '        print("first")',
+    "        time.sleep(4)",
+    '        print("second")',
+    "        return 1",
+    "",
+    "    slow.remote().result()",
+    "",
+  ];
+  await openNewFile("slow_job.py", lines);
+  await focusEditor();
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: WAIT_MS });
+  await input.fill(`:${lines.indexOf('        print("first")') + 1}:9`);
+  await page.keyboard.press("Enter");
+  await runPaletteCommand("Aviato: Run Function in Sandbox");
+  const output = () => aviatoLog("Aviato Run Output");
+  await waitFor("the first line in the channel", () => output().includes("stdout│ first"), RUN_WAIT_MS);
+  if (output().includes("stdout│ second")) throw new Error(`the first line came only with the last:\n${output()}`);
+  await waitFor("the second line, once the run goes on", () => output().includes("stdout│ second"), RUN_WAIT_MS);
+  await screenshot("live-output");
 });
 
 clearTimeout(hardStop);

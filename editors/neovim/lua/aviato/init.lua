@@ -24,7 +24,7 @@ local M = {}
 ---@field inlayHints { showResults: boolean? }?
 
 ---@class aviato.RunSettings
----@field backend 'local'|'aviato'|'cwsandbox'?
+---@field backend 'auto'|'local'|'aviato'|'cwsandbox'?
 ---@field baseUrl string? the service of the `aviato` or `cwsandbox` backend; default AVIATO_BASE_URL or CWSANDBOX_BASE_URL, then the service
 ---@field timeout number? wall-clock seconds of one run
 ---@field limits { cpuSeconds: integer?, memoryMb: integer?, processes: integer?, fileSizeMb: integer?, tmpfsMb: integer?, outputKb: integer? }?
@@ -48,7 +48,7 @@ M.defaults = {
     severity = nil,
     sdk = nil, -- 'auto', 'cwsandbox' or 'aviato'
     run = {
-      backend = 'local',
+      backend = 'auto',
       baseUrl = nil,
       timeout = 30,
       -- nil: the server's defaults, 60, 2048, 256, 64, 256 and 1024

@@ -76,23 +76,11 @@ local function show_value(run, result)
   })
 end
 
-local function frame_text(run)
-  local bufnr = run.bufnr
-  local path = vim.uri_to_fname(run.args.uri)
-  return function(file, line)
-    if (file == path or vim.fs.basename(file) == vim.fs.basename(path)) and vim.api.nvim_buf_is_valid(bufnr) then
-      return vim.api.nvim_buf_get_lines(bufnr, line - 1, line, false)[1]
-    end
-  end
-end
-
+--- The outcome as the server words it: its report in the output buffer, its
+--- summary as a message.
 local function present(run, result)
   local args = run.args
   M.last = { args = args, outcome = result }
-  local used = outcome_view.field(result, 'call_site')
-  if used and args.args == nil and (args.callSite == nil or args.callSite == vim.NIL) then
-    output.append({ string.format('  (arguments from the call at line %d)', used) })
-  end
   if not run.streamed then
     for _, stream in ipairs({ 'stdout', 'stderr' }) do
       local text = outcome_view.field(result, stream)
@@ -100,31 +88,18 @@ local function present(run, result)
         M.on_run_output(nil, { uri = args.uri, ['function'] = args['function'], line = args.line, stream = stream, text = text })
       end
     end
+    M.flush_partial(args)
   end
-  local summary = outcome_view.summarize(args['function'], result)
+  local report = vim.split(((outcome_view.field(result, 'report') or ''):gsub('\n$', '')), '\n', { plain = true })
+  output.append(vim.tbl_map(function(line)
+    return line == '' and '' or ('  ' .. line)
+  end, report))
+  local summary = args['function'] .. ' ' .. (outcome_view.field(result, 'summary') or result.outcome)
   if result.outcome == 'ok' then
-    local lines = {}
-    for _, stream in ipairs({ 'stdout', 'stderr' }) do
-      local truncated = outcome_view.truncation_note(result, stream)
-      if truncated then
-        table.insert(lines, '  ' .. stream .. '│ ' .. truncated)
-      end
-    end
-    table.insert(lines, '  ✓ ' .. summary)
-    for _, note in ipairs(outcome_view.notes(result)) do
-      table.insert(lines, '  note: ' .. note)
-    end
-    output.append(lines)
     show_value(run, result)
     vim.notify('aviato: ' .. summary, vim.log.levels.INFO)
     return
   end
-  local call_site = args.callSite ~= vim.NIL and args.callSite or outcome_view.field(result, 'call_site')
-  local call = outcome_view.call_label(args['function'], args.args, call_site)
-  local report = outcome_view.report(call, result, frame_text(run))
-  output.append(vim.tbl_map(function(line)
-    return '  ' .. line
-  end, report))
   local level = (result.outcome == 'raised' or result.outcome == 'refused') and vim.log.levels.WARN
     or vim.log.levels.ERROR
   vim.notify('aviato: ' .. summary .. ' (:AviatoOutput for details)', level)
@@ -154,6 +129,7 @@ function M.execute(args, bufnr, client, label)
     end
     in_flight[key] = nil
     changed()
+    M.flush_partial(args)
     if err then
       output.append({ '  run failed: ' .. err.message })
       vim.notify(string.format('aviato: running %s failed: %s', args['function'], err.message), vim.log.levels.ERROR)
@@ -178,18 +154,42 @@ function M.lens_command(command, ctx)
   end
 end
 
---- `aviato/runOutput`: appends a run's stdout/stderr to the output buffer.
+local function stream_prefix(stream)
+  return stream == 'stderr' and '  stderr│ ' or '  stdout│ '
+end
+
+--- Per run and stream, output after its last newline.
+local partial = {} ---@type table<string, string>
+
+--- `aviato/runOutput`: appends a run's stdout/stderr to the output buffer as it
+--- arrives: whole lines at once, the start of a line once it ends (or the run does).
 function M.on_run_output(_, params)
   for _, run in pairs(in_flight) do
     if run.args.uri == params.uri and run.args['function'] == params['function'] then
       run.streamed = true
     end
   end
-  local prefix = params.stream == 'stderr' and '  stderr│ ' or '  stdout│ '
-  local lines = vim.split(((params.text or ''):gsub('\n$', '')), '\n', { plain = true })
-  output.append(vim.tbl_map(function(line)
-    return prefix .. line
-  end, lines))
+  local key = params.uri .. '#' .. params['function'] .. '#' .. params.stream
+  local lines = vim.split((partial[key] or '') .. (params.text or ''), '\n', { plain = true })
+  local rest = table.remove(lines)
+  partial[key] = rest ~= '' and rest or nil
+  if #lines > 0 then
+    local prefix = stream_prefix(params.stream)
+    output.append(vim.tbl_map(function(line)
+      return prefix .. line
+    end, lines))
+  end
+end
+
+--- The end of a run's output that no newline ended.
+function M.flush_partial(args)
+  for _, stream in ipairs({ 'stdout', 'stderr' }) do
+    local key = args.uri .. '#' .. args['function'] .. '#' .. stream
+    if partial[key] then
+      output.append({ stream_prefix(stream) .. partial[key] })
+      partial[key] = nil
+    end
+  end
 end
 
 local function ask_arguments(fn, plan, callback)

@@ -18,7 +18,10 @@ use self::protocol::{
     StopRequest, SuccessResponse,
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
-use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture};
+use crate::{
+    Backend, Limit, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
+    RunFuture,
+};
 
 /// The service the SDK talks to when nothing else is configured.
 pub const DEFAULT_BASE_URL: &str = "https://atc.cwaviato.com";
@@ -106,6 +109,7 @@ impl AviatoBackend {
         payload: &Payload,
         limits: &Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> Outcome {
         let sandbox = SandboxGuard {
             client: self.client.clone(),
@@ -117,6 +121,7 @@ impl AviatoBackend {
             payload,
             limits,
             sandbox: &sandbox,
+            output,
         };
         let mut outcome = run.carry_out(&cancel).await;
         if let Err(message) = sandbox.stop().await {
@@ -157,13 +162,14 @@ impl Backend for AviatoBackend {
         "aviato"
     }
 
-    fn run<'a>(
+    fn run_with_output<'a>(
         &'a self,
         payload: &'a Payload,
         limits: &'a Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> RunFuture<'a> {
-        Box::pin(self.run_remote(payload, limits, cancel))
+        Box::pin(self.run_remote(payload, limits, cancel, output))
     }
 }
 
@@ -194,6 +200,8 @@ struct Run<'a> {
     payload: &'a Payload,
     limits: &'a Limits,
     sandbox: &'a SandboxGuard,
+    /// Exec answers once the command has exited: its output goes here then.
+    output: Option<OutputSink>,
 }
 
 /// Why a run ended early.
@@ -213,10 +221,7 @@ impl Run<'_> {
         match self.steps(cancel).await {
             Ok(outcome) => outcome,
             Err(Stopped::Failed(outcome)) => *outcome,
-            Err(Stopped::Cancelled) => Outcome {
-                message: Some("cancelled".to_owned()),
-                ..Outcome::new(OutcomeKind::Killed)
-            },
+            Err(Stopped::Cancelled) => Outcome::cancelled(),
         }
     }
 
@@ -318,6 +323,7 @@ impl Run<'_> {
                         "wall-clock limit of {} s reached",
                         self.limits.timeout.as_secs_f64()
                     )),
+                    limit: Some(Limit::Time),
                     ..Outcome::new(OutcomeKind::Timeout)
                 };
                 outcome.duration_ms = millis(duration);
@@ -326,6 +332,20 @@ impl Run<'_> {
             }
             Err(error) => return Err(Outcome::error(self.backend.describe(&error)).into()),
         };
+        if let Some(sink) = &self.output {
+            for (stream, bytes) in [
+                (OutputStream::Stdout, &executed.stdout),
+                (OutputStream::Stderr, &executed.stderr),
+            ] {
+                if !bytes.is_empty() {
+                    let chunk = OutputChunk {
+                        stream,
+                        bytes: bytes.clone(),
+                    };
+                    let _ = sink.send(chunk).await;
+                }
+            }
+        }
 
         let retrieve = RetrieveFileRequest {
             sandbox_id: id,

@@ -24,7 +24,7 @@ use crate::aviato::{
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
-    Backend, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
+    Backend, Limit, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
     RunFuture,
 };
 
@@ -176,9 +176,7 @@ impl CwsandboxBackend {
         &self.config
     }
 
-    /// Runs one call; with a `sink`, the function's stdout and stderr also go there
-    /// as the sandbox sends them.
-    pub async fn run_with_output(
+    async fn run_remote(
         &self,
         payload: &Payload,
         limits: &Limits,
@@ -250,13 +248,14 @@ impl Backend for CwsandboxBackend {
         "cwsandbox"
     }
 
-    fn run<'a>(
+    fn run_with_output<'a>(
         &'a self,
         payload: &'a Payload,
         limits: &'a Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> RunFuture<'a> {
-        Box::pin(self.run_with_output(payload, limits, cancel, None))
+        Box::pin(self.run_remote(payload, limits, cancel, output))
     }
 }
 
@@ -295,10 +294,7 @@ impl Run<'_> {
         match self.steps(cancel).await {
             Ok(outcome) => outcome,
             Err(Stopped::Failed(outcome)) => *outcome,
-            Err(Stopped::Cancelled) => Outcome {
-                message: Some("cancelled".to_owned()),
-                ..Outcome::new(OutcomeKind::Killed)
-            },
+            Err(Stopped::Cancelled) => Outcome::cancelled(),
         }
     }
 
@@ -367,6 +363,7 @@ impl Run<'_> {
                     self.limits.timeout.as_secs_f64()
                 )),
                 duration_ms: millis(duration),
+                limit: Some(Limit::Time),
                 ..Outcome::new(OutcomeKind::Timeout)
             };
             outcome.add_note(note);

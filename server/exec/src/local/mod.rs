@@ -20,7 +20,7 @@ use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
 use self::sandbox::SandboxSpec;
 use crate::runner::{RunnerInput, RunnerReport, new_nonce};
-use crate::{Backend, Limits, Outcome, OutcomeKind, Payload, RunFuture, Serialization};
+use crate::{Backend, Limit, Limits, Outcome, OutcomeKind, Payload, RunFuture, Serialization};
 
 /// What the error says when bubblewrap is missing.
 pub const INSTALL_HINT: &str = "apt-get install bubblewrap";
@@ -68,9 +68,10 @@ impl LocalBackend {
         payload: &Payload,
         limits: &Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> Outcome {
         let mut outcome = match self.prepare(payload, limits).await {
-            Ok(prepared) => prepared.run(payload, limits, &cancel).await,
+            Ok(prepared) => prepared.run(payload, limits, &cancel, output).await,
             Err(message) => Outcome::error(message),
         };
         outcome.backend = Some(self.name().to_owned());
@@ -130,13 +131,14 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn run<'a>(
+    fn run_with_output<'a>(
         &'a self,
         payload: &'a Payload,
         limits: &'a Limits,
         cancel: CancellationToken,
+        output: Option<OutputSink>,
     ) -> RunFuture<'a> {
-        Box::pin(self.run_local(payload, limits, cancel))
+        Box::pin(self.run_local(payload, limits, cancel, output))
     }
 }
 
@@ -182,15 +184,28 @@ struct Prepared {
 }
 
 impl Prepared {
-    async fn run(self, payload: &Payload, limits: &Limits, cancel: &CancellationToken) -> Outcome {
+    async fn run(
+        self,
+        payload: &Payload,
+        limits: &Limits,
+        cancel: &CancellationToken,
+        output: Option<OutputSink>,
+    ) -> Outcome {
         let nonce = new_nonce();
         let input = RunnerInput::new(payload, &nonce);
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
-        let finished =
-            match process::supervise(&self.bwrap, &self.arguments, &input, limits, cancel).await {
-                Ok(finished) => finished,
-                Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
-            };
+        let supervised = process::supervise_streaming(
+            &self.bwrap,
+            &self.arguments,
+            &input,
+            limits,
+            cancel,
+            output,
+        );
+        let finished = match supervised.await {
+            Ok(finished) => finished,
+            Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
+        };
         let mut outcome = judge(&finished, &nonce, limits, payload.serialization);
         outcome.stdout = lossy(&finished.stdout);
         outcome.stderr = lossy(&finished.stderr);
@@ -224,17 +239,16 @@ fn judge(
     let stderr = &finished.stderr.bytes;
     let seconds = limits.timeout.as_secs_f64();
     match (finished.ending, report) {
-        (Ending::Cancelled, _) => Outcome {
-            message: Some("cancelled".to_owned()),
-            ..Outcome::new(OutcomeKind::Killed)
-        },
-        (Ending::TimedOut, None) => Outcome {
-            message: Some(format!("wall-clock limit of {seconds} s reached")),
-            ..Outcome::new(OutcomeKind::Timeout)
-        },
+        (Ending::Cancelled, _) => Outcome::cancelled(),
+        (Ending::TimedOut, None) => Outcome::over_limit(
+            OutcomeKind::Timeout,
+            Limit::Time,
+            format!("wall-clock limit of {seconds} s reached"),
+        ),
         (Ending::TimedOut, Some(report)) => {
             let mut outcome = report.into_outcome(stderr, serialization);
             outcome.outcome = OutcomeKind::Timeout;
+            outcome.limit = Some(Limit::Time);
             outcome.message = Some(format!(
                 "the function finished, but the interpreter did not exit within {seconds} s \
                  (a thread still running?): the SDK would time out too"
@@ -257,20 +271,27 @@ fn over_limit(mut outcome: Outcome, limits: &Limits) -> Outcome {
         .real_exception_message
         .as_deref()
         .unwrap_or_default();
-    let limit = match outcome.real_exception_type.as_deref() {
-        Some("MemoryError") => format!(
-            "memory limit of {} MiB reached (MemoryError)",
-            limits.memory_bytes / (1024 * 1024)
+    let (limit, said) = match outcome.real_exception_type.as_deref() {
+        Some("MemoryError") => (
+            Limit::Memory,
+            format!(
+                "memory limit of {} MiB reached (MemoryError)",
+                limits.memory_bytes / (1024 * 1024)
+            ),
         ),
-        Some("OSError") if message.starts_with("[Errno 27]") => format!(
-            "file size limit of {} bytes reached",
-            limits.file_size_bytes
+        Some("OSError") if message.starts_with("[Errno 27]") => (
+            Limit::FileSize,
+            format!(
+                "file size limit of {} bytes reached",
+                limits.file_size_bytes
+            ),
         ),
         _ => return outcome,
     };
     // The limit is this sandbox's, not the SDK's: the exception is the one raised.
     outcome.outcome = OutcomeKind::Killed;
-    outcome.message = Some(limit);
+    outcome.message = Some(said);
+    outcome.limit = Some(limit);
     outcome.exception_type = outcome.real_exception_type.clone();
     outcome.exception_message = outcome.real_exception_message.clone();
     outcome
@@ -285,17 +306,27 @@ fn without_report(
     let code = status.code().unwrap_or(-1);
     if code > 128 {
         let signal = code - 128;
-        let message = match signal {
-            libc::SIGXCPU => format!("CPU time limit of {} s reached", limits.cpu_seconds),
-            libc::SIGXFSZ => format!(
-                "file size limit of {} bytes reached",
-                limits.file_size_bytes
+        return match signal {
+            libc::SIGXCPU => Outcome::over_limit(
+                OutcomeKind::Killed,
+                Limit::Cpu,
+                format!("CPU time limit of {} s reached", limits.cpu_seconds),
             ),
-            _ => format!("killed by signal {signal} ({})", signal_name(signal)),
-        };
-        return Outcome {
-            message: Some(message),
-            ..Outcome::new(OutcomeKind::Killed)
+            libc::SIGXFSZ => Outcome::over_limit(
+                OutcomeKind::Killed,
+                Limit::FileSize,
+                format!(
+                    "file size limit of {} bytes reached",
+                    limits.file_size_bytes
+                ),
+            ),
+            _ => Outcome {
+                message: Some(format!(
+                    "killed by signal {signal} ({})",
+                    signal_name(signal)
+                )),
+                ..Outcome::new(OutcomeKind::Killed)
+            },
         };
     }
     let stderr = String::from_utf8_lossy(&finished.stderr.bytes);

@@ -53,17 +53,8 @@ pub(crate) struct Finished {
 /// killing it at the wall-clock limit or on cancellation. The sandbox is also killed
 /// if this future is dropped. Spawn it from a runtime worker, not a blocking-pool
 /// thread: `--die-with-parent` follows the spawning thread.
-pub(crate) async fn supervise(
-    bwrap: &Path,
-    args: &[OsString],
-    input: &[u8],
-    limits: &Limits,
-    cancel: &CancellationToken,
-) -> io::Result<Finished> {
-    supervise_streaming(bwrap, args, input, limits, cancel, None).await
-}
-
-/// [`supervise`], and each piece of stdout and stderr sent to `sink` as it is read
+///
+/// Each piece of stdout and stderr goes to `sink` as it is read
 /// (all of it: the output limit bounds only what is kept). A full sink holds the
 /// sandbox's output back, and with it the sandbox.
 pub(crate) async fn supervise_streaming(

@@ -55,7 +55,7 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
                 CANCEL_RUN_COMMAND,
             )
         } else if let Some(run) = last_run.filter(|_| editor.lenses_show_results()) {
-            (summary::lens_title(&run.outcome, run.timeout), RUN_COMMAND)
+            (run.outcome.summary.clone(), RUN_COMMAND)
         } else {
             ("▶ Run in sandbox".to_string(), RUN_COMMAND)
         };

@@ -128,11 +128,7 @@ fn markdown(
     }
 
     if let Some(run) = last_run {
-        let _ = writeln!(
-            out,
-            "Last run: {}",
-            summary::lens_title(&run.outcome, run.timeout)
-        );
+        let _ = writeln!(out, "Last run: {}", run.outcome.summary);
         for (stream, output) in [
             ("stdout", &run.outcome.stdout),
             ("stderr", &run.outcome.stderr),

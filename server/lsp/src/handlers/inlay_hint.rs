@@ -2,7 +2,7 @@
 //! site it ran with: "→ 5".
 
 use aviato_analysis::Rule;
-use aviato_analysis::text::TextRange;
+use aviato_analysis::text::{TextRange, TextSize};
 use tower_lsp_server::ls_types::{InlayHint, InlayHintLabel, InlayHintParams, InlayHintTooltip};
 
 use crate::proto::{from_proto, to_proto};
@@ -49,7 +49,7 @@ pub(crate) fn inlay_hint(session: &Session, params: InlayHintParams) -> Option<V
                     .iter()
                     .any(|range| range.intersect(*call).is_some())
             })
-            .map(TextRange::end);
+            .map(|call| after_result(document.text(), call.end()));
         for offset in std::iter::once(after_def).chain(after_call) {
             if !wanted.contains_inclusive(offset) {
                 continue;
@@ -67,4 +67,58 @@ pub(crate) fn inlay_hint(session: &Session, params: InlayHintParams) -> Option<V
         }
     }
     Some(hints)
+}
+
+/// Where the value arrives: after the `.result(...)` that retrieves a
+/// cwsandbox `f.remote(...)` call ending at `end`, else at `end`.
+fn after_result(text: &str, end: TextSize) -> TextSize {
+    let start = end.to_usize();
+    let rest = &text[start..];
+    let trimmed = rest.trim_start();
+    let Some(arguments) = trimmed.strip_prefix(".result") else {
+        return end;
+    };
+    let arguments = arguments.trim_start();
+    if !arguments.starts_with('(') {
+        return end;
+    }
+    let open = text.len() - arguments.len();
+    let mut depth = 0usize;
+    for (offset, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return TextSize::try_from(open + offset + 1).unwrap_or(end);
+                }
+            }
+            _ => {}
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_arrives_after_result() {
+        fn at<'a>(text: &'a str, call: &str) -> &'a str {
+            let end = TextSize::try_from(text.find(call).unwrap() + call.len()).unwrap();
+            &text[..after_result(text, end).to_usize()]
+        }
+        assert_eq!(
+            at("x = f.remote(2, 3).result()\n", "f.remote(2, 3)"),
+            "x = f.remote(2, 3).result()"
+        );
+        assert_eq!(
+            at("x = f.remote(2).result(timeout=(1))  # c\n", "f.remote(2)"),
+            "x = f.remote(2).result(timeout=(1))"
+        );
+        assert_eq!(at("x = await f(2)\n", "f(2)"), "x = await f(2)");
+        assert_eq!(at("r = f.remote(2)\n", "f.remote(2)"), "r = f.remote(2)");
+        assert_eq!(at("f.remote(2).result", "f.remote(2)"), "f.remote(2)");
+    }
 }

@@ -10,7 +10,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::LineMap;
-use crate::runs::{RunRecord, summary};
+use crate::runs::RunRecord;
 
 /// The `source` of every diagnostic the analysis reports.
 const DIAGNOSTIC_SOURCE: &str = "aviato-lsp";
@@ -127,7 +127,7 @@ pub(crate) fn run_diagnostic(
         code: None,
         code_description: None,
         source: Some(RUN_DIAGNOSTIC_SOURCE.to_string()),
-        message: summary::exception(&run.outcome),
+        message: run.outcome.exception_line(),
         related_information,
         tags: None,
         data: Some(json!({ "function": run.function })),

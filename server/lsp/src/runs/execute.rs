@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use aviato_analysis::SandboxFunctionFacts;
 use aviato_analysis::evaluate_arguments;
-use aviato_exec::{CancellationToken, Limits, Outcome, OutcomeKind, RunRequest, prepare};
-use tokio::sync::{Semaphore, oneshot};
+use aviato_exec::{
+    CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, RunDescription, RunRequest,
+    output_channel, prepare,
+};
+use tokio::sync::oneshot;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 
-use super::{InFlight, Origin, Registration, RunRecord, summary};
+use super::{InFlight, Origin, Registration, RunRecord, output, summary};
 use crate::diagnostics;
 use crate::edit::TextDocument;
-use crate::proto::ext::{RunArguments, RunOutput, RunOutputParams};
+use crate::proto::ext::RunArguments;
 use crate::session::Session;
 use crate::settings::RunSettings;
 use crate::signature::{Signature, usable_call_site};
@@ -143,25 +146,37 @@ async fn execute(
     session.refresh_results();
     let progress_done = progress.map(|progress| show_progress(&session, progress, &arguments));
 
-    let mut outcome = sandbox_outcome(
+    let (sink, chunks) = output_channel();
+    let sandbox = sandbox_outcome(
         &session,
         &target,
         &arguments,
         &settings,
         &limits,
-        &session.runs().permits,
         &run.stop.token,
-    )
-    .await;
+        sink,
+    );
+    // Every piece of output goes before the outcome: the sink is gone once the run
+    // is over.
+    let (mut outcome, ()) = tokio::join!(
+        sandbox,
+        output::send_live(&session, &arguments, chunks, limits.output_bytes)
+    );
     if run.stop.token.is_cancelled()
         && outcome.outcome == OutcomeKind::Killed
         && let Some(reason) = run.stop.reason.get()
     {
         outcome.message = Some(reason.clone());
     }
+    outcome.describe(&RunDescription {
+        function: &arguments.function,
+        args: arguments.args.as_deref(),
+        timeout: limits.timeout,
+        source: target.document.text(),
+    });
     let outcome = Arc::new(outcome);
 
-    send_output(&session, &arguments, &outcome).await;
+    log_output(&session, &arguments, &outcome).await;
     let line = summary::log_line(&arguments.function, &outcome);
     session.client().log_message(MessageType::INFO, &line).await;
     if let Some(done) = progress_done {
@@ -182,7 +197,6 @@ async fn execute(
             &anchor.function,
             call_site,
             outcome.clone(),
-            limits.timeout,
         );
         if !session.record_run(&run.uri, anchor.revision, &record) {
             tracing::debug!(
@@ -199,20 +213,16 @@ async fn execute(
 }
 
 /// Prepares the call (an analysis of the whole file, in the session's turn of
-/// analyses) and runs it, once a turn is free.
+/// analyses) and runs it, once a turn is free, its output going to `output`.
 async fn sandbox_outcome(
     session: &Session,
     target: &Target,
     arguments: &RunArguments,
     settings: &RunSettings,
     limits: &Limits,
-    permits: &Arc<Semaphore>,
     cancel: &CancellationToken,
+    output: OutputSink,
 ) -> Outcome {
-    let backend = match settings.backend() {
-        Ok(backend) => backend,
-        Err(message) => return Outcome::error(message),
-    };
     let mut request = RunRequest {
         file_name: target.file_name.clone(),
         source: target.document.text().to_string(),
@@ -248,19 +258,22 @@ async fn sandbox_outcome(
         Some(Err(outcome)) => return *outcome,
         None => return Outcome::error("preparing the run failed: it panicked".to_string()),
     };
-    let cancelled = || Outcome {
-        message: Some("cancelled".to_string()),
-        ..Outcome::new(OutcomeKind::Killed)
+    let backend = match settings.backend(&prepared.payload) {
+        Ok(backend) => backend,
+        Err(message) => return Outcome::error(message),
     };
+    let cancelled = Outcome::cancelled;
     let _turn = tokio::select! {
         biased;
         () = cancel.cancelled() => return cancelled(),
-        permit = permits.clone().acquire_owned() => match permit {
+        permit = session.runs().permits.clone().acquire_owned() => match permit {
             Ok(permit) => permit,
             Err(_) => return cancelled(),
         },
     };
-    let mut outcome = backend.run(&prepared.payload, limits, cancel.clone()).await;
+    let mut outcome = backend
+        .run_with_output(&prepared.payload, limits, cancel.clone(), Some(output))
+        .await;
     outcome.call_site = prepared.call_site;
     outcome
 }
@@ -374,28 +387,18 @@ fn show_progress(
     done
 }
 
-/// Sends stdout and stderr to the log and as `aviato/runOutput`.
-async fn send_output(session: &Session, arguments: &RunArguments, outcome: &Outcome) {
+/// Logs stdout and stderr (`window/logMessage`), for clients that show no
+/// `aviato/runOutput`.
+async fn log_output(session: &Session, arguments: &RunArguments, outcome: &Outcome) {
     for (stream, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
-        if text.is_empty() {
-            continue;
+        if !text.is_empty() {
+            session
+                .client()
+                .log_message(
+                    MessageType::LOG,
+                    format!("{} {stream}:\n{}", arguments.function, text.trim_end()),
+                )
+                .await;
         }
-        session
-            .client()
-            .log_message(
-                MessageType::LOG,
-                format!("{} {stream}:\n{}", arguments.function, text.trim_end()),
-            )
-            .await;
-        session
-            .client()
-            .send_notification::<RunOutput>(RunOutputParams {
-                uri: arguments.uri.clone(),
-                function: arguments.function.clone(),
-                line: arguments.line,
-                stream: stream.to_string(),
-                text: text.clone(),
-            })
-            .await;
     }
 }

@@ -3,6 +3,7 @@
 //! server keeps serving while functions run.
 
 mod execute;
+mod output;
 mod record;
 pub(crate) mod summary;
 

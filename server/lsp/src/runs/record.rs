@@ -1,7 +1,6 @@
 //! A finished run's result, kept with the document where its function is.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aviato_analysis::SandboxFunctionFacts;
 use aviato_analysis::text::TextRange;
@@ -26,8 +25,6 @@ pub(crate) struct RunRecord {
     /// The traceback frames in the file, outermost first.
     pub(crate) frames: Vec<FrameLine>,
     pub(crate) outcome: Arc<Outcome>,
-    /// The wall-clock limit the run had.
-    pub(crate) timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -46,7 +43,6 @@ impl RunRecord {
         function: &SandboxFunctionFacts,
         call_site: Option<TextRange>,
         outcome: Arc<Outcome>,
-        timeout: Duration,
     ) -> RunRecord {
         let function_range = function.statement_range;
         let frames: Vec<FrameLine> = outcome
@@ -73,7 +69,6 @@ impl RunRecord {
             raised_at,
             frames,
             outcome,
-            timeout,
         }
     }
 
@@ -102,7 +97,6 @@ impl RunRecord {
                 })
                 .collect(),
             outcome: self.outcome.clone(),
-            timeout: self.timeout,
         })
     }
 
@@ -165,14 +159,7 @@ mod tests {
             captures: Vec::new(),
             call_sites: Vec::new(),
         };
-        RunRecord::new(
-            &document,
-            "app.py",
-            &function,
-            None,
-            outcome,
-            Duration::from_secs(1),
-        )
+        RunRecord::new(&document, "app.py", &function, None, outcome)
     }
 
     #[test]

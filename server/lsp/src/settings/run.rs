@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aviato_exec::{Backend, BackendKind, BackendSettings, Limits, LocalBackend, LocalConfig};
+use aviato_exec::{
+    Backend, BackendKind, BackendSettings, Limits, LocalBackend, LocalConfig, Payload,
+};
 use serde::Deserialize;
 
 const MIB: u64 = 1024 * 1024;
@@ -100,10 +102,10 @@ impl RunSettings {
         }
     }
 
-    /// The backend runs go to, or why there is none.
-    pub(crate) fn backend(&self) -> Result<Box<dyn Backend>, String> {
-        match self.backend.unwrap_or_default() {
-            BackendKind::Local => {
+    /// The backend that runs `payload`, or why there is none.
+    pub(crate) fn backend(&self, payload: &Payload) -> Result<Box<dyn Backend>, String> {
+        match self.backend.unwrap_or_default().resolve(payload) {
+            BackendKind::Auto | BackendKind::Local => {
                 let defaults = LocalConfig::default();
                 Ok(Box::new(LocalBackend::new(LocalConfig {
                     default_interpreter: self
@@ -118,7 +120,7 @@ impl RunSettings {
                 backend: kind,
                 base_url: self.base_url.clone(),
             }
-            .build()
+            .build(payload)
             .map_err(|err| format!("run.backend `{}`: {err}", kind.as_str())),
         }
     }
@@ -170,7 +172,12 @@ mod tests {
 
     #[test]
     fn backends() {
-        let name = |value| settings(value).backend().map(|backend| backend.name());
+        let payload = Payload::new("app.py", "f", "def f():\n    pass\n");
+        let name = |value| {
+            settings(value)
+                .backend(&payload)
+                .map(|backend| backend.name())
+        };
         assert_eq!(name(json!({})), Ok("local"));
         assert_eq!(
             name(json!({"backend": "local", "images": {"x": "python3"}})),
