@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::Server;
+use crate::{Server, per_sandbox_limits};
 use serde_json::json;
 
 use crate::protocol::{post, running_sandbox};
@@ -41,6 +41,9 @@ async fn a_squatted_state_directory_is_not_used() {
         .args(["-c", squat, env!("CARGO_BIN_EXE_aviato-lsp")])
         .args(["sandbox-server", "--listen", "127.0.0.1:0"])
         .env("TMPDIR", &tmp_path);
+    if !per_sandbox_limits("a_squatted_state_directory_is_not_used") {
+        command.arg("--allow-per-process-limits");
+    }
     let mut server = Server::spawn(command, tmp);
     let squatted = format!("aviato-sandbox-server-{}", server.pid());
     assert!(tmp_path.join(&squatted).is_dir());

@@ -12,6 +12,7 @@ use aviato_sandbox_server::{
 };
 
 #[derive(clap::Args)]
+#[command(after_help = LIMITS_HELP)]
 pub struct Args {
     /// The address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:7001")]
@@ -47,7 +48,23 @@ pub struct Args {
     /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Where no cgroup can be made, serve anyway, with memory, processes and CPU
+    /// limited per process only (rlimits): a sandbox of many processes can then use a
+    /// multiple of each. Without it, the server refuses to start.
+    #[arg(long)]
+    allow_per_process_limits: bool,
 }
+
+/// Which limit is enforced by what, as `--help` says it.
+const LIMITS_HELP: &str = "\
+Limits of each sandbox, enforced by the kernel:
+  memory (swap and /tmp files included), processes and threads, CPU bandwidth (1 CPU):
+      all the sandbox's commands together, by a cgroup of its own (v1 or v2, whichever
+      holds each controller here); the server refuses to start where it cannot make
+      one, unless --allow-per-process-limits
+  /tmp size: the server measures the files, and kills a command past the size
+  CPU time, address space, file size, per process: rlimits, in addition
+  wall-clock time of a command: the server kills it";
 
 pub fn run(args: Args) -> ExitCode {
     if !is_loopback(&args.listen) && !args.allow_remote {
@@ -128,6 +145,7 @@ pub fn run(args: Args) -> ExitCode {
     config.read_timeout = Duration::from_secs(args.read_timeout);
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
+    config.local.allow_per_process_limits = args.allow_per_process_limits;
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

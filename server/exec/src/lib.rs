@@ -34,8 +34,9 @@ pub use backend::{Backend, RunFuture};
 pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
 pub use limits::Limits;
 pub use local::{
-    CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig, OutputChunk,
-    OutputSink, OutputStream, SandboxCommand, WritableDir, check_variable, writable_path,
+    Cgroup, CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
+    OutputChunk, OutputSink, OutputStream, SandboxCommand, WritableDir, cgroup_support,
+    cgroups_left_by, check_variable, writable_path,
 };
 pub use outcome::{Frame, Outcome, OutcomeKind};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};

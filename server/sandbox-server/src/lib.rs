@@ -84,7 +84,11 @@ impl Config {
             limits: Limits::default(),
             max_connections: 256,
             read_timeout: Duration::from_secs(30),
-            local: LocalConfig::default(),
+            local: LocalConfig {
+                // Fail closed: limits per process alone only when the operator says so.
+                allow_per_process_limits: false,
+                ..LocalConfig::default()
+            },
         }
     }
 }
@@ -122,6 +126,22 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
+    match aviato_exec::cgroup_support() {
+        Ok(()) => tracing::info!(
+            "memory (swap included), processes and CPU are bounded per sandbox by its cgroup"
+        ),
+        Err(reason) if config.local.allow_per_process_limits => tracing::warn!(
+            %reason,
+            "memory, processes and CPU are bounded per process only (rlimits): a sandbox of \
+             many processes can use a multiple of them"
+        ),
+        Err(reason) => {
+            return Err(std::io::Error::other(format!(
+                "the sandboxes' memory, process and CPU limits cannot be enforced: {reason}; \
+                 run as a user who may make cgroups, or pass --allow-per-process-limits"
+            )));
+        }
+    }
     tracing::info!(state_dir = %config.state_dir.display(), "the sandboxes' files are kept here");
     let state_dir = config.state_dir.clone();
     tokio::task::spawn_blocking(move || sandboxes::clear_leftovers(&state_dir))

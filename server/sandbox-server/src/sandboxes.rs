@@ -13,7 +13,7 @@ use aviato_exec::aviato::protocol::{
     StopRequest, SuccessResponse,
 };
 use aviato_exec::{
-    CancellationToken, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
+    CancellationToken, Cgroup, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
     OutputSink, SandboxCommand, check_variable,
 };
 use aviato_protocol::errors::reason;
@@ -85,6 +85,9 @@ struct Sandbox {
     working_dir: Option<String>,
     spec: Option<SandboxSpec>,
     files: Files,
+    /// Bounds the memory, processes and CPU of all its commands together; `None`
+    /// only when the operator allowed per-process limits.
+    cgroup: Option<Cgroup>,
     status: Mutex<SandboxStatus>,
     last_used: Mutex<Instant>,
     ends_at: Instant,
@@ -207,6 +210,14 @@ impl Sandboxes {
                 .with_reason(reason::RUNNER_CAPACITY_EXHAUSTED));
             }
             let id = new_id();
+            let cgroup = match self.backend.sandbox_cgroup(&self.config.limits) {
+                Ok(Ok(cgroup)) => Some(cgroup),
+                Ok(Err(note)) => {
+                    tracing::warn!(sandbox = %id, "{note}");
+                    None
+                }
+                Err(reason) => return Err(Failure::new(Code::Unavailable, reason)),
+            };
             let files = Files::create(
                 self.config.state_dir.join(&id),
                 self.config.limits.tmpfs_bytes,
@@ -234,6 +245,7 @@ impl Sandboxes {
                 working_dir,
                 spec: new.spec,
                 files,
+                cgroup,
                 status: Mutex::new(SandboxStatus::Creating),
                 last_used: Mutex::new(now),
                 ends_at: now + lifetime,
@@ -419,6 +431,7 @@ impl Sandboxes {
             writable: &writable,
             env: &env,
             working_dir: sandbox.working_dir.as_deref(),
+            cgroup: sandbox.cgroup.as_ref(),
         };
         let output = self
             .backend
@@ -442,6 +455,14 @@ impl Sandboxes {
                 format!(
                     "the sandbox's files passed {} MiB; the command was killed",
                     self.config.limits.tmpfs_bytes / (1024 * 1024)
+                ),
+            )),
+            CommandEnding::MemoryLimit => Err(Failure::new(
+                Code::ResourceExhausted,
+                format!(
+                    "the sandbox's processes together passed its memory limit of {} MiB; \
+                     all of them were killed",
+                    limits.memory_bytes / (1024 * 1024)
                 ),
             )),
             CommandEnding::Cancelled => Err(Failure::new(
@@ -480,7 +501,7 @@ impl Sandboxes {
     }
 
     /// Ends the commands of a sandbox already out of `live`, and removes its files.
-    async fn remove(&self, sandbox: &Sandbox, why: &str) -> Result<(), String> {
+    async fn remove(&self, sandbox: &Arc<Sandbox>, why: &str) -> Result<(), String> {
         sandbox.stopped.cancel();
         *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
         self.remember(
@@ -492,12 +513,17 @@ impl Sandboxes {
             },
         );
         let _idle = sandbox.busy.write().await;
-        // However deep the sandbox made its tree, on a thread of its own.
-        let root = sandbox.files.root().to_owned();
-        let removed = tokio::task::spawn_blocking(move || remove_tree(&root))
-            .await
-            .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)))
-            .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
+        // However deep the sandbox made its tree, on a thread of its own; and its
+        // cgroup, once whatever it left running is gone.
+        let ending = sandbox.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            let cgroup = ending.cgroup.as_ref().map_or(Ok(()), Cgroup::remove);
+            let files = remove_tree(ending.files.root())
+                .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
+            cgroup.and(files)
+        })
+        .await
+        .unwrap_or_else(|panicked| Err(panicked.to_string()));
         match &removed {
             Ok(()) => tracing::info!(sandbox = %sandbox.id, "{why}"),
             Err(reason) => tracing::warn!(sandbox = %sandbox.id, %reason, "{why}"),
