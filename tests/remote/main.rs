@@ -152,16 +152,29 @@ impl Server {
         loop {
             let (dirs, processes) = (self.sandbox_dirs(), self.sandbox_processes());
             let cgroups = cgroups_left_by(self.pid());
-            if dirs.is_empty() && processes.is_empty() && cgroups.is_empty() {
+            let mounts = self.mounts();
+            if dirs.is_empty() && processes.is_empty() && cgroups.is_empty() && mounts.is_empty() {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "left behind: dirs {dirs:?}, processes {processes:?}, cgroups {cgroups:?}\n{}",
+                "left behind: dirs {dirs:?}, processes {processes:?}, cgroups {cgroups:?}, \
+                 mounts {mounts:?}\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Filesystems mounted in this server's state directory.
+    pub fn mounts(&self) -> Vec<String> {
+        let state_dir = self.state_dir.path().to_string_lossy().into_owned();
+        std::fs::read_to_string("/proc/self/mounts")
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(&state_dir))
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn signal(&self, signal: i32) {

@@ -48,6 +48,9 @@ pub struct Args {
     /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Memory of each sandbox, all its processes and files together, in MiB.
+    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    memory_mb: u64,
     /// Where no cgroup can be made, serve anyway, with memory, processes and CPU
     /// limited per process only (rlimits): a sandbox of many processes can then use a
     /// multiple of each. Without it, the server refuses to start.
@@ -62,7 +65,8 @@ Limits of each sandbox, enforced by the kernel:
       all the sandbox's commands together, by a cgroup of its own (v1 or v2, whichever
       holds each controller here); the server refuses to start where it cannot make
       one, unless --allow-per-process-limits
-  /tmp size: the server measures the files, and kills a command past the size
+  /tmp size and inodes: a tmpfs of the sandbox's own, which the server mounts when it
+      runs as root; otherwise it measures the files and kills a command past the size
   CPU time, address space, file size, per process: rlimits, in addition
   wall-clock time of a command: the server kills it";
 
@@ -72,6 +76,13 @@ pub fn run(args: Args) -> ExitCode {
             "error: {} is reachable from other machines; pass --allow-remote (with --token) \
              to serve it",
             args.listen
+        );
+        return ExitCode::from(2);
+    }
+    if args.memory_mb < crate::run::MIN_MEMORY_MB {
+        eprintln!(
+            "error: --memory-mb must be at least {}, what Python needs to start",
+            crate::run::MIN_MEMORY_MB
         );
         return ExitCode::from(2);
     }
@@ -146,6 +157,7 @@ pub fn run(args: Args) -> ExitCode {
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
     config.local.allow_per_process_limits = args.allow_per_process_limits;
+    config.limits.memory_bytes = args.memory_mb.saturating_mul(1024 * 1024);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -15,6 +15,7 @@ mod grpc;
 mod http;
 mod sandboxes;
 mod state;
+mod tmpfs;
 mod tree;
 
 use std::net::SocketAddr;
@@ -46,6 +47,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
+    /// The most files and directories a sandbox may have (with root, whose tmpfs
+    /// bounds them).
+    pub file_inodes: u64,
     /// The most connections served at once; others are answered
     /// `resource_exhausted` and closed.
     pub max_connections: usize,
@@ -65,6 +69,7 @@ impl std::fmt::Debug for Config {
             .field("exec_timeout", &self.exec_timeout)
             .field("state_dir", &self.state_dir)
             .field("limits", &self.limits)
+            .field("file_inodes", &self.file_inodes)
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
             .field("local", &self.local)
@@ -82,6 +87,7 @@ impl Config {
             exec_timeout: Duration::from_secs(600),
             state_dir,
             limits: Limits::default(),
+            file_inodes: 131_072,
             max_connections: 256,
             read_timeout: Duration::from_secs(30),
             local: LocalConfig {

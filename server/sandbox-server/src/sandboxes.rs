@@ -20,7 +20,7 @@ use aviato_protocol::errors::reason;
 use aviato_protocol::sandbox::SandboxSpec;
 use tokio::sync::RwLock;
 
-use crate::files::{Files, ReadFailure, WriteFailure};
+use crate::files::{Disk, Files, ReadFailure, WriteFailure};
 use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
@@ -43,6 +43,8 @@ const GONE_MAX: usize = 4096;
 pub(crate) struct Sandboxes {
     config: Config,
     backend: LocalBackend,
+    /// What bounds each sandbox's files.
+    disk: Disk,
     live: Mutex<HashMap<String, Arc<Sandbox>>>,
     gone: Mutex<HashMap<String, Gone>>,
 }
@@ -134,6 +136,7 @@ impl Sandboxes {
     pub(crate) fn new(config: Config) -> Self {
         let backend = LocalBackend::new(config.local.clone());
         Self {
+            disk: disk(&config),
             config,
             backend,
             live: Mutex::default(),
@@ -221,6 +224,7 @@ impl Sandboxes {
             let files = Files::create(
                 self.config.state_dir.join(&id),
                 self.config.limits.tmpfs_bytes,
+                self.disk,
                 self.config.local.isolation.sandbox_account(),
             )
             .map_err(|err| {
@@ -418,11 +422,14 @@ impl Sandboxes {
         };
         let cancel = sandbox.stopped.child_token();
         let over_quota = Arc::new(AtomicBool::new(false));
-        let watchdog = tokio::spawn(watch_quota(
-            sandbox.clone(),
-            cancel.clone(),
-            over_quota.clone(),
-        ));
+        // A tmpfs refuses what is past the quota by itself.
+        let watchdog = (!sandbox.files.bounded_by_kernel()).then(|| {
+            tokio::spawn(watch_quota(
+                sandbox.clone(),
+                cancel.clone(),
+                over_quota.clone(),
+            ))
+        });
         let writable = sandbox.files.writable_dirs();
         let env: Vec<(String, String)> = sandbox.env.iter().chain(env).cloned().collect();
         let command = SandboxCommand {
@@ -437,7 +444,9 @@ impl Sandboxes {
             .backend
             .run_command(&command, &limits, &cancel, sink)
             .await;
-        watchdog.abort();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         sandbox.touch();
         let output = output.map_err(|reason| Failure::new(Code::Internal, reason))?;
         match output.ending {
@@ -518,7 +527,9 @@ impl Sandboxes {
         let ending = sandbox.clone();
         let removed = tokio::task::spawn_blocking(move || {
             let cgroup = ending.cgroup.as_ref().map_or(Ok(()), Cgroup::remove);
-            let files = remove_tree(ending.files.root())
+            let files = ending
+                .files
+                .remove()
                 .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
             cgroup.and(files)
         })
@@ -633,15 +644,39 @@ fn new_id() -> String {
     format!("sb-{hex}")
 }
 
-/// Leftovers of a server that did not shut down: `sb-*` directories. Blocks.
+/// What bounds the sandboxes' files: a tmpfs each where the server may mount one.
+fn disk(config: &Config) -> Disk {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        tracing::info!(
+            inodes = config.file_inodes,
+            "each sandbox's files are a tmpfs of its own, bounded in bytes and inodes"
+        );
+        Disk::Tmpfs {
+            inodes: config.file_inodes,
+        }
+    } else {
+        tracing::warn!(
+            "not root, so no tmpfs per sandbox: the sandboxes' files are measured, and \
+             their inodes are not bounded"
+        );
+        Disk::Measured
+    }
+}
+
+/// Leftovers of a server that did not shut down: `sb-*` directories, and their
+/// tmpfs. Blocks.
 pub(crate) fn clear_leftovers(state_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(state_dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("sb-")
-            && let Err(err) = remove_tree(&entry.path())
-        {
+        if !entry.file_name().to_string_lossy().starts_with("sb-") {
+            continue;
+        }
+        // Not mounted (EINVAL) unless the server was root.
+        let _ = crate::tmpfs::unmount(&entry.path());
+        if let Err(err) = remove_tree(&entry.path()) {
             tracing::warn!(path = %entry.path().display(), %err, "cannot remove a leftover");
         }
     }
