@@ -451,3 +451,106 @@ async fn memory_over_the_limit_across_processes_and_memfds_is_killed_as_one() {
     post(url, "Stop", json!({"sandboxId": id})).await;
     server.assert_nothing_left();
 }
+
+#[tokio::test]
+async fn bodies_past_the_bytes_in_flight_are_answered_429() {
+    let server = Server::start(&["--bodies-in-flight-mb", "16", "--read-timeout", "30"]);
+    let url = &server.url;
+    let address = url.trim_start_matches("http://").to_owned();
+    let id = running_sandbox(url).await;
+    let headers = |length: usize| {
+        format!(
+            "POST /coreweave.aviato.v1beta1.ATCService/AddFile HTTP/1.1\r\nhost: x\r\n\
+             content-type: application/json\r\nconnection: close\r\n\
+             content-length: {length}\r\n\r\n"
+        )
+    };
+    // One client sends 15 MiB of a 20 MiB body, and stalls.
+    let mut holding = TcpStream::connect(&address).unwrap();
+    holding.write_all(headers(20 << 20).as_bytes()).unwrap();
+    holding.write_all(&vec![b' '; 15 << 20]).unwrap();
+    // Once the server has read them all (a probe before would compete with them),
+    // a 1 MiB body still fits, a 2 MiB one does not.
+    let port = holding.local_addr().unwrap().port();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while unread_bytes(port) > 0 {
+        assert!(Instant::now() < deadline, "the server reads nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = loop {
+        let mut other = TcpStream::connect(&address).unwrap();
+        other.write_all(headers(2 << 20).as_bytes()).unwrap();
+        let _ = other.write_all(&vec![b' '; 2 << 20]);
+        let reply = read_reply(&mut other);
+        // A moment may pass between the server's read and its count.
+        if reply.starts_with("HTTP/1.1 429") || Instant::now() > deadline {
+            break reply;
+        }
+    };
+    assert!(
+        refused.starts_with("HTTP/1.1 429") && refused.contains("resource_exhausted"),
+        "{refused}\n{}",
+        server.log()
+    );
+    // So is a gRPC body.
+    let mut client = crate::grpc::client(url).await;
+    let grpc_id = crate::grpc::running(&mut client, &[]).await;
+    let written = client
+        .write_file(aviato_protocol::sandbox::WriteFileRequest {
+            sandbox_id: grpc_id.clone(),
+            path: "/tmp/big".into(),
+            content: vec![b'x'; 2 << 20],
+            container: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        written.code(),
+        tonic::Code::ResourceExhausted,
+        "{written:?}"
+    );
+    // Calls without a large body are still answered.
+    let got = post(url, "Get", json!({"sandboxId": id})).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    // Once the first client is gone, its bytes are free again.
+    drop(holding);
+    let file = json!({"sandboxId": id, "filepath": "/tmp/big",
+                      "fileContents": crate::protocol::base64(&"x".repeat(8 << 20))});
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let added = post(url, "AddFile", file.clone()).await;
+        if added.body == json!({"success": true}) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", added.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for id in [id, grpc_id] {
+        post(url, "Stop", json!({"sandboxId": id})).await;
+    }
+    server.assert_nothing_left();
+}
+
+/// Bytes a loopback connection from `port` has sent that the other end has not read
+/// yet, from /proc/net/tcp: the sender's queue and the receiver's.
+fn unread_bytes(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, remote, queues) = (fields[1], fields[2], fields[4]);
+            let (tx, rx) = queues.split_once(':')?;
+            let queue = |hex: &str| u64::from_str_radix(hex, 16).unwrap_or(0);
+            if local.ends_with(&port) {
+                Some(queue(tx))
+            } else if remote.ends_with(&port) {
+                Some(queue(rx))
+            } else {
+                None
+            }
+        })
+        .sum()
+}

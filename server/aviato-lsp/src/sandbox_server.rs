@@ -48,6 +48,10 @@ pub struct Args {
     /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// The most MiB of request bodies held at once, across connections; a body past
+    /// it is answered `resource_exhausted` (HTTP 429).
+    #[arg(long, value_name = "MB", default_value_t = 256)]
+    bodies_in_flight_mb: usize,
     /// Memory of each sandbox, all its processes and files together, in MiB.
     #[arg(long, value_name = "MB", default_value_t = 2048)]
     memory_mb: u64,
@@ -86,12 +90,17 @@ pub fn run(args: Args) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if [args.max_sandboxes, args.max_connections].contains(&0)
+    if [
+        args.max_sandboxes,
+        args.max_connections,
+        args.bodies_in_flight_mb,
+    ]
+    .contains(&0)
         || [args.idle_ttl, args.max_lifetime, args.read_timeout].contains(&0)
     {
         eprintln!(
-            "error: --max-sandboxes, --max-connections, --idle-ttl, --max-lifetime and \
-             --read-timeout must be positive"
+            "error: --max-sandboxes, --max-connections, --bodies-in-flight-mb, --idle-ttl, \
+             --max-lifetime and --read-timeout must be positive"
         );
         return ExitCode::from(2);
     }
@@ -158,6 +167,7 @@ pub fn run(args: Args) -> ExitCode {
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
     config.local.allow_per_process_limits = args.allow_per_process_limits;
     config.limits.memory_bytes = args.memory_mb.saturating_mul(1024 * 1024);
+    config.bodies_in_flight = args.bodies_in_flight_mb.saturating_mul(1024 * 1024);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -10,6 +10,7 @@
 //! bubblewrap sandbox with those files bound in and the local backend's isolation and
 //! limits. Stop ends its commands and removes its files.
 
+mod budget;
 mod files;
 mod grpc;
 mod http;
@@ -56,6 +57,9 @@ pub struct Config {
     /// The longest a client may stay silent while it sends a request's headers or
     /// body, or between requests on a kept-alive connection.
     pub read_timeout: Duration,
+    /// The most bytes of request bodies held at once, across connections; a body
+    /// past it is answered `resource_exhausted` (HTTP 429).
+    pub bodies_in_flight: usize,
     pub local: LocalConfig,
 }
 
@@ -72,6 +76,7 @@ impl std::fmt::Debug for Config {
             .field("file_inodes", &self.file_inodes)
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
+            .field("bodies_in_flight", &self.bodies_in_flight)
             .field("local", &self.local)
             .finish()
     }
@@ -90,6 +95,7 @@ impl Config {
             file_inodes: 131_072,
             max_connections: 256,
             read_timeout: Duration::from_secs(30),
+            bodies_in_flight: 256 * 1024 * 1024,
             local: LocalConfig {
                 // Fail closed: limits per process alone only when the operator says so.
                 allow_per_process_limits: false,
@@ -155,6 +161,7 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
+    let budget = budget::Budget::new(config.bodies_in_flight);
     let bounds = http::Bounds {
         max_connections: config.max_connections,
         read_timeout: config.read_timeout,
@@ -173,6 +180,7 @@ pub async fn serve(
         sandboxes.clone(),
         token,
         bounds.read_timeout,
+        budget,
     ));
     let served = http::accept(listener, server, bounds, shutdown).await;
     reaper.abort();
