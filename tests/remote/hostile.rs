@@ -149,7 +149,7 @@ async fn files_go_only_to_tmp_and_the_temp_dir() {
             "{message}"
         );
     }
-    let sandbox_dir = server.state_dir().join(&id);
+    let sandbox_dir = server.files_of(&id);
     assert_eq!(names(&sandbox_dir), ["tmp"]);
     // The temp_dir is the directory of the first file outside /tmp; then no other.
     assert_eq!(

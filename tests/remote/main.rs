@@ -13,7 +13,7 @@ mod hostile;
 mod protocol;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -166,11 +166,16 @@ impl Server {
         }
     }
 
-    /// Filesystems mounted in this server's state directory.
+    /// Filesystems mounted in this server's state directory, as the server and the
+    /// host see them.
     pub fn mounts(&self) -> Vec<String> {
         let state_dir = self.state_dir.path().to_string_lossy().into_owned();
-        std::fs::read_to_string("/proc/self/mounts")
-            .unwrap_or_default()
+        let server = std::fs::read_to_string(format!("/proc/{}/mounts", self.pid()));
+        let host = std::fs::read_to_string("/proc/self/mounts");
+        [server, host]
+            .into_iter()
+            .flatten()
+            .collect::<String>()
             .lines()
             .filter(|line| line.contains(&state_dir))
             .map(str::to_owned)
@@ -188,6 +193,15 @@ impl Server {
 
     pub fn state_dir(&self) -> &Path {
         self.state_dir.path()
+    }
+
+    /// The directory of a sandbox's files as the server sees it: as root it mounts
+    /// them in a mount namespace of its own.
+    pub fn files_of(&self, id: &str) -> PathBuf {
+        let state_dir = self.state_dir.path().strip_prefix("/").unwrap();
+        Path::new(&format!("/proc/{}/root", self.pid()))
+            .join(state_dir)
+            .join(id)
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_sandbox_server::{
-    Config, create_private_state_dir, is_loopback, prepare_state_dir, remove_tree, serve,
+    Config, create_private_state_dir, is_loopback, prepare_state_dir, private_mounts, remove_tree,
+    serve,
 };
 
 #[derive(clap::Args)]
@@ -169,6 +170,13 @@ pub fn run(args: Args) -> ExitCode {
     config.limits.memory_bytes = args.memory_mb.saturating_mul(1024 * 1024);
     config.bodies_in_flight = args.bodies_in_flight_mb.saturating_mul(1024 * 1024);
 
+    if let Err(err) = private_mounts() {
+        tracing::warn!(
+            %err,
+            "no mount namespace of the server's own: a server that is killed leaves its \
+             sandboxes' tmpfs mounted"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

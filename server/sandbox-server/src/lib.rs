@@ -29,6 +29,7 @@ use aviato_exec::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
 pub use crate::state::{create_private_state_dir, prepare_state_dir};
+pub use crate::tmpfs::private_mounts;
 pub use crate::tree::remove_tree;
 
 /// Settings of a server.

@@ -6,6 +6,35 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// Gives this process, when it is root (and will mount a tmpfs per sandbox), a
+/// mount namespace of its own, where those mounts live and die with it: a server
+/// that is killed leaves none on the host. Before any thread starts (the kernel
+/// refuses it after).
+pub fn private_mounts() -> io::Result<()> {
+    // SAFETY: geteuid has no preconditions; unshare and mount change only this
+    // process's view of the mounts.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return Ok(());
+        }
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Nothing mounted here propagates back to the host.
+        let private = libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        );
+        if private != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)
 }
