@@ -13,12 +13,14 @@ mod hostile;
 mod protocol;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aviato_exec::{AviatoBackend, AviatoConfig, CwsandboxBackend, CwsandboxConfig};
+use aviato_exec::{
+    AviatoBackend, AviatoConfig, CwsandboxBackend, CwsandboxConfig, cgroup_support, cgroups_left_by,
+};
 
 /// A running `aviato-lsp sandbox-server`.
 pub struct Server {
@@ -39,6 +41,9 @@ impl Server {
             .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
             .arg(state_dir.path())
             .args(extra);
+        if !per_sandbox_limits("this server") {
+            command.arg("--allow-per-process-limits");
+        }
         Server::spawn(command, state_dir)
     }
 
@@ -140,22 +145,41 @@ impl Server {
         }
     }
 
-    /// Asserts that nothing of any sandbox is left: no files, no process (given a
-    /// moment for killed processes to be reaped).
+    /// Asserts that nothing of any sandbox is left: no files, no process, no cgroup
+    /// (given a moment for killed processes to be reaped).
     pub fn assert_nothing_left(&self) {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let (dirs, processes) = (self.sandbox_dirs(), self.sandbox_processes());
-            if dirs.is_empty() && processes.is_empty() {
+            let cgroups = cgroups_left_by(self.pid());
+            let mounts = self.mounts();
+            if dirs.is_empty() && processes.is_empty() && cgroups.is_empty() && mounts.is_empty() {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "left behind: dirs {dirs:?}, processes {processes:?}\n{}",
+                "left behind: dirs {dirs:?}, processes {processes:?}, cgroups {cgroups:?}, \
+                 mounts {mounts:?}\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Filesystems mounted in this server's state directory, as the server and the
+    /// host see them.
+    pub fn mounts(&self) -> Vec<String> {
+        let state_dir = self.state_dir.path().to_string_lossy().into_owned();
+        let server = std::fs::read_to_string(format!("/proc/{}/mounts", self.pid()));
+        let host = std::fs::read_to_string("/proc/self/mounts");
+        [server, host]
+            .into_iter()
+            .flatten()
+            .collect::<String>()
+            .lines()
+            .filter(|line| line.contains(&state_dir))
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn signal(&self, signal: i32) {
@@ -170,12 +194,33 @@ impl Server {
     pub fn state_dir(&self) -> &Path {
         self.state_dir.path()
     }
+
+    /// The directory of a sandbox's files as the server sees it: as root it mounts
+    /// them in a mount namespace of its own.
+    pub fn files_of(&self, id: &str) -> PathBuf {
+        let state_dir = self.state_dir.path().strip_prefix("/").unwrap();
+        Path::new(&format!("/proc/{}/root", self.pid()))
+            .join(state_dir)
+            .join(id)
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Whether the kernel bounds each sandbox here; when not, why the caller skips what
+/// needs it.
+pub fn per_sandbox_limits(what: &str) -> bool {
+    match cgroup_support() {
+        Ok(()) => true,
+        Err(reason) => {
+            println!("{what}: per-sandbox limits not tested: no cgroup here ({reason})");
+            false
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aviato_exec::{
     Backend, CancellationToken, INSTALL_HINT, Isolation, Limits, LocalBackend, LocalConfig,
-    Outcome, OutcomeKind, Payload,
+    Outcome, OutcomeKind, Payload, cgroup_support, cgroups_left_by,
 };
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
@@ -82,18 +82,36 @@ fn processes_marked(marker: &str) -> Vec<(u32, String)> {
     found
 }
 
+/// No process of the sandbox runs, and no sandbox's cgroup is left (the tests take
+/// turns, so none of another test is alive either).
 fn assert_nothing_left(marker: &str) {
     let left = processes_marked(marker);
     assert!(left.is_empty(), "sandbox processes left running: {left:?}");
+    let cgroups = cgroups_left_by(std::process::id());
+    assert!(cgroups.is_empty(), "cgroups left behind: {cgroups:?}");
 }
 
-/// Waits up to two seconds for a killed sandbox's processes to be gone.
+/// Waits up to five seconds for a killed sandbox's processes and cgroup to be gone.
 async fn assert_gone_soon(marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !processes_marked(marker).is_empty() && Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (!processes_marked(marker).is_empty() || !cgroups_left_by(std::process::id()).is_empty())
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_nothing_left(marker);
+}
+
+/// Whether the kernel bounds each sandbox here; when not, why the caller skips the
+/// part of its test that needs it.
+fn per_sandbox_limits(test: &str) -> bool {
+    match cgroup_support() {
+        Ok(()) => true,
+        Err(reason) => {
+            println!("{test}: per-sandbox limits not tested: no cgroup here ({reason})");
+            false
+        }
+    }
 }
 
 fn json_value(outcome: &Outcome) -> serde_json::Value {
@@ -186,6 +204,87 @@ async fn a_fork_bomb_is_contained() {
     assert_eq!(outcome.outcome, OutcomeKind::Timeout, "{outcome:#?}");
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_nothing_left(&marker);
+}
+
+#[tokio::test]
+async fn a_fork_bomb_leaves_another_sandbox_free_to_fork() {
+    let _turn = turn().await;
+    if !per_sandbox_limits("a_fork_bomb_leaves_another_sandbox_free_to_fork") {
+        return;
+    }
+    let (bomb, other) = (marker("bomb"), marker("beside"));
+    let bomb_payload = call(
+        &bomb,
+        "def bomb():\n    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
+    );
+    // Forks once the bomb has filled its sandbox.
+    let other_payload = call(
+        &other,
+        "def breed():\n    import os, time\n    time.sleep(1.5)\n    pids = []\n    for _ in range(8):\n        pid = os.fork()\n        if pid == 0:\n            time.sleep(0.5)\n            os._exit(0)\n        pids.append(pid)\n    for pid in pids:\n        os.waitpid(pid, 0)\n    return len(pids)\n",
+    );
+    let limits = Limits {
+        processes: 32,
+        ..limits(4)
+    };
+    let (bombed, beside) = tokio::join!(
+        run_with(&bomb_payload, &limits),
+        run_with(&other_payload, &limits)
+    );
+    assert_eq!(bombed.outcome, OutcomeKind::Timeout, "{bombed:#?}");
+    assert_eq!(json_value(&beside), json!(8));
+    assert_gone_soon(&bomb).await;
+    assert_nothing_left(&other);
+}
+
+#[tokio::test]
+async fn memory_over_the_limit_across_processes_is_killed_as_one() {
+    let _turn = turn().await;
+    if !per_sandbox_limits("memory_over_the_limit_across_processes_is_killed_as_one") {
+        return;
+    }
+    let marker = marker("memshare");
+    // Six processes of 64 MiB each, every one under the limit.
+    let payload = call(
+        &marker,
+        "def spread():\n    import os, time\n    for _ in range(6):\n        if os.fork() == 0:\n            block = bytearray(b'x') * (64 * 1024 * 1024)\n            time.sleep(60)\n            os._exit(0)\n    time.sleep(60)\n",
+    );
+    let limits = Limits {
+        memory_bytes: 256 * 1024 * 1024,
+        ..limits(20)
+    };
+    let started = Instant::now();
+    let outcome = run_with(&payload, &limits).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Killed, "{outcome:#?}");
+    assert!(
+        outcome
+            .message
+            .as_deref()
+            .is_some_and(|message| message.contains("memory limit of 256 MiB")),
+        "{outcome:#?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_gone_soon(&marker).await;
+}
+
+#[tokio::test]
+async fn memfds_count_against_the_memory_limit() {
+    let _turn = turn().await;
+    if !per_sandbox_limits("memfds_count_against_the_memory_limit") {
+        return;
+    }
+    let marker = marker("memfd");
+    // Written, not mapped: no address space, only memory.
+    let payload = call(
+        &marker,
+        "def hoard():\n    import os\n    chunk = b'x' * (16 * 1024 * 1024)\n    fds = []\n    for _ in range(32):\n        fd = os.memfd_create('hoard')\n        for _ in range(4):\n            os.write(fd, chunk)\n        fds.append(fd)\n    return len(fds)\n",
+    );
+    let limits = Limits {
+        memory_bytes: 256 * 1024 * 1024,
+        ..limits(20)
+    };
+    let outcome = run_with(&payload, &limits).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Killed, "{outcome:#?}");
+    assert_gone_soon(&marker).await;
 }
 
 #[tokio::test]

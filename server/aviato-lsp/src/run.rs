@@ -49,7 +49,13 @@ pub enum BackendName {
 #[command(
     after_help = "Exit status: 0 when the function returned a value; 1 when it raised, was \
 refused, timed out or was killed; 2 on a usage error (no such file or function, unreadable \
-arguments, a function that needs arguments the file never passes) or when no sandbox could run."
+arguments, a function that needs arguments the file never passes) or when no sandbox could run.
+
+Limits of the local sandbox: its memory (swap and /tmp files included), processes and CPU \
+bandwidth (1 CPU) are bounded for all its processes together by a cgroup of its own (v1 or v2), \
+where this user may make one; otherwise per process only (rlimits), and the outcome's note says \
+so. CPU time, address space and file size per process are rlimits as well; /tmp is a sized \
+tmpfs; the wall-clock limit kills the whole sandbox."
 )]
 pub struct Args {
     /// The Python file that defines the function.
@@ -70,8 +76,8 @@ pub struct Args {
     /// Wall-clock limit in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     timeout: f64,
-    /// Memory limit (address space of each process) in MiB; at least 32, what Python
-    /// needs to start. Default: 2048.
+    /// Memory limit in MiB, of the sandbox's processes together (and of each one's
+    /// address space); at least 32, what Python needs to start. Default: 2048.
     #[arg(long, value_name = "MB")]
     memory_mb: Option<u64>,
     /// Where to run it.

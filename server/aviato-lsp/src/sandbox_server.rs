@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_sandbox_server::{
-    Config, create_private_state_dir, is_loopback, prepare_state_dir, remove_tree, serve,
+    Config, create_private_state_dir, is_loopback, prepare_state_dir, private_mounts, remove_tree,
+    serve,
 };
 
 #[derive(clap::Args)]
+#[command(after_help = LIMITS_HELP)]
 pub struct Args {
     /// The address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:7001")]
@@ -47,7 +49,31 @@ pub struct Args {
     /// $TMPDIR, removed at exit.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// The most MiB of request bodies held at once, across connections; a body past
+    /// it is answered `resource_exhausted` (HTTP 429).
+    #[arg(long, value_name = "MB", default_value_t = 256)]
+    bodies_in_flight_mb: usize,
+    /// Memory of each sandbox, all its processes and files together, in MiB.
+    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    memory_mb: u64,
+    /// Where no cgroup can be made, serve anyway, with memory, processes and CPU
+    /// limited per process only (rlimits): a sandbox of many processes can then use a
+    /// multiple of each. Without it, the server refuses to start.
+    #[arg(long)]
+    allow_per_process_limits: bool,
 }
+
+/// Which limit is enforced by what, as `--help` says it.
+const LIMITS_HELP: &str = "\
+Limits of each sandbox, enforced by the kernel:
+  memory (swap and /tmp files included), processes and threads, CPU bandwidth (1 CPU):
+      all the sandbox's commands together, by a cgroup of its own (v1 or v2, whichever
+      holds each controller here); the server refuses to start where it cannot make
+      one, unless --allow-per-process-limits
+  /tmp size and inodes: a tmpfs of the sandbox's own, which the server mounts when it
+      runs as root; otherwise it measures the files and kills a command past the size
+  CPU time, address space, file size, per process: rlimits, in addition
+  wall-clock time of a command: the server kills it";
 
 pub fn run(args: Args) -> ExitCode {
     if !is_loopback(&args.listen) && !args.allow_remote {
@@ -58,12 +84,24 @@ pub fn run(args: Args) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if [args.max_sandboxes, args.max_connections].contains(&0)
+    if args.memory_mb < crate::run::MIN_MEMORY_MB {
+        eprintln!(
+            "error: --memory-mb must be at least {}, what Python needs to start",
+            crate::run::MIN_MEMORY_MB
+        );
+        return ExitCode::from(2);
+    }
+    if [
+        args.max_sandboxes,
+        args.max_connections,
+        args.bodies_in_flight_mb,
+    ]
+    .contains(&0)
         || [args.idle_ttl, args.max_lifetime, args.read_timeout].contains(&0)
     {
         eprintln!(
-            "error: --max-sandboxes, --max-connections, --idle-ttl, --max-lifetime and \
-             --read-timeout must be positive"
+            "error: --max-sandboxes, --max-connections, --bodies-in-flight-mb, --idle-ttl, \
+             --max-lifetime and --read-timeout must be positive"
         );
         return ExitCode::from(2);
     }
@@ -128,7 +166,17 @@ pub fn run(args: Args) -> ExitCode {
     config.read_timeout = Duration::from_secs(args.read_timeout);
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
+    config.local.allow_per_process_limits = args.allow_per_process_limits;
+    config.limits.memory_bytes = args.memory_mb.saturating_mul(1024 * 1024);
+    config.bodies_in_flight = args.bodies_in_flight_mb.saturating_mul(1024 * 1024);
 
+    if let Err(err) = private_mounts() {
+        tracing::warn!(
+            %err,
+            "no mount namespace of the server's own: a server that is killed leaves its \
+             sandboxes' tmpfs mounted"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,9 +9,13 @@ pub struct Limits {
     pub timeout: Duration,
     /// CPU time of each process (`RLIMIT_CPU`), in seconds.
     pub cpu_seconds: u64,
-    /// Address space of each process (`RLIMIT_AS`), in bytes.
+    /// CPU bandwidth of the whole sandbox (its cgroup), in thousandths of a CPU.
+    pub cpu_millis: u64,
+    /// Memory of the whole sandbox, swap and tmpfs files included (its cgroup), and
+    /// the address space of each process (`RLIMIT_AS`), in bytes.
     pub memory_bytes: u64,
-    /// Processes and threads of the sandbox's user (`RLIMIT_NPROC`).
+    /// Processes and threads of the whole sandbox (its cgroup); without a cgroup,
+    /// those of the sandbox's user (`RLIMIT_NPROC`).
     pub processes: u64,
     /// Size of any one file written (`RLIMIT_FSIZE`), in bytes.
     pub file_size_bytes: u64,
@@ -28,6 +32,7 @@ impl Default for Limits {
         Self {
             timeout: Duration::from_secs(30),
             cpu_seconds: 60,
+            cpu_millis: 1000,
             memory_bytes: 2048 * MIB,
             processes: 256,
             file_size_bytes: 64 * MIB,

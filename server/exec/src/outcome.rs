@@ -55,7 +55,7 @@ impl OutcomeKind {
 pub enum Limit {
     /// Wall-clock time.
     Time,
-    /// Address space.
+    /// Memory: the sandbox's cgroup, or each process's address space.
     Memory,
     /// CPU time.
     Cpu,

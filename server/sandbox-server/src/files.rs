@@ -26,6 +26,9 @@ use std::sync::Mutex;
 
 use aviato_exec::{WritableDir, writable_path};
 
+use crate::tmpfs;
+use crate::tree::remove_tree;
+
 /// Directories bound writable: the sandbox's account writes to them, whoever it maps
 /// to on the host.
 const SHARED_DIR_MODE: u32 = 0o1777;
@@ -67,9 +70,21 @@ pub(crate) struct ReadFailure {
     pub message: String,
 }
 
+/// What bounds a sandbox's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disk {
+    /// A tmpfs of the sandbox's own, mounted on its directory: the kernel refuses
+    /// bytes past the quota and files past `inodes`. Root only.
+    Tmpfs { inodes: u64 },
+    /// The server measures the files (walking the tree) and kills a command past
+    /// the quota; inodes are not bounded.
+    Measured,
+}
+
 pub(crate) struct Files {
     root: PathBuf,
     quota: u64,
+    disk: Disk,
     /// Who the server's files and directories are handed to (see
     /// [`aviato_exec::Isolation::sandbox_account`]); the server's own user when `None`.
     owner: Option<u32>,
@@ -78,18 +93,44 @@ pub(crate) struct Files {
 }
 
 impl Files {
-    /// Makes `root`, which must not exist yet, and its `tmp`.
-    pub(crate) fn create(root: PathBuf, quota: u64, owner: Option<u32>) -> io::Result<Self> {
+    /// Makes `root`, which must not exist yet, its tmpfs if `disk` says so, and its
+    /// `tmp`.
+    pub(crate) fn create(
+        root: PathBuf,
+        quota: u64,
+        disk: Disk,
+        owner: Option<u32>,
+    ) -> io::Result<Self> {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new().mode(DIR_MODE).create(&root)?;
+        if let Disk::Tmpfs { inodes } = disk
+            && let Err(err) = tmpfs::mount(&root, quota, inodes)
+        {
+            let _ = std::fs::remove_dir(&root);
+            return Err(err);
+        }
         let files = Self {
             root,
             quota,
+            disk,
             owner,
             mounts: Mutex::new(BTreeSet::from(["/tmp".to_owned()])),
         };
         files.make_shared_dir("/tmp")?;
         Ok(files)
+    }
+
+    /// Whether the kernel bounds the files, so that no one needs to measure them.
+    pub(crate) fn bounded_by_kernel(&self) -> bool {
+        matches!(self.disk, Disk::Tmpfs { .. })
+    }
+
+    /// Removes every file, and the sandbox's directory. Blocks.
+    pub(crate) fn remove(&self) -> io::Result<()> {
+        if self.bounded_by_kernel() {
+            tmpfs::unmount(&self.root)?;
+        }
+        remove_tree(&self.root)
     }
 
     /// The directories to bind for a command.
@@ -112,6 +153,13 @@ impl Files {
         let path = sandbox_path(path).map_err(WriteFailure::Refused)?;
         let mount = self.mount_for(&path).map_err(WriteFailure::Refused)?;
         let used = self.usage();
+        let no_room = |_| {
+            WriteFailure::NoRoom(format!(
+                "no room for {} bytes: the sandbox's files are limited to {} MiB",
+                contents.len(),
+                self.quota / (1024 * 1024)
+            ))
+        };
         if used.saturating_add(contents.len() as u64) > self.quota {
             return Err(WriteFailure::NoRoom(format!(
                 "no room for {} bytes: the sandbox's files are limited to {} MiB",
@@ -119,7 +167,10 @@ impl Files {
                 self.quota / (1024 * 1024)
             )));
         }
-        let failed = |err: io::Error| WriteFailure::Failed(describe(&path, &err));
+        let failed = |err: io::Error| match err.raw_os_error() {
+            Some(libc::ENOSPC) => no_room(()),
+            _ => WriteFailure::Failed(describe(&path, &err)),
+        };
         let mount_dir = self.make_shared_dir(&mount).map_err(failed)?;
         let inside = Path::new(&path)
             .strip_prefix(&mount)
@@ -184,14 +235,13 @@ impl Files {
         self.quota
     }
 
-    /// Bytes the sandbox's files take on disk.
+    /// Bytes the sandbox's files take: what its tmpfs says, or what a walk of the
+    /// tree finds.
     pub(crate) fn usage(&self) -> u64 {
-        disk_usage(&self.root)
-    }
-
-    /// The host directory that holds all the sandbox's files.
-    pub(crate) fn root(&self) -> &Path {
-        &self.root
+        match self.disk {
+            Disk::Tmpfs { .. } => tmpfs::used_bytes(&self.root).unwrap_or(u64::MAX),
+            Disk::Measured => disk_usage(&self.root),
+        }
     }
 
     fn host_path(&self, sandbox: &str) -> PathBuf {
@@ -455,7 +505,8 @@ mod tests {
 
     fn files() -> (tempfile::TempDir, Files) {
         let dir = tempfile::tempdir().unwrap();
-        let files = Files::create(dir.path().join("sb"), 1024 * 1024, None).unwrap();
+        let files =
+            Files::create(dir.path().join("sb"), 1024 * 1024, Disk::Measured, None).unwrap();
         (dir, files)
     }
 
@@ -493,13 +544,19 @@ mod tests {
         assert_eq!(mode("sb/var/sandbox/temp"), 0o1777);
         assert_eq!(mode("sb/var/sandbox/temp/c"), 0o600);
         assert!(
-            Files::create(dir.path().join("sb"), 1024, None).is_err(),
+            Files::create(dir.path().join("sb"), 1024, Disk::Measured, None).is_err(),
             "an existing directory is never taken"
         );
 
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } == 0 {
-            let handed = Files::create(dir.path().join("nobody"), 1 << 20, Some(65534)).unwrap();
+            let handed = Files::create(
+                dir.path().join("nobody"),
+                1 << 20,
+                Disk::Measured,
+                Some(65534),
+            )
+            .unwrap();
             handed.write("/tmp/d/e", b"e").unwrap();
             for path in ["nobody/tmp/d", "nobody/tmp/d/e"] {
                 let meta = dir.path().join(path).symlink_metadata().unwrap();
@@ -614,7 +671,7 @@ mod tests {
             std::fs::Permissions::from_mode(0o000),
         )
         .unwrap();
-        crate::tree::remove_tree(files.root()).unwrap();
+        files.remove().unwrap();
         assert!(!dir.path().join("sb").exists());
     }
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_exec::aviato::protocol::{Code, ErrorBody, Method, SERVICE_PATH};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::budget::{Budget, Budgeted};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
@@ -45,6 +48,8 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct Server {
     sandboxes: Arc<Sandboxes>,
     grpc: grpc::Server,
+    /// The request bytes held at once, across connections.
+    budget: Budget,
     token: Option<String>,
     /// The longest a client may stay silent while it sends its headers (and, on a
     /// kept-alive connection, before its next request) or its body.
@@ -218,9 +223,11 @@ impl Server {
         sandboxes: Arc<Sandboxes>,
         token: Option<String>,
         read_timeout: Duration,
+        budget: Budget,
     ) -> Self {
         Self {
             grpc: grpc::service(sandboxes.clone()),
+            budget,
             sandboxes,
             token,
             read_timeout,
@@ -235,6 +242,7 @@ impl Server {
                 return grpc::status(failure).into_http();
             }
             let mut service = self.grpc.clone();
+            let request = request.map(|body| self.budget.wrap(body));
             match service.call(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
@@ -274,7 +282,9 @@ impl Server {
             ));
         }
         check_headers(&request)?;
-        let body = read_body(request.into_body(), self.read_timeout)
+        // The bytes stay counted until the call is answered: what was decoded from
+        // them is in memory until then.
+        let (body, _held) = read_body(self.budget.wrap(request.into_body()), self.read_timeout)
             .await
             .map_err(fail)?;
         let sandboxes = &self.sandboxes;
@@ -344,17 +354,20 @@ async fn off_runtime(
         })
 }
 
-/// The whole body, as long as it is no larger than [`MAX_BODY`], never stalls for
-/// `idle`, and arrives within [`BODY_DEADLINE`].
-async fn read_body(body: Incoming, idle: Duration) -> Result<Vec<u8>, Failure> {
+/// The whole body, as long as it is no larger than [`MAX_BODY`], fits in the
+/// budget, never stalls for `idle`, and arrives within [`BODY_DEADLINE`]; and its
+/// bytes' share of the budget.
+async fn read_body(
+    mut body: Budgeted<Incoming>,
+    idle: Duration,
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Failure> {
     let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
-    let mut body = Limited::new(body, MAX_BODY);
     let mut collected = Vec::new();
     loop {
         let wait = idle.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let frame = match tokio::time::timeout(wait, body.frame()).await {
             Ok(Some(frame)) => frame,
-            Ok(None) => return Ok(collected),
+            Ok(None) => return Ok((collected, body.into_held())),
             Err(_) => {
                 return Err(Failure::new(
                     Code::DeadlineExceeded,
@@ -366,15 +379,23 @@ async fn read_body(body: Incoming, idle: Duration) -> Result<Vec<u8>, Failure> {
                 ));
             }
         };
-        let frame = frame.map_err(|err| {
-            let code = if err.is::<http_body_util::LengthLimitError>() {
-                Code::ResourceExhausted
-            } else {
-                Code::InvalidArgument
-            };
-            Failure::new(code, format!("cannot read the request: {err}"))
+        let frame = frame.map_err(|err| match err.downcast_ref::<tonic::Status>() {
+            Some(status) => Failure::new(Code::ResourceExhausted, status.message()),
+            None => Failure::new(
+                Code::InvalidArgument,
+                format!("cannot read the request: {err}"),
+            ),
         })?;
         if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > MAX_BODY {
+                return Err(Failure::new(
+                    Code::ResourceExhausted,
+                    format!(
+                        "the request's body is larger than {} MiB",
+                        MAX_BODY / (1024 * 1024)
+                    ),
+                ));
+            }
             collected.extend_from_slice(&data);
         }
     }

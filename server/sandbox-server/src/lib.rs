@@ -10,11 +10,13 @@
 //! bubblewrap sandbox with those files bound in and the local backend's isolation and
 //! limits. Stop ends its commands and removes its files.
 
+mod budget;
 mod files;
 mod grpc;
 mod http;
 mod sandboxes;
 mod state;
+mod tmpfs;
 mod tree;
 
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ use aviato_exec::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
 pub use crate::state::{create_private_state_dir, prepare_state_dir};
+pub use crate::tmpfs::private_mounts;
 pub use crate::tree::remove_tree;
 
 /// Settings of a server.
@@ -46,12 +49,18 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
+    /// The most files and directories a sandbox may have (with root, whose tmpfs
+    /// bounds them).
+    pub file_inodes: u64,
     /// The most connections served at once; others are answered
     /// `resource_exhausted` and closed.
     pub max_connections: usize,
     /// The longest a client may stay silent while it sends a request's headers or
     /// body, or between requests on a kept-alive connection.
     pub read_timeout: Duration,
+    /// The most bytes of request bodies held at once, across connections; a body
+    /// past it is answered `resource_exhausted` (HTTP 429).
+    pub bodies_in_flight: usize,
     pub local: LocalConfig,
 }
 
@@ -65,8 +74,10 @@ impl std::fmt::Debug for Config {
             .field("exec_timeout", &self.exec_timeout)
             .field("state_dir", &self.state_dir)
             .field("limits", &self.limits)
+            .field("file_inodes", &self.file_inodes)
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
+            .field("bodies_in_flight", &self.bodies_in_flight)
             .field("local", &self.local)
             .finish()
     }
@@ -82,9 +93,15 @@ impl Config {
             exec_timeout: Duration::from_secs(600),
             state_dir,
             limits: Limits::default(),
+            file_inodes: 131_072,
             max_connections: 256,
             read_timeout: Duration::from_secs(30),
-            local: LocalConfig::default(),
+            bodies_in_flight: 256 * 1024 * 1024,
+            local: LocalConfig {
+                // Fail closed: limits per process alone only when the operator says so.
+                allow_per_process_limits: false,
+                ..LocalConfig::default()
+            },
         }
     }
 }
@@ -122,6 +139,22 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
+    match aviato_exec::cgroup_support() {
+        Ok(()) => tracing::info!(
+            "memory (swap included), processes and CPU are bounded per sandbox by its cgroup"
+        ),
+        Err(reason) if config.local.allow_per_process_limits => tracing::warn!(
+            %reason,
+            "memory, processes and CPU are bounded per process only (rlimits): a sandbox of \
+             many processes can use a multiple of them"
+        ),
+        Err(reason) => {
+            return Err(std::io::Error::other(format!(
+                "the sandboxes' memory, process and CPU limits cannot be enforced: {reason}; \
+                 run as a user who may make cgroups, or pass --allow-per-process-limits"
+            )));
+        }
+    }
     tracing::info!(state_dir = %config.state_dir.display(), "the sandboxes' files are kept here");
     let state_dir = config.state_dir.clone();
     tokio::task::spawn_blocking(move || sandboxes::clear_leftovers(&state_dir))
@@ -129,6 +162,7 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
+    let budget = budget::Budget::new(config.bodies_in_flight);
     let bounds = http::Bounds {
         max_connections: config.max_connections,
         read_timeout: config.read_timeout,
@@ -147,6 +181,7 @@ pub async fn serve(
         sandboxes.clone(),
         token,
         bounds.read_timeout,
+        budget,
     ));
     let served = http::accept(listener, server, bounds, shutdown).await;
     reaper.abort();

@@ -13,14 +13,14 @@ use aviato_exec::aviato::protocol::{
     StopRequest, SuccessResponse,
 };
 use aviato_exec::{
-    CancellationToken, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
+    CancellationToken, Cgroup, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
     OutputSink, SandboxCommand, check_variable,
 };
 use aviato_protocol::errors::reason;
 use aviato_protocol::sandbox::SandboxSpec;
 use tokio::sync::RwLock;
 
-use crate::files::{Files, ReadFailure, WriteFailure};
+use crate::files::{Disk, Files, ReadFailure, WriteFailure};
 use crate::tree::remove_tree;
 use crate::{Config, Failure};
 
@@ -43,6 +43,8 @@ const GONE_MAX: usize = 4096;
 pub(crate) struct Sandboxes {
     config: Config,
     backend: LocalBackend,
+    /// What bounds each sandbox's files.
+    disk: Disk,
     live: Mutex<HashMap<String, Arc<Sandbox>>>,
     gone: Mutex<HashMap<String, Gone>>,
 }
@@ -85,6 +87,9 @@ struct Sandbox {
     working_dir: Option<String>,
     spec: Option<SandboxSpec>,
     files: Files,
+    /// Bounds the memory, processes and CPU of all its commands together; `None`
+    /// only when the operator allowed per-process limits.
+    cgroup: Option<Cgroup>,
     status: Mutex<SandboxStatus>,
     last_used: Mutex<Instant>,
     ends_at: Instant,
@@ -131,6 +136,7 @@ impl Sandboxes {
     pub(crate) fn new(config: Config) -> Self {
         let backend = LocalBackend::new(config.local.clone());
         Self {
+            disk: disk(&config),
             config,
             backend,
             live: Mutex::default(),
@@ -207,9 +213,18 @@ impl Sandboxes {
                 .with_reason(reason::RUNNER_CAPACITY_EXHAUSTED));
             }
             let id = new_id();
+            let cgroup = match self.backend.sandbox_cgroup(&self.config.limits) {
+                Ok(Ok(cgroup)) => Some(cgroup),
+                Ok(Err(note)) => {
+                    tracing::warn!(sandbox = %id, "{note}");
+                    None
+                }
+                Err(reason) => return Err(Failure::new(Code::Unavailable, reason)),
+            };
             let files = Files::create(
                 self.config.state_dir.join(&id),
                 self.config.limits.tmpfs_bytes,
+                self.disk,
                 self.config.local.isolation.sandbox_account(),
             )
             .map_err(|err| {
@@ -234,6 +249,7 @@ impl Sandboxes {
                 working_dir,
                 spec: new.spec,
                 files,
+                cgroup,
                 status: Mutex::new(SandboxStatus::Creating),
                 last_used: Mutex::new(now),
                 ends_at: now + lifetime,
@@ -406,11 +422,14 @@ impl Sandboxes {
         };
         let cancel = sandbox.stopped.child_token();
         let over_quota = Arc::new(AtomicBool::new(false));
-        let watchdog = tokio::spawn(watch_quota(
-            sandbox.clone(),
-            cancel.clone(),
-            over_quota.clone(),
-        ));
+        // A tmpfs refuses what is past the quota by itself.
+        let watchdog = (!sandbox.files.bounded_by_kernel()).then(|| {
+            tokio::spawn(watch_quota(
+                sandbox.clone(),
+                cancel.clone(),
+                over_quota.clone(),
+            ))
+        });
         let writable = sandbox.files.writable_dirs();
         let env: Vec<(String, String)> = sandbox.env.iter().chain(env).cloned().collect();
         let command = SandboxCommand {
@@ -419,12 +438,15 @@ impl Sandboxes {
             writable: &writable,
             env: &env,
             working_dir: sandbox.working_dir.as_deref(),
+            cgroup: sandbox.cgroup.as_ref(),
         };
         let output = self
             .backend
             .run_command(&command, &limits, &cancel, sink)
             .await;
-        watchdog.abort();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         sandbox.touch();
         let output = output.map_err(|reason| Failure::new(Code::Internal, reason))?;
         match output.ending {
@@ -442,6 +464,14 @@ impl Sandboxes {
                 format!(
                     "the sandbox's files passed {} MiB; the command was killed",
                     self.config.limits.tmpfs_bytes / (1024 * 1024)
+                ),
+            )),
+            CommandEnding::MemoryLimit => Err(Failure::new(
+                Code::ResourceExhausted,
+                format!(
+                    "the sandbox's processes together passed its memory limit of {} MiB; \
+                     all of them were killed",
+                    limits.memory_bytes / (1024 * 1024)
                 ),
             )),
             CommandEnding::Cancelled => Err(Failure::new(
@@ -480,7 +510,7 @@ impl Sandboxes {
     }
 
     /// Ends the commands of a sandbox already out of `live`, and removes its files.
-    async fn remove(&self, sandbox: &Sandbox, why: &str) -> Result<(), String> {
+    async fn remove(&self, sandbox: &Arc<Sandbox>, why: &str) -> Result<(), String> {
         sandbox.stopped.cancel();
         *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
         self.remember(
@@ -492,12 +522,19 @@ impl Sandboxes {
             },
         );
         let _idle = sandbox.busy.write().await;
-        // However deep the sandbox made its tree, on a thread of its own.
-        let root = sandbox.files.root().to_owned();
-        let removed = tokio::task::spawn_blocking(move || remove_tree(&root))
-            .await
-            .unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)))
-            .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
+        // However deep the sandbox made its tree, on a thread of its own; and its
+        // cgroup, once whatever it left running is gone.
+        let ending = sandbox.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            let cgroup = ending.cgroup.as_ref().map_or(Ok(()), Cgroup::remove);
+            let files = ending
+                .files
+                .remove()
+                .map_err(|err| format!("cannot remove the sandbox's files: {err}"));
+            cgroup.and(files)
+        })
+        .await
+        .unwrap_or_else(|panicked| Err(panicked.to_string()));
         match &removed {
             Ok(()) => tracing::info!(sandbox = %sandbox.id, "{why}"),
             Err(reason) => tracing::warn!(sandbox = %sandbox.id, %reason, "{why}"),
@@ -607,15 +644,39 @@ fn new_id() -> String {
     format!("sb-{hex}")
 }
 
-/// Leftovers of a server that did not shut down: `sb-*` directories. Blocks.
+/// What bounds the sandboxes' files: a tmpfs each where the server may mount one.
+fn disk(config: &Config) -> Disk {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        tracing::info!(
+            inodes = config.file_inodes,
+            "each sandbox's files are a tmpfs of its own, bounded in bytes and inodes"
+        );
+        Disk::Tmpfs {
+            inodes: config.file_inodes,
+        }
+    } else {
+        tracing::warn!(
+            "not root, so no tmpfs per sandbox: the sandboxes' files are measured, and \
+             their inodes are not bounded"
+        );
+        Disk::Measured
+    }
+}
+
+/// Leftovers of a server that did not shut down: `sb-*` directories, and their
+/// tmpfs. Blocks.
 pub(crate) fn clear_leftovers(state_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(state_dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("sb-")
-            && let Err(err) = remove_tree(&entry.path())
-        {
+        if !entry.file_name().to_string_lossy().starts_with("sb-") {
+            continue;
+        }
+        // Not mounted (EINVAL) unless the server was root.
+        let _ = crate::tmpfs::unmount(&entry.path());
+        if let Err(err) = remove_tree(&entry.path()) {
             tracing::warn!(path = %entry.path().display(), %err, "cannot remove a leftover");
         }
     }

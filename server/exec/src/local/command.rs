@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::cgroup::Cgroup;
 use super::interpreter::Interpreter;
 use super::process::{self, Ending};
 use super::sandbox::{
@@ -56,6 +57,9 @@ pub struct SandboxCommand<'a> {
     /// The command's working directory; `/tmp` when `None`. It must exist in the
     /// sandbox (in one of the `writable` directories, say).
     pub working_dir: Option<&'a str>,
+    /// The cgroup of the sandbox, which bounds all its commands together; without
+    /// one, each command's processes have per-process limits alone.
+    pub cgroup: Option<&'a Cgroup>,
 }
 
 /// Which of a command's outputs a chunk comes from.
@@ -82,6 +86,8 @@ pub enum CommandEnding {
     Exited(i32),
     TimedOut,
     Cancelled,
+    /// The sandbox's processes together passed its memory limit; all were killed.
+    MemoryLimit,
 }
 
 #[derive(Debug, Clone)]
@@ -172,11 +178,19 @@ impl LocalBackend {
             &interpreter,
             isolation,
             tmpfs_size,
-            limits.processes,
+            command.cgroup.is_none().then_some(limits.processes),
         )?;
-        let finished = process::supervise_streaming(&bwrap, &arguments, b"", limits, cancel, sink)
-            .await
-            .map_err(|err| format!("cannot run the sandbox: {err}"))?;
+        let finished = process::supervise_streaming(
+            &bwrap,
+            &arguments,
+            b"",
+            limits,
+            cancel,
+            command.cgroup,
+            sink,
+        )
+        .await
+        .map_err(|err| format!("cannot run the sandbox: {err}"))?;
         let ending = match finished.ending {
             Ending::Exited(status) => CommandEnding::Exited(
                 status
@@ -186,6 +200,7 @@ impl LocalBackend {
             ),
             Ending::TimedOut => CommandEnding::TimedOut,
             Ending::Cancelled => CommandEnding::Cancelled,
+            Ending::MemoryLimit => CommandEnding::MemoryLimit,
         };
         Ok(CommandOutput {
             ending,
@@ -219,7 +234,7 @@ fn command_arguments(
     interpreter: &Interpreter,
     isolation: Isolation,
     tmpfs_size: Option<u64>,
-    processes: u64,
+    processes: Option<u64>,
 ) -> Result<Vec<std::ffi::OsString>, String> {
     let mut args = Arguments::default();
     system_arguments(&mut args, isolation, tmpfs_size)?;
@@ -299,8 +314,9 @@ mod tests {
             writable,
             env: &env,
             working_dir: None,
+            cgroup: None,
         };
-        command_arguments(&command, &interpreter, isolation, Some(1024), 64).map(|args| {
+        command_arguments(&command, &interpreter, isolation, Some(1024), Some(64)).map(|args| {
             args.into_iter()
                 .map(|arg| arg.into_string().unwrap())
                 .collect()

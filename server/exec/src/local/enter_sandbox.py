@@ -1,7 +1,7 @@
 # The start of every program in a local sandbox, the runner or a command: put in
 # front of its source, run before it, and invisible to it.
 #
-# argv: processes, uid to switch to (or -1), the number of writable directories,
+# argv: processes (or -1, when the sandbox's cgroup counts them), uid to switch to (or -1), the number of writable directories,
 # those directories, then the program's own arguments, which are all it sees.
 #
 # Kept compatible with Python 3.8, and running under -I -S as well.
@@ -48,7 +48,8 @@ def _enter_sandbox():
     # The process limit is set here, inside the sandbox, and not on the host before
     # bubblewrap starts: a limit inherited by bubblewrap would also cap the host
     # user's own processes, which the kernel counts against the new user namespace.
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if processes >= 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     # Under a root host, the sandbox account, which ends every capability; the
     # private tmpfs mounts are root's until they are opened to everyone (mode 1777,
     # like /tmp).

@@ -1,5 +1,6 @@
 //! The local backend: the function runs in a bubblewrap sandbox on this machine.
 
+mod cgroup;
 mod command;
 mod interpreter;
 mod process;
@@ -11,6 +12,7 @@ use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
+pub use self::cgroup::{Cgroup, cgroup_support, cgroups_left_by};
 pub use self::command::{
     CommandEnding, CommandOutput, OutputChunk, OutputSink, OutputStream, SandboxCommand,
     WritableDir, check_variable, writable_path,
@@ -37,6 +39,9 @@ pub struct LocalConfig {
     /// or a path), before any `pythonX.Y` lookup.
     pub images: BTreeMap<String, String>,
     pub isolation: Isolation,
+    /// Where no cgroup can be made, run with per-process limits alone (and say so)
+    /// rather than refuse to run.
+    pub allow_per_process_limits: bool,
 }
 
 impl Default for LocalConfig {
@@ -46,6 +51,7 @@ impl Default for LocalConfig {
             default_interpreter: "python3".to_owned(),
             images: BTreeMap::new(),
             isolation: Isolation::Auto,
+            allow_per_process_limits: true,
         }
     }
 }
@@ -92,10 +98,12 @@ impl LocalBackend {
         })?;
         let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
         let selection = self.select(&payload.image).await?;
+        let cgroup = self.sandbox_cgroup(limits)?;
         let arguments = SandboxSpec {
             interpreter: &selection.interpreter,
             isolation: self.config.isolation.resolve(),
             limits,
+            per_user_processes: cgroup.is_err(),
             temp_dir: &payload.temp_dir,
             file_name: &payload.file_name,
             sized_tmpfs,
@@ -105,7 +113,23 @@ impl LocalBackend {
             bwrap,
             arguments,
             selection,
+            cgroup,
         })
+    }
+
+    /// A cgroup for one sandbox, or, where per-process limits are allowed, why
+    /// there is none.
+    pub fn sandbox_cgroup(&self, limits: &Limits) -> Result<Result<Cgroup, String>, String> {
+        match Cgroup::create(limits) {
+            Ok(cgroup) => Ok(Ok(cgroup)),
+            Err(reason) if self.config.allow_per_process_limits => Ok(Err(format!(
+                "memory, processes and CPU were limited per process only, not for the \
+                 sandbox as a whole ({reason})"
+            ))),
+            Err(reason) => Err(format!(
+                "the sandbox's memory, process and CPU limits cannot be enforced: {reason}"
+            )),
+        }
     }
 
     /// The interpreter that stands in for `image`: the one it is mapped to, else a
@@ -181,6 +205,8 @@ struct Prepared {
     bwrap: PathBuf,
     arguments: Vec<std::ffi::OsString>,
     selection: Selection,
+    /// The sandbox's cgroup, or why it has none.
+    cgroup: Result<Cgroup, String>,
 }
 
 impl Prepared {
@@ -194,15 +220,27 @@ impl Prepared {
         let nonce = new_nonce();
         let input = RunnerInput::new(payload, &nonce);
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
+        let cgroup = self.cgroup.as_ref().ok();
         let supervised = process::supervise_streaming(
             &self.bwrap,
             &self.arguments,
             &input,
             limits,
             cancel,
+            cgroup,
             output,
-        );
-        let finished = match supervised.await {
+        )
+        .await;
+        let (limits_note, removed) = match self.cgroup {
+            Ok(cgroup) => (
+                None,
+                tokio::task::spawn_blocking(move || cgroup.remove())
+                    .await
+                    .unwrap_or_else(|panicked| Err(panicked.to_string())),
+            ),
+            Err(note) => (Some(note), Ok(())),
+        };
+        let finished = match supervised {
             Ok(finished) => finished,
             Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
         };
@@ -219,6 +257,9 @@ impl Prepared {
             if let Some(runner_note) = runner_note {
                 outcome.add_note(runner_note);
             }
+        }
+        for note in limits_note.into_iter().chain(removed.err()) {
+            outcome.add_note(note);
         }
         outcome
     }
@@ -240,6 +281,15 @@ fn judge(
     let seconds = limits.timeout.as_secs_f64();
     match (finished.ending, report) {
         (Ending::Cancelled, _) => Outcome::cancelled(),
+        (Ending::MemoryLimit, _) => Outcome::over_limit(
+            OutcomeKind::Killed,
+            Limit::Memory,
+            format!(
+                "memory limit of {} MiB reached by the sandbox's processes together; all were \
+                 killed",
+                limits.memory_bytes / (1024 * 1024)
+            ),
+        ),
         (Ending::TimedOut, None) => Outcome::over_limit(
             OutcomeKind::Timeout,
             Limit::Time,

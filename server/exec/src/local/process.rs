@@ -1,7 +1,7 @@
 //! Starting bubblewrap, feeding the runner, capturing what comes out, and making sure
 //! nothing of the sandbox outlives the run.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
@@ -12,12 +12,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
+use super::cgroup::Cgroup;
 use super::command::{OutputChunk, OutputSink, OutputStream};
 use crate::Limits;
 use crate::runner::RESULT_FD;
 
 /// The most the result channel may carry; the runner's report is far smaller.
 const CHANNEL_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How often a sandbox's cgroup is asked whether the kernel killed one of its
+/// processes for memory.
+const OOM_CHECK: Duration = Duration::from_millis(100);
 
 /// How long the output pipes may stay open once the sandbox has exited. They close
 /// with its last process, which the end of its pid namespace takes down at once.
@@ -38,6 +43,9 @@ pub(crate) enum Ending {
     Exited(ExitStatus),
     TimedOut,
     Cancelled,
+    /// The sandbox's processes together passed its memory limit: the kernel killed
+    /// one of them, and the rest were killed with it.
+    MemoryLimit,
 }
 
 #[derive(Debug)]
@@ -52,7 +60,8 @@ pub(crate) struct Finished {
 /// Runs `bwrap args`, writes `input` to its stdin, and waits for the sandbox to end,
 /// killing it at the wall-clock limit or on cancellation. The sandbox is also killed
 /// if this future is dropped. Spawn it from a runtime worker, not a blocking-pool
-/// thread: `--die-with-parent` follows the spawning thread.
+/// thread: `--die-with-parent` follows the spawning thread. With a `cgroup`,
+/// bubblewrap joins it before it runs, and everything it starts belongs to it.
 ///
 /// Each piece of stdout and stderr goes to `sink` as it is read
 /// (all of it: the output limit bounds only what is kept). A full sink holds the
@@ -63,9 +72,12 @@ pub(crate) async fn supervise_streaming(
     input: &[u8],
     limits: &Limits,
     cancel: &CancellationToken,
+    cgroup: Option<&Cgroup>,
     sink: Option<OutputSink>,
 ) -> io::Result<Finished> {
     let streamed = sink.is_some();
+    let join = cgroup.map(Cgroup::join_paths).unwrap_or_default();
+    let oom_kills_before = cgroup.map_or(0, Cgroup::oom_kills);
     let (host_end, sandbox_end) = std::os::unix::net::UnixStream::pair()?;
     let sandbox_fd = sandbox_end.as_raw_fd();
     let rlimits = rlimits(limits);
@@ -77,10 +89,11 @@ pub(crate) async fn supervise_streaming(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    // SAFETY: the closure only calls async-signal-safe functions (dup2, fcntl,
-    // close_range, getrlimit, setrlimit) on values computed before the fork.
+    // SAFETY: the closure only calls async-signal-safe functions (open, write,
+    // close, dup2, fcntl, close_range, getrlimit, setrlimit) on values computed
+    // before the fork.
     unsafe {
-        command.pre_exec(move || prepare_child(sandbox_fd, &rlimits));
+        command.pre_exec(move || prepare_child(sandbox_fd, &rlimits, &join));
     }
 
     let start = Instant::now();
@@ -110,22 +123,30 @@ pub(crate) async fn supervise_streaming(
         let _ = stdin.write_all(input).await;
     };
     let wait = async {
-        let status = tokio::select! {
-            status = child.wait() => Some(status?),
-            () = tokio::time::sleep(limits.timeout) => None,
-            () = cancel.cancelled() => None,
+        let stopped = tokio::select! {
+            status = child.wait() => Ok(status?),
+            () = tokio::time::sleep(limits.timeout) => Err(Ending::TimedOut),
+            () = cancel.cancelled() => Err(Ending::Cancelled),
+            () = out_of_memory(cgroup, oom_kills_before) => Err(Ending::MemoryLimit),
         };
-        let ending = match status {
-            Some(status) => Ending::Exited(status),
-            None => {
+        let ending = match stopped {
+            Ok(status) => Ending::Exited(status),
+            Err(ending) => {
                 child.start_kill()?;
                 child.wait().await?;
-                if cancel.is_cancelled() {
-                    Ending::Cancelled
-                } else {
-                    Ending::TimedOut
-                }
+                ending
             }
+        };
+        // A process the kernel killed for memory may have taken the runner down
+        // before the watch above saw it.
+        let ending = match ending {
+            Ending::Exited(status)
+                if !status.success()
+                    && cgroup.is_some_and(|cgroup| cgroup.oom_kills() > oom_kills_before) =>
+            {
+                Ending::MemoryLimit
+            }
+            ending => ending,
         };
         io::Result::Ok((ending, start.elapsed()))
     };
@@ -157,6 +178,21 @@ pub(crate) async fn supervise_streaming(
         channel,
         duration,
     })
+}
+
+/// Returns once the kernel has killed a process of `cgroup` for memory, having
+/// killed every other process in it; never without a cgroup.
+async fn out_of_memory(cgroup: Option<&Cgroup>, before: u64) {
+    let Some(cgroup) = cgroup else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(OOM_CHECK).await;
+        if cgroup.oom_kills() > before {
+            cgroup.kill_all();
+            return;
+        }
+    }
 }
 
 /// A task that ends when its handle is dropped.
@@ -191,11 +227,25 @@ fn rlimits(limits: &Limits) -> [Rlimit; 4] {
     ]
 }
 
-/// In the forked child, before `exec`: the result channel at fd 3, every other
-/// descriptor above the standard streams closed on `exec`, and the limits.
-fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit]) -> io::Result<()> {
+/// In the forked child, before `exec`: its cgroup joined (so that bubblewrap and all
+/// it starts are in it from their first instruction), the result channel at fd 3,
+/// every other descriptor above the standard streams closed on `exec`, and the
+/// limits.
+fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit], join: &[CString]) -> io::Result<()> {
     // SAFETY: plain system calls on file descriptors and limits of this process.
     unsafe {
+        for procs in join {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // `0` is the writing process.
+            let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+            libc::close(fd);
+            if written != 1 {
+                return Err(io::Error::last_os_error());
+            }
+        }
         if sandbox_fd == RESULT_FD {
             let flags = libc::fcntl(RESULT_FD, libc::F_GETFD);
             if flags < 0 || libc::fcntl(RESULT_FD, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {

@@ -72,6 +72,9 @@ pub(crate) struct SandboxSpec<'a> {
     pub interpreter: &'a Interpreter,
     pub isolation: Isolation,
     pub limits: &'a Limits,
+    /// Whether the process limit is the sandbox account's (`RLIMIT_NPROC`), for want
+    /// of a cgroup that counts the sandbox's own.
+    pub per_user_processes: bool,
     pub temp_dir: &'a str,
     pub file_name: &'a str,
     /// Whether this bubblewrap takes `--size` (0.8 and later).
@@ -99,7 +102,7 @@ impl SandboxSpec<'_> {
             &mut args,
             self.interpreter,
             self.isolation,
-            self.limits.processes,
+            self.per_user_processes.then_some(self.limits.processes),
             &Program {
                 flags: &[],
                 source: RUNNER_SOURCE,
@@ -267,7 +270,7 @@ pub(super) fn program_arguments(
     args: &mut Arguments,
     interpreter: &Interpreter,
     isolation: Isolation,
-    processes: u64,
+    processes: Option<u64>,
     program: &Program<'_>,
 ) {
     let uid = match isolation {
@@ -277,6 +280,9 @@ pub(super) fn program_arguments(
     args.push([OsStr::new("--"), interpreter.executable.as_os_str()]);
     args.push(program.flags);
     args.push(["-c", &format!("{ENTER_SANDBOX}{}", program.source)]);
+    // -1: no per-user process limit. Under a root host every sandbox's `nobody`
+    // shares it, so that one sandbox's fork bomb would stop the others' forks.
+    let processes = processes.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
     args.push([
         processes.to_string(),
         uid.to_string(),
@@ -331,6 +337,7 @@ mod tests {
             interpreter: &interpreter,
             isolation,
             limits: &limits,
+            per_user_processes: true,
             temp_dir,
             file_name: "/home/u/app.py",
             sized_tmpfs: true,

@@ -92,6 +92,7 @@ impl RunSettings {
                 .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
                 .unwrap_or(defaults.timeout),
             cpu_seconds: limits.cpu_seconds.unwrap_or(defaults.cpu_seconds),
+            cpu_millis: defaults.cpu_millis,
             memory_bytes: mib(limits.memory_mb, defaults.memory_bytes),
             processes: limits.processes.unwrap_or(defaults.processes),
             file_size_bytes: mib(limits.file_size_mb, defaults.file_size_bytes),
