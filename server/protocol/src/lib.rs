@@ -7,9 +7,15 @@
 //! `ErrorInfo` carries the service's `CWSANDBOX_*` reasons; [`errors`] reads and
 //! writes it.
 //!
+//! [`connect`] is the Connect unary JSON API of the aviato service
+//! (`coreweave.aviato.v1beta1.ATCService`), the one the `aviato` SDK speaks: its
+//! requests, responses and error bodies as serde types, which the execution core's
+//! client writes and the sandbox server reads, and the other way round.
+//!
 //! The `.proto` files under `proto/` are compiled at build time by `protox`: no
 //! `protoc` is needed.
 
+pub mod connect;
 pub mod errors;
 
 /// `coreweave.sandbox.v1`.

@@ -11,8 +11,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use aviato_exec::aviato::protocol::{Code, SandboxStatus};
 use aviato_exec::{CommandEnding, OutputChunk, OutputStream};
+use aviato_protocol::connect::{Code, SandboxStatus};
 use aviato_protocol::errors::{reason, status_with_reason};
 use aviato_protocol::sandbox::sandbox_service_server::{SandboxService, SandboxServiceServer};
 use aviato_protocol::sandbox::{

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aviato_exec::CancellationToken;
-use aviato_exec::aviato::protocol::{Code, ErrorBody, Method, SERVICE_PATH};
+use aviato_protocol::connect::{Code, ErrorBody, Method, SERVICE_PATH};
 use http_body_util::{BodyExt, Full};
 use tokio::sync::OwnedSemaphorePermit;
 

@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aviato_exec::aviato::protocol::Code;
 use aviato_exec::{CancellationToken, Limits, LocalConfig};
+use aviato_protocol::connect::Code;
 
 use crate::sandboxes::Sandboxes;
 pub use crate::state::{create_private_state_dir, prepare_state_dir};

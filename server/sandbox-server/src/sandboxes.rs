@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aviato_exec::aviato::protocol::{
-    AddFileRequest, Code, ExecRequest, ExecResponse, ExecResult, GetRequest, GetResponse,
-    RetrieveFileRequest, RetrieveFileResponse, SandboxStatus, StartRequest, StartResponse,
-    StopRequest, SuccessResponse,
-};
 use aviato_exec::{
     CancellationToken, Cgroup, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
     OutputSink, SandboxCommand, check_variable,
+};
+use aviato_protocol::connect::{
+    AddFileRequest, Code, ExecRequest, ExecResponse, ExecResult, GetRequest, GetResponse,
+    RetrieveFileRequest, RetrieveFileResponse, SandboxStatus, StartRequest, StartResponse,
+    StopRequest, SuccessResponse,
 };
 use aviato_protocol::errors::reason;
 use aviato_protocol::sandbox::SandboxSpec;

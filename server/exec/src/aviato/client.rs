@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::protocol::{Code, ErrorBody, Method, SERVICE_PATH};
+use aviato_protocol::connect::{Code, ErrorBody, Method, SERVICE_PATH};
 
 /// An API key. It is sent as a bearer token and shown nowhere else.
 #[derive(Clone, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! until running, AddFile, Exec, RetrieveFile, Stop.
 
 mod client;
-pub mod protocol;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,15 +11,15 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::client::ApiKey;
 use self::client::{Client, RpcError};
-use self::protocol::{
-    AddFileRequest, Code, ExecRequest, ExecResponse, GetRequest, GetResponse, Method,
-    RetrieveFileRequest, RetrieveFileResponse, SandboxStatus, StartRequest, StartResponse,
-    StopRequest, SuccessResponse,
-};
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
     Backend, Limit, Limits, Outcome, OutcomeKind, OutputChunk, OutputSink, OutputStream, Payload,
     RunFuture,
+};
+use aviato_protocol::connect::{
+    AddFileRequest, Code, ExecRequest, ExecResponse, ExecResult, GetRequest, GetResponse, Method,
+    RetrieveFileRequest, RetrieveFileResponse, SandboxStatus, StartRequest, StartResponse,
+    StopRequest, SuccessResponse,
 };
 
 /// The service the SDK talks to when nothing else is configured.
@@ -439,7 +438,7 @@ impl Run<'_> {
 /// The outcome from the runner's report, or from how the command ended without one.
 fn judge(
     report: Option<RunnerReport>,
-    executed: &protocol::ExecResult,
+    executed: &ExecResult,
     retrieved: &RetrieveFileResponse,
     serialization: crate::Serialization,
 ) -> Outcome {

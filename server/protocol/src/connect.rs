@@ -522,7 +522,7 @@ fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> 
 }
 
 /// Decodes any of the base64 alphabets proto3 JSON readers accept, padded or not.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(text).ok())
