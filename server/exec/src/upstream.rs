@@ -10,17 +10,242 @@
 //! `await f.remote(...)`, `[r.result() for r in f.map(items)]` and
 //! `await asyncio.gather(*f.map(items))`, outside loops, comprehensions and lambdas.
 //! A replacement keeps every line where it was, so tracebacks and call-site lines
-//! do not move.
+//! do not move. The CLI, the editor and the fidelity suite all run through
+//! [`run_request`].
 
-use aviato_analysis::{CallSiteKind, SandboxFunctionFacts};
-use aviato_exec::{Outcome, OutcomeKind};
+use std::future::Future;
+use std::pin::Pin;
+
+use aviato_analysis::{CallSiteKind, SandboxFunctionFacts, SdkChoice, sandbox_functions};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::{
+    Backend, CancellationToken, Limits, NotRun, Outcome, OutcomeKind, OutputSink, Payload,
+    Prepared, RunRequest, prepare, run_prepared,
+};
+
+/// How many earlier calls deep a run follows the values it needs.
+const MAX_DEPTH: u32 = 4;
+/// `.map` items run for one earlier call's values, at most.
+const MAX_ITEMS: u32 = 64;
+/// Sandboxes run for earlier calls in one run, at most (items included).
+const MAX_RUNS: u32 = 64;
+
+/// The backend that runs a prepared call.
+pub type BackendFor<'a> = dyn Fn(&Payload) -> Result<Box<dyn Backend>, String> + Sync + 'a;
+
+/// Where and how a run and the earlier calls it follows are run: each earlier call
+/// in a sandbox of its own under the same limits, all stopped by the same token.
+pub struct RunSetup<'a> {
+    pub backend: &'a BackendFor<'a>,
+    pub limits: &'a Limits,
+    pub cancel: &'a CancellationToken,
+}
+
+/// Prepares `request` and runs it as [`run_prepared`] does. When its arguments are
+/// the results of earlier sandbox calls, those calls run first and their values
+/// stand in for the expressions that produce them; the outcome's note names them.
+pub async fn run_request(
+    mut request: RunRequest,
+    setup: &RunSetup<'_>,
+    output: Option<OutputSink>,
+) -> Outcome {
+    let mut chain = Chain::default();
+    let prepared = prepare_following(&mut request, setup, 0, &mut chain).await;
+    if setup.cancel.is_cancelled() {
+        return Outcome::cancelled();
+    }
+    let mut outcome = match prepared {
+        Ok(prepared) => match (setup.backend)(&prepared.payload) {
+            Ok(backend) => {
+                run_prepared(
+                    backend.as_ref(),
+                    &prepared,
+                    setup.limits,
+                    setup.cancel.clone(),
+                    output,
+                )
+                .await
+            }
+            Err(message) => Outcome::error(message),
+        },
+        Err(not_run) => not_run.into(),
+    };
+    if !chain.ran.is_empty() {
+        outcome.add_note(format!(
+            "arguments from earlier calls, run first: {}",
+            chain.ran.join(", ")
+        ));
+    }
+    outcome
+}
+
+/// What following earlier calls has done so far in one run.
+#[derive(Default)]
+struct Chain {
+    /// Sandboxes run.
+    runs: u32,
+    /// The earlier calls whose values were used, as the note names them.
+    ran: Vec<String>,
+}
+
+type Preparing<'a> = Pin<Box<dyn Future<Output = Result<Prepared, NotRun>> + Send + 'a>>;
+
+/// `prepare`, and when the refusal is about values only earlier calls' results fix,
+/// those calls run first and their values replace the expressions in the source.
+fn prepare_following<'a>(
+    request: &'a mut RunRequest,
+    setup: &'a RunSetup<'a>,
+    depth: u32,
+    chain: &'a mut Chain,
+) -> Preparing<'a> {
+    Box::pin(async move {
+        for _ in 0..MAX_DEPTH {
+            let refusal = match prepare_off_runtime(request).await {
+                Ok(prepared) => return Ok(prepared),
+                Err(refusal) => refusal,
+            };
+            let NotRun::Refused {
+                code: None,
+                message,
+            } = &refusal
+            else {
+                return Err(refusal);
+            };
+            if depth >= MAX_DEPTH || !depends_on_a_result(message) {
+                return Err(refusal);
+            }
+            let Some(before) = call_site_start(request) else {
+                return Err(refusal);
+            };
+            let facts = sandbox_functions(&request.source, SdkChoice::Auto);
+            let calls = upstream_calls(&request.source, &facts, before, message);
+            if calls.is_empty() {
+                return Err(refusal);
+            }
+            let mut replacements = Vec::new();
+            for call in &calls {
+                let Some(literal) = earlier_value(setup, request, call, depth + 1, chain).await
+                else {
+                    return Err(refusal);
+                };
+                replacements.push((call.replace, literal));
+            }
+            request.source = substitute(&request.source, &replacements);
+        }
+        prepare_off_runtime(request).await
+    })
+}
+
+/// `prepare` on a thread that may block: it analyses the whole file.
+async fn prepare_off_runtime(request: &RunRequest) -> Result<Prepared, NotRun> {
+    let request = request.clone();
+    tokio::task::spawn_blocking(move || prepare(&request))
+        .await
+        .unwrap_or_else(|_| Err(NotRun::Invalid("preparing the run failed".to_owned())))
+}
+
+/// Where the requested call site starts.
+fn call_site_start(request: &RunRequest) -> Option<TextSize> {
+    let line = request.call_site?;
+    let source = &request.source;
+    sandbox_functions(source, SdkChoice::Auto)
+        .into_iter()
+        .filter(|function| function.name == request.function)
+        .flat_map(|function| function.call_sites)
+        .map(|site| site.range.start())
+        .find(|start| line_of(source, *start) == line)
+}
+
+/// The value of an earlier call as the client got it (after the JSON round trip), as
+/// a Python literal; `None` when it returned no value or a bound was reached.
+async fn earlier_value(
+    setup: &RunSetup<'_>,
+    request: &RunRequest,
+    call: &Upstream,
+    depth: u32,
+    chain: &mut Chain,
+) -> Option<String> {
+    let mut earlier = RunRequest {
+        file_name: request.file_name.clone(),
+        source: request.source.clone(),
+        function: call.function.clone(),
+        line: Some(call.def_line),
+        args: None,
+        call_site: Some(call.call_line),
+    };
+    let prepared = prepare_following(&mut earlier, setup, depth, chain)
+        .await
+        .ok()?;
+    let backend = (setup.backend)(&prepared.payload).ok()?;
+    let value = match call.shape {
+        Shape::One => {
+            let outcome = run_one(backend.as_ref(), &prepared.payload, setup, chain).await?;
+            client_value(&outcome)?
+        }
+        Shape::Each => {
+            prepared.payload.map_item?;
+            let mut values = Vec::new();
+            let mut total = None;
+            let mut index = 0;
+            while total.is_none_or(|total| index < total) && index < MAX_ITEMS {
+                let mut item = prepared.payload.clone();
+                item.map_item = Some(index);
+                let outcome = run_one(backend.as_ref(), &item, setup, chain).await?;
+                total = Some(outcome.map_items?);
+                values.push(client_value(&outcome)?);
+                index += 1;
+            }
+            if total != Some(index) {
+                return None;
+            }
+            format!("[{}]", values.join(", "))
+        }
+    };
+    let suffix = match call.shape {
+        Shape::One => "remote",
+        Shape::Each => "map",
+    };
+    chain.ran.push(format!(
+        "`{}.{suffix}` at line {}",
+        call.function, call.call_line
+    ));
+    Some(value)
+}
+
+/// One sandbox for an earlier call, unless the run is cancelled or has run as many
+/// as it may.
+async fn run_one(
+    backend: &dyn Backend,
+    payload: &Payload,
+    setup: &RunSetup<'_>,
+    chain: &mut Chain,
+) -> Option<Outcome> {
+    if chain.runs >= MAX_RUNS || setup.cancel.is_cancelled() {
+        return None;
+    }
+    chain.runs += 1;
+    Some(
+        backend
+            .run(payload, setup.limits, setup.cancel.clone())
+            .await,
+    )
+}
+
+/// The 1-based line of `offset`.
+fn line_of(source: &str, offset: TextSize) -> u32 {
+    source[..offset.to_usize().min(source.len())]
+        .bytes()
+        .filter(|byte| *byte == b'\n')
+        .count() as u32
+        + 1
+}
+
 /// How an earlier call's result reaches the later call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
+enum Shape {
     /// `f.remote(...).result()` or `await f.remote(...)`: one value.
     One,
     /// `[r.result() for r in f.map(items)]` or `await asyncio.gather(*f.map(items))`:
@@ -30,7 +255,7 @@ pub(crate) enum Shape {
 
 /// An earlier sandbox call whose value the file uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Upstream {
+struct Upstream {
     /// The sandbox function called.
     pub function: String,
     /// The 1-based line of its `def`.
@@ -45,12 +270,12 @@ pub(crate) struct Upstream {
 }
 
 /// Whether a refusal is about a value that only an earlier call's result fixes.
-pub(crate) fn depends_on_a_result(message: &str) -> bool {
+fn depends_on_a_result(message: &str) -> bool {
     message.contains("it is computed by calling `") || message.contains("it is awaited at run time")
 }
 
 /// The earlier calls (before `before`) the refusal `message` is about, in source order.
-pub(crate) fn upstream_calls(
+fn upstream_calls(
     source: &str,
     facts: &[SandboxFunctionFacts],
     before: TextSize,
@@ -64,13 +289,6 @@ pub(crate) fn upstream_calls(
         nested: 0,
     };
     finder.visit_body(&parsed.syntax().body);
-    let line_of = |offset: TextSize| -> u32 {
-        source[..offset.to_usize().min(source.len())]
-            .bytes()
-            .filter(|byte| *byte == b'\n')
-            .count() as u32
-            + 1
-    };
     let mut calls = Vec::new();
     for (call, replace, shape, awaited) in finder.found {
         if replace.end() > before {
@@ -100,8 +318,8 @@ pub(crate) fn upstream_calls(
         }
         calls.push(Upstream {
             function: function.name.clone(),
-            def_line: line_of(function.name_range.start()),
-            call_line: line_of(call.start()),
+            def_line: line_of(source, function.name_range.start()),
+            call_line: line_of(source, call.start()),
             replace,
             shape,
             awaited,
@@ -111,7 +329,7 @@ pub(crate) fn upstream_calls(
 }
 
 /// `source` with each range replaced by its Python literal, every line kept.
-pub(crate) fn substitute(source: &str, replacements: &[(TextRange, String)]) -> String {
+fn substitute(source: &str, replacements: &[(TextRange, String)]) -> String {
     let mut sorted: Vec<&(TextRange, String)> = replacements.iter().collect();
     sorted.sort_by_key(|(range, _)| std::cmp::Reverse(range.start()));
     let mut out = source.to_string();
@@ -128,7 +346,7 @@ pub(crate) fn substitute(source: &str, replacements: &[(TextRange, String)]) -> 
 
 /// The value a call returned, as the Python literal the client's `json.loads` built:
 /// the repr of the decoded result, when it is plain JSON and was not clipped.
-pub(crate) fn client_value(outcome: &Outcome) -> Option<String> {
+fn client_value(outcome: &Outcome) -> Option<String> {
     if outcome.outcome != OutcomeKind::Ok || outcome.value_json.is_none() {
         return None;
     }
