@@ -539,4 +539,100 @@ with Session() as session:
         let out = substitute(source, &[(range, "[1]".into())]);
         assert_eq!(out, "x = ([1]\n\n)\ny = 2\n");
     }
+
+    /// A backend that runs nothing: it records each payload and returns `['a', 'b']`,
+    /// or, with `cancel`, cancels it and reports the sandbox killed.
+    #[derive(Clone, Default)]
+    struct Recording {
+        payloads: std::sync::Arc<std::sync::Mutex<Vec<Payload>>>,
+        cancel: Option<CancellationToken>,
+    }
+
+    impl Backend for Recording {
+        fn name(&self) -> &'static str {
+            "recording"
+        }
+
+        fn run_with_output<'a>(
+            &'a self,
+            payload: &'a Payload,
+            _: &'a Limits,
+            _: CancellationToken,
+            _: Option<OutputSink>,
+        ) -> crate::RunFuture<'a> {
+            self.payloads.lock().unwrap().push(payload.clone());
+            let outcome = match &self.cancel {
+                Some(cancel) => {
+                    cancel.cancel();
+                    Outcome::cancelled()
+                }
+                None => Outcome {
+                    value_repr: Some("['a', 'b']".into()),
+                    value_json: Some(serde_json::json!(["a", "b"])),
+                    ..Outcome::new(OutcomeKind::Ok)
+                },
+            };
+            Box::pin(async move { outcome })
+        }
+    }
+
+    fn count_cleaned() -> RunRequest {
+        RunRequest {
+            file_name: "app.py".into(),
+            source: SOURCE.into(),
+            function: "count".into(),
+            call_site: Some(17),
+            ..RunRequest::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_earlier_call_runs_first_and_its_value_is_the_argument() {
+        let recording = Recording::default();
+        let backend = |_: &Payload| Ok(Box::new(recording.clone()) as Box<dyn Backend>);
+        let setup = RunSetup {
+            backend: &backend,
+            limits: &Limits::default(),
+            cancel: &CancellationToken::new(),
+        };
+        let outcome = run_request(count_cleaned(), &setup, None).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Ok, "{outcome:?}");
+        let runs: Vec<(String, String)> = recording
+            .payloads
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|payload| (payload.function_name.clone(), payload.args_source.clone()))
+            .collect();
+        // `count` gets the list `clean` returned.
+        assert_eq!(
+            runs,
+            [
+                ("clean".into(), "[(' a'), ('b ')]".into()),
+                ("count".into(), "[('a'), ('b')]".into())
+            ]
+        );
+        assert_eq!(
+            outcome.note.as_deref(),
+            Some("arguments from earlier calls, run first: `clean.remote` at line 13")
+        );
+    }
+
+    #[tokio::test]
+    async fn cancelling_during_an_earlier_call_cancels_the_run() {
+        let cancel = CancellationToken::new();
+        let recording = Recording {
+            cancel: Some(cancel.clone()),
+            ..Recording::default()
+        };
+        let backend = |_: &Payload| Ok(Box::new(recording.clone()) as Box<dyn Backend>);
+        let setup = RunSetup {
+            backend: &backend,
+            limits: &Limits::default(),
+            cancel: &cancel,
+        };
+        let outcome = run_request(count_cleaned(), &setup, None).await;
+        assert!(outcome.cancelled, "{outcome:?}");
+        assert_eq!(recording.payloads.lock().unwrap().len(), 1);
+    }
 }
