@@ -7,11 +7,10 @@
 //! functions must not fall below each corpus's floor.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use aviato_exec::{
-    CancellationToken, Limits, LocalBackend, Outcome, OutcomeKind, RunRequest, prepare,
-    run_prepared,
+    Backend, CancellationToken, Limits, LocalBackend, Outcome, OutcomeKind, Payload, RunRequest,
+    RunSetup, run_request,
 };
 use serde_json::Value;
 
@@ -164,18 +163,18 @@ fn agrees(expected: &Value, outcome: &Outcome) -> bool {
     }
 }
 
-async fn run(request: RunRequest, backend: &LocalBackend, limits: &Limits) -> Outcome {
-    match prepare(&request) {
-        Ok(prepared) => {
-            run_prepared(backend, &prepared, limits, CancellationToken::new(), None).await
-        }
-        Err(not_run) => not_run.into(),
-    }
+async fn run(request: RunRequest, limits: &Limits) -> Outcome {
+    let backend = |_: &Payload| Ok(Box::new(LocalBackend::default()) as Box<dyn Backend>);
+    let setup = RunSetup {
+        backend: &backend,
+        limits,
+        cancel: &CancellationToken::new(),
+    };
+    run_request(request, &setup, None).await
 }
 
 /// The functions of `corpus` whose run agrees with the SDK, and the others, described.
 async fn agreement(corpus: &str) -> (usize, Vec<String>) {
-    let backend = Arc::new(LocalBackend::default());
     let limits = Limits {
         timeout: std::time::Duration::from_secs(20),
         ..Limits::default()
@@ -199,10 +198,10 @@ async fn agreement(corpus: &str) -> (usize, Vec<String>) {
             args: None,
             call_site: case.call_line,
         };
-        let (backend, limits) = (backend.clone(), limits.clone());
+        let limits = limits.clone();
         runs.push(tokio::spawn(async move {
             let _turn = sandbox_turn().acquire_owned().await.unwrap();
-            let mut outcome = run(request.clone(), &backend, &limits).await;
+            let mut outcome = run(request.clone(), &limits).await;
             if matches!(outcome.outcome, OutcomeKind::Refused | OutcomeKind::Error)
                 && let Some(arguments) = case.call_source.as_deref().and_then(recorded_arguments)
             {
@@ -211,7 +210,7 @@ async fn agreement(corpus: &str) -> (usize, Vec<String>) {
                     call_site: None,
                     ..request
                 };
-                let retried = run(retry, &backend, &limits).await;
+                let retried = run(retry, &limits).await;
                 if retried.outcome != OutcomeKind::Error {
                     outcome = retried;
                 }
@@ -284,10 +283,10 @@ async fn realistic_cwsandbox_programs_run_as_the_sdk_ran_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heldout_cwsandbox_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/heldout/cwsandbox", 0.78).await;
+    at_least("tests/fixtures/heldout/cwsandbox", 0.88).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heldout2_cwsandbox_programs_run_as_the_sdk_ran_them() {
-    at_least("tests/fixtures/heldout2/cwsandbox", 0.88).await;
+    at_least("tests/fixtures/heldout2/cwsandbox", 0.91).await;
 }

@@ -354,6 +354,62 @@ fn the_outcome_is_the_json_of_the_command_line_run() {
     assert_eq!(lsp["outcome"], "raised");
 }
 
+const CHAIN: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+ROWS = [" a", "b ", " a"]
+
+with Session(SandboxDefaults()) as session:
+
+    @session.function()
+    def clean(rows: list) -> list:
+        return sorted({row.strip() for row in rows})
+
+    @session.function()
+    def count(rows: list) -> dict:
+        return {row: len(row) for row in rows}
+
+    cleaned = clean.remote(ROWS).result()
+    print(count.remote(cleaned).result())
+"#;
+
+/// An argument that an earlier sandbox call returned: the editor's run runs that
+/// call first and uses its value, as the command line's does, and says so.
+#[test]
+fn a_run_in_the_editor_uses_the_value_of_an_earlier_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.py");
+    std::fs::write(&path, CHAIN).unwrap();
+    let call_site = line_of(CHAIN, "count.remote(cleaned)") + 1;
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"))
+        .arg("run")
+        .arg(&path)
+        .args(["--function", "count", "--output-format", "json"])
+        .args(["--call-site", &call_site.to_string()])
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+
+    let uri = format!("file://{}", path.display());
+    let (mut server, _) = Server::start(&[], None);
+    server.open(&uri, 1, CHAIN);
+    let lsp = server.command(
+        "aviato.run",
+        json!({"uri": uri, "function": "count", "line": line_of(CHAIN, "def count") + 1,
+               "callSite": call_site}),
+    );
+    assert_eq!(lsp["outcome"], "ok", "{lsp:#}");
+    assert_eq!(lsp["value_json"], json!({"a": 1, "b": 1}));
+    let earlier = line_of(CHAIN, "clean.remote(ROWS)") + 1;
+    let note = lsp["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains(&format!("`clean.remote` at line {earlier}")),
+        "{note}"
+    );
+    for field in ["outcome", "value_json", "call_site", "note"] {
+        assert_eq!(lsp[field], cli[field], "{field}");
+    }
+}
+
 #[test]
 fn a_raise_is_a_diagnostic_at_the_raising_line_until_the_function_changes() {
     let mut server = open(SOURCE);

@@ -4,7 +4,6 @@ mod check;
 mod rule;
 mod run;
 mod sandbox_server;
-mod upstream;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
 use aviato_exec::{
-    BackendKind, BackendSettings, CancellationToken, Limits, NotRun, Outcome, OutcomeKind,
-    OutputStream, Prepared, RunDescription, RunRequest, blocking_diagnostic, forward_output,
-    output_channel, prepare, run_prepared,
+    BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, OutputStream,
+    Payload, RunDescription, RunRequest, RunSetup, blocking_diagnostic, forward_output,
+    output_channel, prepare, run_request,
 };
 use aviato_lsp_server::signature::{Signature, usable_call_site};
 
 use crate::check::files::io_reason;
-use crate::upstream;
 
 /// Below this, Python cannot start in the local sandbox (it needs about 20 MiB of
 /// address space before it runs a line).
@@ -153,121 +152,12 @@ fn outcome(args: &Args) -> Outcome {
             }
         }
     }
-    let prepared = match prepare_resolving(args, &mut request, 0) {
-        Ok(prepared) => prepared,
-        Err(not_run) => return not_run.into(),
-    };
-    execute(args, &prepared)
+    execute(args, request)
 }
 
-/// How many earlier calls deep a run follows the values it needs.
-const MAX_UPSTREAM_DEPTH: u32 = 4;
-
-/// `prepare`, and when the call's arguments are the results of earlier sandbox calls
-/// (`rows = parse.remote(TEXT).result()`, then `clean.remote(rows)`), those calls run
-/// first, as the SDK runs them, and their values stand in for the expressions that
-/// produce them (see `upstream`).
-fn prepare_resolving(
-    args: &Args,
-    request: &mut RunRequest,
-    depth: u32,
-) -> Result<Prepared, NotRun> {
-    for _ in 0..MAX_UPSTREAM_DEPTH {
-        let refusal = match prepare(request) {
-            Ok(prepared) => return Ok(prepared),
-            Err(refusal) => refusal,
-        };
-        let NotRun::Refused {
-            code: None,
-            message,
-        } = &refusal
-        else {
-            return Err(refusal);
-        };
-        if depth >= MAX_UPSTREAM_DEPTH || !upstream::depends_on_a_result(message) {
-            return Err(refusal);
-        }
-        let Some(before) = call_site_start(request) else {
-            return Err(refusal);
-        };
-        let facts = sandbox_functions(&request.source, SdkChoice::Auto);
-        let calls = upstream::upstream_calls(&request.source, &facts, before, message);
-        if calls.is_empty() {
-            return Err(refusal);
-        }
-        let mut replacements = Vec::new();
-        for call in &calls {
-            let Some(literal) = upstream_value(args, request, call, depth + 1) else {
-                return Err(refusal);
-            };
-            replacements.push((call.replace, literal));
-        }
-        request.source = upstream::substitute(&request.source, &replacements);
-    }
-    prepare(request)
-}
-
-/// Where the requested call site starts, from `--call-site`.
-fn call_site_start(request: &RunRequest) -> Option<TextSize> {
-    let line = request.call_site?;
-    let source = &request.source;
-    let line_of = |offset: TextSize| {
-        let end = offset.to_usize().min(source.len());
-        source[..end].matches('\n').count() as u32 + 1
-    };
-    sandbox_functions(source, SdkChoice::Auto)
-        .into_iter()
-        .filter(|function| function.name == request.function)
-        .flat_map(|function| function.call_sites)
-        .map(|site| site.range.start())
-        .find(|start| line_of(*start) == line)
-}
-
-/// The value of an earlier call as the client got it (after the JSON round trip), as
-/// a Python literal; `None` when it returned no value.
-fn upstream_value(
-    args: &Args,
-    request: &RunRequest,
-    call: &upstream::Upstream,
-    depth: u32,
-) -> Option<String> {
-    let mut earlier = RunRequest {
-        file_name: request.file_name.clone(),
-        source: request.source.clone(),
-        function: call.function.clone(),
-        line: Some(call.def_line),
-        args: None,
-        call_site: Some(call.call_line),
-    };
-    let prepared = prepare_resolving(args, &mut earlier, depth).ok()?;
-    match call.shape {
-        upstream::Shape::One => {
-            let outcome = execute(args, &prepared);
-            upstream::client_value(&outcome)
-        }
-        upstream::Shape::Each => {
-            prepared.payload.map_item?;
-            let mut values = Vec::new();
-            let mut total = None;
-            let mut index = 0;
-            while total.is_none_or(|total| index < total) && index < MAX_UPSTREAM_ITEMS {
-                let mut item = prepared.clone();
-                item.payload.map_item = Some(index);
-                let outcome = execute(args, &item);
-                total = Some(outcome.map_items?);
-                values.push(upstream::client_value(&outcome)?);
-                index += 1;
-            }
-            (total == Some(index)).then(|| format!("[{}]", values.join(", ")))
-        }
-    }
-}
-
-/// `.map` items run for an earlier call's values, at most.
-const MAX_UPSTREAM_ITEMS: u32 = 64;
-
-/// Runs a prepared call in the backend the arguments name.
-fn execute(args: &Args, prepared: &Prepared) -> Outcome {
+/// Runs the call (and the earlier calls whose values it needs) in the backend the
+/// arguments name.
+fn execute(args: &Args, request: RunRequest) -> Outcome {
     let mut limits = Limits {
         timeout: Duration::from_secs_f64(args.timeout),
         ..Limits::default()
@@ -284,10 +174,6 @@ fn execute(args: &Args, prepared: &Prepared) -> Outcome {
         },
         base_url: args.base_url.clone(),
     };
-    let backend = match settings.build(&prepared.payload) {
-        Ok(backend) => backend,
-        Err(message) => return Outcome::error(message),
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -295,20 +181,19 @@ fn execute(args: &Args, prepared: &Prepared) -> Outcome {
         Ok(runtime) => runtime,
         Err(err) => return Outcome::error(format!("cannot start the runtime: {err}")),
     };
+    let build = |payload: &Payload| settings.build(payload);
+    let setup = RunSetup {
+        backend: &build,
+        limits: &limits,
+        cancel: &CancellationToken::new(),
+    };
     // In text mode the function's stdout and stderr go to ours while it runs; JSON
     // has them in the outcome only.
     let (sink, chunks) = output_channel();
     let live = matches!(args.output_format, OutputFormat::Text).then_some(sink);
     runtime.block_on(async {
-        let run = run_prepared(
-            backend.as_ref(),
-            prepared,
-            &limits,
-            CancellationToken::new(),
-            live,
-        );
         let (outcome, ()) = tokio::join!(
-            run,
+            run_request(request, &setup, live),
             forward_output(chunks, limits.output_bytes, |stream, text| {
                 write_live(stream, &text);
                 async {}

@@ -30,6 +30,7 @@ mod prepare;
 mod report;
 mod runner;
 mod settings;
+mod upstream;
 
 pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
 pub use backend::{Backend, RunFuture};
@@ -49,3 +50,4 @@ pub use prepare::{
 pub use report::{RunDescription, clip};
 pub use settings::{BackendKind, BackendSettings};
 pub use tokio_util::sync::CancellationToken;
+pub use upstream::{BackendFor, RunSetup, run_request};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use aviato_analysis::SandboxFunctionFacts;
 use aviato_analysis::evaluate_arguments;
 use aviato_exec::{
-    CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, RunDescription, RunRequest,
-    output_channel, prepare,
+    CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, Payload, RunDescription,
+    RunRequest, RunSetup, output_channel, prepare, run_request,
 };
 use tokio::sync::oneshot;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
@@ -212,8 +212,8 @@ async fn execute(
     Arc::unwrap_or_clone(outcome)
 }
 
-/// Prepares the call (an analysis of the whole file, in the session's turn of
-/// analyses) and runs it, once a turn is free, its output going to `output`.
+/// Prepares the call and runs it, with the earlier calls whose values it needs
+/// (`run_request`), once a turn is free, its output going to `output`.
 async fn sandbox_outcome(
     session: &Session,
     target: &Target,
@@ -239,30 +239,22 @@ async fn sandbox_outcome(
         Err(CallArguments::Unreadable(outcome)) => return *outcome,
         Err(CallArguments::Needed { refusal, example }) => Some((refusal, example)),
     };
-    let prepared = session.analyse_blocking(move || {
-        // Only the arguments are missing when the example would run: then say
-        // what to give; otherwise the run's own refusal says what else is wrong.
-        if let Some((refusal, example)) = needed {
-            let with_example = RunRequest {
-                args: Some(example),
-                ..request.clone()
-            };
-            if prepare(&with_example).is_ok() {
-                return Err(refusal);
-            }
+    // Only the arguments are missing when the example would run: then say what to
+    // give; otherwise the run's own refusal says what else is wrong.
+    if let Some((refusal, example)) = needed {
+        let with_example = RunRequest {
+            args: Some(example),
+            ..request.clone()
+        };
+        let runs = session.analyse_blocking(move || prepare(&with_example).is_ok());
+        match runs.await {
+            Some(true) => return *refusal,
+            Some(false) => {}
+            None => return Outcome::error("preparing the run failed: it panicked".to_string()),
         }
-        prepare(&request).map_err(|not_run| Box::new(Outcome::from(not_run)))
-    });
-    let prepared = match prepared.await {
-        Some(Ok(prepared)) => prepared,
-        Some(Err(outcome)) => return *outcome,
-        None => return Outcome::error("preparing the run failed: it panicked".to_string()),
-    };
-    let backend = match settings.backend(&prepared.payload) {
-        Ok(backend) => backend,
-        Err(message) => return Outcome::error(message),
-    };
+    }
     let cancelled = Outcome::cancelled;
+    // The turn covers the earlier calls the run follows as well.
     let _turn = tokio::select! {
         biased;
         () = cancel.cancelled() => return cancelled(),
@@ -271,11 +263,13 @@ async fn sandbox_outcome(
             Err(_) => return cancelled(),
         },
     };
-    let mut outcome = backend
-        .run_with_output(&prepared.payload, limits, cancel.clone(), Some(output))
-        .await;
-    outcome.call_site = prepared.call_site;
-    outcome
+    let backend = |payload: &Payload| settings.backend(payload);
+    let setup = RunSetup {
+        backend: &backend,
+        limits,
+        cancel,
+    };
+    run_request(request, &setup, Some(output)).await
 }
 
 /// The argument list to run with, in an editor's words: arguments typed by the
