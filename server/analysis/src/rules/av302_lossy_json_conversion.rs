@@ -3,7 +3,9 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
 use crate::diagnostic::Severity;
-use crate::rules::{Rule, converted_use, own_returns, parameter_arguments, sent_value};
+use crate::rules::{
+    Rule, converted_use, own_returns, parameter_arguments, sent_value, stores_non_str_key,
+};
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::semantic::BindingKind;
 use crate::value::ValueKind;
@@ -32,6 +34,12 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
         // Only the capture's own value is what its name holds, not an element inside
         // it; a factory's parameter holds what every call of the factory passes.
         let holds_it = kind == capture.kind
+            // A dict filled later with keys that are not strings (`LABELS[i] = name`).
+            || (kind == ValueKind::DictNonStrKeys
+                && capture.kind == ValueKind::Dict
+                && capture.binding.is_some_and(|binding| {
+                    stores_non_str_key(checker, capture.name, binding.scope)
+                }))
             || capture.binding.is_some_and(|binding| {
                 matches!(binding.kind, BindingKind::Parameter) && {
                     let arguments = parameter_arguments(checker, capture.name, binding.scope);

@@ -682,4 +682,29 @@ mod tests {
         );
         assert_eq!(conversion_errors(&text), Vec::<String>::new());
     }
+
+    #[test]
+    fn a_dict_filled_later_with_int_keys_is_read_with_an_int() {
+        let globals = "CLASSES = ['cat', 'dog']\nLABELS = {}\nfor i, name in enumerate(CLASSES):\n    LABELS[i] = name";
+        let source = program(
+            globals,
+            "            return [LABELS[i] for i in x]",
+            "f([0, 1])",
+        );
+        let errors = conversion_errors(&source);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("`LABELS`'s keys arrive as strings"),
+            "{}",
+            errors[0]
+        );
+        // Filled with string keys, it arrives as it is.
+        let globals = "CLASSES = ['cat', 'dog']\nIDS = {}\nfor i, name in enumerate(CLASSES):\n    IDS[name] = i";
+        let source = program(
+            globals,
+            "            return [IDS[n] for n in x]",
+            "f(['cat'])",
+        );
+        assert_eq!(conversion_errors(&source), Vec::<String>::new());
+    }
 }

@@ -439,6 +439,28 @@ fn parameter_arguments<'a>(
     arguments
 }
 
+/// Whether a `name[key] = value` statement gives the dict `name` of `scope` a key
+/// that is not a string: the dict itself then has non-string keys.
+pub(crate) fn stores_non_str_key(checker: &Checker, name: &str, scope: ScopeId) -> bool {
+    let model = checker.model;
+    model.item_stores.iter().any(|store| {
+        store.name == name
+            && model.resolve(store.scope, name) == Resolution::Scope(scope)
+            && is_non_str_key(
+                &checker
+                    .values
+                    .kind(store.key, store.scope, store.key.start()),
+            )
+    })
+}
+
+fn is_non_str_key(kind: &ValueKind) -> bool {
+    matches!(
+        kind,
+        ValueKind::Int | ValueKind::Float | ValueKind::Bool | ValueKind::None | ValueKind::Tuple
+    )
+}
+
 /// The kinds `name[key] = value` statements put into the dict `name` of `scope`: a
 /// key that is not a string makes it a dict with non-string keys; a decorator that
 /// stores the function it decorates (`REGISTRY[name] = fn; return fn`) fills it
@@ -453,14 +475,7 @@ fn stored_kinds(checker: &Checker, name: &str, scope: ScopeId) -> Vec<ValueKind>
         let key = checker
             .values
             .kind(store.key, store.scope, store.key.start());
-        if matches!(
-            key,
-            ValueKind::Int
-                | ValueKind::Float
-                | ValueKind::Bool
-                | ValueKind::None
-                | ValueKind::Tuple
-        ) {
+        if is_non_str_key(&key) {
             kinds.push(ValueKind::DictNonStrKeys);
         }
         if decorated_function(checker, store) {
