@@ -1,4 +1,5 @@
 use ruff_python_ast::Expr;
+use ruff_python_ast::visitor::{self, Visitor};
 use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
@@ -27,6 +28,9 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
     };
     let name = first.parameter.name.id.as_str();
     if not_a_method {
+        if function.sdk == Sdk::Aviato {
+            check_wrapped_staticmethod(checker, function);
+        }
         return;
     }
     let consequence = match function.sdk {
@@ -46,4 +50,91 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction) {
             function.def.name.id
         ),
     );
+}
+
+/// `@session.function()` above `@staticmethod`: the SDK wraps the static method in a
+/// plain function, which the class binds like any method, so a call through an
+/// instance (`metrics.accuracy(45, 50)`) sends the instance as the first argument.
+/// Through the class (`Metrics.accuracy(...)`) it runs.
+fn check_wrapped_staticmethod(checker: &mut Checker, function: &SandboxFunction) {
+    let decorators = &function.def.decorator_list;
+    let Some(sandbox_at) = decorators
+        .iter()
+        .position(|decorator| std::ptr::eq(decorator, function.decorator))
+    else {
+        return;
+    };
+    let wraps_static = decorators[sandbox_at + 1..].iter().any(|decorator| {
+        matches!(&decorator.expression, Expr::Name(name) if name.id.as_str() == "staticmethod")
+    });
+    let ScopeKind::Class(class) = checker.model.scopes[function.enclosing].kind else {
+        return;
+    };
+    if !wraps_static {
+        return;
+    }
+    let mut calls = InstanceCalls {
+        method: function.def.name.id.as_str(),
+        class: class.name.id.as_str(),
+        found: None,
+    };
+    calls.visit_body(checker.model.module_body);
+    let Some(call) = calls.found else {
+        return;
+    };
+    checker.report(
+        Rule::MethodSandboxFunction,
+        call,
+        format!(
+            "`@session.function()` wraps the static method `{}` in a plain function, which the class binds like a method: called through an instance, the SDK sends the instance as the first argument, and it cannot be serialized; put `@staticmethod` above `@session.function()`, or call it through `{}`",
+            function.def.name.id, class.name.id
+        ),
+    );
+}
+
+/// The first call `<x>.method(...)` where `<x>` is not the class itself.
+struct InstanceCalls<'n> {
+    method: &'n str,
+    class: &'n str,
+    found: Option<ruff_text_size::TextRange>,
+}
+
+impl<'a> Visitor<'a> for InstanceCalls<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        if let Expr::Call(call) = expr
+            && let Expr::Attribute(attribute) = call.func.as_ref()
+            && attribute.attr.id.as_str() == self.method
+            && !matches!(attribute.value.as_ref(), Expr::Name(name) if name.id.as_str() == self.class || name.id.as_str() == "cls")
+        {
+            self.found = Some(call.range());
+            return;
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, check};
+
+    fn method_errors(call: &str) -> usize {
+        let source = format!(
+            "from aviato import SandboxDefaults, Session\n\nsession = Session(SandboxDefaults())\n\n\
+             class Metrics:\n    @session.function()\n    @staticmethod\n    def accuracy(correct, total):\n        return correct / total\n\n\
+             async def main():\n    print(await {call})\n"
+        );
+        check(&source, &Settings::default())
+            .iter()
+            .filter(|d| d.rule == Rule::MethodSandboxFunction)
+            .count()
+    }
+
+    #[test]
+    fn a_wrapped_static_method_fails_only_through_an_instance() {
+        assert_eq!(method_errors("Metrics(1).accuracy(45, 50)"), 1);
+        assert_eq!(method_errors("Metrics.accuracy(45, 50)"), 0);
+    }
 }
