@@ -37,7 +37,7 @@ tests/cli/wheel.sh
 section "recorded SDK outcomes still match the fixtures"
 python3 tests/oracle/record.py --check --corpus tests/fixtures/sdk \
   --corpus tests/fixtures/realistic/aviato --corpus tests/fixtures/heldout/aviato \
-  --corpus tests/fixtures/heldout2/aviato
+  --corpus tests/fixtures/heldout2/aviato --corpus tests/fixtures/heldout3/aviato
 python3 tests/oracle/record_cwsandbox.py --check --corpus examples --corpus realistic \
   --dir tests/fixtures/heldout/cwsandbox --dir tests/fixtures/heldout2/cwsandbox
 
@@ -63,7 +63,7 @@ fi
 section "scores against the recorded SDK outcomes: aviato"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/sdk tests/fixtures/realistic/aviato tests/fixtures/heldout/aviato \
-  tests/fixtures/heldout2/aviato \
+  tests/fixtures/heldout2/aviato tests/fixtures/heldout3/aviato \
   --min-recall 0.95 --min-cause 0.96 --min-warn 0.93 --max-false-errors 0 --min-run 0.88
 
 section "scores against the recorded SDK outcomes: cwsandbox"
