@@ -16,6 +16,7 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/heldout/aviato",
     "tests/fixtures/heldout/cwsandbox",
     "tests/fixtures/heldout2/aviato",
+    "tests/fixtures/heldout3/cwsandbox",
 ];
 
 fn repo_root() -> PathBuf {
