@@ -71,7 +71,7 @@ python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
 section "scores against the recorded SDK outcomes: cwsandbox"
 python3 tests/score/score.py --bin target/debug/aviato-lsp --run \
   tests/fixtures/cwsandbox tests/fixtures/realistic/cwsandbox tests/fixtures/heldout/cwsandbox \
-  tests/fixtures/heldout2/cwsandbox \
+  tests/fixtures/heldout2/cwsandbox tests/fixtures/heldout3/cwsandbox \
   --min-recall 0.95 --min-cause 0.95 --min-warn 0.9 --max-false-errors 0 --min-run 0.9
 
 section "the real cwsandbox SDK (from PyPI) against aviato-lsp sandbox-server"
