@@ -17,6 +17,8 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/heldout/cwsandbox",
     "tests/fixtures/heldout2/aviato",
     "tests/fixtures/heldout3/aviato",
+    "tests/fixtures/heldout2/cwsandbox",
+    "tests/fixtures/heldout3/cwsandbox",
 ];
 
 fn repo_root() -> PathBuf {
