@@ -207,29 +207,6 @@ fn data_keys<'a>(
             .iter()
             .map(|item| item.key.as_ref().and_then(text))
             .collect(),
-        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. })
-            if counter =>
-        {
-            elts.iter().map(text).collect()
-        }
-        Expr::StringLiteral(text) if counter => {
-            Some(text.value.to_str().chars().map(String::from).collect())
-        }
-        // `"a b a".split()`
-        Expr::Call(call)
-            if counter
-                && call.arguments.is_empty()
-                && matches!(call.func.as_ref(), Expr::Attribute(method) if method.attr.id.as_str() == "split") =>
-        {
-            let Expr::Attribute(method) = call.func.as_ref() else {
-                return None;
-            };
-            let words = match method.value.as_ref() {
-                Expr::StringLiteral(text) => text.value.to_str().to_string(),
-                _ => return None,
-            };
-            Some(words.split_whitespace().map(String::from).collect())
-        }
         Expr::Name(name) if depth < 3 => {
             let binding = checker.model.lookup(scope, name.id.as_str())?;
             let BindingKind::Assignment(value) = binding.kind else {
@@ -239,6 +216,8 @@ fn data_keys<'a>(
             // Whatever changes the data after it is bound makes its keys unknown.
             keys_after(checker, name.id.as_str(), keys)
         }
+        // A `Counter` of the strings an iterable yields.
+        data if counter => static_strings(checker, data, depth).map(BTreeSet::from_iter),
         _ => None,
     }
 }
