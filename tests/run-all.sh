@@ -47,9 +47,18 @@ python3 tests/oracle/value_table.py --check
 
 # The re-recording and the real-SDK runs drive the shared cwsandbox oracle, found
 # at ../shared from the repository root (or CWSANDBOX_ORACLE).
+# A clone made elsewhere (`git clone <checkout> /tmp/x`) finds it next to the
+# checkout it was cloned from.
 oracle="${CWSANDBOX_ORACLE:-../shared/tools/cwsandbox-oracle}"
+origin="$(git config --get remote.origin.url 2>/dev/null || true)"
+if [[ ! -f "$oracle/driver.py" && -d "$origin" ]]; then
+  oracle="$(cd "$origin/.." && pwd)/shared/tools/cwsandbox-oracle"
+fi
 have_oracle=0
-[[ -f "$oracle/driver.py" ]] && have_oracle=1
+if [[ -f "$oracle/driver.py" ]]; then
+  have_oracle=1
+  export CWSANDBOX_ORACLE="$oracle"
+fi
 
 section "cwsandbox outcomes re-recorded with the real SDK from PyPI"
 if ((have_oracle)); then
