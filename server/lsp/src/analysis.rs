@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use aviato_analysis::text::TextSize;
-use aviato_analysis::{Analysis, Diagnostic, SandboxFunctionFacts, Settings};
+use aviato_analysis::{Analysis, Diagnostic, Reparser, SandboxFunctionFacts, Settings};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::edit::TextDocument;
@@ -45,9 +45,10 @@ impl DocumentAnalysis {
         uri: &Uri,
         document: &TextDocument,
         editor: &EditorSettings,
+        reparser: &mut Reparser,
     ) -> DocumentAnalysis {
         let (settings, settings_problem) = settings::resolve(uri, editor);
-        let analysis = Analysis::new(document.text(), settings.sdk());
+        let analysis = Analysis::of_revision(document.text(), settings.sdk(), reparser);
         // Whether a function can run does not depend on the user's settings: a
         // rule turned off still fails on the client.
         let with_defaults = analysis.diagnostics(&Settings::default());

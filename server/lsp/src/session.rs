@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
+use aviato_analysis::Reparser;
 use aviato_analysis::text::{PositionEncoding, TextRange};
 use dashmap::DashMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -72,10 +73,14 @@ impl Default for Negotiated {
 /// The analysis of one revision, computed by whichever asks first.
 type AnalysisCell = Arc<OnceLock<Arc<DocumentAnalysis>>>;
 
+/// The document's last parse, which the analysis of its next revision reuses.
+type SharedReparser = Arc<Mutex<Reparser>>;
+
 struct OpenDocument {
     document: TextDocument,
     revision: u64,
     analysis: AnalysisCell,
+    reparser: SharedReparser,
     history: EditHistory,
     /// The last run of each function, in the current revision's offsets.
     runs: Arc<Vec<RunRecord>>,
@@ -98,6 +103,7 @@ pub(crate) struct Snapshot {
     /// The runs recorded for this revision.
     pub(crate) runs: Arc<Vec<RunRecord>>,
     analysis: AnalysisCell,
+    reparser: SharedReparser,
 }
 
 impl Session {
@@ -166,6 +172,7 @@ impl Session {
                 document,
                 revision,
                 analysis: AnalysisCell::default(),
+                reparser: SharedReparser::default(),
                 history: EditHistory::default(),
                 runs: Arc::default(),
                 diagnostics_task: None,
@@ -214,6 +221,7 @@ impl Session {
             revision: open.revision,
             runs: open.runs.clone(),
             analysis: open.analysis.clone(),
+            reparser: open.reparser.clone(),
         })
     }
 
@@ -255,6 +263,7 @@ impl Session {
             return Some(analysis.clone());
         }
         let cell = snapshot.analysis.clone();
+        let reparser = snapshot.reparser.clone();
         let document = snapshot.document.clone();
         let editor = self.editor_settings();
         let target = uri.clone();
@@ -265,7 +274,18 @@ impl Session {
             .run(move || {
                 let _turn = turn;
                 cell.get_or_init(|| {
-                    Arc::new(DocumentAnalysis::compute(&target, &document, &editor))
+                    // A parse interrupted by a panic may be half moved: start over.
+                    let mut reparser = reparser.lock().unwrap_or_else(|poisoned| {
+                        let mut reparser = poisoned.into_inner();
+                        *reparser = Reparser::default();
+                        reparser
+                    });
+                    Arc::new(DocumentAnalysis::compute(
+                        &target,
+                        &document,
+                        &editor,
+                        &mut reparser,
+                    ))
                 })
                 .clone()
             })
