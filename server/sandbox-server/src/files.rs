@@ -716,4 +716,36 @@ mod tests {
         files.remove().unwrap();
         assert!(!dir.path().join("sb").exists());
     }
+
+    #[test]
+    fn a_holders_tmpfs_bounds_bytes_and_inodes_and_the_host_sees_none_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("sb");
+        let files =
+            Files::create(root.clone(), 1024 * 1024, Disk::Holder { inodes: 32 }, None).unwrap();
+        assert!(files.bounded_by_kernel());
+        let holder = files.holder().expect("a holder");
+        files.write("/tmp/a/b.json", b"{}").unwrap();
+        assert_eq!(files.read("/tmp/a/b.json", 100).unwrap(), b"{}");
+        assert!(matches!(
+            files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
+            Err(WriteFailure::NoRoom(_))
+        ));
+        // The root, tmp, a and b.json are 4 of the 32 inodes.
+        let written = (0..64)
+            .take_while(|n| files.write(&format!("/tmp/f{n}"), b"").is_ok())
+            .count();
+        assert_eq!(written, 28);
+        assert!(matches!(
+            files.write("/tmp/one-more", b""),
+            Err(WriteFailure::NoRoom(_))
+        ));
+        // None of it is in the host's directory.
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        let pid = holder.pid();
+        drop(holder);
+        files.remove().unwrap();
+        assert!(!root.exists());
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
 }
