@@ -479,7 +479,11 @@ fn flood_tmp(uid: Option<u32>) {
     use std::os::unix::process::CommandExt;
     let project = Project::new();
     project.write("flood.py", FLOOD);
-    let tmpdir = tempfile::tempdir().unwrap();
+    // Another user must reach it: in the system's /tmp, not a private $TMPDIR.
+    let tmpdir = match uid {
+        Some(_) => tempfile::tempdir_in("/tmp").unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"));
     command
         .args([

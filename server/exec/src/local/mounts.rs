@@ -179,7 +179,9 @@ impl MountPoints {
     pub(crate) const NAMES: [&str; 3] = ["tmp", "shm", "temp"];
 
     pub(crate) fn create() -> io::Result<MountPoints> {
-        let template = std::env::temp_dir().join("aviato-run-XXXXXX");
+        Self::clear_leftovers(&std::env::temp_dir());
+        let template =
+            std::env::temp_dir().join(format!("aviato-run-{}-XXXXXX", std::process::id()));
         let mut bytes = c_path(&template)?.into_bytes_with_nul();
         // SAFETY: a NUL-terminated template that mkdtemp fills in place.
         if unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) }.is_null() {
@@ -195,6 +197,31 @@ impl MountPoints {
             std::fs::create_dir(points.dir.join(name))?;
         }
         Ok(points)
+    }
+
+    /// The mount points of runs whose process is gone (killed before it could
+    /// remove them): empty directories on the host. Those of a live process are
+    /// left alone, as removing them would take its mounts away.
+    fn clear_leftovers(parent: &Path) {
+        let Ok(entries) = std::fs::read_dir(parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("aviato-run-")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: signal 0 only asks whether the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } != 0
+                && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone {
+                drop(MountPoints { dir: entry.path() });
+            }
+        }
     }
 
     /// The directory that holds them.
@@ -425,5 +452,25 @@ mod tests {
         assert_ne!(statfs_type(&dir).unwrap(), TMPFS_MAGIC);
         holder.end().unwrap();
         assert!(!inside.exists());
+    }
+
+    #[test]
+    fn mount_points_of_a_dead_run_are_cleared_and_a_live_ones_kept() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap();
+        let make = |name: String| {
+            let dir = parent.path().join(name);
+            for sub in MountPoints::NAMES {
+                std::fs::create_dir_all(dir.join(sub)).unwrap();
+            }
+            dir
+        };
+        let gone = make(format!("aviato-run-{dead_pid}-abcdef"));
+        let live = make(format!("aviato-run-{}-abcdef", std::process::id()));
+        MountPoints::clear_leftovers(parent.path());
+        assert!(!gone.exists());
+        assert!(live.join("tmp").is_dir());
     }
 }
