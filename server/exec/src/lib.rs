@@ -38,8 +38,8 @@ pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
 pub use limits::Limits;
 pub use local::{
     Cgroup, CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
-    OutputChunk, OutputSink, OutputStream, SandboxCommand, WritableDir, cgroup_support,
-    cgroups_left_by, check_variable, writable_path,
+    MountHolder, OutputChunk, OutputSink, OutputStream, SandboxCommand, TmpfsBound, WritableDir,
+    cgroup_support, cgroups_left_by, check_variable, writable_path,
 };
 pub use outcome::{Frame, Limit, Outcome, OutcomeKind};
 pub use output::{COALESCE, forward_output, output_channel};

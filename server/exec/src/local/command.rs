@@ -11,10 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::cgroup::Cgroup;
 use super::interpreter::Interpreter;
+use super::mounts::{ChildMounts, MountHolder};
 use super::process::{self, Ending};
 use super::sandbox::{
-    Arguments, MOUNTED, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
-    interpreter_arguments, program_arguments, system_arguments, tmpfs,
+    Arguments, MOUNTED, Private, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
+    interpreter_arguments, private_dir, program_arguments, system_arguments,
 };
 use super::{INSTALL_HINT, Isolation, LocalBackend, bwrap_takes_size, find_executable};
 use crate::Limits;
@@ -60,6 +61,9 @@ pub struct SandboxCommand<'a> {
     /// The cgroup of the sandbox, which bounds all its commands together; without
     /// one, each command's processes have per-process limits alone.
     pub cgroup: Option<&'a Cgroup>,
+    /// The holder of the tmpfs the `writable` directories are on, whose namespaces
+    /// the command starts in: there, and only there, they are that tmpfs.
+    pub mounts: Option<&'a MountHolder>,
 }
 
 /// Which of a command's outputs a chunk comes from.
@@ -186,7 +190,12 @@ impl LocalBackend {
             b"",
             limits,
             cancel,
-            command.cgroup,
+            process::Enclosure {
+                cgroup: command.cgroup,
+                mounts: command
+                    .mounts
+                    .map(|holder| ChildMounts::Join(holder.join())),
+            },
             sink,
         )
         .await
@@ -237,11 +246,11 @@ fn command_arguments(
     processes: Option<u64>,
 ) -> Result<Vec<std::ffi::OsString>, String> {
     let mut args = Arguments::default();
-    system_arguments(&mut args, isolation, tmpfs_size)?;
+    system_arguments(&mut args, isolation, Private::Tmpfs(tmpfs_size))?;
     let mut writable: Vec<&WritableDir> = command.writable.iter().collect();
     writable.sort_by(|a, b| a.sandbox.cmp(&b.sandbox));
     if !writable.iter().any(|dir| dir.sandbox == "/tmp") {
-        tmpfs(&mut args, tmpfs_size, "/tmp");
+        private_dir(&mut args, Private::Tmpfs(tmpfs_size), "/tmp");
     }
     for dir in writable {
         let sandbox = writable_path(&dir.sandbox)?;
@@ -315,6 +324,7 @@ mod tests {
             env: &env,
             working_dir: None,
             cgroup: None,
+            mounts: None,
         };
         command_arguments(&command, &interpreter, isolation, Some(1024), Some(64)).map(|args| {
             args.into_iter()

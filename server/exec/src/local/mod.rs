@@ -3,6 +3,7 @@
 mod cgroup;
 mod command;
 mod interpreter;
+mod mounts;
 mod process;
 mod sandbox;
 
@@ -18,6 +19,8 @@ pub use self::command::{
     WritableDir, check_variable, writable_path,
 };
 use self::interpreter::Selection;
+use self::mounts::{ChildMounts, FreshMounts, MountPoints};
+pub use self::mounts::{MountHolder, TmpfsBound};
 use self::process::{Captured, Ending, Finished};
 pub use self::sandbox::Isolation;
 use self::sandbox::SandboxSpec;
@@ -96,9 +99,18 @@ impl LocalBackend {
                  `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
             )
         })?;
-        let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
         let selection = self.select(&payload.image).await?;
         let cgroup = self.sandbox_cgroup(limits)?;
+        let mount_points = MountPoints::create()
+            .map_err(|err| format!("cannot make the sandbox's mount points: {err}"))?;
+        let bound = TmpfsBound {
+            bytes: limits.tmpfs_bytes,
+            inodes: limits.tmpfs_inodes,
+        };
+        let points = mount_points.all();
+        let points: Vec<&Path> = points.iter().map(PathBuf::as_path).collect();
+        let mounts = FreshMounts::new(&points, bound)
+            .map_err(|err| format!("cannot prepare the sandbox's tmpfs mounts: {err}"))?;
         let arguments = SandboxSpec {
             interpreter: &selection.interpreter,
             isolation: self.config.isolation.resolve(),
@@ -106,7 +118,7 @@ impl LocalBackend {
             per_user_processes: cgroup.is_err(),
             temp_dir: &payload.temp_dir,
             file_name: &payload.file_name,
-            sized_tmpfs,
+            mount_points: mount_points.dir(),
         }
         .build()?;
         Ok(Prepared {
@@ -114,6 +126,8 @@ impl LocalBackend {
             arguments,
             selection,
             cgroup,
+            mounts,
+            _mount_points: mount_points,
         })
     }
 
@@ -207,6 +221,10 @@ struct Prepared {
     selection: Selection,
     /// The sandbox's cgroup, or why it has none.
     cgroup: Result<Cgroup, String>,
+    /// Its tmpfs mounts, made by bubblewrap's parent.
+    mounts: FreshMounts,
+    /// Where they are mounted; removed after the run.
+    _mount_points: MountPoints,
 }
 
 impl Prepared {
@@ -227,7 +245,10 @@ impl Prepared {
             &input,
             limits,
             cancel,
-            cgroup,
+            process::Enclosure {
+                cgroup,
+                mounts: Some(ChildMounts::Fresh(self.mounts)),
+            },
             output,
         )
         .await;
