@@ -67,7 +67,12 @@ fn main() {
     let mut revisions = [source.as_str(), edited.as_str()].into_iter().cycle();
     let (revision, revision_p95) = measure(runs, || {
         let text = revisions.next().expect("cycles");
-        std::hint::black_box(Analysis::of_revision(text, SdkChoice::Auto, &mut reparser));
+        std::hint::black_box(Analysis::of_revision(
+            text,
+            SdkChoice::Auto,
+            &mut reparser,
+            |_| true,
+        ));
     });
     let megabytes = source.len() as f64 / 1_000_000.0;
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;

@@ -49,7 +49,13 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    Analysis::analyse(source, &parse(source), settings.sdk(), false).diagnostics(settings)
+    Analysis::analyse(
+        source,
+        &parse(source),
+        settings.sdk(),
+        None::<fn(&Analysis) -> bool>,
+    )
+    .diagnostics(settings)
 }
 
 /// What the analysis says about one text, from one parse: every rule's diagnostics
@@ -65,18 +71,31 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
-        Analysis::analyse(source, &parse(source), sdk, true)
+        Analysis::analyse(source, &parse(source), sdk, Some(|_: &Analysis| true))
     }
 
     /// The analysis of `source`, a new revision of the text `reparser` parsed
-    /// before: only what changed is parsed again.
-    pub fn of_revision(source: &str, sdk: SdkChoice, reparser: &mut Reparser) -> Analysis {
-        Analysis::analyse(source, &reparser.parse(source), sdk, true)
+    /// before: only what changed is parsed again. `diagnosed` is given the
+    /// analysis as soon as its diagnostics are known, before the functions' facts
+    /// are collected (from the same parse), so an editor can show them sooner; the
+    /// facts are collected only if it returns `true`.
+    pub fn of_revision(
+        source: &str,
+        sdk: SdkChoice,
+        reparser: &mut Reparser,
+        diagnosed: impl FnOnce(&Analysis) -> bool,
+    ) -> Analysis {
+        Analysis::analyse(source, &reparser.parse(source), sdk, Some(diagnosed))
     }
 
-    /// The analysis of `source` parsed as `parsed`, with the functions' facts only
-    /// when `with_facts`.
-    fn analyse(source: &str, parsed: &Syntax, sdk: SdkChoice, with_facts: bool) -> Analysis {
+    /// The analysis of `source` parsed as `parsed`; with the functions' facts when
+    /// `diagnosed` is given and, having seen the diagnostics, asks for them.
+    fn analyse(
+        source: &str,
+        parsed: &Syntax,
+        sdk: SdkChoice,
+        diagnosed: Option<impl FnOnce(&Analysis) -> bool>,
+    ) -> Analysis {
         let mut diagnostics: Vec<Diagnostic> = syntax_errors(parsed).collect();
         let has_syntax_errors = !diagnostics.is_empty();
         let repaired = repair::repaired(source, parsed);
@@ -106,15 +125,14 @@ impl Analysis {
             diagnostics.extend(suppressions.unused_codes(text, &used));
         }
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
-        let functions = if with_facts {
-            facts::collect(text, &model, &functions)
-        } else {
-            Vec::new()
-        };
-        Analysis {
+        let mut analysis = Analysis {
             diagnostics,
-            functions,
+            functions: Vec::new(),
+        };
+        if diagnosed.is_some_and(|diagnosed| diagnosed(&analysis)) {
+            analysis.functions = facts::collect(text, &model, &functions);
         }
+        analysis
     }
 
     /// The diagnostics `settings` enable, at the severities they give. A rule

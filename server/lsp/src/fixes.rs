@@ -78,6 +78,7 @@ mod tests {
             &document,
             &EditorSettings::default(),
             &mut Reparser::default(),
+            |_| true,
         );
         let index = analysis
             .diagnostics
