@@ -1,7 +1,11 @@
 //! The names Python resolves without a binding: the `builtins` module, plus the
 //! implicit module globals such as `__file__`.
 
-/// Sorted, for binary search.
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
+
+/// Sorted, for a reader.
 const BUILTINS: &[&str] = &[
     "ArithmeticError",
     "AssertionError",
@@ -166,8 +170,10 @@ const BUILTINS: &[&str] = &[
     "zip",
 ];
 
+/// Every name a file reads is looked up here: hashed, not searched.
 pub(crate) fn is_builtin(name: &str) -> bool {
-    BUILTINS.binary_search(&name).is_ok()
+    static SET: LazyLock<FxHashSet<&str>> = LazyLock::new(|| BUILTINS.iter().copied().collect());
+    SET.contains(name)
 }
 
 /// Builtin names whose value is a class (`dict`, `ValueError`...), as opposed to a

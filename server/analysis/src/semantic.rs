@@ -187,14 +187,19 @@ pub(crate) const MODULE_SCOPE: ScopeId = 0;
 
 impl<'a> SemanticModel<'a> {
     pub(crate) fn build(body: &'a [Stmt]) -> SemanticModel<'a> {
+        // Sized from the text's length (about one use every 10 bytes of code, one
+        // binding every 30): growing them copies a large file's model over and over.
+        let bytes = body.last().map_or(0, |last| last.end().to_usize());
+        let mut scopes = Vec::with_capacity(bytes / 300 + 1);
+        scopes.push(Scope::new(ScopeKind::Module, None));
         let mut builder = Builder {
             model: SemanticModel {
                 module_body: body,
                 item_stores: Vec::new(),
-                scopes: vec![Scope::new(ScopeKind::Module, None)],
-                bindings: Vec::new(),
-                uses: Vec::new(),
-                calls: Vec::new(),
+                scopes,
+                bindings: Vec::with_capacity(bytes / 30),
+                uses: Vec::with_capacity(bytes / 10),
+                calls: Vec::with_capacity(bytes / 60),
                 function_scopes: FxHashMap::default(),
             },
             current: MODULE_SCOPE,

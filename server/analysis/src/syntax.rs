@@ -195,6 +195,42 @@ fn reparse(old: &mut String, syntax: &mut Syntax, new: &str) -> bool {
     true
 }
 
+/// Compared a block at a time: the texts of a large file are compared on every
+/// edit.
+const BLOCK: usize = 256;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a
+        .chunks(BLOCK)
+        .zip(b.chunks(BLOCK))
+        .take_while(|(x, y)| x == y)
+        .count();
+    // Equal last blocks are as short as both texts.
+    let start = (blocks * BLOCK).min(a.len()).min(b.len());
+    let rest = a[start..]
+        .iter()
+        .zip(&b[start..])
+        .take_while(|(x, y)| x == y)
+        .count();
+    start + rest
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a
+        .rchunks(BLOCK)
+        .zip(b.rchunks(BLOCK))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let matched = (blocks * BLOCK).min(a.len()).min(b.len());
+    let rest = a[..a.len() - matched]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - matched].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    matched + rest
+}
+
 /// Where two texts differ: the same bytes before `old.start()` and after
 /// `old.end()` in the old text, `new_len` bytes in between in the new one.
 struct Change {
@@ -205,25 +241,17 @@ struct Change {
 impl Change {
     /// `None` when the texts are equal.
     fn between(old: &str, new: &str) -> Option<Change> {
-        if old == new {
+        let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
+        let mut prefix = common_prefix(old_bytes, new_bytes);
+        if prefix == old.len() && prefix == new.len() {
             return None;
         }
-        let mut prefix = old
-            .bytes()
-            .zip(new.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
         while !new.is_char_boundary(prefix) {
             prefix -= 1;
         }
         let longest_suffix = old.len().min(new.len()) - prefix;
-        let mut suffix = old
-            .bytes()
-            .rev()
-            .zip(new.bytes().rev())
-            .take(longest_suffix)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let mut suffix =
+            common_suffix(&old_bytes[prefix..], &new_bytes[prefix..]).min(longest_suffix);
         while !new.is_char_boundary(new.len() - suffix) || !old.is_char_boundary(old.len() - suffix)
         {
             suffix -= 1;
@@ -333,6 +361,27 @@ x = 1; y = [
         files.sort();
         assert!(files.len() > 100, "the corpus is missing: {}", files.len());
         files
+    }
+
+    #[test]
+    fn common_prefixes_and_suffixes_across_blocks() {
+        for (a, b) in [
+            ("x".repeat(300), "x".repeat(300)),
+            ("x".repeat(300), "x".repeat(700)),
+            (
+                "x".repeat(513),
+                format!("{}y{}", "x".repeat(256), "x".repeat(256)),
+            ),
+            (String::new(), "abc".into()),
+        ] {
+            let naive_prefix = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            let naive_suffix = (a.bytes().rev())
+                .zip(b.bytes().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
+            assert_eq!(common_prefix(a.as_bytes(), b.as_bytes()), naive_prefix);
+            assert_eq!(common_suffix(a.as_bytes(), b.as_bytes()), naive_suffix);
+        }
     }
 
     #[test]
