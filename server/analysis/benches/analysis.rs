@@ -71,7 +71,8 @@ fn main() {
             text,
             SdkChoice::Auto,
             &mut reparser,
-            |_| true,
+            |_| {},
+            || true,
         ));
     });
     let megabytes = source.len() as f64 / 1_000_000.0;

@@ -130,6 +130,17 @@ pub(crate) fn collect<'a>(
     model: &SemanticModel<'a>,
     functions: &[SandboxFunction<'a>],
 ) -> Vec<SandboxFunctionFacts> {
+    collect_while(source, model, functions, &|| true).expect("always wanted")
+}
+
+/// [`collect`], given up (`None`) as soon as `still_wanted` says so: it is asked
+/// between the steps and between the call sites.
+pub(crate) fn collect_while<'a>(
+    source: &'a str,
+    model: &SemanticModel<'a>,
+    functions: &[SandboxFunction<'a>],
+    still_wanted: &dyn Fn() -> bool,
+) -> Option<Vec<SandboxFunctionFacts>> {
     let checker = Checker::new(source, model, functions);
     let flow = Flow::build(
         model,
@@ -152,8 +163,8 @@ pub(crate) fn collect<'a>(
     };
     let captures: Vec<Vec<Capture>> = functions
         .iter()
-        .map(|function| checker.captures(function))
-        .collect();
+        .map(|function| still_wanted().then(|| checker.captures(function)))
+        .collect::<Option<_>>()?;
     // Each call site, resolved once, goes to the function it calls. Calls in a
     // sandbox function's body run in the sandbox, and `.local(...)` in-process: they
     // are not calls of the SDK.
@@ -174,6 +185,9 @@ pub(crate) fn collect<'a>(
         .iter()
         .map(|&(index, call, scope, kind, name)| (index, call, scope, kind, name));
     for (index, call, scope, call_kind, name) in named.chain(through_attributes) {
+        if !still_wanted() {
+            return None;
+        }
         let called = &functions[index];
         if checker.in_sandbox_body(scope) {
             continue;
@@ -226,13 +240,15 @@ pub(crate) fn collect<'a>(
         .zip(call_sites)
         .zip(captures)
         .map(|((function, call_sites), captures)| {
-            facts(
-                &checker,
-                &emitter(function),
-                function,
-                &captures,
-                call_sites,
-            )
+            still_wanted().then(|| {
+                facts(
+                    &checker,
+                    &emitter(function),
+                    function,
+                    &captures,
+                    call_sites,
+                )
+            })
         })
         .collect()
 }

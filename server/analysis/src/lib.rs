@@ -53,7 +53,8 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
         source,
         &parse(source),
         settings.sdk(),
-        None::<fn(&Analysis) -> bool>,
+        Facts::None,
+        &mut |_| {},
     )
     .diagnostics(settings)
 }
@@ -66,35 +67,59 @@ pub struct Analysis {
     /// Every diagnostic at its rule's own severity, sorted by position, `# noqa`
     /// suppressions applied.
     diagnostics: Vec<Diagnostic>,
-    functions: Vec<SandboxFunctionFacts>,
+    /// `None` when they were not collected.
+    functions: Option<Vec<SandboxFunctionFacts>>,
+}
+
+/// Which facts of the functions an analysis collects.
+enum Facts<'a> {
+    None,
+    All,
+    /// All, while the function says they are still wanted.
+    While(&'a dyn Fn() -> bool),
 }
 
 impl Analysis {
     pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
-        Analysis::analyse(source, &parse(source), sdk, Some(|_: &Analysis| true))
+        Analysis::analyse(source, &parse(source), sdk, Facts::All, &mut |_| {})
     }
 
     /// The analysis of `source`, a new revision of the text `reparser` parsed
     /// before: only what changed is parsed again. `diagnosed` is given the
     /// analysis as soon as its diagnostics are known, before the functions' facts
-    /// are collected (from the same parse), so an editor can show them sooner; the
-    /// facts are collected only if it returns `true`.
+    /// are collected (from the same parse), so an editor can show them sooner.
+    /// The facts are collected while `still_wanted` says so (it is asked as they
+    /// are), else left out: [`Analysis::has_functions`] tells.
     pub fn of_revision(
         source: &str,
         sdk: SdkChoice,
         reparser: &mut Reparser,
-        diagnosed: impl FnOnce(&Analysis) -> bool,
+        diagnosed: impl FnOnce(&Analysis),
+        still_wanted: impl Fn() -> bool,
     ) -> Analysis {
-        Analysis::analyse(source, &reparser.parse(source), sdk, Some(diagnosed))
+        let wanted = Facts::While(&still_wanted);
+        let mut diagnosed = Some(diagnosed);
+        Analysis::analyse(
+            source,
+            &reparser.parse(source),
+            sdk,
+            wanted,
+            &mut |analysis| {
+                if let Some(diagnosed) = diagnosed.take() {
+                    diagnosed(analysis);
+                }
+            },
+        )
     }
 
-    /// The analysis of `source` parsed as `parsed`; with the functions' facts when
-    /// `diagnosed` is given and, having seen the diagnostics, asks for them.
+    /// The analysis of `source` parsed as `parsed`, showing `diagnosed` the
+    /// diagnostics before the facts are collected (if `facts` wants them).
     fn analyse(
         source: &str,
         parsed: &Syntax,
         sdk: SdkChoice,
-        diagnosed: Option<impl FnOnce(&Analysis) -> bool>,
+        facts: Facts,
+        diagnosed: &mut dyn FnMut(&Analysis),
     ) -> Analysis {
         let mut diagnostics: Vec<Diagnostic> = syntax_errors(parsed).collect();
         let has_syntax_errors = !diagnostics.is_empty();
@@ -127,11 +152,16 @@ impl Analysis {
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
         let mut analysis = Analysis {
             diagnostics,
-            functions: Vec::new(),
+            functions: None,
         };
-        if diagnosed.is_some_and(|diagnosed| diagnosed(&analysis)) {
-            analysis.functions = facts::collect(text, &model, &functions);
-        }
+        diagnosed(&analysis);
+        analysis.functions = match facts {
+            Facts::None => None,
+            Facts::All => Some(facts::collect(text, &model, &functions)),
+            Facts::While(still_wanted) => {
+                facts::collect_while(text, &model, &functions, still_wanted)
+            }
+        };
         analysis
     }
 
@@ -152,9 +182,14 @@ impl Analysis {
             .collect()
     }
 
-    /// Every sandbox function, in source order.
+    /// Every sandbox function, in source order; none when they were left out.
     pub fn functions(&self) -> &[SandboxFunctionFacts] {
-        &self.functions
+        self.functions.as_deref().unwrap_or_default()
+    }
+
+    /// Whether the functions' facts were collected.
+    pub fn has_functions(&self) -> bool {
+        self.functions.is_some()
     }
 }
 

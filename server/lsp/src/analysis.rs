@@ -44,33 +44,37 @@ pub(crate) struct SandboxFunction {
 
 impl DocumentAnalysis {
     /// Analyses the document's revision: `diagnosed` gets the analysis as soon as
-    /// its diagnostics are known, and its functions are filled in afterwards if it
-    /// returns `true`.
+    /// its diagnostics are known, and its functions are filled in afterwards while
+    /// `still_wanted` says so.
     pub(crate) fn compute(
         uri: &Uri,
         document: &TextDocument,
         editor: &EditorSettings,
         reparser: &mut Reparser,
-        diagnosed: impl FnOnce(Arc<DocumentAnalysis>) -> bool,
+        diagnosed: impl FnOnce(Arc<DocumentAnalysis>),
+        still_wanted: impl Fn() -> bool,
     ) -> Arc<DocumentAnalysis> {
         let (settings, settings_problem) = settings::resolve(uri, editor);
         let mut diagnosed_analysis = None;
-        let analysis =
-            Analysis::of_revision(document.text(), settings.sdk(), reparser, |analysis| {
-                let diagnostics = analysis.diagnostics(&settings);
+        let analysis = Analysis::of_revision(
+            document.text(),
+            settings.sdk(),
+            reparser,
+            |analysis| {
                 let shared = Arc::new(DocumentAnalysis {
-                    diagnostics,
+                    diagnostics: analysis.diagnostics(&settings),
                     settings: settings.clone(),
                     settings_problem,
                     functions: OnceLock::new(),
                     verified_edits: Mutex::default(),
                 });
-                let wanted = diagnosed(shared.clone());
-                diagnosed_analysis = Some((shared, wanted));
-                wanted
-            });
-        let (shared, wanted) = diagnosed_analysis.expect("the analysis reports its diagnostics");
-        if wanted {
+                diagnosed(shared.clone());
+                diagnosed_analysis = Some(shared);
+            },
+            still_wanted,
+        );
+        let shared = diagnosed_analysis.expect("the analysis reports its diagnostics");
+        if analysis.has_functions() {
             shared.fill_functions(&analysis);
         }
         shared

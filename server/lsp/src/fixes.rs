@@ -78,7 +78,8 @@ mod tests {
             &document,
             &EditorSettings::default(),
             &mut Reparser::default(),
-            |_| true,
+            |_| {},
+            || true,
         );
         let index = analysis
             .diagnostics

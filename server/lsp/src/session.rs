@@ -289,7 +289,7 @@ impl Session {
         // The analysis is kept in its revision's cell by the analysis thread
         // itself, so it is not lost when the caller stops waiting. The caller has
         // it once its diagnostics are known; its functions follow in the same turn
-        // unless the document has moved on (then they would only delay the next).
+        // until the document moves on (then they would only delay the next).
         self.analyst.submit(move || {
             let _turn = turn;
             if let Some(known) = cell.get() {
@@ -297,10 +297,16 @@ impl Session {
                 return;
             }
             let mut reparser = lock_reparser(&reparser);
-            DocumentAnalysis::compute(&target, &document, &editor, &mut reparser, |analysis| {
-                let _ = diagnosed.send(cell.get_or_init(|| analysis).clone());
-                newest_revision.load(Ordering::Relaxed) == revision
-            });
+            DocumentAnalysis::compute(
+                &target,
+                &document,
+                &editor,
+                &mut reparser,
+                |analysis| {
+                    let _ = diagnosed.send(cell.get_or_init(|| analysis).clone());
+                },
+                || newest_revision.load(Ordering::Relaxed) == revision,
+            );
         });
         let computed = diagnostics.await.ok();
         if computed.is_none() {
@@ -338,7 +344,8 @@ impl Session {
                     let _turn = turn;
                     let mut reparser = lock_reparser(&reparser);
                     let sdk = known.settings.sdk();
-                    let full = Analysis::of_revision(document.text(), sdk, &mut reparser, |_| true);
+                    let full =
+                        Analysis::of_revision(document.text(), sdk, &mut reparser, |_| {}, || true);
                     known.fill_functions(&full);
                 })
                 .await;
