@@ -21,10 +21,8 @@
 pub mod aviato;
 mod backend;
 pub mod cwsandbox;
-mod limits;
 mod local;
 mod outcome;
-mod output;
 mod payload;
 mod prepare;
 mod report;
@@ -33,21 +31,18 @@ mod settings;
 mod upstream;
 
 pub use aviato::{ApiKey, AviatoBackend, AviatoConfig};
+pub use aviato_sandbox::{
+    COALESCE, CancellationToken, INSTALL_HINT, Isolation, Limits, LocalConfig, OutputChunk,
+    OutputSink, OutputStream, cgroup_support, cgroups_left_by, forward_output, output_channel,
+};
 pub use backend::{Backend, RunFuture};
 pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
-pub use limits::Limits;
-pub use local::{
-    Cgroup, CommandEnding, CommandOutput, INSTALL_HINT, Isolation, LocalBackend, LocalConfig,
-    OutputChunk, OutputSink, OutputStream, SandboxCommand, WritableDir, cgroup_support,
-    cgroups_left_by, check_variable, writable_path,
-};
+pub use local::LocalBackend;
 pub use outcome::{Frame, Limit, Outcome, OutcomeKind};
-pub use output::{COALESCE, forward_output, output_channel};
 pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
 pub use prepare::{
     NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,
 };
 pub use report::{RunDescription, clip};
 pub use settings::{BackendKind, BackendSettings};
-pub use tokio_util::sync::CancellationToken;
 pub use upstream::{BackendFor, RunSetup, run_request};

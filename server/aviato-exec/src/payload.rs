@@ -4,7 +4,7 @@ use aviato_analysis::resources::Resources;
 use serde::{Deserialize, Serialize};
 
 /// The decorator's `container_image` when it has none: the SDK session's default.
-pub const DEFAULT_IMAGE: &str = "python:3.11";
+pub use aviato_sandbox::DEFAULT_IMAGE;
 
 /// The decorator's `temp_dir` when it has none.
 pub const DEFAULT_TEMP_DIR: &str = "/tmp";

@@ -11,9 +11,6 @@ use crate::{Frame, Outcome, OutcomeKind, Payload, Serialization};
 /// The runner, run as `python -c RUNNER_SOURCE FILE_NAME` inside the sandbox.
 pub(crate) const RUNNER_SOURCE: &str = include_str!("runner.py");
 
-/// The file descriptor the runner reports on.
-pub(crate) const RESULT_FD: i32 = 3;
-
 /// What the runner reads on stdin.
 #[derive(Debug, Serialize)]
 pub(crate) struct RunnerInput<'a> {

@@ -24,7 +24,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use aviato_exec::{WritableDir, writable_path};
+use aviato_sandbox::{WritableDir, writable_path};
 
 use crate::tmpfs;
 use crate::tree::remove_tree;
@@ -86,7 +86,7 @@ pub(crate) struct Files {
     quota: u64,
     disk: Disk,
     /// Who the server's files and directories are handed to (see
-    /// [`aviato_exec::Isolation::sandbox_account`]); the server's own user when `None`.
+    /// [`aviato_sandbox::Isolation::sandbox_account`]); the server's own user when `None`.
     owner: Option<u32>,
     /// Sandbox directories bound writable: `/tmp`, and the `temp_dir` once fixed.
     mounts: Mutex<BTreeSet<String>>,

@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use aviato_exec::{CommandEnding, OutputChunk, OutputStream};
 use aviato_protocol::connect::{Code, SandboxStatus};
 use aviato_protocol::errors::{reason, status_with_reason};
 use aviato_protocol::sandbox::sandbox_service_server::{SandboxService, SandboxServiceServer};
@@ -22,6 +21,7 @@ use aviato_protocol::sandbox::{
     SandboxStatus as Status, State, WriteFileRequest, WriteFileResponse, exec_stream_output,
     exec_stream_request, exec_stream_response,
 };
+use aviato_sandbox::{CommandEnding, OutputChunk, OutputStream};
 use tokio::sync::{OnceCell, mpsc};
 use tokio_stream::Stream;
 use tonic::{Request, Response};

@@ -6,8 +6,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aviato_exec::CancellationToken;
 use aviato_protocol::connect::{Code, ErrorBody, Method, SERVICE_PATH};
+use aviato_sandbox::CancellationToken;
 use http_body_util::{BodyExt, Full};
 use tokio::sync::OwnedSemaphorePermit;
 

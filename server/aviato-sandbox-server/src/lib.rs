@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aviato_exec::{CancellationToken, Limits, LocalConfig};
 use aviato_protocol::connect::Code;
+use aviato_sandbox::{CancellationToken, Limits, LocalConfig};
 
 use crate::sandboxes::Sandboxes;
 pub use crate::state::{create_private_state_dir, prepare_state_dir};
@@ -139,7 +139,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
-    match aviato_exec::cgroup_support() {
+    match aviato_sandbox::cgroup_support() {
         Ok(()) => tracing::info!(
             "memory (swap included), processes and CPU are bounded per sandbox by its cgroup"
         ),

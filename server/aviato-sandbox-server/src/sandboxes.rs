@@ -7,10 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aviato_exec::{
-    CancellationToken, Cgroup, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalBackend,
-    OutputSink, SandboxCommand, check_variable,
-};
 use aviato_protocol::connect::{
     AddFileRequest, Code, ExecRequest, ExecResponse, ExecResult, GetRequest, GetResponse,
     RetrieveFileRequest, RetrieveFileResponse, SandboxStatus, StartRequest, StartResponse,
@@ -18,6 +14,10 @@ use aviato_protocol::connect::{
 };
 use aviato_protocol::errors::reason;
 use aviato_protocol::sandbox::SandboxSpec;
+use aviato_sandbox::{
+    CancellationToken, Cgroup, CommandEnding, CommandOutput, DEFAULT_IMAGE, Limits, LocalSandbox,
+    OutputSink, SandboxCommand, check_variable,
+};
 use tokio::sync::RwLock;
 
 use crate::files::{Disk, Files, ReadFailure, WriteFailure};
@@ -42,7 +42,7 @@ const GONE_MAX: usize = 4096;
 
 pub(crate) struct Sandboxes {
     config: Config,
-    backend: LocalBackend,
+    backend: LocalSandbox,
     /// What bounds each sandbox's files.
     disk: Disk,
     live: Mutex<HashMap<String, Arc<Sandbox>>>,
@@ -134,7 +134,7 @@ impl Sandbox {
 
 impl Sandboxes {
     pub(crate) fn new(config: Config) -> Self {
-        let backend = LocalBackend::new(config.local.clone());
+        let backend = LocalSandbox::new(config.local.clone());
         Self {
             disk: disk(&config),
             config,
@@ -619,7 +619,7 @@ fn not_found(id: &str) -> Failure {
 /// A working directory a sandbox may have: in `/tmp`, where it is made.
 fn working_dir(dir: &str) -> Result<String, Failure> {
     let refuse = |why: String| Failure::new(Code::InvalidArgument, why);
-    let normal = aviato_exec::writable_path(dir).map_err(refuse)?;
+    let normal = aviato_sandbox::writable_path(dir).map_err(refuse)?;
     if normal == "/tmp" || normal.starts_with("/tmp/") {
         Ok(normal)
     } else {

@@ -1,11 +1,10 @@
-//! The bubblewrap command line of one run.
+//! The bubblewrap command line of one sandbox.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
 use super::interpreter::Interpreter;
 use crate::Limits;
-use crate::runner::RUNNER_SOURCE;
 
 /// Put in front of the source of every program in a sandbox: it sets the process
 /// limit, switches to the sandbox account, and leaves a watcher that kills the
@@ -30,7 +29,7 @@ pub enum Isolation {
 }
 
 impl Isolation {
-    pub(crate) fn resolve(self) -> Isolation {
+    pub fn resolve(self) -> Isolation {
         match self {
             // SAFETY: geteuid has no preconditions.
             Isolation::Auto if unsafe { libc::geteuid() } == 0 => Isolation::SwitchUser,
@@ -68,7 +67,9 @@ const ETC_FILES: [&str; 8] = [
 /// Directories the sandbox mounts itself; a `temp_dir` inside them cannot be made.
 pub(super) const MOUNTED: [&str; 4] = ["/usr", "/etc", "/proc", "/dev"];
 
-pub(crate) struct SandboxSpec<'a> {
+/// A Python program (the runner, say) in a fresh sandbox: a private `/tmp` and
+/// `temp_dir`, nothing else writable.
+pub struct SandboxSpec<'a> {
     pub interpreter: &'a Interpreter,
     pub isolation: Isolation,
     pub limits: &'a Limits,
@@ -79,11 +80,14 @@ pub(crate) struct SandboxSpec<'a> {
     pub file_name: &'a str,
     /// Whether this bubblewrap takes `--size` (0.8 and later).
     pub sized_tmpfs: bool,
+    /// The program's source, run as `python -c` after [`ENTER_SANDBOX`] with
+    /// `file_name` as its one argument.
+    pub program: &'a str,
 }
 
 impl SandboxSpec<'_> {
     /// The bubblewrap command line.
-    pub(crate) fn build(&self) -> Result<Vec<OsString>, String> {
+    pub fn build(&self) -> Result<Vec<OsString>, String> {
         let mut args = Arguments::default();
         let mut writable_dirs = vec!["/dev/shm".to_owned(), "/tmp".to_owned()];
         let tmpfs_size = self.sized_tmpfs.then_some(self.limits.tmpfs_bytes);
@@ -105,7 +109,7 @@ impl SandboxSpec<'_> {
             self.per_user_processes.then_some(self.limits.processes),
             &Program {
                 flags: &[],
-                source: RUNNER_SOURCE,
+                source: self.program,
                 writable_dirs: &writable_dirs,
                 // The file name also marks the sandbox's processes in `ps` and /proc.
                 argv: &[self.file_name],
@@ -326,6 +330,8 @@ impl Arguments {
 mod tests {
     use super::*;
 
+    const PROGRAM: &str = "import sys\n";
+
     fn spec_arguments(isolation: Isolation, temp_dir: &str) -> Result<Vec<String>, String> {
         let interpreter = Interpreter {
             executable: PathBuf::from("/opt/py/bin/python3.11"),
@@ -341,6 +347,7 @@ mod tests {
             temp_dir,
             file_name: "/home/u/app.py",
             sized_tmpfs: true,
+            program: PROGRAM,
         };
         spec.build().map(|args| {
             args.into_iter()
@@ -420,7 +427,7 @@ mod tests {
         let args = spec_arguments(Isolation::SwitchUser, "/scratch").unwrap();
         let dashdash = args.iter().position(|arg| arg == "--").unwrap();
         let source = &args[dashdash + 3];
-        assert!(source.starts_with(ENTER_SANDBOX) && source.ends_with(RUNNER_SOURCE));
+        assert!(source.starts_with(ENTER_SANDBOX) && source.ends_with(PROGRAM));
         assert_eq!(
             args[dashdash + 4..],
             [

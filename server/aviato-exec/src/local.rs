@@ -1,72 +1,28 @@
 //! The local backend: the function runs in a bubblewrap sandbox on this machine.
 
-mod cgroup;
-mod command;
-mod interpreter;
-mod process;
-mod sandbox;
+use std::path::PathBuf;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
-use tokio_util::sync::CancellationToken;
-
-pub use self::cgroup::{Cgroup, cgroup_support, cgroups_left_by};
-pub use self::command::{
-    CommandEnding, CommandOutput, OutputChunk, OutputSink, OutputStream, SandboxCommand,
-    WritableDir, check_variable, writable_path,
+use aviato_sandbox::{
+    CancellationToken, Captured, Cgroup, Ending, Finished, LocalConfig, LocalSandbox, OutputSink,
+    SandboxSpec, Selection, supervise_streaming,
 };
-use self::interpreter::Selection;
-use self::process::{Captured, Ending, Finished};
-pub use self::sandbox::Isolation;
-use self::sandbox::SandboxSpec;
-use crate::runner::{RunnerInput, RunnerReport, new_nonce};
+
+use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{Backend, Limit, Limits, Outcome, OutcomeKind, Payload, RunFuture, Serialization};
-
-/// What the error says when bubblewrap is missing.
-pub const INSTALL_HINT: &str = "apt-get install bubblewrap";
-
-/// Settings of the local backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalConfig {
-    /// The `bwrap` executable, a path or a command on PATH; `bwrap` when `None`.
-    pub bwrap: Option<PathBuf>,
-    /// The interpreter for images with no local equivalent: a command on PATH, or a
-    /// path.
-    pub default_interpreter: String,
-    /// Images mapped to the interpreter that stands in for them (a command on PATH,
-    /// or a path), before any `pythonX.Y` lookup.
-    pub images: BTreeMap<String, String>,
-    pub isolation: Isolation,
-    /// Where no cgroup can be made, run with per-process limits alone (and say so)
-    /// rather than refuse to run.
-    pub allow_per_process_limits: bool,
-}
-
-impl Default for LocalConfig {
-    fn default() -> Self {
-        Self {
-            bwrap: None,
-            default_interpreter: "python3".to_owned(),
-            images: BTreeMap::new(),
-            isolation: Isolation::Auto,
-            allow_per_process_limits: true,
-        }
-    }
-}
 
 /// Runs functions in a bubblewrap sandbox: no network, a read-only system and
 /// interpreter, private `/tmp` and `temp_dir`, an empty environment, the `nobody`
 /// account, resource limits, and nothing left running afterwards.
 #[derive(Debug, Clone, Default)]
 pub struct LocalBackend {
-    config: LocalConfig,
+    sandbox: LocalSandbox,
 }
 
 impl LocalBackend {
     pub fn new(config: LocalConfig) -> Self {
-        Self { config }
+        Self {
+            sandbox: LocalSandbox::new(config),
+        }
     }
 
     async fn run_local(
@@ -86,67 +42,26 @@ impl LocalBackend {
     }
 
     async fn prepare(&self, payload: &Payload, limits: &Limits) -> Result<Prepared, String> {
-        let command = match &self.config.bwrap {
-            Some(path) => path.to_string_lossy(),
-            None => "bwrap".into(),
-        };
-        let bwrap = find_executable(&command).ok_or_else(|| {
-            format!(
-                "bubblewrap (`{command}`) is not installed; the local backend needs it: \
-                 `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
-            )
-        })?;
-        let sized_tmpfs = bwrap_takes_size(&bwrap).await?;
-        let selection = self.select(&payload.image).await?;
-        let cgroup = self.sandbox_cgroup(limits)?;
+        let bwrap = self.sandbox.bubblewrap().await?;
+        let selection = self.sandbox.select(&payload.image).await?;
+        let cgroup = self.sandbox.sandbox_cgroup(limits)?;
         let arguments = SandboxSpec {
             interpreter: &selection.interpreter,
-            isolation: self.config.isolation.resolve(),
+            isolation: self.sandbox.isolation(),
             limits,
             per_user_processes: cgroup.is_err(),
             temp_dir: &payload.temp_dir,
             file_name: &payload.file_name,
-            sized_tmpfs,
+            sized_tmpfs: bwrap.sized_tmpfs,
+            program: RUNNER_SOURCE,
         }
         .build()?;
         Ok(Prepared {
-            bwrap,
+            bwrap: bwrap.path,
             arguments,
             selection,
             cgroup,
         })
-    }
-
-    /// A cgroup for one sandbox, or, where per-process limits are allowed, why
-    /// there is none.
-    pub fn sandbox_cgroup(&self, limits: &Limits) -> Result<Result<Cgroup, String>, String> {
-        match Cgroup::create(limits) {
-            Ok(cgroup) => Ok(Ok(cgroup)),
-            Err(reason) if self.config.allow_per_process_limits => Ok(Err(format!(
-                "memory, processes and CPU were limited per process only, not for the \
-                 sandbox as a whole ({reason})"
-            ))),
-            Err(reason) => Err(format!(
-                "the sandbox's memory, process and CPU limits cannot be enforced: {reason}"
-            )),
-        }
-    }
-
-    /// The interpreter that stands in for `image`: the one it is mapped to, else a
-    /// local `pythonX.Y`, else the default.
-    async fn select(&self, image: &str) -> Result<Selection, String> {
-        match self.config.images.get(image) {
-            Some(command) => Ok(Selection {
-                interpreter: interpreter::resolve(command).await.ok_or_else(|| {
-                    format!(
-                        "image {image} is mapped to `{command}`, which is not a working \
-                         Python interpreter"
-                    )
-                })?,
-                note: None,
-            }),
-            None => interpreter::select(image, &self.config.default_interpreter).await,
-        }
     }
 }
 
@@ -164,41 +79,6 @@ impl Backend for LocalBackend {
     ) -> RunFuture<'a> {
         Box::pin(self.run_local(payload, limits, cancel, output))
     }
-}
-
-/// A command as the shell would find it.
-fn find_executable(command: &str) -> Option<PathBuf> {
-    if command.contains('/') {
-        let path = PathBuf::from(command);
-        return is_executable(&path).then_some(path);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-/// Whether this bubblewrap takes `--size` for a tmpfs, asked once per executable.
-async fn bwrap_takes_size(bwrap: &Path) -> Result<bool, String> {
-    static KNOWN: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
-    if let Some((_, sized)) = KNOWN.lock().unwrap().iter().find(|(path, _)| path == bwrap) {
-        return Ok(*sized);
-    }
-    let help = tokio::process::Command::new(bwrap)
-        .arg("--help")
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|err| format!("cannot run {}: {err}", bwrap.display()))?;
-    let sized = String::from_utf8_lossy(&help.stdout).contains("--size");
-    KNOWN.lock().unwrap().push((bwrap.to_owned(), sized));
-    Ok(sized)
 }
 
 struct Prepared {
@@ -221,7 +101,7 @@ impl Prepared {
         let input = RunnerInput::new(payload, &nonce);
         let input = serde_json::to_vec(&input).expect("the runner input serializes");
         let cgroup = self.cgroup.as_ref().ok();
-        let supervised = process::supervise_streaming(
+        let supervised = supervise_streaming(
             &self.bwrap,
             &self.arguments,
             &input,

@@ -14,8 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cgroup::Cgroup;
 use super::command::{OutputChunk, OutputSink, OutputStream};
-use crate::Limits;
-use crate::runner::RESULT_FD;
+use crate::{Limits, RESULT_FD};
 
 /// The most the result channel may carry; the runner's report is far smaller.
 const CHANNEL_LIMIT: usize = 8 * 1024 * 1024;
@@ -33,13 +32,13 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 const STREAMED_DRAIN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default)]
-pub(crate) struct Captured {
+pub struct Captured {
     pub bytes: Vec<u8>,
     pub truncated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ending {
+pub enum Ending {
     Exited(ExitStatus),
     TimedOut,
     Cancelled,
@@ -49,7 +48,7 @@ pub(crate) enum Ending {
 }
 
 #[derive(Debug)]
-pub(crate) struct Finished {
+pub struct Finished {
     pub ending: Ending,
     pub stdout: Captured,
     pub stderr: Captured,
@@ -66,7 +65,7 @@ pub(crate) struct Finished {
 /// Each piece of stdout and stderr goes to `sink` as it is read
 /// (all of it: the output limit bounds only what is kept). A full sink holds the
 /// sandbox's output back, and with it the sandbox.
-pub(crate) async fn supervise_streaming(
+pub async fn supervise_streaming(
     bwrap: &Path,
     args: &[OsString],
     input: &[u8],
@@ -108,7 +107,7 @@ pub(crate) async fn supervise_streaming(
     };
     let output_limit = limits.output_bytes;
     // Dropped with this future or after the grace period: its end of the result
-    // channel then closes, which a sandboxed command may watch (see local/command.rs).
+    // channel then closes, which a sandboxed command may watch (see command.rs).
     let mut readers = AbortOnDrop(tokio::spawn(async move {
         let tee = |stream| sink.clone().map(|sink| (sink, stream));
         tokio::join!(
@@ -163,7 +162,7 @@ pub(crate) async fn supervise_streaming(
         Ok(joined) => joined.map_err(io::Error::other)?,
         // Killed while bubblewrap was still setting the sandbox up: what runs there
         // ends once the readers let go of the result channel (see
-        // local/command.rs), and the run ended as it was made to.
+        // command.rs), and the run ended as it was made to.
         Err(_) if killed => Default::default(),
         Err(_) => {
             return Err(io::Error::other(

@@ -13,7 +13,7 @@ use super::find_executable;
 
 /// A Python installation the sandbox can bind read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Interpreter {
+pub struct Interpreter {
     /// The real executable, symlinks resolved.
     pub executable: PathBuf,
     /// `sys.base_prefix`: everything the interpreter loads lives under it.
@@ -24,7 +24,7 @@ pub(crate) struct Interpreter {
 
 /// The interpreter chosen for an image, and what the outcome should say about it.
 #[derive(Debug)]
-pub(crate) struct Selection {
+pub struct Selection {
     pub interpreter: Interpreter,
     pub note: Option<String>,
 }

@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::cgroup::Cgroup;
-use super::interpreter::Interpreter;
-use super::process::{self, Ending};
-use super::sandbox::{
+use super::bwrap::{
     Arguments, MOUNTED, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
     interpreter_arguments, program_arguments, system_arguments, tmpfs,
 };
-use super::{INSTALL_HINT, Isolation, LocalBackend, bwrap_takes_size, find_executable};
+use super::cgroup::Cgroup;
+use super::interpreter::Interpreter;
+use super::process::{self, Ending};
+use super::{Isolation, LocalSandbox};
 use crate::Limits;
 
 /// Where `python`, `python3` and `pythonX.Y` are found first in a command's sandbox.
@@ -130,7 +130,7 @@ pub fn writable_path(path: &str) -> Result<String, String> {
     Ok(normal.to_string_lossy().into_owned())
 }
 
-impl LocalBackend {
+impl LocalSandbox {
     /// The interpreter that stands in for `image`, described (`Python 3.11 at PATH`),
     /// or why there is none.
     pub async fn interpreter_for(&self, image: &str) -> Result<String, String> {
@@ -161,18 +161,10 @@ impl LocalBackend {
         if command.argv.is_empty() {
             return Err("the command is empty".to_owned());
         }
-        let bwrap_command = match &self.config.bwrap {
-            Some(path) => path.to_string_lossy(),
-            None => "bwrap".into(),
-        };
-        let bwrap = find_executable(&bwrap_command).ok_or_else(|| {
-            format!("bubblewrap (`{bwrap_command}`) is not installed: `{INSTALL_HINT}`")
-        })?;
-        let tmpfs_size = bwrap_takes_size(&bwrap)
-            .await?
-            .then_some(limits.tmpfs_bytes);
+        let bwrap = self.bubblewrap().await?;
+        let tmpfs_size = bwrap.sized_tmpfs.then_some(limits.tmpfs_bytes);
         let interpreter = self.select(command.image).await?.interpreter;
-        let isolation = self.config.isolation.resolve();
+        let isolation = self.isolation();
         let arguments = command_arguments(
             command,
             &interpreter,
@@ -181,7 +173,7 @@ impl LocalBackend {
             command.cgroup.is_none().then_some(limits.processes),
         )?;
         let finished = process::supervise_streaming(
-            &bwrap,
+            &bwrap.path,
             &arguments,
             b"",
             limits,
