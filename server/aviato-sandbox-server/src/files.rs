@@ -22,7 +22,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use aviato_sandbox::{WritableDir, writable_path};
 
@@ -137,7 +137,7 @@ impl Files {
     pub(crate) fn writable_dirs(&self) -> Vec<WritableDir> {
         self.mounts
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(|mount| WritableDir {
                 host: self.host_path(mount),
@@ -195,7 +195,7 @@ impl Files {
     /// The writable directory `path` goes in, the `temp_dir` fixed if it is the first
     /// file outside `/tmp`.
     fn mount_for(&self, path: &str) -> Result<String, String> {
-        let mut mounts = self.mounts.lock().unwrap();
+        let mut mounts = self.mounts.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(mount) = mount_of(&mounts, path) {
             return Ok(mount);
         }
@@ -218,7 +218,11 @@ impl Files {
     pub(crate) fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadFailure> {
         let fail = |kind, message| ReadFailure { kind, message };
         let path = sandbox_path(path).map_err(|why| fail(ReadFailureKind::NotFound, why))?;
-        let mount = mount_of(&self.mounts.lock().unwrap(), &path).ok_or_else(|| {
+        let mount = mount_of(
+            &self.mounts.lock().unwrap_or_else(PoisonError::into_inner),
+            &path,
+        )
+        .ok_or_else(|| {
             fail(
                 ReadFailureKind::NotFound,
                 format!("{path}: No such file or directory"),

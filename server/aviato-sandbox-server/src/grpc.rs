@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use aviato_protocol::connect::{Code, SandboxStatus};
@@ -271,7 +271,7 @@ impl Service {
     /// The creation a `request_id` names, new if it names none yet.
     fn creation(&self, request_id: &str) -> Arc<OnceCell<String>> {
         let now = Instant::now();
-        let mut created = self.created.lock().unwrap();
+        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(creation) = created.get(request_id) {
             return creation.id.clone();
         }

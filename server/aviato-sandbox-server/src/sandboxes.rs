@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aviato_protocol::connect::{
@@ -102,11 +102,14 @@ struct Sandbox {
 
 impl Sandbox {
     fn touch(&self) {
-        *self.last_used.lock().unwrap() = Instant::now();
+        *self
+            .last_used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
     fn status(&self) -> SandboxStatus {
-        *self.status.lock().unwrap()
+        *self.status.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn ensure_running(&self) -> Result<(), Failure> {
@@ -148,7 +151,7 @@ impl Sandboxes {
         let sandbox = self
             .live
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .cloned()
             .ok_or_else(|| not_found(id))?;
@@ -201,7 +204,7 @@ impl Sandboxes {
             Some(dir) => Some(working_dir(dir)?),
         };
         let sandbox = {
-            let mut live = self.live.lock().unwrap();
+            let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
             if live.len() >= self.config.max_sandboxes {
                 return Err(Failure::new(
                     Code::ResourceExhausted,
@@ -273,7 +276,10 @@ impl Sandboxes {
                     SandboxStatus::Failed
                 }
             };
-            let mut current = creating.status.lock().unwrap();
+            let mut current = creating
+                .status
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if *current == SandboxStatus::Creating {
                 *current = status;
             }
@@ -298,7 +304,7 @@ impl Sandboxes {
         }
         self.gone
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .map(|gone| gone.view.clone())
             .ok_or_else(|| not_found(id))
@@ -485,7 +491,7 @@ impl Sandboxes {
         let sandbox = self
             .live
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .remove(&request.sandbox_id)
             .ok_or_else(|| not_found(&request.sandbox_id))?;
         Ok(match self.remove(&sandbox, "stopped").await {
@@ -497,7 +503,11 @@ impl Sandboxes {
     /// Deletes a sandbox: ends its commands and removes its files. A sandbox deleted
     /// a short while ago is deleted already; its final state is the answer.
     pub(crate) async fn delete(&self, id: &str) -> Result<View, Failure> {
-        let removed = self.live.lock().unwrap().remove(id);
+        let removed = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
         let Some(sandbox) = removed else {
             return self.view(id);
         };
@@ -512,7 +522,10 @@ impl Sandboxes {
     /// Ends the commands of a sandbox already out of `live`, and removes its files.
     async fn remove(&self, sandbox: &Arc<Sandbox>, why: &str) -> Result<(), String> {
         sandbox.stopped.cancel();
-        *sandbox.status.lock().unwrap() = SandboxStatus::Terminated;
+        *sandbox
+            .status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = SandboxStatus::Terminated;
         self.remember(
             &sandbox.id,
             View {
@@ -546,11 +559,16 @@ impl Sandboxes {
     pub(crate) async fn reap(&self) {
         let now = Instant::now();
         let expired: Vec<(Arc<Sandbox>, &str)> = {
-            let mut live = self.live.lock().unwrap();
+            let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
             let ids: Vec<(String, &str)> = live
                 .values()
                 .filter_map(|sandbox| {
-                    let idle = now.duration_since(*sandbox.last_used.lock().unwrap());
+                    let idle = now.duration_since(
+                        *sandbox
+                            .last_used
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner),
+                    );
                     let running_commands = sandbox.busy.try_write().is_err();
                     if now >= sandbox.ends_at {
                         Some((sandbox.id.clone(), "reached its lifetime"))
@@ -573,7 +591,7 @@ impl Sandboxes {
     /// Keeps the final state of a sandbox that ended, for [`GONE_TTL`].
     fn remember(&self, id: &str, view: View) {
         let now = Instant::now();
-        let mut gone = self.gone.lock().unwrap();
+        let mut gone = self.gone.lock().unwrap_or_else(PoisonError::into_inner);
         gone.retain(|_, gone| now.duration_since(gone.at) < GONE_TTL);
         if gone.len() >= GONE_MAX
             && let Some(oldest) = gone
@@ -588,7 +606,13 @@ impl Sandboxes {
 
     /// Stops every sandbox.
     pub(crate) async fn stop_all(&self) {
-        let all: Vec<Arc<Sandbox>> = self.live.lock().unwrap().drain().map(|(_, s)| s).collect();
+        let all: Vec<Arc<Sandbox>> = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
         for sandbox in all {
             let _ = self.remove(&sandbox, "stopped at shutdown").await;
         }

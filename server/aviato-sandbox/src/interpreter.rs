@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::process::Command;
@@ -77,7 +77,11 @@ fn python_image_version(image: &str) -> Option<String> {
 pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Interpreter>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(known) = cache.lock().unwrap().get(command) {
+    if let Some(known) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(command)
+    {
         return known.clone();
     }
     let found = match find_executable(command) {
@@ -89,7 +93,7 @@ pub(crate) async fn resolve(command: &str) -> Option<Interpreter> {
     };
     cache
         .lock()
-        .unwrap()
+        .unwrap_or_else(PoisonError::into_inner)
         .insert(command.to_owned(), found.clone());
     found
 }

@@ -17,7 +17,7 @@ mod process;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 pub use self::bwrap::{Isolation, SandboxSpec};
 pub use self::cgroup::{Cgroup, cgroup_support, cgroups_left_by};
@@ -165,7 +165,12 @@ fn is_executable(path: &Path) -> bool {
 /// Whether this bubblewrap takes `--size` for a tmpfs, asked once per executable.
 async fn bwrap_takes_size(bwrap: &Path) -> Result<bool, String> {
     static KNOWN: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
-    if let Some((_, sized)) = KNOWN.lock().unwrap().iter().find(|(path, _)| path == bwrap) {
+    if let Some((_, sized)) = KNOWN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(path, _)| path == bwrap)
+    {
         return Ok(*sized);
     }
     let help = tokio::process::Command::new(bwrap)
@@ -175,6 +180,9 @@ async fn bwrap_takes_size(bwrap: &Path) -> Result<bool, String> {
         .await
         .map_err(|err| format!("cannot run {}: {err}", bwrap.display()))?;
     let sized = String::from_utf8_lossy(&help.stdout).contains("--size");
-    KNOWN.lock().unwrap().push((bwrap.to_owned(), sized));
+    KNOWN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((bwrap.to_owned(), sized));
     Ok(sized)
 }

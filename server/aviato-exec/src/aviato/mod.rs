@@ -4,7 +4,7 @@
 
 mod client;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -565,13 +565,18 @@ struct SandboxGuard {
 
 impl SandboxGuard {
     fn arm(&self, id: &str) {
-        *self.id.lock().unwrap() = Some(id.to_owned());
+        *self.id.lock().unwrap_or_else(PoisonError::into_inner) = Some(id.to_owned());
     }
 
     /// Stops the sandbox, if one was started; a sandbox the service no longer knows
     /// is stopped already.
     async fn stop(&self) -> Result<(), String> {
-        let Some(id) = self.id.lock().unwrap().take() else {
+        let Some(id) = self
+            .id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
             return Ok(());
         };
         stop(&self.client, id, self.timeout).await
@@ -601,7 +606,12 @@ async fn stop(client: &Client, id: String, timeout: Duration) -> Result<(), Stri
 
 impl Drop for SandboxGuard {
     fn drop(&mut self) {
-        let Some(id) = self.id.lock().unwrap().take() else {
+        let Some(id) = self
+            .id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
             return;
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

@@ -7,7 +7,7 @@
 
 mod client;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aviato_protocol::errors::reason;
@@ -712,12 +712,17 @@ struct SandboxGuard {
 
 impl SandboxGuard {
     fn arm(&self, id: &str) {
-        *self.id.lock().unwrap() = Some(id.to_owned());
+        *self.id.lock().unwrap_or_else(PoisonError::into_inner) = Some(id.to_owned());
     }
 
     /// Deletes the sandbox, if one was created, and waits a while for it to end.
     async fn delete(&self) -> Result<(), String> {
-        let Some(id) = self.id.lock().unwrap().take() else {
+        let Some(id) = self
+            .id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
             return Ok(());
         };
         delete(&self.client, id, self.timeout).await
@@ -795,7 +800,12 @@ async fn delete(client: &Client, id: String, timeout: Duration) -> Result<(), St
 
 impl Drop for SandboxGuard {
     fn drop(&mut self) {
-        let Some(id) = self.id.lock().unwrap().take() else {
+        let Some(id) = self
+            .id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
             return;
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
