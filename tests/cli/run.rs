@@ -2,6 +2,7 @@
 //! codes (0 value, 1 raised / refused / timeout, 2 usage or infrastructure).
 
 use crate::project::Project;
+use std::path::Path;
 
 const APP: &str = r#"import asyncio
 import math
@@ -446,4 +447,98 @@ fn text_output_streams_while_the_function_runs() {
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     assert_eq!(rest, ["second", "7"]);
     assert!(child.wait().unwrap().success());
+}
+
+const FLOOD: &str = r#"from aviato import Sandbox
+
+
+async def main():
+    async with Sandbox.session() as session:
+
+        @session.function()
+        def flood():
+            import os
+            made = 0
+            try:
+                for i in range(200000):
+                    open("/tmp/f%d" % i, "w").close()
+                    made += 1
+            except OSError as error:
+                return [made, error.errno, len(os.listdir("/tmp"))]
+            return [made, 0, 0]
+
+        print(await flood())
+"#;
+
+/// `aviato-lsp run` of a function that makes empty files in /tmp until it cannot, as
+/// `uid` (when given, the test being root) with `TMPDIR` set to a directory of its
+/// own: the files stop at the tmpfs's inode cap with `ENOSPC`, the run ends with
+/// that value, and nothing is left in `TMPDIR` (the tmpfs was mounted in the run's
+/// own namespaces, on a mount point removed afterwards).
+fn flood_tmp(uid: Option<u32>) {
+    use std::os::unix::process::CommandExt;
+    let project = Project::new();
+    project.write("flood.py", FLOOD);
+    // Another user must reach it: in the system's /tmp, not a private $TMPDIR.
+    let tmpdir = match uid {
+        Some(_) => tempfile::tempdir_in("/tmp").unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aviato-lsp"));
+    command
+        .args([
+            "run",
+            "flood.py",
+            "--function",
+            "flood",
+            "--output-format",
+            "json",
+        ])
+        .current_dir(project.path())
+        .env("TMPDIR", tmpdir.path());
+    if let Some(uid) = uid {
+        let python = ["/usr/local/bin/python3", "/usr/bin/python3"]
+            .into_iter()
+            .find(|path| Path::new(path).exists())
+            .expect("a run as another user needs a python3 in /usr/bin or /usr/local/bin");
+        for dir in [project.path(), tmpdir.path()] {
+            std::os::unix::fs::chown(dir, Some(uid), Some(uid)).unwrap();
+        }
+        let bin = Path::new(python).parent().unwrap();
+        command
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .uid(uid)
+            .gid(uid);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "invalid JSON ({err}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    let value: Vec<u64> = serde_json::from_value(outcome["value_json"].clone()).unwrap();
+    let (made, errno, listed) = (value[0], value[1], value[2]);
+    assert_eq!(errno, 28, "ENOSPC: {outcome}");
+    // The root directory of the tmpfs takes one of the 131,072 inodes.
+    assert!((130_000..131_072).contains(&made), "{outcome}");
+    assert_eq!(listed, made, "{outcome}");
+    let left: Vec<_> = std::fs::read_dir(tmpdir.path()).unwrap().collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}
+
+#[test]
+fn files_in_tmp_stop_at_the_inode_cap_and_leave_nothing_on_the_host() {
+    flood_tmp(None);
+}
+
+#[test]
+fn files_in_tmp_stop_at_the_inode_cap_for_a_user_who_is_not_root() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    // As root, the same run as a user of no account, which mounts its tmpfs in a
+    // user namespace; otherwise this test's user is that user already.
+    flood_tmp(root.then_some(64_124));
 }

@@ -6,7 +6,7 @@ mod generated;
 
 use std::time::{Duration, Instant};
 
-use aviato_analysis::{Settings, check, sandbox_functions};
+use aviato_analysis::{Analysis, Reparser, SdkChoice, Settings, check, sandbox_functions};
 use ruff_python_ast::PySourceType;
 use ruff_python_parser::{ParseOptions, parse_unchecked};
 
@@ -57,6 +57,23 @@ fn main() {
     let (facts, facts_p95) = measure(runs, || {
         std::hint::black_box(sandbox_functions(&source, aviato_analysis::SdkChoice::Auto));
     });
+    let (analysis, analysis_p95) = measure(runs, || {
+        std::hint::black_box(Analysis::new(&source, SdkChoice::Auto));
+    });
+    // An editor's revisions: a one-line edit inside a function in the middle of
+    // the file, and back.
+    let edited = one_line_edit(&source);
+    let mut reparser = Reparser::default();
+    let mut revisions = [source.as_str(), edited.as_str()].into_iter().cycle();
+    let (revision, revision_p95) = measure(runs, || {
+        let text = revisions.next().expect("cycles");
+        std::hint::black_box(Analysis::of_revision(
+            text,
+            SdkChoice::Auto,
+            &mut reparser,
+            |_| true,
+        ));
+    });
     let megabytes = source.len() as f64 / 1_000_000.0;
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
     println!(
@@ -90,4 +107,22 @@ fn main() {
         ms(facts_p95),
         megabytes / facts.as_secs_f64()
     );
+    println!(
+        "| `Analysis::new`: diagnostics and run facts | {:.2} | {:.2} | {:.0} |",
+        ms(analysis),
+        ms(analysis_p95),
+        megabytes / analysis.as_secs_f64()
+    );
+    println!(
+        "| `Analysis::of_revision` after a one-line edit in a function | {:.2} | {:.2} | – |",
+        ms(revision),
+        ms(revision_p95),
+    );
+}
+
+/// `source` with the first `return` in its middle third returning something else.
+fn one_line_edit(source: &str) -> String {
+    let middle = source.len() / 3;
+    let at = middle + source[middle..].find("return ").expect("a return") + "return ".len();
+    format!("{}0 or {}", &source[..at], &source[at..])
 }

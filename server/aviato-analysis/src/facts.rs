@@ -113,10 +113,15 @@ pub struct CallSite {
 
 /// The facts of every sandbox function in `source`, in source order.
 pub fn sandbox_functions(source: &str, sdk: SdkChoice) -> Vec<SandboxFunctionFacts> {
-    let (text, parsed) = crate::repair::repaired(source, crate::parse(source));
-    let model = SemanticModel::build(&parsed.syntax().body);
+    let parsed = crate::parse(source);
+    let repaired = crate::repair::repaired(source, &parsed);
+    let (text, parsed) = match &repaired {
+        Some((text, parsed)) => (text.as_str(), parsed),
+        None => (source, &parsed),
+    };
+    let model = SemanticModel::build(&parsed.module().body);
     let functions = Finder::new(&model, sdk).sandbox_functions();
-    collect(&text, &model, &functions)
+    collect(text, &model, &functions)
 }
 
 /// The facts of `functions`, found in `source` (as repaired) with `model`.
@@ -660,7 +665,7 @@ pub fn evaluate_arguments(source: &str, arguments: &str) -> Result<String, Strin
     }
     let in_file = format!("{source}\n{wrapped}\n");
     let module = crate::parse(&in_file);
-    let body = &module.syntax().body;
+    let body = &module.module().body;
     // A file that ends inside a bracket or a string swallows the call: then the
     // arguments are read alone, as literals.
     let appended = match body.last() {
@@ -1051,7 +1056,7 @@ pub fn sandbox_environment(
     function: &SandboxFunctionFacts,
 ) -> Result<Vec<(String, String)>, String> {
     let parsed = crate::parse(source);
-    let module = parsed.syntax();
+    let module = parsed.module();
     let model = SemanticModel::build(&module.body);
     let functions = Finder::new(&model, SdkChoice::Auto).sandbox_functions();
     let Some(found) = functions

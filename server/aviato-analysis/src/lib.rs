@@ -18,14 +18,16 @@ mod sandbox;
 mod sdk;
 mod semantic;
 pub mod settings;
+mod shift;
 mod stdlib;
 mod stdlib_table;
+mod syntax;
 pub mod text;
 mod value;
 
 use ruff_python_ast::PythonVersion;
-use ruff_python_ast::{ModModule, PySourceType};
-use ruff_python_parser::{ParseOptions, Parsed, parse_unchecked};
+
+use syntax::Syntax;
 
 pub use diagnostic::{Diagnostic, Edit, Fix, FunctionRef, Related, Severity};
 pub use facts::{
@@ -38,6 +40,7 @@ pub use rules::Rule;
 pub use sandbox::Serialization;
 pub use sdk::{Sdk, SdkChoice};
 pub use settings::Settings;
+pub use syntax::Reparser;
 pub use text::{TextRange, TextSize};
 
 /// The Python version the parser accepts syntax of.
@@ -46,7 +49,13 @@ pub const TARGET_VERSION: PythonVersion = PythonVersion::PY313;
 /// Every enabled diagnostic for `source`, sorted by position, with `# noqa`
 /// suppressions and the settings' severities applied.
 pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
-    Analysis::analyse(source, settings.sdk(), false).diagnostics(settings)
+    Analysis::analyse(
+        source,
+        &parse(source),
+        settings.sdk(),
+        None::<fn(&Analysis) -> bool>,
+    )
+    .diagnostics(settings)
 }
 
 /// What the analysis says about one text, from one parse: every rule's diagnostics
@@ -62,16 +71,39 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
-        Analysis::analyse(source, sdk, true)
+        Analysis::analyse(source, &parse(source), sdk, Some(|_: &Analysis| true))
     }
 
-    /// The analysis, with the functions' facts only when `with_facts`.
-    fn analyse(source: &str, sdk: SdkChoice, with_facts: bool) -> Analysis {
-        let parsed = parse(source);
-        let mut diagnostics: Vec<Diagnostic> = syntax_errors(&parsed).collect();
+    /// The analysis of `source`, a new revision of the text `reparser` parsed
+    /// before: only what changed is parsed again. `diagnosed` is given the
+    /// analysis as soon as its diagnostics are known, before the functions' facts
+    /// are collected (from the same parse), so an editor can show them sooner; the
+    /// facts are collected only if it returns `true`.
+    pub fn of_revision(
+        source: &str,
+        sdk: SdkChoice,
+        reparser: &mut Reparser,
+        diagnosed: impl FnOnce(&Analysis) -> bool,
+    ) -> Analysis {
+        Analysis::analyse(source, &reparser.parse(source), sdk, Some(diagnosed))
+    }
+
+    /// The analysis of `source` parsed as `parsed`; with the functions' facts when
+    /// `diagnosed` is given and, having seen the diagnostics, asks for them.
+    fn analyse(
+        source: &str,
+        parsed: &Syntax,
+        sdk: SdkChoice,
+        diagnosed: Option<impl FnOnce(&Analysis) -> bool>,
+    ) -> Analysis {
+        let mut diagnostics: Vec<Diagnostic> = syntax_errors(parsed).collect();
         let has_syntax_errors = !diagnostics.is_empty();
-        let (text, parsed) = repair::repaired(source, parsed);
-        let model = semantic::SemanticModel::build(&parsed.syntax().body);
+        let repaired = repair::repaired(source, parsed);
+        let (text, parsed) = match &repaired {
+            Some((text, parsed)) => (text.as_str(), parsed),
+            None => (source, parsed),
+        };
+        let model = semantic::SemanticModel::build(&parsed.module().body);
         let functions = sandbox::Finder::new(&model, sdk).sandbox_functions();
         // A syntax error inside a sandbox function is that function's: it cannot run.
         for diagnostic in &mut diagnostics {
@@ -83,25 +115,24 @@ impl Analysis {
                     name_range: function.def.name.range,
                 });
         }
-        diagnostics.extend(checker::Checker::new(&text, &model, &functions).run());
-        let suppressions = noqa::Suppressions::from_tokens(parsed.tokens(), &text);
-        diagnostics.extend(suppressions.unknown_codes(&text));
-        let used = suppressions.remove_suppressed(&mut diagnostics, &text);
+        diagnostics.extend(checker::Checker::new(text, &model, &functions).run());
+        let suppressions = noqa::Suppressions::new(parsed.trivia(), text);
+        diagnostics.extend(suppressions.unknown_codes(text));
+        let used = suppressions.remove_suppressed(&mut diagnostics, text);
         // A function with a syntax error is blanked out before the rules run: the
         // codes on its lines would all look unused.
         if !has_syntax_errors {
-            diagnostics.extend(suppressions.unused_codes(&text, &used));
+            diagnostics.extend(suppressions.unused_codes(text, &used));
         }
         diagnostics.sort_by_key(|diagnostic| (diagnostic.range.start(), diagnostic.rule));
-        let functions = if with_facts {
-            facts::collect(&text, &model, &functions)
-        } else {
-            Vec::new()
-        };
-        Analysis {
+        let mut analysis = Analysis {
             diagnostics,
-            functions,
+            functions: Vec::new(),
+        };
+        if diagnosed.is_some_and(|diagnosed| diagnosed(&analysis)) {
+            analysis.functions = facts::collect(text, &model, &functions);
         }
+        analysis
     }
 
     /// The diagnostics `settings` enable, at the severities they give. A rule
@@ -128,7 +159,7 @@ impl Analysis {
 }
 
 /// The parser's errors, and syntax newer than the target version (t-strings...).
-fn syntax_errors(parsed: &Parsed<ModModule>) -> impl Iterator<Item = Diagnostic> + '_ {
+fn syntax_errors(parsed: &Syntax) -> impl Iterator<Item = Diagnostic> + '_ {
     parsed
         .errors()
         .iter()
@@ -151,11 +182,8 @@ fn syntax_errors(parsed: &Parsed<ModModule>) -> impl Iterator<Item = Diagnostic>
 }
 
 /// Parses a module with error recovery: always a tree, plus the syntax errors.
-fn parse(source: &str) -> Parsed<ModModule> {
-    let options = ParseOptions::from(PySourceType::Python).with_target_version(TARGET_VERSION);
-    parse_unchecked(source, options)
-        .try_into_module()
-        .expect("a module parse yields a module")
+fn parse(source: &str) -> Syntax {
+    syntax::parse(source)
 }
 
 #[cfg(test)]

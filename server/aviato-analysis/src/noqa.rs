@@ -6,11 +6,11 @@
 //! string that spans lines, to the line the string ends on: a comment can only go
 //! there. Adding and reading comments use the same mapping.
 
-use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::diagnostic::{Diagnostic, Edit};
 use crate::rules::{Rule, av002_unknown_noqa_code, av003_unused_noqa_code};
+use crate::syntax::Trivia;
 
 /// What one `# noqa` comment suppresses.
 enum Directive {
@@ -35,22 +35,22 @@ pub(crate) struct Suppressions {
 }
 
 impl Suppressions {
-    pub(crate) fn from_tokens(tokens: &Tokens, source: &str) -> Suppressions {
-        let comments = tokens
+    pub(crate) fn new(trivia: &Trivia, source: &str) -> Suppressions {
+        let comments = trivia
+            .comments
             .iter()
-            .filter(|token| token.kind() == TokenKind::Comment)
-            .filter_map(|token| {
-                let directive = parse_directive(source, token.range())?;
+            .filter_map(|&range| {
+                let directive = parse_directive(source, range)?;
                 Some(NoqaComment {
-                    line_end: line_end(source, token.start()),
-                    range: token.range(),
+                    line_end: line_end(source, range.start()),
+                    range,
                     directive,
                 })
             })
             .collect();
         Suppressions {
             comments,
-            lines: NoqaLines::from_tokens(tokens, source),
+            lines: NoqaLines::new(trivia),
         }
     }
 
@@ -190,7 +190,7 @@ fn removal(source: &str, comment: TextRange, codes: &[TextRange], index: usize) 
 /// line. A line whose `# noqa` already suppresses every rule gets no edit.
 pub fn noqa_edits(source: &str, diagnostics: &[Diagnostic]) -> Vec<Edit> {
     let parsed = crate::parse(source);
-    let lines = NoqaLines::from_tokens(parsed.tokens(), source);
+    let lines = NoqaLines::new(parsed.trivia());
     let mut by_line: Vec<(TextSize, Vec<&str>)> = Vec::new();
     for diagnostic in diagnostics {
         let end = lines.line_end(source, diagnostic.range.start());
@@ -207,14 +207,11 @@ pub fn noqa_edits(source: &str, diagnostics: &[Diagnostic]) -> Vec<Edit> {
             let codes = codes.join(", ");
             let start = line_start(source, end);
             let comment = parsed
-                .tokens()
+                .trivia()
+                .comments
                 .iter()
-                .find(|token| {
-                    token.kind() == TokenKind::Comment
-                        && token.start() >= start
-                        && token.end() <= end
-                })
-                .map(Ranged::range);
+                .find(|comment| comment.start() >= start && comment.end() <= end)
+                .copied();
             let (at, content) = match comment {
                 Some(comment) => match parse_directive(source, comment) {
                     Some(Directive::All) => return None,
@@ -245,18 +242,10 @@ struct NoqaLines {
 }
 
 impl NoqaLines {
-    fn from_tokens(tokens: &Tokens, source: &str) -> NoqaLines {
-        let multiline = tokens
-            .iter()
-            .filter(|token| {
-                !matches!(
-                    token.kind(),
-                    TokenKind::Newline | TokenKind::NonLogicalNewline | TokenKind::Comment
-                ) && source[token.range()].contains(['\n', '\r'])
-            })
-            .map(Ranged::range)
-            .collect();
-        NoqaLines { multiline }
+    fn new(trivia: &Trivia) -> NoqaLines {
+        NoqaLines {
+            multiline: trivia.multiline.clone(),
+        }
     }
 
     /// The end of the line a diagnostic starting at `offset` belongs to.
@@ -361,7 +350,7 @@ mod tests {
     }
 
     fn suppressions(source: &str) -> Suppressions {
-        Suppressions::from_tokens(crate::parse(source).tokens(), source)
+        Suppressions::new(crate::parse(source).trivia(), source)
     }
 
     #[test]

@@ -5,29 +5,32 @@
 //! (same length, same lines, so every offset stays valid) and the text parsed
 //! again: the rest of the file is analysed as it really is.
 
-use ruff_python_ast::ModModule;
-use ruff_python_parser::Parsed;
 use ruff_text_size::TextSize;
+
+use crate::syntax::Syntax;
 
 /// How many broken functions are blanked out at most.
 const MAX_REPAIRS: usize = 16;
 
-/// The text to analyse and its parse: `source` itself when it parses, else with the
-/// bodies of the functions holding syntax errors blanked out.
-pub(crate) fn repaired(source: &str, parsed: Parsed<ModModule>) -> (String, Parsed<ModModule>) {
+/// The text to analyse and its parse when `source`, parsed as `parsed`, has syntax
+/// errors: the bodies of the functions holding them blanked out. `None` when it
+/// has none, or none that blanking out a body removes: `source` itself is
+/// analysed.
+pub(crate) fn repaired(source: &str, parsed: &Syntax) -> Option<(String, Syntax)> {
     let mut text = source.to_string();
-    let mut parsed = parsed;
+    let mut repaired: Option<Syntax> = None;
     for _ in 0..MAX_REPAIRS {
-        let Some(error) = parsed.errors().first() else {
+        let current = repaired.as_ref().unwrap_or(parsed);
+        let Some(error) = current.errors().first() else {
             break;
         };
         let Some(body) = enclosing_body(&text, error.location.start()) else {
             break;
         };
         blank_out(&mut text, body);
-        parsed = crate::parse(&text);
+        repaired = Some(crate::parse(&text));
     }
-    (text, parsed)
+    repaired.map(|repaired| (text, repaired))
 }
 
 /// The byte range of the body (the lines after the header) of the innermost `def`
@@ -124,7 +127,7 @@ mod tests {
     #[test]
     fn a_broken_body_is_blanked_and_the_rest_kept() {
         let source = "def f():\n        x = 1\n    return x\n\ny = 2\n";
-        let (text, parsed) = repaired(source, crate::parse(source));
+        let (text, parsed) = repaired(source, &crate::parse(source)).unwrap();
         assert!(parsed.errors().is_empty(), "{text:?}");
         assert_eq!(text.len(), source.len());
         assert!(text.ends_with("\ny = 2\n"));
@@ -134,7 +137,6 @@ mod tests {
     #[test]
     fn a_file_that_parses_is_untouched() {
         let source = "def f():\n    return 1\n";
-        let (text, _) = repaired(source, crate::parse(source));
-        assert_eq!(text, source);
+        assert!(repaired(source, &crate::parse(source)).is_none());
     }
 }

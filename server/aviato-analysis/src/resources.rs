@@ -514,7 +514,7 @@ mod tests {
 
     fn verdict(source: &str) -> Verdict {
         let parsed = crate::parse(&format!("resources = {source}\n"));
-        let module = parsed.syntax();
+        let module = parsed.module();
         let model = SemanticModel::build(&module.body);
         let ruff_python_ast::Stmt::Assign(assign) = &module.body[0] else {
             unreachable!()

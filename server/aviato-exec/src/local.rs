@@ -1,10 +1,8 @@
 //! The local backend: the function runs in a bubblewrap sandbox on this machine.
 
-use std::path::PathBuf;
-
 use aviato_sandbox::{
-    CancellationToken, Captured, Cgroup, Ending, Finished, LocalConfig, LocalSandbox, OutputSink,
-    SandboxSpec, Selection, supervise_streaming,
+    CancellationToken, Captured, Ending, Finished, LocalConfig, LocalSandbox, OutputSink,
+    PreparedProgram, SandboxProgram,
 };
 
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
@@ -32,36 +30,19 @@ impl LocalBackend {
         cancel: CancellationToken,
         output: Option<OutputSink>,
     ) -> Outcome {
-        let mut outcome = match self.prepare(payload, limits).await {
-            Ok(prepared) => prepared.run(payload, limits, &cancel, output).await,
+        let program = SandboxProgram {
+            image: &payload.image,
+            source: RUNNER_SOURCE,
+            file_name: &payload.file_name,
+            temp_dir: &payload.temp_dir,
+        };
+        let mut outcome = match self.sandbox.prepare_program(&program, limits).await {
+            Ok(prepared) => run(prepared, payload, limits, &cancel, output).await,
             Err(message) => Outcome::error(message),
         };
         outcome.backend = Some(self.name().to_owned());
         outcome.image = Some(payload.image.clone());
         outcome
-    }
-
-    async fn prepare(&self, payload: &Payload, limits: &Limits) -> Result<Prepared, String> {
-        let bwrap = self.sandbox.bubblewrap().await?;
-        let selection = self.sandbox.select(&payload.image).await?;
-        let cgroup = self.sandbox.sandbox_cgroup(limits)?;
-        let arguments = SandboxSpec {
-            interpreter: &selection.interpreter,
-            isolation: self.sandbox.isolation(),
-            limits,
-            per_user_processes: cgroup.is_err(),
-            temp_dir: &payload.temp_dir,
-            file_name: &payload.file_name,
-            sized_tmpfs: bwrap.sized_tmpfs,
-            program: RUNNER_SOURCE,
-        }
-        .build()?;
-        Ok(Prepared {
-            bwrap: bwrap.path,
-            arguments,
-            selection,
-            cgroup,
-        })
     }
 }
 
@@ -81,68 +62,40 @@ impl Backend for LocalBackend {
     }
 }
 
-struct Prepared {
-    bwrap: PathBuf,
-    arguments: Vec<std::ffi::OsString>,
-    selection: Selection,
-    /// The sandbox's cgroup, or why it has none.
-    cgroup: Result<Cgroup, String>,
-}
-
-impl Prepared {
-    async fn run(
-        self,
-        payload: &Payload,
-        limits: &Limits,
-        cancel: &CancellationToken,
-        output: Option<OutputSink>,
-    ) -> Outcome {
-        let nonce = new_nonce();
-        let input = RunnerInput::new(payload, &nonce);
-        let input = serde_json::to_vec(&input).expect("the runner input serializes");
-        let cgroup = self.cgroup.as_ref().ok();
-        let supervised = supervise_streaming(
-            &self.bwrap,
-            &self.arguments,
-            &input,
-            limits,
-            cancel,
-            cgroup,
-            output,
-        )
-        .await;
-        let (limits_note, removed) = match self.cgroup {
-            Ok(cgroup) => (
-                None,
-                tokio::task::spawn_blocking(move || cgroup.remove())
-                    .await
-                    .unwrap_or_else(|panicked| Err(panicked.to_string())),
-            ),
-            Err(note) => (Some(note), Ok(())),
-        };
-        let finished = match supervised {
-            Ok(finished) => finished,
-            Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
-        };
-        let mut outcome = judge(&finished, &nonce, limits, payload.serialization);
-        outcome.stdout = lossy(&finished.stdout);
-        outcome.stderr = lossy(&finished.stderr);
-        outcome.stdout_truncated = finished.stdout.truncated;
-        outcome.stderr_truncated = finished.stderr.truncated;
-        outcome.duration_ms = u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX);
-        outcome.interpreter = Some(self.selection.interpreter.executable.display().to_string());
-        if let Some(note) = self.selection.note {
-            let runner_note = outcome.note.take();
-            outcome.add_note(note);
-            if let Some(runner_note) = runner_note {
-                outcome.add_note(runner_note);
-            }
+/// The runner in its sandbox, and the outcome of what it reported.
+async fn run(
+    prepared: PreparedProgram,
+    payload: &Payload,
+    limits: &Limits,
+    cancel: &CancellationToken,
+    output: Option<OutputSink>,
+) -> Outcome {
+    let nonce = new_nonce();
+    let input = RunnerInput::new(payload, &nonce);
+    let input = serde_json::to_vec(&input).expect("the runner input serializes");
+    let run = prepared.run(&input, limits, cancel, output).await;
+    let finished = match run.finished {
+        Ok(finished) => finished,
+        Err(err) => return Outcome::error(format!("cannot run the sandbox: {err}")),
+    };
+    let mut outcome = judge(&finished, &nonce, limits, payload.serialization);
+    outcome.stdout = lossy(&finished.stdout);
+    outcome.stderr = lossy(&finished.stderr);
+    outcome.stdout_truncated = finished.stdout.truncated;
+    outcome.stderr_truncated = finished.stderr.truncated;
+    outcome.duration_ms = u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX);
+    outcome.interpreter = Some(run.selection.interpreter.executable.display().to_string());
+    if let Some(note) = run.selection.note {
+        let runner_note = outcome.note.take();
+        outcome.add_note(note);
+        if let Some(runner_note) = runner_note {
+            outcome.add_note(runner_note);
         }
-        for note in limits_note.into_iter().chain(removed.err()) {
-            outcome.add_note(note);
-        }
-        outcome
     }
+    for note in run.notes {
+        outcome.add_note(note);
+    }
+    outcome
 }
 
 fn lossy(captured: &Captured) -> String {

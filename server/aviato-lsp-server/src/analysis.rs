@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use aviato_analysis::text::TextSize;
-use aviato_analysis::{Analysis, Diagnostic, SandboxFunctionFacts, Settings};
+use aviato_analysis::{Analysis, Diagnostic, Reparser, SandboxFunctionFacts, Settings};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::edit::TextDocument;
@@ -22,7 +22,9 @@ pub(crate) struct DocumentAnalysis {
     pub(crate) settings: Settings,
     /// Why a `pyproject.toml` could not be used, to show the user.
     pub(crate) settings_problem: Option<String>,
-    pub(crate) functions: Vec<SandboxFunction>,
+    /// Collected after the diagnostics are published, by the same analysis (see
+    /// [`crate::session::Session::analysis_with_functions`]).
+    functions: OnceLock<Vec<SandboxFunction>>,
     /// Whether applying an edit to this revision removes a diagnostic, by
     /// (diagnostic index, edit kind): code actions ask again as the cursor moves.
     verified_edits: Mutex<HashMap<(usize, EditKind), bool>>,
@@ -41,17 +43,44 @@ pub(crate) struct SandboxFunction {
 }
 
 impl DocumentAnalysis {
+    /// Analyses the document's revision: `diagnosed` gets the analysis as soon as
+    /// its diagnostics are known, and its functions are filled in afterwards if it
+    /// returns `true`.
     pub(crate) fn compute(
         uri: &Uri,
         document: &TextDocument,
         editor: &EditorSettings,
-    ) -> DocumentAnalysis {
+        reparser: &mut Reparser,
+        diagnosed: impl FnOnce(Arc<DocumentAnalysis>) -> bool,
+    ) -> Arc<DocumentAnalysis> {
         let (settings, settings_problem) = settings::resolve(uri, editor);
-        let analysis = Analysis::new(document.text(), settings.sdk());
+        let mut diagnosed_analysis = None;
+        let analysis =
+            Analysis::of_revision(document.text(), settings.sdk(), reparser, |analysis| {
+                let diagnostics = analysis.diagnostics(&settings);
+                let shared = Arc::new(DocumentAnalysis {
+                    diagnostics,
+                    settings: settings.clone(),
+                    settings_problem,
+                    functions: OnceLock::new(),
+                    verified_edits: Mutex::default(),
+                });
+                let wanted = diagnosed(shared.clone());
+                diagnosed_analysis = Some((shared, wanted));
+                wanted
+            });
+        let (shared, wanted) = diagnosed_analysis.expect("the analysis reports its diagnostics");
+        if wanted {
+            shared.fill_functions(&analysis);
+        }
+        shared
+    }
+
+    /// Fills in the functions from `analysis`, a full analysis of this revision.
+    pub(crate) fn fill_functions(&self, analysis: &Analysis) {
         // Whether a function can run does not depend on the user's settings: a
         // rule turned off still fails on the client.
         let with_defaults = analysis.diagnostics(&Settings::default());
-        let diagnostics = analysis.diagnostics(&settings);
         let functions = analysis
             .functions()
             .iter()
@@ -60,13 +89,17 @@ impl DocumentAnalysis {
                 facts: facts.clone(),
             })
             .collect();
-        DocumentAnalysis {
-            diagnostics,
-            settings,
-            settings_problem,
-            functions,
-            verified_edits: Mutex::default(),
-        }
+        let _ = self.functions.set(functions);
+    }
+
+    /// Whether the functions are filled in.
+    pub(crate) fn has_functions(&self) -> bool {
+        self.functions.get().is_some()
+    }
+
+    /// The sandbox functions; none until they are filled in.
+    pub(crate) fn functions(&self) -> &[SandboxFunction] {
+        self.functions.get().map_or(&[], Vec::as_slice)
     }
 
     /// The function named `name` whose lines, from its first decorator to its
@@ -77,7 +110,7 @@ impl DocumentAnalysis {
         name: &str,
         line: u32,
     ) -> Option<&SandboxFunction> {
-        self.functions.iter().find(|function| {
+        self.functions().iter().find(|function| {
             let facts = &function.facts;
             facts.name == name
                 && (document.line_number(facts.statement_range.start())
@@ -88,7 +121,7 @@ impl DocumentAnalysis {
 
     /// The function whose name or one of whose decorators is at `offset`.
     pub(crate) fn function_named_at(&self, offset: TextSize) -> Option<&SandboxFunction> {
-        self.functions.iter().find(|function| {
+        self.functions().iter().find(|function| {
             let facts = &function.facts;
             std::iter::once(&facts.name_range)
                 .chain(&facts.stripped_decorators)
@@ -164,18 +197,32 @@ impl Analyst {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
-        let Some(jobs) = &self.jobs else {
-            return tokio::task::spawn_blocking(work).await.ok();
-        };
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(work)).ok());
+        self.submit(move || {
+            let _ = done.send(work());
         });
-        jobs.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(job)
-            .ok()?;
-        result.await.ok().flatten()
+        result.await.ok()
+    }
+
+    /// Queues `work` for the analysis thread, after the work asked before. A
+    /// panic in it is caught: whoever waits for its results sees them dropped.
+    pub(crate) fn submit(&self, work: impl FnOnce() + Send + 'static) {
+        let job: Job = Box::new(move || {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(work));
+        });
+        // Without the thread, the runtime's blocking threads do the work.
+        let unqueued = match &self.jobs {
+            Some(jobs) => match jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(job)
+            {
+                Ok(()) => return,
+                Err(failed) => failed.0,
+            },
+            None => job,
+        };
+        tokio::task::spawn_blocking(unqueued);
     }
 
     /// Restarts the wait before free memory is given back: work elsewhere (the

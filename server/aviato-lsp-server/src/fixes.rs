@@ -52,8 +52,8 @@ pub(crate) fn actions(text: &str, analysis: &DocumentAnalysis, index: usize) -> 
 mod tests {
     use tower_lsp_server::ls_types::Uri;
 
-    use aviato_analysis::Rule;
     use aviato_analysis::text::{TextRange, TextSize};
+    use aviato_analysis::{Reparser, Rule};
 
     use super::*;
     use crate::edit::TextDocument;
@@ -73,7 +73,13 @@ mod tests {
     fn edits_are_checked_before_they_are_offered() {
         let uri: Uri = "untitled:fixes".parse().unwrap();
         let document = TextDocument::new(NOT_CALLED.to_string(), 1);
-        let analysis = DocumentAnalysis::compute(&uri, &document, &EditorSettings::default());
+        let analysis = DocumentAnalysis::compute(
+            &uri,
+            &document,
+            &EditorSettings::default(),
+            &mut Reparser::default(),
+            |_| true,
+        );
         let index = analysis
             .diagnostics
             .iter()

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use aviato_analysis::text::{PositionEncoding, TextRange};
+use aviato_analysis::{Analysis, Reparser};
 use dashmap::DashMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
@@ -72,10 +73,26 @@ impl Default for Negotiated {
 /// The analysis of one revision, computed by whichever asks first.
 type AnalysisCell = Arc<OnceLock<Arc<DocumentAnalysis>>>;
 
+/// The document's last parse, which the analysis of its next revision reuses.
+type SharedReparser = Arc<Mutex<Reparser>>;
+
+/// The reparser; a parse interrupted by a panic may be half moved, so after one it
+/// starts over.
+fn lock_reparser(reparser: &Mutex<Reparser>) -> std::sync::MutexGuard<'_, Reparser> {
+    reparser.lock().unwrap_or_else(|poisoned| {
+        let mut reparser = poisoned.into_inner();
+        *reparser = Reparser::default();
+        reparser
+    })
+}
+
 struct OpenDocument {
     document: TextDocument,
     revision: u64,
+    /// `revision`, for the analyses of older snapshots to see they are outdated.
+    newest_revision: Arc<AtomicU64>,
     analysis: AnalysisCell,
+    reparser: SharedReparser,
     history: EditHistory,
     /// The last run of each function, in the current revision's offsets.
     runs: Arc<Vec<RunRecord>>,
@@ -95,9 +112,11 @@ impl Drop for OpenDocument {
 pub(crate) struct Snapshot {
     pub(crate) document: TextDocument,
     pub(crate) revision: u64,
+    newest_revision: Arc<AtomicU64>,
     /// The runs recorded for this revision.
     pub(crate) runs: Arc<Vec<RunRecord>>,
     analysis: AnalysisCell,
+    reparser: SharedReparser,
 }
 
 impl Session {
@@ -165,7 +184,9 @@ impl Session {
             OpenDocument {
                 document,
                 revision,
+                newest_revision: Arc::new(AtomicU64::new(revision)),
                 analysis: AnalysisCell::default(),
+                reparser: SharedReparser::default(),
                 history: EditHistory::default(),
                 runs: Arc::default(),
                 diagnostics_task: None,
@@ -198,6 +219,7 @@ impl Session {
         }
         open.history.record(open.revision, revision, changes);
         open.revision = revision;
+        open.newest_revision.store(revision, Ordering::Relaxed);
         open.analysis = AnalysisCell::default();
         true
     }
@@ -212,8 +234,10 @@ impl Session {
         self.documents.get(uri).map(|open| Snapshot {
             document: open.document.clone(),
             revision: open.revision,
+            newest_revision: open.newest_revision.clone(),
             runs: open.runs.clone(),
             analysis: open.analysis.clone(),
+            reparser: open.reparser.clone(),
         })
     }
 
@@ -255,25 +279,71 @@ impl Session {
             return Some(analysis.clone());
         }
         let cell = snapshot.analysis.clone();
+        let reparser = snapshot.reparser.clone();
         let document = snapshot.document.clone();
         let editor = self.editor_settings();
         let target = uri.clone();
+        let revision = snapshot.revision;
+        let newest_revision = snapshot.newest_revision.clone();
+        let (diagnosed, diagnostics) = tokio::sync::oneshot::channel();
         // The analysis is kept in its revision's cell by the analysis thread
-        // itself, so it is not lost when the caller stops waiting.
-        let computed = self
-            .analyst
-            .run(move || {
-                let _turn = turn;
-                cell.get_or_init(|| {
-                    Arc::new(DocumentAnalysis::compute(&target, &document, &editor))
-                })
-                .clone()
-            })
-            .await;
+        // itself, so it is not lost when the caller stops waiting. The caller has
+        // it once its diagnostics are known; its functions follow in the same turn
+        // unless the document has moved on (then they would only delay the next).
+        self.analyst.submit(move || {
+            let _turn = turn;
+            if let Some(known) = cell.get() {
+                let _ = diagnosed.send(known.clone());
+                return;
+            }
+            let mut reparser = lock_reparser(&reparser);
+            DocumentAnalysis::compute(&target, &document, &editor, &mut reparser, |analysis| {
+                let _ = diagnosed.send(cell.get_or_init(|| analysis).clone());
+                newest_revision.load(Ordering::Relaxed) == revision
+            });
+        });
+        let computed = diagnostics.await.ok();
         if computed.is_none() {
             tracing::error!("the analysis of {} failed", uri.as_str());
         }
         computed
+    }
+
+    /// The document's current revision and its analysis with its functions (which
+    /// the analysis collects after the diagnostics, in the same turn).
+    pub(crate) async fn analysis_with_functions(
+        &self,
+        uri: &Uri,
+    ) -> Option<(Snapshot, Arc<DocumentAnalysis>)> {
+        loop {
+            let (snapshot, analysis) = self.analysis(uri).await?;
+            if analysis.has_functions() {
+                return Some((snapshot, analysis));
+            }
+            // The analysis under way holds the turn until its functions are in.
+            let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
+            if analysis.has_functions() {
+                return Some((snapshot, analysis));
+            }
+            // Left out because the document moved on: ask of the newest revision.
+            if snapshot.newest_revision.load(Ordering::Relaxed) != snapshot.revision {
+                continue;
+            }
+            // Stopped before (a panic): collect them again.
+            let reparser = snapshot.reparser.clone();
+            let document = snapshot.document.clone();
+            let known = analysis.clone();
+            self.analyst
+                .run(move || {
+                    let _turn = turn;
+                    let mut reparser = lock_reparser(&reparser);
+                    let sdk = known.settings.sdk();
+                    let full = Analysis::of_revision(document.text(), sdk, &mut reparser, |_| true);
+                    known.fill_functions(&full);
+                })
+                .await;
+            return Some((snapshot, analysis));
+        }
     }
 
     /// Runs `work`, which analyses a whole file, on the analysis thread when no

@@ -53,8 +53,9 @@ arguments, a function that needs arguments the file never passes) or when no san
 Limits of the local sandbox: its memory (swap and /tmp files included), processes and CPU \
 bandwidth (1 CPU) are bounded for all its processes together by a cgroup of its own (v1 or v2), \
 where this user may make one; otherwise per process only (rlimits), and the outcome's note says \
-so. CPU time, address space and file size per process are rlimits as well; /tmp is a sized \
-tmpfs; the wall-clock limit kills the whole sandbox."
+so. CPU time, address space and file size per process are rlimits as well; /tmp, /dev/shm and \
+temp_dir are tmpfs mounts of their own, bounded by the kernel in bytes (256 MiB) and in files \
+(131,072), root or not; the wall-clock limit kills the whole sandbox."
 )]
 pub struct Args {
     /// The Python file that defines the function.

@@ -61,6 +61,12 @@ pub struct Args {
     /// multiple of each. Without it, the server refuses to start.
     #[arg(long)]
     allow_per_process_limits: bool,
+    /// Where no tmpfs per sandbox can be made (not root, and no unprivileged user
+    /// namespace), serve anyway, measuring the sandboxes' files by walking them: a
+    /// command past the size is killed, but a tenant can hide files from the walk,
+    /// and inodes are not bounded. Without it, the server refuses to start.
+    #[arg(long)]
+    allow_measured_files: bool,
 }
 
 /// Which limit is enforced by what, as `--help` says it.
@@ -70,8 +76,11 @@ Limits of each sandbox, enforced by the kernel:
       all the sandbox's commands together, by a cgroup of its own (v1 or v2, whichever
       holds each controller here); the server refuses to start where it cannot make
       one, unless --allow-per-process-limits
-  /tmp size and inodes: a tmpfs of the sandbox's own, which the server mounts when it
-      runs as root; otherwise it measures the files and kills a command past the size
+  /tmp size and inodes (256 MiB, 131,072 files): a tmpfs of the sandbox's own, which
+      the server mounts itself as root, and otherwise has a small holder process mount
+      in a user namespace that every command of the sandbox joins; where neither can
+      be made the server refuses to start, unless --allow-measured-files (then it
+      walks the files, kills a command past the size, and inodes are not bounded)
   CPU time, address space, file size, per process: rlimits, in addition
   wall-clock time of a command: the server kills it";
 
@@ -167,6 +176,7 @@ pub fn run(args: Args) -> ExitCode {
     config.idle_ttl = Duration::from_secs(args.idle_ttl);
     config.max_lifetime = Duration::from_secs(args.max_lifetime);
     config.local.allow_per_process_limits = args.allow_per_process_limits;
+    config.allow_measured_files = args.allow_measured_files;
     config.limits.memory_bytes = args.memory_mb.saturating_mul(1024 * 1024);
     config.bodies_in_flight = args.bodies_in_flight_mb.saturating_mul(1024 * 1024);
 

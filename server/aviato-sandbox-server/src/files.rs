@@ -22,9 +22,9 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use aviato_sandbox::{WritableDir, writable_path};
+use aviato_sandbox::{MountHolder, TmpfsBound, WritableDir, writable_path};
 
 use crate::tmpfs;
 use crate::tree::remove_tree;
@@ -73,16 +73,26 @@ pub(crate) struct ReadFailure {
 /// What bounds a sandbox's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Disk {
-    /// A tmpfs of the sandbox's own, mounted on its directory: the kernel refuses
-    /// bytes past the quota and files past `inodes`. Root only.
+    /// A tmpfs of the sandbox's own, mounted on its directory in the server's
+    /// mount namespace: the kernel refuses bytes past the quota and files past
+    /// `inodes`. Root only.
     Tmpfs { inodes: u64 },
+    /// The same tmpfs, mounted on its directory in the namespaces of a holder
+    /// process of its own (a user namespace lets a user who is not root mount it);
+    /// the server reaches it through the holder, and each command joins them.
+    Holder { inodes: u64 },
     /// The server measures the files (walking the tree) and kills a command past
-    /// the quota; inodes are not bounded.
+    /// the quota; inodes are not bounded. Only when the operator accepts it.
     Measured,
 }
 
 pub(crate) struct Files {
+    /// The sandbox's directory, as its commands' bubblewrap sees it.
     root: PathBuf,
+    /// The same directory as the server reaches it: through the holder, if any.
+    access: PathBuf,
+    /// The holder of its tmpfs, until the files are removed.
+    holder: Mutex<Option<Arc<MountHolder>>>,
     quota: u64,
     disk: Disk,
     /// Who the server's files and directories are handed to (see
@@ -103,14 +113,31 @@ impl Files {
     ) -> io::Result<Self> {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new().mode(DIR_MODE).create(&root)?;
-        if let Disk::Tmpfs { inodes } = disk
-            && let Err(err) = tmpfs::mount(&root, quota, inodes)
-        {
-            let _ = std::fs::remove_dir(&root);
-            return Err(err);
-        }
+        let mounted = match disk {
+            Disk::Tmpfs { inodes } => tmpfs::mount(&root, quota, inodes).map(|()| None),
+            Disk::Holder { inodes } => {
+                let bound = TmpfsBound {
+                    bytes: quota,
+                    inodes,
+                };
+                MountHolder::spawn(&root, bound).map(Some)
+            }
+            Disk::Measured => Ok(None),
+        };
+        let holder = match mounted {
+            Ok(holder) => holder,
+            Err(err) => {
+                let _ = std::fs::remove_dir(&root);
+                return Err(err);
+            }
+        };
+        let access = holder
+            .as_ref()
+            .map_or_else(|| root.clone(), |holder| holder.host_path(Path::new("")));
         let files = Self {
             root,
+            access,
+            holder: Mutex::new(holder.map(Arc::new)),
             quota,
             disk,
             owner,
@@ -122,15 +149,35 @@ impl Files {
 
     /// Whether the kernel bounds the files, so that no one needs to measure them.
     pub(crate) fn bounded_by_kernel(&self) -> bool {
-        matches!(self.disk, Disk::Tmpfs { .. })
+        !matches!(self.disk, Disk::Measured)
     }
 
     /// Removes every file, and the sandbox's directory. Blocks.
     pub(crate) fn remove(&self) -> io::Result<()> {
-        if self.bounded_by_kernel() {
-            tmpfs::unmount(&self.root)?;
+        match self.disk {
+            Disk::Tmpfs { .. } => tmpfs::unmount(&self.root)?,
+            Disk::Holder { .. } => {
+                // The tmpfs goes with the holder; the host has only the empty directory.
+                if let Some(holder) = self
+                    .holder
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                {
+                    holder.end()?;
+                }
+            }
+            Disk::Measured => {}
         }
         remove_tree(&self.root)
+    }
+
+    /// The holder of the files' tmpfs, whose namespaces each command joins.
+    pub(crate) fn holder(&self) -> Option<Arc<MountHolder>> {
+        self.holder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The directories to bind for a command.
@@ -140,7 +187,7 @@ impl Files {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(|mount| WritableDir {
-                host: self.host_path(mount),
+                host: self.root.join(mount.trim_start_matches('/')),
                 sandbox: mount.clone(),
             })
             .collect()
@@ -243,13 +290,16 @@ impl Files {
     /// tree finds.
     pub(crate) fn usage(&self) -> u64 {
         match self.disk {
-            Disk::Tmpfs { .. } => tmpfs::used_bytes(&self.root).unwrap_or(u64::MAX),
+            Disk::Tmpfs { .. } | Disk::Holder { .. } => {
+                tmpfs::used_bytes(&self.access).unwrap_or(u64::MAX)
+            }
             Disk::Measured => disk_usage(&self.root),
         }
     }
 
+    /// Where the server reaches a sandbox directory.
     fn host_path(&self, sandbox: &str) -> PathBuf {
-        self.root.join(sandbox.trim_start_matches('/'))
+        self.access.join(sandbox.trim_start_matches('/'))
     }
 
     /// The host directory of a sandbox directory bound writable, made if missing:
@@ -258,7 +308,7 @@ impl Files {
     fn make_shared_dir(&self, mount: &str) -> io::Result<PathBuf> {
         let relative = Path::new(mount.trim_start_matches('/'));
         let (parent, name) = split(relative)?;
-        let above = open_dir_beneath(&self.root, parent, Some(None))?;
+        let above = open_dir_beneath(&self.access, parent, Some(None))?;
         let made = match open_at(above.as_raw_fd(), name, DIRECTORY, 0) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 make_dir_at(above.as_raw_fd(), name, SHARED_DIR_MODE, None)?
@@ -677,5 +727,37 @@ mod tests {
         .unwrap();
         files.remove().unwrap();
         assert!(!dir.path().join("sb").exists());
+    }
+
+    #[test]
+    fn a_holders_tmpfs_bounds_bytes_and_inodes_and_the_host_sees_none_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("sb");
+        let files =
+            Files::create(root.clone(), 1024 * 1024, Disk::Holder { inodes: 32 }, None).unwrap();
+        assert!(files.bounded_by_kernel());
+        let holder = files.holder().expect("a holder");
+        files.write("/tmp/a/b.json", b"{}").unwrap();
+        assert_eq!(files.read("/tmp/a/b.json", 100).unwrap(), b"{}");
+        assert!(matches!(
+            files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
+            Err(WriteFailure::NoRoom(_))
+        ));
+        // The root, tmp, a and b.json are 4 of the 32 inodes.
+        let written = (0..64)
+            .take_while(|n| files.write(&format!("/tmp/f{n}"), b"").is_ok())
+            .count();
+        assert_eq!(written, 28);
+        assert!(matches!(
+            files.write("/tmp/one-more", b""),
+            Err(WriteFailure::NoRoom(_))
+        ));
+        // None of it is in the host's directory.
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        let pid = holder.pid();
+        drop(holder);
+        files.remove().unwrap();
+        assert!(!root.exists());
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
     }
 }

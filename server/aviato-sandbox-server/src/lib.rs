@@ -49,9 +49,11 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Each command's limits; `tmpfs_bytes` also bounds a sandbox's files.
     pub limits: Limits,
-    /// The most files and directories a sandbox may have (with root, whose tmpfs
-    /// bounds them).
+    /// The most files and directories a sandbox may have (its tmpfs bounds them).
     pub file_inodes: u64,
+    /// Where no tmpfs per sandbox can be made (not root, and no user namespace),
+    /// serve anyway, measuring the files by walking them, their inodes unbounded.
+    pub allow_measured_files: bool,
     /// The most connections served at once; others are answered
     /// `resource_exhausted` and closed.
     pub max_connections: usize,
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("state_dir", &self.state_dir)
             .field("limits", &self.limits)
             .field("file_inodes", &self.file_inodes)
+            .field("allow_measured_files", &self.allow_measured_files)
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
             .field("bodies_in_flight", &self.bodies_in_flight)
@@ -94,6 +97,7 @@ impl Config {
             state_dir,
             limits: Limits::default(),
             file_inodes: 131_072,
+            allow_measured_files: false,
             max_connections: 256,
             read_timeout: Duration::from_secs(30),
             bodies_in_flight: 256 * 1024 * 1024,
@@ -160,6 +164,11 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || sandboxes::clear_leftovers(&state_dir))
         .await
         .map_err(std::io::Error::other)?;
+    let probing = config.clone();
+    let disk = tokio::task::spawn_blocking(move || sandboxes::disk(&probing))
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)?;
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
     let budget = budget::Budget::new(config.bodies_in_flight);
@@ -167,7 +176,7 @@ pub async fn serve(
         max_connections: config.max_connections,
         read_timeout: config.read_timeout,
     };
-    let sandboxes = Arc::new(Sandboxes::new(config));
+    let sandboxes = Arc::new(Sandboxes::new(config, disk));
     let reaper = {
         let sandboxes = sandboxes.clone();
         tokio::spawn(async move {

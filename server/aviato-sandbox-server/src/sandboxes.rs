@@ -136,10 +136,10 @@ impl Sandbox {
 }
 
 impl Sandboxes {
-    pub(crate) fn new(config: Config) -> Self {
+    pub(crate) fn new(config: Config, disk: Disk) -> Self {
         let backend = LocalSandbox::new(config.local.clone());
         Self {
-            disk: disk(&config),
+            disk,
             config,
             backend,
             live: Mutex::default(),
@@ -437,6 +437,7 @@ impl Sandboxes {
             ))
         });
         let writable = sandbox.files.writable_dirs();
+        let holder = sandbox.files.holder();
         let env: Vec<(String, String)> = sandbox.env.iter().chain(env).cloned().collect();
         let command = SandboxCommand {
             image: &sandbox.image,
@@ -445,6 +446,7 @@ impl Sandboxes {
             env: &env,
             working_dir: sandbox.working_dir.as_deref(),
             cgroup: sandbox.cgroup.as_ref(),
+            mounts: holder.as_deref(),
         };
         let output = self
             .backend
@@ -668,23 +670,53 @@ fn new_id() -> String {
     format!("sb-{hex}")
 }
 
-/// What bounds the sandboxes' files: a tmpfs each where the server may mount one.
-fn disk(config: &Config) -> Disk {
+/// What bounds the sandboxes' files: a tmpfs each, which the server mounts itself
+/// as root, and otherwise has a holder process mount in a user namespace (tried
+/// once here, in the state directory). Where neither can be made, the files are
+/// measured only if the operator accepts it. Blocks.
+pub(crate) fn disk(config: &Config) -> Result<Disk, String> {
+    let inodes = config.file_inodes;
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         tracing::info!(
-            inodes = config.file_inodes,
+            inodes,
             "each sandbox's files are a tmpfs of its own, bounded in bytes and inodes"
         );
-        Disk::Tmpfs {
-            inodes: config.file_inodes,
+        return Ok(Disk::Tmpfs { inodes });
+    }
+    let probe = config
+        .state_dir
+        .join(format!("probe-{}", std::process::id()));
+    let probed = std::fs::create_dir(&probe).and_then(|()| {
+        let bound = aviato_sandbox::TmpfsBound {
+            bytes: 1024 * 1024,
+            inodes: 16,
+        };
+        aviato_sandbox::MountHolder::spawn(&probe, bound).and_then(|holder| holder.end())
+    });
+    let _ = std::fs::remove_dir(&probe);
+    match probed {
+        Ok(()) => {
+            tracing::info!(
+                inodes,
+                "each sandbox's files are a tmpfs of its own, bounded in bytes and inodes, \
+                 mounted in a user namespace"
+            );
+            Ok(Disk::Holder { inodes })
         }
-    } else {
-        tracing::warn!(
-            "not root, so no tmpfs per sandbox: the sandboxes' files are measured, and \
-             their inodes are not bounded"
-        );
-        Disk::Measured
+        Err(err) if config.allow_measured_files => {
+            tracing::warn!(
+                %err,
+                "no tmpfs per sandbox (not root, and no user namespace can mount one): the \
+                 sandboxes' files are measured, and their inodes are not bounded"
+            );
+            Ok(Disk::Measured)
+        }
+        Err(err) => Err(format!(
+            "the sandboxes' file quota cannot be enforced by the kernel: not root, and no \
+             user namespace can mount a tmpfs ({err}); run as root, allow unprivileged user \
+             namespaces, or pass --allow-measured-files"
+        )),
     }
 }
 

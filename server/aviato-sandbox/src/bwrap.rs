@@ -69,7 +69,7 @@ pub(super) const MOUNTED: [&str; 4] = ["/usr", "/etc", "/proc", "/dev"];
 
 /// A Python program (the runner, say) in a fresh sandbox: a private `/tmp` and
 /// `temp_dir`, nothing else writable.
-pub struct SandboxSpec<'a> {
+pub(crate) struct SandboxSpec<'a> {
     pub interpreter: &'a Interpreter,
     pub isolation: Isolation,
     pub limits: &'a Limits,
@@ -78,8 +78,10 @@ pub struct SandboxSpec<'a> {
     pub per_user_processes: bool,
     pub temp_dir: &'a str,
     pub file_name: &'a str,
-    /// Whether this bubblewrap takes `--size` (0.8 and later).
-    pub sized_tmpfs: bool,
+    /// Where the run's tmpfs mounts for `/tmp`, `/dev/shm` and `temp_dir` are made
+    /// before bubblewrap starts, bounded in bytes and inodes: its `tmp`, `shm` and
+    /// `temp` (see mounts.rs).
+    pub mount_points: &'a Path,
     /// The program's source, run as `python -c` after [`ENTER_SANDBOX`] with
     /// `file_name` as its one argument.
     pub program: &'a str,
@@ -87,14 +89,17 @@ pub struct SandboxSpec<'a> {
 
 impl SandboxSpec<'_> {
     /// The bubblewrap command line.
-    pub fn build(&self) -> Result<Vec<OsString>, String> {
+    pub(crate) fn build(&self) -> Result<Vec<OsString>, String> {
         let mut args = Arguments::default();
         let mut writable_dirs = vec!["/dev/shm".to_owned(), "/tmp".to_owned()];
-        let tmpfs_size = self.sized_tmpfs.then_some(self.limits.tmpfs_bytes);
-        system_arguments(&mut args, self.isolation, tmpfs_size)?;
-        tmpfs(&mut args, tmpfs_size, "/tmp");
+        let point = |name: &str| self.mount_points.join(name);
+        let (shm, tmp, temp) = (point("shm"), point("tmp"), point("temp"));
+        system_arguments(&mut args, self.isolation, Private::Bind(&shm))?;
+        private_dir(&mut args, Private::Bind(&tmp), "/tmp");
         if let Some(temp_dir) = self.private_temp_dir()? {
-            tmpfs(&mut args, tmpfs_size, &temp_dir);
+            // bubblewrap would make the directories above a bind 0700.
+            enterable_ancestors(&mut args, Path::new(&temp_dir));
+            private_dir(&mut args, Private::Bind(&temp), &temp_dir);
             writable_dirs.push(temp_dir);
         }
 
@@ -162,7 +167,7 @@ impl SandboxSpec<'_> {
 pub(super) fn system_arguments(
     args: &mut Arguments,
     isolation: Isolation,
-    tmpfs_size: Option<u64>,
+    shm: Private<'_>,
 ) -> Result<(), String> {
     args.push(["--die-with-parent", "--new-session"]);
     match isolation {
@@ -213,16 +218,34 @@ pub(super) fn system_arguments(
         args.push(["--ro-bind-try", file, file]);
     }
     args.push(["--proc", "/proc", "--dev", "/dev"]);
-    tmpfs(args, tmpfs_size, "/dev/shm");
+    private_dir(args, shm, "/dev/shm");
     args.push(["--remount-ro", "/dev"]);
     Ok(())
 }
 
-pub(super) fn tmpfs(args: &mut Arguments, size: Option<u64>, dest: &str) {
-    if let Some(size) = size {
-        args.push(["--size", &size.to_string()]);
+/// How a private writable directory of the sandbox is made.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Private<'a> {
+    /// bubblewrap's tmpfs, of at most this many bytes (when it takes `--size`); its
+    /// inodes are bounded by the kernel's default only.
+    Tmpfs(Option<u64>),
+    /// A tmpfs mounted on this host directory before bubblewrap starts, in the
+    /// namespaces bubblewrap starts in, bounded in bytes and inodes.
+    Bind(&'a Path),
+}
+
+pub(super) fn private_dir(args: &mut Arguments, how: Private<'_>, dest: &str) {
+    match how {
+        Private::Tmpfs(size) => {
+            if let Some(size) = size {
+                args.push(["--size", &size.to_string()]);
+            }
+            args.push(["--tmpfs", dest]);
+        }
+        Private::Bind(host) => {
+            args.push([OsStr::new("--bind"), host.as_os_str(), OsStr::new(dest)]);
+        }
     }
-    args.push(["--tmpfs", dest]);
 }
 
 /// The interpreter, read-only, where it is not under `/usr` already.
@@ -346,7 +369,7 @@ mod tests {
             per_user_processes: true,
             temp_dir,
             file_name: "/home/u/app.py",
-            sized_tmpfs: true,
+            mount_points: Path::new("/run/points"),
             program: PROGRAM,
         };
         spec.build().map(|args| {
@@ -401,10 +424,17 @@ mod tests {
                 .iter()
                 .any(|source| ["/opt", "/home", "/root"].contains(source))
         );
-        assert!(
-            !args.iter().any(|arg| arg == "--bind"),
-            "nothing is bound writable"
+        let writable: Vec<(&str, &str)> = args
+            .windows(3)
+            .filter(|three| three[0] == "--bind")
+            .map(|three| (three[1].as_str(), three[2].as_str()))
+            .collect();
+        assert_eq!(
+            writable,
+            [("/run/points/shm", "/dev/shm"), ("/run/points/tmp", "/tmp")],
+            "only the private tmpfs mounts are bound writable"
         );
+        assert!(!args.iter().any(|arg| arg == "--tmpfs"));
         assert!(has(&args, &["--remount-ro", "/"]));
         let dashdash = args.iter().position(|arg| arg == "--").unwrap();
         assert_eq!(args[dashdash + 1], "/opt/py/bin/python3.11");
@@ -413,10 +443,9 @@ mod tests {
     }
 
     #[test]
-    fn temp_dir_gets_a_private_sized_tmpfs() {
+    fn temp_dir_gets_a_private_bounded_tmpfs() {
         let args = spec_arguments(Isolation::UserNamespace, "/scratch/work/").unwrap();
-        let size = Limits::default().tmpfs_bytes.to_string();
-        assert!(has(&args, &["--size", &size, "--tmpfs", "/scratch/work"]));
+        assert!(has(&args, &["--bind", "/run/points/temp", "/scratch/work"]));
         let inside_tmp = spec_arguments(Isolation::UserNamespace, "/tmp/x").unwrap();
         assert!(!inside_tmp.iter().any(|arg| arg == "/tmp/x"));
     }

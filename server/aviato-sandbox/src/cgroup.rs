@@ -191,8 +191,13 @@ impl Cgroup {
     /// A new cgroup with the memory (swap included), process and CPU bandwidth limits
     /// of `limits`.
     pub fn create(limits: &Limits) -> Result<Cgroup, String> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
         let support = support().as_ref().map_err(Clone::clone)?;
+        Cgroup::create_in(support, limits)
+    }
+
+    /// The same below the parents `support` names.
+    fn create_in(support: &Support, limits: &Limits) -> Result<Cgroup, String> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "{PREFIX}{}-{}",
             std::process::id(),
@@ -349,7 +354,30 @@ fn set_limit(layout: Layout, dir: &Path, controller: &str, limits: &Limits) -> R
 
 #[cfg(test)]
 mod tests {
+    //! The kernel's cgroup files are plain files to these functions: a directory
+    //! tree laid out as a cgroup v1 or v2 mount stands in for the real one, whose
+    //! v2 controllers a hybrid host (v1 `memory`, `pids` and `cpu`, an empty v2
+    //! hierarchy) cannot give.
+
     use super::*;
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
+
+    /// A fake cgroup2 mount at `root` with this process's cgroup `own` in it,
+    /// offering `controllers` to it.
+    fn fake_v2(root: &Path, own: &str, controllers: &str) -> (String, String) {
+        let dir = root.join(own);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cgroup.controllers"), controllers).unwrap();
+        std::fs::write(dir.join("cgroup.subtree_control"), "").unwrap();
+        let mounts = format!(
+            "tmpfs /run tmpfs rw 0 0\ncgroup2 {} cgroup2 rw,nsdelegate 0 0\n",
+            root.display()
+        );
+        (mounts, format!("0::/{own}\n"))
+    }
 
     #[test]
     fn each_controller_is_found_in_its_own_layout() {
@@ -363,5 +391,166 @@ cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0
         // pids is in neither: v2 here lists no controllers.
         let err = detect(mounts, own).unwrap_err();
         assert!(err.contains("pids"), "{err}");
+    }
+
+    #[test]
+    fn v2_controllers_are_handed_to_the_sandboxes_parent() {
+        let root = tempfile::tempdir().unwrap();
+        let (mounts, own) = fake_v2(root.path(), "svc/server", "cpuset cpu io memory pids");
+        let support = detect(&mounts, &own).unwrap();
+        let parent = root.path().join("svc/server");
+        assert_eq!(
+            support.parents,
+            [(Layout::V2, parent.clone(), vec!["memory", "pids", "cpu"])]
+        );
+        // Each controller was asked for in turn (the kernel adds them up; a plain
+        // file keeps the last).
+        assert_eq!(read(&parent.join("cgroup.subtree_control")), "+cpu");
+    }
+
+    #[test]
+    fn v2_controllers_already_handed_down_are_not_asked_for_again() {
+        let root = tempfile::tempdir().unwrap();
+        let (mounts, own) = fake_v2(root.path(), "server", "memory pids cpu");
+        let control = root.path().join("server/cgroup.subtree_control");
+        std::fs::write(&control, "cpu memory pids\n").unwrap();
+        detect(&mounts, &own).unwrap();
+        assert_eq!(read(&control), "cpu memory pids\n");
+    }
+
+    #[test]
+    fn a_v2_controller_the_parent_is_not_offered_fails_closed() {
+        let root = tempfile::tempdir().unwrap();
+        let (mounts, own) = fake_v2(root.path(), "server", "cpu memory");
+        let err = detect(&mounts, &own).unwrap_err();
+        assert!(err.contains("no cgroup pids controller"), "{err}");
+    }
+
+    #[test]
+    fn a_hybrid_host_uses_v1_for_what_v1_holds() {
+        let root = tempfile::tempdir().unwrap();
+        let v1 = |name: &str| {
+            let dir = root.path().join(name);
+            std::fs::create_dir_all(dir.join("jobs")).unwrap();
+            format!("cgroup {} cgroup rw,{name} 0 0\n", dir.display())
+        };
+        let unified = root.path().join("unified");
+        std::fs::create_dir_all(&unified).unwrap();
+        std::fs::write(unified.join("cgroup.controllers"), "hugetlb").unwrap();
+        let mounts = format!(
+            "{}{}{}cgroup2 {} cgroup2 rw 0 0\n",
+            v1("memory"),
+            v1("pids"),
+            v1("cpu"),
+            unified.display()
+        );
+        let own = "8:pids:/jobs\n4:memory:/jobs\n1:cpu:/jobs\n0::/\n";
+        let support = detect(&mounts, own).unwrap();
+        let layouts: Vec<(Layout, PathBuf)> = support
+            .parents
+            .iter()
+            .map(|(layout, dir, _)| (*layout, dir.clone()))
+            .collect();
+        assert_eq!(
+            layouts,
+            ["memory", "pids", "cpu"].map(|name| (Layout::V1, root.path().join(name).join("jobs")))
+        );
+    }
+
+    #[test]
+    fn a_v2_sandbox_cgroup_gets_its_limits_and_is_joined_watched_killed_and_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let (mounts, own) = fake_v2(root.path(), "server", "memory pids cpu");
+        let support = detect(&mounts, &own).unwrap();
+        let limits = Limits {
+            memory_bytes: 256 * 1024 * 1024,
+            processes: 10,
+            cpu_millis: 500,
+            ..Limits::default()
+        };
+        let cgroup = Cgroup::create_in(&support, &limits).unwrap();
+        let [(Layout::V2, dir)] = cgroup.dirs.as_slice() else {
+            panic!("{:?}", cgroup.dirs);
+        };
+        let dir = dir.clone();
+        assert!(dir.starts_with(root.path().join("server")));
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!("aviato-{}-", std::process::id())));
+        assert_eq!(read(&dir.join("memory.max")), "268435456");
+        assert_eq!(read(&dir.join("pids.max")), "13");
+        assert_eq!(read(&dir.join("cpu.max")), "50000 100000");
+        // Nothing written where the kernel offers no file (no swap accounting).
+        assert!(!dir.join("memory.swap.max").exists());
+        let procs = CString::new(dir.join("cgroup.procs").as_os_str().as_bytes()).unwrap();
+        assert_eq!(cgroup.join_paths(), [procs]);
+
+        assert_eq!(cgroup.oom_kills(), 0);
+        std::fs::write(
+            dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 9\noom 3\noom_kill 2\noom_group_kill 1\n",
+        )
+        .unwrap();
+        assert_eq!(cgroup.oom_kills(), 2);
+
+        // v2 kills every process at once through cgroup.kill.
+        std::fs::write(dir.join("cgroup.kill"), "").unwrap();
+        assert_eq!(cgroup.kill_all(), 0);
+        assert_eq!(read(&dir.join("cgroup.kill")), "1");
+
+        // A cgroup that still holds something is not removed, past the deadline.
+        let err = remove_dirs(&cgroup, Instant::now()).unwrap_err();
+        assert!(err.contains("cannot remove the cgroup"), "{err}");
+        assert!(dir.exists());
+        // One the kernel has removed already counts as removed.
+        std::fs::remove_dir_all(&dir).unwrap();
+        cgroup.remove().unwrap();
+    }
+
+    #[test]
+    fn v2_memory_swap_and_group_kill_are_set_where_the_kernel_offers_them() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["memory.swap.max", "memory.oom.group"] {
+            std::fs::write(dir.path().join(file), "max").unwrap();
+        }
+        let limits = Limits::default();
+        set_limit(Layout::V2, dir.path(), "memory", &limits).unwrap();
+        assert_eq!(
+            read(&dir.path().join("memory.max")),
+            limits.memory_bytes.to_string()
+        );
+        assert_eq!(read(&dir.path().join("memory.swap.max")), "0");
+        assert_eq!(read(&dir.path().join("memory.oom.group")), "1");
+    }
+
+    #[test]
+    fn a_limit_that_cannot_be_written_fails_the_cgroup() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone");
+        let err = set_limit(Layout::V2, &missing, "pids", &Limits::default()).unwrap_err();
+        assert!(err.contains("cannot set pids.max"), "{err}");
+    }
+
+    #[test]
+    fn v1_kills_each_process_it_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        std::fs::write(dir.path().join("cgroup.procs"), format!("{}\n", child.id())).unwrap();
+        let cgroup = Cgroup {
+            dirs: vec![(Layout::V1, dir.path().to_owned())],
+            memory: dir.path().to_owned(),
+            removed: AtomicBool::new(true),
+        };
+        assert_eq!(cgroup.kill_all(), 1);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+        std::fs::write(
+            dir.path().join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n",
+        )
+        .unwrap();
+        assert_eq!(cgroup.oom_kills(), 4);
     }
 }

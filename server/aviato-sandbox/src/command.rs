@@ -10,13 +10,14 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::bwrap::{
-    Arguments, MOUNTED, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
-    interpreter_arguments, program_arguments, system_arguments, tmpfs,
+    Arguments, MOUNTED, Private, Program, SYSTEM_DIRS, enterable_ancestors, environment_arguments,
+    interpreter_arguments, private_dir, program_arguments, system_arguments,
 };
 use super::cgroup::Cgroup;
 use super::interpreter::Interpreter;
+use super::mounts::{ChildMounts, MountHolder};
 use super::process::{self, Ending};
-use super::{Isolation, LocalSandbox};
+use super::{Isolation, LocalSandbox, bwrap_takes_size};
 use crate::Limits;
 
 /// Where `python`, `python3` and `pythonX.Y` are found first in a command's sandbox.
@@ -60,6 +61,9 @@ pub struct SandboxCommand<'a> {
     /// The cgroup of the sandbox, which bounds all its commands together; without
     /// one, each command's processes have per-process limits alone.
     pub cgroup: Option<&'a Cgroup>,
+    /// The holder of the tmpfs the `writable` directories are on, whose namespaces
+    /// the command starts in: there, and only there, they are that tmpfs.
+    pub mounts: Option<&'a MountHolder>,
 }
 
 /// Which of a command's outputs a chunk comes from.
@@ -161,8 +165,10 @@ impl LocalSandbox {
         if command.argv.is_empty() {
             return Err("the command is empty".to_owned());
         }
-        let bwrap = self.bubblewrap().await?;
-        let tmpfs_size = bwrap.sized_tmpfs.then_some(limits.tmpfs_bytes);
+        let bwrap = self.bubblewrap()?;
+        let tmpfs_size = bwrap_takes_size(&bwrap)
+            .await?
+            .then_some(limits.tmpfs_bytes);
         let interpreter = self.select(command.image).await?.interpreter;
         let isolation = self.isolation();
         let arguments = command_arguments(
@@ -173,12 +179,17 @@ impl LocalSandbox {
             command.cgroup.is_none().then_some(limits.processes),
         )?;
         let finished = process::supervise_streaming(
-            &bwrap.path,
+            &bwrap,
             &arguments,
             b"",
             limits,
             cancel,
-            command.cgroup,
+            process::Enclosure {
+                cgroup: command.cgroup,
+                mounts: command
+                    .mounts
+                    .map(|holder| ChildMounts::Join(holder.join())),
+            },
             sink,
         )
         .await
@@ -229,11 +240,11 @@ fn command_arguments(
     processes: Option<u64>,
 ) -> Result<Vec<std::ffi::OsString>, String> {
     let mut args = Arguments::default();
-    system_arguments(&mut args, isolation, tmpfs_size)?;
+    system_arguments(&mut args, isolation, Private::Tmpfs(tmpfs_size))?;
     let mut writable: Vec<&WritableDir> = command.writable.iter().collect();
     writable.sort_by(|a, b| a.sandbox.cmp(&b.sandbox));
     if !writable.iter().any(|dir| dir.sandbox == "/tmp") {
-        tmpfs(&mut args, tmpfs_size, "/tmp");
+        private_dir(&mut args, Private::Tmpfs(tmpfs_size), "/tmp");
     }
     for dir in writable {
         let sandbox = writable_path(&dir.sandbox)?;
@@ -307,6 +318,7 @@ mod tests {
             env: &env,
             working_dir: None,
             cgroup: None,
+            mounts: None,
         };
         command_arguments(&command, &interpreter, isolation, Some(1024), Some(64)).map(|args| {
             args.into_iter()

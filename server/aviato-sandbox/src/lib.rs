@@ -4,22 +4,24 @@
 //! cgroup), no descriptor of the host passed in, and nothing left running afterwards.
 //!
 //! It knows nothing of payloads or of the runner: `aviato-exec` runs its runner
-//! through [`SandboxSpec`] and [`supervise_streaming`], the sandbox server its
-//! tenants' commands through [`LocalSandbox::run_command`].
+//! through [`LocalSandbox::prepare_program`], the sandbox server its tenants'
+//! commands through [`LocalSandbox::run_command`].
 
 mod bwrap;
 mod cgroup;
 mod command;
 mod interpreter;
 mod limits;
+mod mounts;
 mod output;
 mod process;
+mod program;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-pub use self::bwrap::{Isolation, SandboxSpec};
+pub use self::bwrap::Isolation;
 pub use self::cgroup::{Cgroup, cgroup_support, cgroups_left_by};
 pub use self::command::{
     CommandEnding, CommandOutput, OutputChunk, OutputSink, OutputStream, SandboxCommand,
@@ -27,8 +29,10 @@ pub use self::command::{
 };
 pub use self::interpreter::{Interpreter, Selection};
 pub use self::limits::Limits;
+pub use self::mounts::{MountHolder, TmpfsBound};
 pub use self::output::{COALESCE, forward_output, output_channel};
-pub use self::process::{Captured, Ending, Finished, supervise_streaming};
+pub use self::process::{Captured, Ending, Finished};
+pub use self::program::{PreparedProgram, ProgramRun, SandboxProgram};
 pub use tokio_util::sync::CancellationToken;
 
 /// What the error says when bubblewrap is missing.
@@ -71,14 +75,6 @@ impl Default for LocalConfig {
     }
 }
 
-/// The bubblewrap executable to start, and what it takes.
-#[derive(Debug, Clone)]
-pub struct Bubblewrap {
-    pub path: PathBuf,
-    /// Whether it takes `--size` for a tmpfs (0.8 and later).
-    pub sized_tmpfs: bool,
-}
-
 /// Makes sandboxes on this machine with one [`LocalConfig`].
 #[derive(Debug, Clone, Default)]
 pub struct LocalSandbox {
@@ -96,19 +92,17 @@ impl LocalSandbox {
     }
 
     /// The bubblewrap to start, or why there is none.
-    pub async fn bubblewrap(&self) -> Result<Bubblewrap, String> {
+    pub fn bubblewrap(&self) -> Result<PathBuf, String> {
         let command = match &self.config.bwrap {
             Some(path) => path.to_string_lossy(),
             None => "bwrap".into(),
         };
-        let path = find_executable(&command).ok_or_else(|| {
+        find_executable(&command).ok_or_else(|| {
             format!(
                 "bubblewrap (`{command}`) is not installed; the local sandbox needs it: \
                  `{INSTALL_HINT}` (Debian, Ubuntu), or your system's bubblewrap package"
             )
-        })?;
-        let sized_tmpfs = bwrap_takes_size(&path).await?;
-        Ok(Bubblewrap { path, sized_tmpfs })
+        })
     }
 
     /// A cgroup for one sandbox, or, where per-process limits are allowed, why

@@ -21,6 +21,9 @@ pub struct Limits {
     pub file_size_bytes: u64,
     /// Size of each private tmpfs (`/tmp`, `temp_dir`, `/dev/shm`), in bytes.
     pub tmpfs_bytes: u64,
+    /// Files, directories and links of each private tmpfs of a run (`/tmp`,
+    /// `temp_dir`, `/dev/shm`).
+    pub tmpfs_inodes: u64,
     /// What is kept of stdout, and of stderr; the rest is read and dropped.
     pub output_bytes: usize,
 }
@@ -37,6 +40,7 @@ impl Default for Limits {
             processes: 256,
             file_size_bytes: 64 * MIB,
             tmpfs_bytes: 256 * MIB,
+            tmpfs_inodes: 131_072,
             output_bytes: MIB as usize,
         }
     }

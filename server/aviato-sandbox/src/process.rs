@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cgroup::Cgroup;
 use super::command::{OutputChunk, OutputSink, OutputStream};
+use super::mounts::ChildMounts;
 use crate::{Limits, RESULT_FD};
 
 /// The most the result channel may carry; the runner's report is far smaller.
@@ -30,6 +31,14 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// The same when the output is streamed: what is left in the pipes must also reach
 /// a reader that may be slower than the sandbox.
 const STREAMED_DRAIN_GRACE: Duration = Duration::from_secs(30);
+
+/// What a sandbox starts in, besides its own namespaces: its cgroup, and the
+/// namespaces of its tmpfs mounts.
+#[derive(Debug, Default)]
+pub(crate) struct Enclosure<'a> {
+    pub cgroup: Option<&'a Cgroup>,
+    pub mounts: Option<ChildMounts>,
+}
 
 #[derive(Debug, Default)]
 pub struct Captured {
@@ -61,19 +70,22 @@ pub struct Finished {
 /// if this future is dropped. Spawn it from a runtime worker, not a blocking-pool
 /// thread: `--die-with-parent` follows the spawning thread. With a `cgroup`,
 /// bubblewrap joins it before it runs, and everything it starts belongs to it.
+/// With `mounts`, bubblewrap starts in the namespaces that hold the sandbox's tmpfs
+/// mounts (see mounts.rs).
 ///
 /// Each piece of stdout and stderr goes to `sink` as it is read
 /// (all of it: the output limit bounds only what is kept). A full sink holds the
 /// sandbox's output back, and with it the sandbox.
-pub async fn supervise_streaming(
+pub(crate) async fn supervise_streaming(
     bwrap: &Path,
     args: &[OsString],
     input: &[u8],
     limits: &Limits,
     cancel: &CancellationToken,
-    cgroup: Option<&Cgroup>,
+    enclosure: Enclosure<'_>,
     sink: Option<OutputSink>,
 ) -> io::Result<Finished> {
+    let Enclosure { cgroup, mounts } = enclosure;
     let streamed = sink.is_some();
     let join = cgroup.map(Cgroup::join_paths).unwrap_or_default();
     let oom_kills_before = cgroup.map_or(0, Cgroup::oom_kills);
@@ -89,10 +101,10 @@ pub async fn supervise_streaming(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // SAFETY: the closure only calls async-signal-safe functions (open, write,
-    // close, dup2, fcntl, close_range, getrlimit, setrlimit) on values computed
-    // before the fork.
+    // close, unshare, setns, mount, dup2, fcntl, close_range, getrlimit, setrlimit)
+    // on values computed before the fork.
     unsafe {
-        command.pre_exec(move || prepare_child(sandbox_fd, &rlimits, &join));
+        command.pre_exec(move || prepare_child(sandbox_fd, &rlimits, &join, mounts.as_ref()));
     }
 
     let start = Instant::now();
@@ -227,10 +239,16 @@ fn rlimits(limits: &Limits) -> [Rlimit; 4] {
 }
 
 /// In the forked child, before `exec`: its cgroup joined (so that bubblewrap and all
-/// it starts are in it from their first instruction), the result channel at fd 3,
+/// it starts are in it from their first instruction), then its tmpfs mounts made or
+/// joined, the result channel at fd 3,
 /// every other descriptor above the standard streams closed on `exec`, and the
 /// limits.
-fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit], join: &[CString]) -> io::Result<()> {
+fn prepare_child(
+    sandbox_fd: RawFd,
+    rlimits: &[Rlimit],
+    join: &[CString],
+    mounts: Option<&ChildMounts>,
+) -> io::Result<()> {
     // SAFETY: plain system calls on file descriptors and limits of this process.
     unsafe {
         for procs in join {
@@ -244,6 +262,9 @@ fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit], join: &[CString]) -> io:
             if written != 1 {
                 return Err(io::Error::last_os_error());
             }
+        }
+        if let Some(mounts) = mounts {
+            mounts.apply()?;
         }
         if sandbox_fd == RESULT_FD {
             let flags = libc::fcntl(RESULT_FD, libc::F_GETFD);
@@ -274,7 +295,7 @@ fn prepare_child(sandbox_fd: RawFd, rlimits: &[Rlimit], join: &[CString]) -> io:
 /// close-on-exec pipe of its own among them.
 ///
 /// Runs between `fork` and `exec`: async-signal-safe calls only.
-unsafe fn close_on_exec_above(last_kept: RawFd) -> io::Result<()> {
+pub(super) unsafe fn close_on_exec_above(last_kept: RawFd) -> io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     let first = (last_kept + 1) as libc::c_uint;
     // SAFETY: close_range only changes this process's descriptor table.

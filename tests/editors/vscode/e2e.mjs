@@ -259,9 +259,18 @@ async function runPaletteCommand(title) {
   await page.keyboard.press("Enter");
 }
 
+/**
+ * The fixture's lines as saved. The editor may be saving it at that moment (the
+ * file is then briefly empty on disk): read again until it holds text.
+ */
+async function savedFixtureLines() {
+  const text = await waitFor("the fixture to be readable", async () => readFileSync(fixture, "utf8") || undefined);
+  return text.split("\n");
+}
+
 /** Puts the cursor on the first line of the fixture containing `text` (at 1-based `column`). */
 async function goToLineWith(text, column = 1) {
-  const number = readFileSync(fixture, "utf8").split("\n").findIndex((line) => line.includes(text)) + 1;
+  const number = (await savedFixtureLines()).findIndex((line) => line.includes(text)) + 1;
   if (number < 1) throw new Error(`no line with ${text} in the fixture`);
   await page.keyboard.press("Control+G");
   const input = page.locator(".quick-input-widget input");
@@ -337,7 +346,7 @@ async function statusBarErrors() {
 
 /** Moves the cursor to the end of the fixture and waits until the status bar shows it there. */
 async function cursorToEnd() {
-  const last = readFileSync(fixture, "utf8").split("\n").length;
+  const last = (await savedFixtureLines()).length;
   await waitFor(`the cursor on line ${last}`, async () => {
     await page.keyboard.press("Control+End");
     const text = await page.locator("#status\\.editor\\.selection").first().innerText().catch(() => "");
@@ -416,7 +425,7 @@ await check('clicking "Run in sandbox" on add shows → 5 inline', async () => {
 await check("a failing function shows its error at the raising line; the traceback is one click away", async () => {
   if (!(hasLenses && canRun)) skip("server cannot run functions yet (no code lenses / aviato.run)");
   await clickFunctionLens("check_positive");
-  const raiseLine = readFileSync(fixture, "utf8").split("\n").findIndex((line) => line.includes("raise ValueError")) + 1;
+  const raiseLine = (await savedFixtureLines()).findIndex((line) => line.includes("raise ValueError")) + 1;
   await showProblems();
   await waitFor(
     "the aviato-run problem at the raise line",

@@ -18,7 +18,7 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
         return None;
     }
     let uri = params.text_document.uri;
-    let (snapshot, analysis) = session.analysis(&uri).await?;
+    let (snapshot, analysis) = session.analysis_with_functions(&uri).await?;
     let document = &snapshot.document;
     let lines = document.line_map(session.encoding());
     let running: Vec<_> = session
@@ -32,7 +32,7 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
         .collect();
 
     let mut lenses = Vec::new();
-    for function in &analysis.functions {
+    for function in analysis.functions() {
         let facts = &function.facts;
         let line = document.line_number(facts.name_range.start());
         let arguments = json!({"uri": uri, "function": facts.name, "line": line});

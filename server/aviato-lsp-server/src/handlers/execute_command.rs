@@ -52,7 +52,7 @@ fn parse<T: DeserializeOwned>(command: &str, argument: Value) -> Result<T> {
 /// Says why the function cannot run, and answers with the refusal `aviato.run`
 /// would give; `null` when nothing stops it (any more).
 async fn explain(session: &Session, target: &FunctionArguments) -> Option<Value> {
-    let (snapshot, analysis) = session.analysis(&target.uri).await?;
+    let (snapshot, analysis) = session.analysis_with_functions(&target.uri).await?;
     let function = analysis.function(&snapshot.document, &target.function, target.line)?;
     let Some(blocked) = &function.blocked_by else {
         session

@@ -16,7 +16,7 @@ use crate::session::Session;
 pub(crate) async fn hover(session: &Session, params: HoverParams) -> Option<Hover> {
     let position = params.text_document_position_params;
     let uri = position.text_document.uri;
-    let (snapshot, analysis) = session.analysis(&uri).await?;
+    let (snapshot, analysis) = session.analysis_with_functions(&uri).await?;
     let document = &snapshot.document;
     let lines = document.line_map(session.encoding());
     let offset = from_proto::offset(position.position, lines);

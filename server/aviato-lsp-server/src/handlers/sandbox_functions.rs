@@ -20,13 +20,13 @@ pub(crate) async fn sandbox_functions(
     params: SandboxFunctionsParams,
 ) -> Vec<SandboxFunctionInfo> {
     let uri = params.text_document.uri;
-    let Some((snapshot, analysis)) = session.analysis(&uri).await else {
+    let Some((snapshot, analysis)) = session.analysis_with_functions(&uri).await else {
         return Vec::new();
     };
     let document = &snapshot.document;
     let lines = document.line_map(session.encoding());
     let selected: Vec<&SandboxFunction> = match params.position {
-        None => analysis.functions.iter().collect(),
+        None => analysis.functions().iter().collect(),
         Some(position) => innermost_at(&analysis, from_proto::offset(position, lines))
             .into_iter()
             .collect(),
@@ -43,7 +43,7 @@ fn innermost_at(
     offset: aviato_analysis::text::TextSize,
 ) -> Option<&SandboxFunction> {
     analysis
-        .functions
+        .functions()
         .iter()
         .filter(|function| function.facts.statement_range.contains_inclusive(offset))
         .min_by_key(|function| function.facts.statement_range.len())

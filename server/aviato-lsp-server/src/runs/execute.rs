@@ -41,7 +41,7 @@ impl Target {
             || uri.as_str().to_string(),
             |path| path.display().to_string(),
         );
-        if let Some((snapshot, analysis)) = session.analysis(uri).await {
+        if let Some((snapshot, analysis)) = session.analysis_with_functions(uri).await {
             let anchor = analysis
                 .function(&snapshot.document, &arguments.function, arguments.line)
                 .map(|function| Anchor {

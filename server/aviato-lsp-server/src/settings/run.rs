@@ -97,6 +97,7 @@ impl RunSettings {
             processes: limits.processes.unwrap_or(defaults.processes),
             file_size_bytes: mib(limits.file_size_mb, defaults.file_size_bytes),
             tmpfs_bytes: mib(limits.tmpfs_mb, defaults.tmpfs_bytes),
+            tmpfs_inodes: defaults.tmpfs_inodes,
             output_bytes: limits.output_kb.map_or(defaults.output_bytes, |kb| {
                 usize::try_from(kb.saturating_mul(1024)).unwrap_or(usize::MAX)
             }),
