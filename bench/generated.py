@@ -1,5 +1,5 @@
 """The generated 10,000-line aviato file of the analysis benchmark
-(`server/analysis/benches/generated.rs`), ported line for line so the Python
+(`server/aviato-analysis/benches/generated.rs`), ported line for line so the Python
 benchmarks need no Rust build to make it. The two agree byte for byte:
 
     cargo bench -p aviato-analysis --bench analysis -- --write /tmp/gen-rust.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate server/analysis/src/stdlib_table.rs: what each serializer does with each
+"""Generate server/aviato-analysis/src/stdlib_table.rs: what each serializer does with each
 standard-library value type, measured by pushing real values through the real
 serializers.
 
@@ -61,7 +61,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "server" / "analysis" / "src" / "stdlib_table.rs"
-OUTPUT_REL = "server/analysis/src/stdlib_table.rs"
+OUTPUT_REL = "server/aviato-analysis/src/stdlib_table.rs"
 PYDANTIC_VERSION = "2.12.5"
 PYDANTIC = f"pydantic=={PYDANTIC_VERSION}"
 

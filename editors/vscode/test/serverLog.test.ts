@@ -22,9 +22,9 @@ test("indented lines continue the message before; anything else is an error", ()
   const parser = new ServerLogParser();
   parser.parse("2026-12-05T01:31:48Z  INFO x: a message");
   assert.deepEqual(parser.parse("    on two lines"), { level: "info", text: "    on two lines" });
-  assert.deepEqual(parser.parse("thread 'main' panicked at server/lsp/src/lib.rs:1:1:"), {
+  assert.deepEqual(parser.parse("thread 'main' panicked at server/aviato-lsp-server/src/lib.rs:1:1:"), {
     level: "error",
-    text: "thread 'main' panicked at server/lsp/src/lib.rs:1:1:",
+    text: "thread 'main' panicked at server/aviato-lsp-server/src/lib.rs:1:1:",
   });
   assert.equal(parser.parse("  note: run with RUST_BACKTRACE=1").level, "error");
 });
