@@ -162,3 +162,27 @@ fn any_text_is_analysed() {
     }
     assert_still_serving(&mut server, 100);
 }
+
+#[test]
+fn a_document_too_large_to_analyse_is_said_so_and_the_server_keeps_serving() {
+    let (mut server, _) = Server::start(&[], None);
+    // 11 MB of a mistake the analysis would report in every function.
+    let header = "import math\n\nimport cwsandbox\n\n";
+    let function = "@session.function()\ndef f(x):\n    return math.sqrt(x)\n\n";
+    let text = header.to_string() + &function.repeat(11_000_000 / function.len());
+    server.open(URI, 1, &text);
+    assert_eq!(server.diagnostics(URI, 1), Vec::<Value>::new());
+    let message = server.notification("window/showMessage", |message| {
+        message["message"]
+            .as_str()
+            .is_some_and(|text| text.contains("not analysed"))
+    });
+    assert!(
+        message["message"].as_str().unwrap().contains("11.0 MB"),
+        "{message:#}"
+    );
+    // Back under the limit, it is analysed again.
+    server.change(URI, 2, json!([{"text": header.to_string() + function}]));
+    assert!(!server.diagnostics(URI, 2).is_empty());
+    assert_still_serving(&mut server, 3);
+}

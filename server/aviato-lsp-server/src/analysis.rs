@@ -15,13 +15,18 @@ use tower_lsp_server::ls_types::Uri;
 use crate::edit::TextDocument;
 use crate::settings::{self, EditorSettings};
 
+/// Larger documents are not analysed: no one writes sandbox code that long, and
+/// the syntax tree of tens of megabytes of Python takes gigabytes and seconds.
+const MAX_ANALYSED_BYTES: usize = 10_000_000;
+
 pub(crate) struct DocumentAnalysis {
     /// `check` with the document's settings: what the user sees.
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The settings `diagnostics` were checked with.
     pub(crate) settings: Settings,
-    /// Why a `pyproject.toml` could not be used, to show the user.
-    pub(crate) settings_problem: Option<String>,
+    /// What the user should know about this analysis: why a `pyproject.toml`
+    /// could not be used, or why the document was not analysed.
+    pub(crate) problem: Option<String>,
     /// Collected after the diagnostics are published, by the same analysis (see
     /// [`crate::session::Session::analysis_with_functions`]).
     functions: OnceLock<Vec<SandboxFunction>>,
@@ -55,6 +60,23 @@ impl DocumentAnalysis {
         still_wanted: impl Fn() -> bool,
     ) -> Arc<DocumentAnalysis> {
         let (settings, settings_problem) = settings::resolve(uri, editor);
+        let size = document.text().len();
+        if size > MAX_ANALYSED_BYTES {
+            let skipped = Arc::new(DocumentAnalysis {
+                diagnostics: Vec::new(),
+                settings,
+                problem: Some(format!(
+                    "{} is not analysed: at {:.1} MB it is larger than the {} MB the analysis takes",
+                    uri.as_str(),
+                    size as f64 / 1e6,
+                    MAX_ANALYSED_BYTES / 1_000_000
+                )),
+                functions: OnceLock::from(Vec::new()),
+                verified_edits: Mutex::default(),
+            });
+            diagnosed(skipped.clone());
+            return skipped;
+        }
         let mut diagnosed_analysis = None;
         let analysis = Analysis::of_revision(
             document.text(),
@@ -64,7 +86,7 @@ impl DocumentAnalysis {
                 let shared = Arc::new(DocumentAnalysis {
                     diagnostics: analysis.diagnostics(&settings),
                     settings: settings.clone(),
-                    settings_problem,
+                    problem: settings_problem,
                     functions: OnceLock::new(),
                     verified_edits: Mutex::default(),
                 });

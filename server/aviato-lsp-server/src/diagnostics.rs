@@ -35,7 +35,7 @@ async fn publish(session: Arc<Session>, uri: Uri, revision: Option<u64>) {
     if Some(snapshot.revision) != revision {
         return;
     }
-    if let Some(problem) = analysis.settings_problem.clone() {
+    if let Some(problem) = analysis.problem.clone() {
         session.show_problem(problem).await;
     }
     session.publish_if_current(uri, &snapshot, &analysis).await;
