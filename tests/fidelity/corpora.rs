@@ -197,6 +197,7 @@ async fn agreement(corpus: &str) -> (usize, Vec<String>) {
             line: Some(case.def_line),
             args: None,
             call_site: case.call_line,
+            analysis: None,
         };
         let limits = limits.clone();
         runs.push(tokio::spawn(async move {

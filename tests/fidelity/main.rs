@@ -171,6 +171,7 @@ async fn outcomes_match_the_sdk() {
             line: Some(case.def_line),
             args: None,
             call_site: case.call_line,
+            analysis: None,
         };
         let (backend, limits) = (backend.clone(), limits.clone());
         runs.push(tokio::spawn(async move {

@@ -36,6 +36,7 @@ fn payloads() -> Vec<(String, Payload)> {
             line: record["def_line"].as_u64().map(|line| line as u32),
             args: None,
             call_site: record["call"]["line"].as_u64().map(|line| line as u32),
+            analysis: None,
         };
         if let Ok(ready) = prepare(&request) {
             prepared.push((format!("{file} {}", request.function), ready.payload));

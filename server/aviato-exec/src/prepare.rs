@@ -3,9 +3,11 @@
 //! without running the file.
 
 use aviato_analysis::text::{LineIndex, TextRange, TextSize};
+use std::sync::Arc;
+
 use aviato_analysis::{
-    CallSiteKind, CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts, SdkChoice,
-    Settings, Severity, check, evaluate_arguments, sandbox_environment, sandbox_functions,
+    Analysis, CallSiteKind, CaptureOrigin, CapturedValue, Diagnostic, Rule, SandboxFunctionFacts,
+    SdkChoice, Settings, Severity, evaluate_arguments, sandbox_environment,
 };
 
 use crate::{
@@ -28,6 +30,18 @@ pub struct RunRequest {
     pub args: Option<String>,
     /// The 1-based line of the call site whose arguments to use.
     pub call_site: Option<u32>,
+    /// The analysis of `source` when the caller has it (an editor keeps one per
+    /// revision); else it is made from `source`. Whoever changes `source` drops it.
+    pub analysis: Option<Arc<Analysis>>,
+}
+
+impl RunRequest {
+    /// The analysis of `source`: the one given, else a new one.
+    pub fn analysis(&self) -> Arc<Analysis> {
+        self.analysis
+            .clone()
+            .unwrap_or_else(|| Arc::new(Analysis::new(&self.source, SdkChoice::Auto)))
+    }
 }
 
 /// Why a call is not run.
@@ -87,8 +101,9 @@ const CLIENT_FAILURES: &[Rule] = &[
 pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
     let index = LineIndex::from_source_text(&request.source);
     let line_of = |offset: TextSize| index.line_index(offset).get() as u32;
-    let function = find_function(request, &line_of)?;
-    let diagnostics = check(&request.source, &Settings::default());
+    let analysis = request.analysis();
+    let function = find_function(request, analysis.functions(), &line_of)?;
+    let diagnostics = analysis.diagnostics(&Settings::default());
     refuse_client_failures(request, &diagnostics, &function, &line_of)?;
     if let Some(property) = function
         .kept_decorators
@@ -351,21 +366,21 @@ fn python_string(text: &str) -> String {
 
 fn find_function(
     request: &RunRequest,
+    functions: &[SandboxFunctionFacts],
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<SandboxFunctionFacts, NotRun> {
-    let candidates: Vec<SandboxFunctionFacts> = sandbox_functions(&request.source, SdkChoice::Auto)
-        .into_iter()
-        .filter(|function| function.name == request.function)
-        .collect();
+    let mut candidates = functions
+        .iter()
+        .filter(|function| function.name == request.function);
     let chosen = match request.line {
-        Some(line) => candidates.into_iter().find(|function| {
+        Some(line) => candidates.find(|function| {
             let first = line_of(function.statement_range.start());
             let name = line_of(function.name_range.start());
             (first..=name).contains(&line)
         }),
-        None => candidates.into_iter().next(),
+        None => candidates.next(),
     };
-    chosen.ok_or_else(|| {
+    chosen.cloned().ok_or_else(|| {
         let at = request.line.map(|line| format!(" at line {line}")).unwrap_or_default();
         NotRun::Invalid(format!(
             "no sandbox function `{}`{at} in {} (a function decorated with `@<session>.function()`)",

@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use aviato_analysis::{CallSiteKind, SandboxFunctionFacts, SdkChoice, sandbox_functions};
+use aviato_analysis::{CallSiteKind, SandboxFunctionFacts};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
@@ -120,8 +120,8 @@ fn prepare_following<'a>(
             let Some(before) = call_site_start(request) else {
                 return Err(refusal);
             };
-            let facts = sandbox_functions(&request.source, SdkChoice::Auto);
-            let calls = upstream_calls(&request.source, &facts, before, message);
+            let analysis = request.analysis();
+            let calls = upstream_calls(&request.source, analysis.functions(), before, message);
             if calls.is_empty() {
                 return Err(refusal);
             }
@@ -134,6 +134,7 @@ fn prepare_following<'a>(
                 replacements.push((call.replace, literal));
             }
             request.source = substitute(&request.source, &replacements);
+            request.analysis = None;
         }
         prepare_off_runtime(request).await
     })
@@ -151,10 +152,12 @@ async fn prepare_off_runtime(request: &RunRequest) -> Result<Prepared, NotRun> {
 fn call_site_start(request: &RunRequest) -> Option<TextSize> {
     let line = request.call_site?;
     let source = &request.source;
-    sandbox_functions(source, SdkChoice::Auto)
-        .into_iter()
+    request
+        .analysis()
+        .functions()
+        .iter()
         .filter(|function| function.name == request.function)
-        .flat_map(|function| function.call_sites)
+        .flat_map(|function| &function.call_sites)
         .map(|site| site.range.start())
         .find(|start| line_of(source, *start) == line)
 }
@@ -175,6 +178,7 @@ async fn earlier_value(
         line: Some(call.def_line),
         args: None,
         call_site: Some(call.call_line),
+        analysis: request.analysis.clone(),
     };
     let prepared = prepare_following(&mut earlier, setup, depth, chain)
         .await

@@ -29,10 +29,16 @@ pub(crate) struct DocumentAnalysis {
     pub(crate) problem: Option<String>,
     /// Collected after the diagnostics are published, by the same analysis (see
     /// [`crate::session::Session::analysis_with_functions`]).
-    functions: OnceLock<Vec<SandboxFunction>>,
+    functions: OnceLock<Functions>,
     /// Whether applying an edit to this revision removes a diagnostic, by
     /// (diagnostic index, edit kind): code actions ask again as the cursor moves.
     verified_edits: Mutex<HashMap<(usize, EditKind), bool>>,
+}
+
+struct Functions {
+    list: Vec<SandboxFunction>,
+    /// The whole analysis, which a run prepares its call from.
+    analysis: Option<Arc<Analysis>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,7 +77,10 @@ impl DocumentAnalysis {
                     size as f64 / 1e6,
                     MAX_ANALYSED_BYTES / 1_000_000
                 )),
-                functions: OnceLock::from(Vec::new()),
+                functions: OnceLock::from(Functions {
+                    list: Vec::new(),
+                    analysis: None,
+                }),
                 verified_edits: Mutex::default(),
             });
             diagnosed(skipped.clone());
@@ -97,13 +106,13 @@ impl DocumentAnalysis {
         );
         let shared = diagnosed_analysis.expect("the analysis reports its diagnostics");
         if analysis.has_functions() {
-            shared.fill_functions(&analysis);
+            shared.fill_functions(analysis);
         }
         shared
     }
 
     /// Fills in the functions from `analysis`, a full analysis of this revision.
-    pub(crate) fn fill_functions(&self, analysis: &Analysis) {
+    pub(crate) fn fill_functions(&self, analysis: Analysis) {
         // Whether a function can run does not depend on the user's settings: a
         // rule turned off still fails on the client.
         let with_defaults = analysis.diagnostics(&Settings::default());
@@ -115,7 +124,16 @@ impl DocumentAnalysis {
                 facts: facts.clone(),
             })
             .collect();
-        let _ = self.functions.set(functions);
+        let _ = self.functions.set(Functions {
+            list: functions,
+            analysis: Some(Arc::new(analysis)),
+        });
+    }
+
+    /// The analysis a run of this revision prepares its call from, once the
+    /// functions are in.
+    pub(crate) fn for_runs(&self) -> Option<Arc<Analysis>> {
+        self.functions.get()?.analysis.clone()
     }
 
     /// Whether the functions are filled in.
@@ -125,7 +143,9 @@ impl DocumentAnalysis {
 
     /// The sandbox functions; none until they are filled in.
     pub(crate) fn functions(&self) -> &[SandboxFunction] {
-        self.functions.get().map_or(&[], Vec::as_slice)
+        self.functions
+            .get()
+            .map_or(&[], |functions| functions.list.as_slice())
     }
 
     /// The function named `name` whose lines, from its first decorator to its

@@ -346,7 +346,7 @@ impl Session {
                     let sdk = known.settings.sdk();
                     let full =
                         Analysis::of_revision(document.text(), sdk, &mut reparser, |_| {}, || true);
-                    known.fill_functions(&full);
+                    known.fill_functions(full);
                 })
                 .await;
             return Some((snapshot, analysis));

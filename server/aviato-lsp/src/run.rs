@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aviato_analysis::{SandboxFunctionFacts, SdkChoice, Settings, TextSize, sandbox_functions};
+use aviato_analysis::{SandboxFunctionFacts, Settings, TextSize};
 use aviato_exec::{
     BackendKind, BackendSettings, CancellationToken, Limits, Outcome, OutcomeKind, OutputStream,
     Payload, RunDescription, RunRequest, RunSetup, blocking_diagnostic, forward_output,
@@ -138,8 +138,11 @@ fn outcome(args: &Args) -> Outcome {
         line: args.line,
         args: args.args.clone(),
         call_site: args.call_site,
+        analysis: None,
     };
-    match call_arguments(args, &request.source) {
+    // One analysis for the checks of the arguments and the run.
+    request.analysis = Some(request.analysis());
+    match call_arguments(args, &request) {
         Ok(call_args) => request.args = call_args,
         Err(needed) => {
             // Only the arguments are missing when the example would run: then say
@@ -224,16 +227,19 @@ fn write_live(stream: OutputStream, text: &str) {
 /// when it needs nothing and no call passes static arguments; a usage error, with
 /// an example fitting its parameters, when it needs arguments and no call passes
 /// static ones. Everything else is left to `prepare`.
-fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, NeedsArguments> {
+fn call_arguments(args: &Args, request: &RunRequest) -> Result<Option<String>, NeedsArguments> {
     if args.args.is_some() || args.call_site.is_some() {
         return Ok(args.args.clone());
     }
+    let source = &request.source;
+    let analysis = request.analysis();
     let line_of = |offset: TextSize| {
         let end = offset.to_usize().min(source.len());
         source[..end].matches('\n').count() as u32 + 1
     };
-    let found: Option<SandboxFunctionFacts> = sandbox_functions(source, SdkChoice::Auto)
-        .into_iter()
+    let found: Option<&SandboxFunctionFacts> = analysis
+        .functions()
+        .iter()
         .filter(|function| function.name == args.function)
         .find(|function| {
             args.line.is_none_or(|line| {
@@ -248,12 +254,8 @@ fn call_arguments(args: &Args, source: &str) -> Result<Option<String>, NeedsArgu
         || function
             .call_sites
             .iter()
-            .any(|site| usable_call_site(&function, site))
-        || blocking_diagnostic(
-            &aviato_analysis::check(source, &Settings::default()),
-            &function,
-        )
-        .is_some()
+            .any(|site| usable_call_site(function, site))
+        || blocking_diagnostic(&analysis.diagnostics(&Settings::default()), function).is_some()
     {
         return Ok(None);
     }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use aviato_analysis::SandboxFunctionFacts;
 use aviato_analysis::evaluate_arguments;
+use aviato_analysis::{Analysis, SandboxFunctionFacts};
 use aviato_exec::{
     CancellationToken, Limits, Outcome, OutcomeKind, OutputSink, Payload, RunDescription,
     RunRequest, RunSetup, output_channel, prepare, run_request,
@@ -26,6 +26,8 @@ struct Target {
     file_name: String,
     document: TextDocument,
     anchor: Option<Anchor>,
+    /// The analysis of `document`, when the editor has it.
+    analysis: Option<Arc<Analysis>>,
 }
 
 struct Anchor {
@@ -52,6 +54,7 @@ impl Target {
                 file_name,
                 document: snapshot.document,
                 anchor,
+                analysis: analysis.for_runs(),
             });
         }
         let Some(path) = uri.to_file_path() else {
@@ -67,6 +70,7 @@ impl Target {
             file_name,
             document: TextDocument::new(text, 0),
             anchor: None,
+            analysis: None,
         })
     }
 }
@@ -230,6 +234,7 @@ async fn sandbox_outcome(
         line: Some(arguments.line),
         args: arguments.args.clone(),
         call_site: arguments.call_site,
+        analysis: target.analysis.clone(),
     };
     let needed = match call_arguments(target, arguments) {
         Ok(args) => {
