@@ -198,6 +198,7 @@ async fn agreement(corpus: &str) -> (usize, Vec<String>) {
             args: None,
             call_site: case.call_line,
             analysis: None,
+            name_at: None,
         };
         let limits = limits.clone();
         runs.push(tokio::spawn(async move {

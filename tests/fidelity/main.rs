@@ -172,6 +172,7 @@ async fn outcomes_match_the_sdk() {
             args: None,
             call_site: case.call_line,
             analysis: None,
+            name_at: None,
         };
         let (backend, limits) = (backend.clone(), limits.clone());
         runs.push(tokio::spawn(async move {

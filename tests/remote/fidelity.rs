@@ -37,6 +37,7 @@ fn payloads() -> Vec<(String, Payload)> {
             args: None,
             call_site: record["call"]["line"].as_u64().map(|line| line as u32),
             analysis: None,
+            name_at: None,
         };
         if let Ok(ready) = prepare(&request) {
             prepared.push((format!("{file} {}", request.function), ready.payload));

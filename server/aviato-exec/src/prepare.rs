@@ -33,6 +33,9 @@ pub struct RunRequest {
     /// The analysis of `source` when the caller has it (an editor keeps one per
     /// revision); else it is made from `source`. Whoever changes `source` drops it.
     pub analysis: Option<Arc<Analysis>>,
+    /// Where the function's name starts in `source`, when the caller knows (from
+    /// `analysis`): it picks the function exactly, whatever `function` and `line`.
+    pub name_at: Option<TextSize>,
 }
 
 impl RunRequest {
@@ -369,6 +372,13 @@ fn find_function(
     functions: &[SandboxFunctionFacts],
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<SandboxFunctionFacts, NotRun> {
+    if let Some(at) = request.name_at
+        && let Some(function) = functions
+            .iter()
+            .find(|function| function.name_range.start() == at)
+    {
+        return Ok(function.clone());
+    }
     let mut candidates = functions
         .iter()
         .filter(|function| function.name == request.function);
@@ -660,6 +670,36 @@ mod tests {
             function: function.into(),
             ..RunRequest::default()
         }
+    }
+
+    #[test]
+    fn the_analysis_given_is_used_and_the_name_offset_picks_the_function() {
+        let analysis = Arc::new(Analysis::new(FILE, SdkChoice::Auto));
+        let uses_math = &analysis.functions()[1];
+        assert_eq!(uses_math.name, "uses_math");
+        let prepared = prepare(&RunRequest {
+            // A name and line that would pick another function: the offset wins.
+            function: "add".into(),
+            line: Some(14),
+            args: Some("4".into()),
+            name_at: Some(uses_math.name_range.start()),
+            analysis: Some(analysis.clone()),
+            ..request("add")
+        })
+        .unwrap();
+        assert_eq!(prepared.payload.function_name, "uses_math");
+        assert_eq!(prepared.payload.args_source, "(4)");
+        // Given an analysis of other text, `prepare` believes it: it is the caller's.
+        let other = Arc::new(Analysis::new(
+            "import cwsandbox
+",
+            SdkChoice::Auto,
+        ));
+        let prepared = prepare(&RunRequest {
+            analysis: Some(other),
+            ..request("add")
+        });
+        assert!(matches!(prepared, Err(NotRun::Invalid(_))), "{prepared:?}");
     }
 
     #[test]

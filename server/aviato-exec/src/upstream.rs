@@ -135,6 +135,7 @@ fn prepare_following<'a>(
             }
             request.source = substitute(&request.source, &replacements);
             request.analysis = None;
+            request.name_at = None;
         }
         prepare_off_runtime(request).await
     })
@@ -179,6 +180,7 @@ async fn earlier_value(
         args: None,
         call_site: Some(call.call_line),
         analysis: request.analysis.clone(),
+        name_at: None,
     };
     let prepared = prepare_following(&mut earlier, setup, depth, chain)
         .await

@@ -139,6 +139,7 @@ fn outcome(args: &Args) -> Outcome {
         args: args.args.clone(),
         call_site: args.call_site,
         analysis: None,
+        name_at: None,
     };
     // One analysis for the checks of the arguments and the run.
     request.analysis = Some(request.analysis());

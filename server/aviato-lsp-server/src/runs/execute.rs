@@ -235,6 +235,10 @@ async fn sandbox_outcome(
         args: arguments.args.clone(),
         call_site: arguments.call_site,
         analysis: target.analysis.clone(),
+        name_at: target
+            .anchor
+            .as_ref()
+            .map(|anchor| anchor.function.name_range.start()),
     };
     let needed = match call_arguments(target, arguments) {
         Ok(args) => {
