@@ -321,36 +321,31 @@ impl Session {
         &self,
         uri: &Uri,
     ) -> Option<(Snapshot, Arc<DocumentAnalysis>)> {
-        loop {
-            let (snapshot, analysis) = self.analysis(uri).await?;
-            if analysis.has_functions() {
-                return Some((snapshot, analysis));
-            }
-            // The analysis under way holds the turn until its functions are in.
-            let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
-            if analysis.has_functions() {
-                return Some((snapshot, analysis));
-            }
-            // Left out because the document moved on: ask of the newest revision.
-            if snapshot.newest_revision.load(Ordering::Relaxed) != snapshot.revision {
-                continue;
-            }
-            // Stopped before (a panic): collect them again.
-            let reparser = snapshot.reparser.clone();
-            let document = snapshot.document.clone();
-            let known = analysis.clone();
-            self.analyst
-                .run(move || {
-                    let _turn = turn;
-                    let mut reparser = lock_reparser(&reparser);
-                    let sdk = known.settings.sdk();
-                    let full =
-                        Analysis::of_revision(document.text(), sdk, &mut reparser, |_| {}, || true);
-                    known.fill_functions(full);
-                })
-                .await;
+        let (snapshot, analysis) = self.analysis(uri).await?;
+        if analysis.has_functions() {
             return Some((snapshot, analysis));
         }
+        // The analysis under way holds the turn until its functions are in.
+        let turn = self.analysis_turn.clone().acquire_owned().await.ok()?;
+        if analysis.has_functions() {
+            return Some((snapshot, analysis));
+        }
+        // Left out because the document moved on (or stopped by a panic): this
+        // revision is the one asked about, a run's code above all, so collect them.
+        let reparser = snapshot.reparser.clone();
+        let document = snapshot.document.clone();
+        let known = analysis.clone();
+        self.analyst
+            .run(move || {
+                let _turn = turn;
+                let mut reparser = lock_reparser(&reparser);
+                let sdk = known.settings.sdk();
+                let full =
+                    Analysis::of_revision(document.text(), sdk, &mut reparser, |_| {}, || true);
+                known.fill_functions(full);
+            })
+            .await;
+        Some((snapshot, analysis))
     }
 
     /// Runs `work`, which analyses a whole file, on the analysis thread when no
