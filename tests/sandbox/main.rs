@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use aviato_exec::{
-    Backend, CancellationToken, INSTALL_HINT, Isolation, Limits, LocalBackend, LocalConfig,
+    Backend, CancellationToken, INSTALL_HINT, Isolation, Limit, Limits, LocalBackend, LocalConfig,
     Outcome, OutcomeKind, Payload, cgroup_support, cgroups_left_by,
 };
 use serde_json::json;
@@ -302,6 +302,29 @@ async fn the_process_limit_stops_forking() {
     let value = json_value(&run_with(&payload, &limits).await);
     assert_eq!(value["error"], json!("BlockingIOError"));
     assert!(value["children"].as_u64().unwrap() < 16, "{value}");
+    assert_nothing_left(&marker);
+}
+
+#[tokio::test]
+async fn a_fork_refused_by_the_process_limit_ends_the_run_as_that_limit() {
+    let _turn = turn().await;
+    let marker = marker("nproc-raised");
+    let payload = call(
+        &marker,
+        "def breed():\n    import os, time\n    for _ in range(1000):\n        if os.fork() == 0:\n            time.sleep(60)\n            os._exit(0)\n",
+    );
+    let limits = Limits {
+        processes: 16,
+        ..limits(3)
+    };
+    let outcome = run_with(&payload, &limits).await;
+    assert_eq!(outcome.outcome, OutcomeKind::Killed, "{outcome:#?}");
+    assert_eq!(outcome.limit, Some(Limit::Processes));
+    assert_eq!(
+        outcome.message.as_deref(),
+        Some("process limit of 16 reached (a fork was refused)")
+    );
+    assert_eq!(outcome.exception_type.as_deref(), Some("BlockingIOError"));
     assert_nothing_left(&marker);
 }
 

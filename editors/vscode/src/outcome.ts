@@ -43,7 +43,7 @@ export interface RunOutcome {
   /** For refused, timeout, killed and error: what happened, naming the limit. */
   message: string | null;
   /** The limit that ended the run. */
-  limit: "time" | "memory" | "cpu" | "file_size" | null;
+  limit: "time" | "memory" | "cpu" | "file_size" | "processes" | null;
   /** The run was stopped on request. */
   cancelled: boolean;
   /** How the run ended on one line, as a lens shows it (`✓ 5 · 84 ms`). */

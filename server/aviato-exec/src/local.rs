@@ -162,6 +162,13 @@ fn over_limit(mut outcome: Outcome, limits: &Limits) -> Outcome {
                 limits.memory_bytes / (1024 * 1024)
             ),
         ),
+        Some("BlockingIOError") if message.starts_with("[Errno 11]") => (
+            Limit::Processes,
+            format!(
+                "process limit of {} reached (a fork was refused)",
+                limits.processes
+            ),
+        ),
         Some("OSError") if message.starts_with("[Errno 27]") => (
             Limit::FileSize,
             format!(

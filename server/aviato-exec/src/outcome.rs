@@ -61,6 +61,8 @@ pub enum Limit {
     Cpu,
     /// The size of a file written.
     FileSize,
+    /// The number of processes (a `fork` refused).
+    Processes,
 }
 
 /// A traceback frame in the user's file, outermost first.
