@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-OUTPUT = REPO / "server" / "analysis" / "src" / "stdlib_table.rs"
+OUTPUT = REPO / "server" / "aviato-analysis" / "src" / "stdlib_table.rs"
 OUTPUT_REL = "server/aviato-analysis/src/stdlib_table.rs"
 PYDANTIC_VERSION = "2.12.5"
 PYDANTIC = f"pydantic=={PYDANTIC_VERSION}"
