@@ -31,6 +31,7 @@ mod transport;
 ///
 /// Returns an error when the client leaves without a `shutdown` request.
 pub fn run_stdio() -> Result<(), String> {
+    analysis::limit_allocator_arenas();
     logging::init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
