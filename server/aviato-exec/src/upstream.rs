@@ -141,12 +141,20 @@ fn prepare_following<'a>(
     })
 }
 
-/// `prepare` on a thread that may block: it analyses the whole file.
-async fn prepare_off_runtime(request: &RunRequest) -> Result<Prepared, NotRun> {
-    let request = request.clone();
-    tokio::task::spawn_blocking(move || prepare(&request))
-        .await
-        .unwrap_or_else(|_| Err(NotRun::Invalid("preparing the run failed".to_owned())))
+/// `prepare` on a thread that may block: it analyses the whole file, once; the
+/// analysis stays with the request for the steps that follow.
+async fn prepare_off_runtime(request: &mut RunRequest) -> Result<Prepared, NotRun> {
+    let mut owned = request.clone();
+    let prepared = tokio::task::spawn_blocking(move || {
+        owned.analysis = Some(owned.analysis());
+        (prepare(&owned), owned.analysis)
+    })
+    .await;
+    let Ok((prepared, analysis)) = prepared else {
+        return Err(NotRun::Invalid("preparing the run failed".to_owned()));
+    };
+    request.analysis = analysis;
+    prepared
 }
 
 /// Where the requested call site starts.

@@ -203,8 +203,8 @@ struct Run<'a> {
     output: Option<OutputSink>,
 }
 
-/// Why a run ended early.
-enum Stopped {
+/// Why a run ended early (on either remote backend).
+pub(crate) enum Stopped {
     Failed(Box<Outcome>),
     Cancelled,
 }
@@ -545,7 +545,7 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn cancellable<T>(
+pub(crate) async fn cancellable<T>(
     cancel: &CancellationToken,
     future: impl Future<Output = T>,
 ) -> Result<T, Stopped> {

@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::client::{Client, RpcError};
 use crate::aviato::{
-    ApiKey, PRELUDE, capped, files_dir, judge_run, millis, version_note, whole_seconds,
+    ApiKey, PRELUDE, Stopped, cancellable, capped, files_dir, judge_run, millis, version_note,
+    whole_seconds,
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
@@ -265,18 +266,6 @@ struct Run<'a> {
     limits: &'a Limits,
     sandbox: &'a SandboxGuard,
     sink: Option<OutputSink>,
-}
-
-/// Why a run ended early.
-enum Stopped {
-    Failed(Box<Outcome>),
-    Cancelled,
-}
-
-impl From<Outcome> for Stopped {
-    fn from(outcome: Outcome) -> Self {
-        Stopped::Failed(Box::new(outcome))
-    }
 }
 
 /// What StreamExec brought back.
@@ -690,16 +679,6 @@ fn request_id() -> String {
         &hex[16..20],
         &hex[20..]
     )
-}
-
-async fn cancellable<T>(
-    cancel: &CancellationToken,
-    future: impl Future<Output = T>,
-) -> Result<T, Stopped> {
-    tokio::select! {
-        value = future => Ok(value),
-        () = cancel.cancelled() => Err(Stopped::Cancelled),
-    }
 }
 
 /// The created sandbox, deleted explicitly after the run, or on drop if the run is
