@@ -229,8 +229,9 @@ pub(super) enum Private<'a> {
     /// bubblewrap's tmpfs, of at most this many bytes (when it takes `--size`); its
     /// inodes are bounded by the kernel's default only.
     Tmpfs(Option<u64>),
-    /// A tmpfs mounted on this host directory before bubblewrap starts, in the
-    /// namespaces bubblewrap starts in, bounded in bytes and inodes.
+    /// This host directory, bound: a tmpfs bounded in bytes and inodes, or a
+    /// directory in one, mounted before bubblewrap starts in the namespaces it
+    /// starts in.
     Bind(&'a Path),
 }
 

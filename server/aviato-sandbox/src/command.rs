@@ -1,6 +1,6 @@
 //! Any command in a local sandbox, for a sandbox server: the isolation and limits of a
 //! run, with directories of the host bound writable in their place (the sandbox's
-//! `/tmp`), so that files outlive one command.
+//! `/tmp` and `/dev/shm`), so that files outlive one command.
 
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
@@ -53,6 +53,10 @@ pub struct SandboxCommand<'a> {
     pub argv: &'a [String],
     /// Bound in their place; `/tmp` is a private tmpfs unless one of them is `/tmp`.
     pub writable: &'a [WritableDir],
+    /// A host directory bound at `/dev/shm`, on a tmpfs bounded in bytes and inodes
+    /// (the sandbox's files' own, say); when `None`, `/dev/shm` is a private tmpfs
+    /// of bubblewrap's, bounded in bytes only.
+    pub shm: Option<&'a Path>,
     /// Set after the sandbox's own `PATH`, `HOME` and `LANG`, which they may replace.
     pub env: &'a [(String, String)],
     /// The command's working directory; `/tmp` when `None`. It must exist in the
@@ -240,7 +244,10 @@ fn command_arguments(
     processes: Option<u64>,
 ) -> Result<Vec<std::ffi::OsString>, String> {
     let mut args = Arguments::default();
-    system_arguments(&mut args, isolation, Private::Tmpfs(tmpfs_size))?;
+    let shm = command
+        .shm
+        .map_or(Private::Tmpfs(tmpfs_size), Private::Bind);
+    system_arguments(&mut args, isolation, shm)?;
     let mut writable: Vec<&WritableDir> = command.writable.iter().collect();
     writable.sort_by(|a, b| a.sandbox.cmp(&b.sandbox));
     if !writable.iter().any(|dir| dir.sandbox == "/tmp") {
@@ -304,6 +311,14 @@ mod tests {
     use super::*;
 
     fn arguments(writable: &[WritableDir], isolation: Isolation) -> Result<Vec<String>, String> {
+        arguments_with_shm(writable, None, isolation)
+    }
+
+    fn arguments_with_shm(
+        writable: &[WritableDir],
+        shm: Option<&Path>,
+        isolation: Isolation,
+    ) -> Result<Vec<String>, String> {
         let interpreter = Interpreter {
             executable: PathBuf::from("/opt/py/bin/python3.11"),
             prefix: PathBuf::from("/opt/py"),
@@ -315,6 +330,7 @@ mod tests {
             image: "python:3.11",
             argv: &argv,
             writable,
+            shm,
             env: &env,
             working_dir: None,
             cgroup: None,
@@ -342,6 +358,34 @@ mod tests {
         assert!(!has(&args, &["--tmpfs", "/tmp"]));
         let args = arguments(&[], Isolation::UserNamespace).unwrap();
         assert!(has(&args, &["--size", "1024", "--tmpfs", "/tmp"]));
+    }
+
+    #[test]
+    fn a_shm_directory_replaces_bubblewraps_tmpfs_at_dev_shm() {
+        let tmp = WritableDir {
+            host: PathBuf::from("/srv/sb-1/tmp"),
+            sandbox: "/tmp".to_owned(),
+        };
+        let shm = Path::new("/srv/sb-1/.dev-shm");
+        let args = arguments_with_shm(
+            std::slice::from_ref(&tmp),
+            Some(shm),
+            Isolation::UserNamespace,
+        )
+        .unwrap();
+        assert!(has(
+            &args,
+            &[
+                "--bind",
+                "/srv/sb-1/.dev-shm",
+                "/dev/shm",
+                "--remount-ro",
+                "/dev"
+            ]
+        ));
+        assert!(!args.iter().any(|arg| arg == "--tmpfs" || arg == "--size"));
+        let args = arguments(&[tmp], Isolation::UserNamespace).unwrap();
+        assert!(has(&args, &["--size", "1024", "--tmpfs", "/dev/shm"]));
     }
 
     #[test]
