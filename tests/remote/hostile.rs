@@ -137,6 +137,7 @@ async fn files_go_only_to_tmp_and_the_temp_dir() {
     for refused in [
         "/run/x",
         "/run/aviato/bin/python",
+        "/.dev-shm/x",
         "/root/x",
         "../etc/x",
         "/tmp/../run/x",
@@ -150,7 +151,7 @@ async fn files_go_only_to_tmp_and_the_temp_dir() {
         );
     }
     let sandbox_dir = server.files_of(&id);
-    assert_eq!(names(&sandbox_dir), ["tmp"]);
+    assert_eq!(names(&sandbox_dir), [".dev-shm", "tmp"]);
     // The temp_dir is the directory of the first file outside /tmp; then no other.
     assert_eq!(
         post(url, "AddFile", add("/var/sandbox/temp/p")).await.body,
@@ -687,4 +688,84 @@ async fn an_unprivileged_server_has_the_kernel_bound_files_bytes_and_inodes() {
     server.assert_nothing_left();
     let got = post(url, "Get", json!({"sandboxId": "sb-none"})).await;
     got.assert_error(404, "not_found");
+}
+
+/// Floods a sandbox's `/dev/shm` with empty files: the kernel stops it at the inode
+/// cap of the sandbox's tmpfs, which its `/tmp` shares; the files stay for the next
+/// command, as on a machine; the server keeps answering; Stop leaves nothing.
+async fn a_dev_shm_flood_stops_at_the_sandboxs_inodes(server: &Server) {
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    // Each line is how many files were made and the errno that stopped them (0: none).
+    let flood = "def fill(pattern, count):\n    made = 0\n    try:\n        \
+                 for i in range(count):\n            open(pattern % i, 'w').close()\n            \
+                 made += 1\n    except OSError as error:\n        return made, error.errno\n    \
+                 return made, 0\n\
+                 print(*fill('/dev/shm/f%d', 200000))\nprint(*fill('/tmp/f%d', 1))\n";
+    let flooded = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c", flood]}),
+    )
+    .await;
+    let out = stdout_of(&flooded);
+    let lines: Vec<&str> = out.lines().collect();
+    // The tmpfs's root, `tmp` and `/dev/shm`'s directory are 3 of its 131,072;
+    // `/tmp` has none left either.
+    assert_eq!(lines, ["131069 28", "0 28"], "{}", flooded.body);
+    let got = post(url, "Get", json!({"sandboxId": id})).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    let add = json!({"sandboxId": id, "filepath": "/tmp/more",
+                     "fileContents": crate::protocol::base64("x")});
+    let added = post(url, "AddFile", add).await;
+    assert!(
+        added.body["errorMessage"]
+            .as_str()
+            .is_some_and(|message| message.contains("no room")),
+        "{}",
+        added.body
+    );
+    let count = post(
+        url,
+        "Exec",
+        json!({"sandboxId": id, "command": ["python", "-c",
+              "import os; print(len(os.listdir('/dev/shm')))"]}),
+    )
+    .await;
+    assert_eq!(stdout_of(&count), "131069\n", "{}", count.body);
+    let stopped = post(url, "Stop", json!({"sandboxId": id})).await;
+    assert_eq!(stopped.body, json!({"success": true}), "{}", server.log());
+    server.assert_nothing_left();
+    let again = running_sandbox(url).await;
+    let fresh = post(
+        url,
+        "Exec",
+        json!({"sandboxId": again, "command": ["python", "-c",
+              "import os; print(len(os.listdir('/dev/shm')))"]}),
+    )
+    .await;
+    assert_eq!(
+        stdout_of(&fresh),
+        "0\n",
+        "another sandbox's /dev/shm is its own"
+    );
+    post(url, "Stop", json!({"sandboxId": again})).await;
+    server.assert_nothing_left();
+}
+
+#[tokio::test]
+async fn dev_shm_is_bounded_by_the_sandboxs_inodes() {
+    let server = Server::start(&[]);
+    a_dev_shm_flood_stops_at_the_sandboxs_inodes(&server).await;
+}
+
+#[tokio::test]
+async fn an_unprivileged_servers_dev_shm_is_bounded_by_the_sandboxs_inodes() {
+    let server = unprivileged_server(&[]);
+    a_dev_shm_flood_stops_at_the_sandboxs_inodes(&server).await;
+    assert!(
+        server.log().contains("mounted in a user namespace"),
+        "{}",
+        server.log()
+    );
 }

@@ -2,7 +2,9 @@
 //! `/tmp/x` is `ROOT/tmp/x`). `/tmp` is always there; the first file written elsewhere
 //! fixes the sandbox's `temp_dir` (such as `/var/sandbox/temp`), its directory, which
 //! is writable from then on too. Nothing else is: the SDK writes to `temp_dir` only.
-//! Each command of the sandbox gets these directories bound writable in their place.
+//! Each command of the sandbox gets these directories bound writable in their place,
+//! and `ROOT/.dev-shm` at `/dev/shm` when a tmpfs bounds the files: no sandbox path
+//! leads there, so the files API never reaches it.
 //!
 //! The sandbox's code owns these directories and may plant symlinks, hard links or
 //! FIFOs in them; the server runs with more rights than the sandbox. So the server
@@ -36,10 +38,16 @@ const SHARED_DIR_MODE: u32 = 0o1777;
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 
+/// Where each command's `/dev/shm` is, as a path of the sandbox's tree: a sibling of
+/// `/tmp` in its tmpfs, which bounds its bytes and inodes with the rest, and keeps
+/// its files from one command to the next, as a machine's `/dev/shm` does.
+const SHM_DIR: &str = "/.dev-shm";
+
 /// What no `temp_dir` may be, hold or lie in, besides the sandbox's read-only
-/// system: the sandbox's own programs (`/run/aviato`) and the host's runtime state,
-/// kernel interfaces, and home directories, where interpreters are often installed.
-const NOT_TEMP_DIRS: [&str; 5] = ["/run", "/sys", "/boot", "/root", "/home"];
+/// system: the sandbox's own programs (`/run/aviato`) and `/dev/shm`, and the
+/// host's runtime state, kernel interfaces, and home directories, where interpreters
+/// are often installed.
+const NOT_TEMP_DIRS: [&str; 6] = ["/run", SHM_DIR, "/sys", "/boot", "/root", "/home"];
 
 /// Why a file was not written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +111,8 @@ pub(crate) struct Files {
 }
 
 impl Files {
-    /// Makes `root`, which must not exist yet, its tmpfs if `disk` says so, and its
-    /// `tmp`.
+    /// Makes `root`, which must not exist yet, its tmpfs if `disk` says so, its
+    /// `tmp`, and the directory of its commands' `/dev/shm` on that tmpfs.
     pub(crate) fn create(
         root: PathBuf,
         quota: u64,
@@ -143,8 +151,21 @@ impl Files {
             owner,
             mounts: Mutex::new(BTreeSet::from(["/tmp".to_owned()])),
         };
-        files.make_shared_dir("/tmp")?;
+        if let Err(err) = files.make_bound_dirs() {
+            // Its tmpfs, if it has one, goes too.
+            let _ = files.remove();
+            return Err(err);
+        }
         Ok(files)
+    }
+
+    /// `tmp`, and the directory of the commands' `/dev/shm` where a tmpfs bounds it.
+    fn make_bound_dirs(&self) -> io::Result<()> {
+        self.make_shared_dir("/tmp")?;
+        if self.shm_dir().is_some() {
+            self.make_shared_dir(SHM_DIR)?;
+        }
+        Ok(())
     }
 
     /// Whether the kernel bounds the files, so that no one needs to measure them.
@@ -178,6 +199,14 @@ impl Files {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The directory to bind at a command's `/dev/shm`, as bubblewrap sees it; `None`
+    /// when the files are only measured, where a directory on disk would have its
+    /// inodes unbounded (the command then has a tmpfs of bubblewrap's instead).
+    pub(crate) fn shm_dir(&self) -> Option<PathBuf> {
+        self.bounded_by_kernel()
+            .then(|| self.root.join(SHM_DIR.trim_start_matches('/')))
     }
 
     /// The directories to bind for a command.
@@ -682,6 +711,39 @@ mod tests {
     }
 
     #[test]
+    fn dev_shm_is_a_hidden_directory_of_the_tmpfs_that_no_file_call_reaches() {
+        let (_dir, measured) = files();
+        assert_eq!(measured.shm_dir(), None);
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("sb");
+        let files =
+            Files::create(root.clone(), 1 << 20, Disk::Holder { inodes: 64 }, None).unwrap();
+        assert_eq!(files.shm_dir(), Some(root.join(".dev-shm")));
+        let shm = files.access.join(".dev-shm");
+        assert_eq!(shm.symlink_metadata().unwrap().mode() & 0o7777, 0o1777);
+        std::fs::write(shm.join("segment"), b"s").unwrap();
+        for path in ["/.dev-shm/segment", "/.dev-shm/sub/x"] {
+            assert!(
+                matches!(files.write(path, b"x"), Err(WriteFailure::Refused(_))),
+                "{path} written"
+            );
+            assert_eq!(
+                files.read(path, 10).unwrap_err().kind,
+                ReadFailureKind::NotFound
+            );
+        }
+        assert_eq!(std::fs::read(shm.join("segment")).unwrap(), b"s");
+        let mounts: Vec<String> = files
+            .writable_dirs()
+            .into_iter()
+            .map(|d| d.sandbox)
+            .collect();
+        assert_eq!(mounts, ["/tmp"]);
+        files.remove().unwrap();
+        assert!(!root.exists());
+    }
+
+    #[test]
     fn symlinks_and_fifos_planted_by_the_sandbox_are_not_followed() {
         let (dir, files) = files();
         let secret = dir.path().join("secret");
@@ -743,11 +805,11 @@ mod tests {
             files.write("/tmp/big", &vec![0u8; 2 * 1024 * 1024]),
             Err(WriteFailure::NoRoom(_))
         ));
-        // The root, tmp, a and b.json are 4 of the 32 inodes.
+        // The root, tmp, .dev-shm, a and b.json are 5 of the 32 inodes.
         let written = (0..64)
             .take_while(|n| files.write(&format!("/tmp/f{n}"), b"").is_ok())
             .count();
-        assert_eq!(written, 28);
+        assert_eq!(written, 27);
         assert!(matches!(
             files.write("/tmp/one-more", b""),
             Err(WriteFailure::NoRoom(_))

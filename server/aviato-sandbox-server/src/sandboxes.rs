@@ -438,11 +438,13 @@ impl Sandboxes {
         });
         let writable = sandbox.files.writable_dirs();
         let holder = sandbox.files.holder();
+        let shm = sandbox.files.shm_dir();
         let env: Vec<(String, String)> = sandbox.env.iter().chain(env).cloned().collect();
         let command = SandboxCommand {
             image: &sandbox.image,
             argv: &argv,
             writable: &writable,
+            shm: shm.as_deref(),
             env: &env,
             working_dir: sandbox.working_dir.as_deref(),
             cgroup: sandbox.cgroup.as_ref(),
