@@ -76,11 +76,13 @@ Limits of each sandbox, enforced by the kernel:
       all the sandbox's commands together, by a cgroup of its own (v1 or v2, whichever
       holds each controller here); the server refuses to start where it cannot make
       one, unless --allow-per-process-limits
-  /tmp size and inodes (256 MiB, 131,072 files): a tmpfs of the sandbox's own, which
-      the server mounts itself as root, and otherwise has a small holder process mount
-      in a user namespace that every command of the sandbox joins; where neither can
-      be made the server refuses to start, unless --allow-measured-files (then it
-      walks the files, kills a command past the size, and inodes are not bounded)
+  size and inodes of /tmp, the temp_dir and /dev/shm together (256 MiB, 131,072
+      files): a tmpfs of the sandbox's own, which the server mounts itself as root,
+      and otherwise has a small holder process mount in a user namespace that every
+      command of the sandbox joins; where neither can be made the server refuses to
+      start, unless --allow-measured-files (then it walks the files, kills a command
+      past the size, inodes are not bounded, and each command's /dev/shm is a tmpfs of
+      its own, bounded in size only)
   CPU time, address space, file size, per process: rlimits, in addition
   wall-clock time of a command: the server kills it";
 
