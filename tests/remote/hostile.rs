@@ -769,3 +769,135 @@ async fn an_unprivileged_servers_dev_shm_is_bounded_by_the_sandboxs_inodes() {
         server.log()
     );
 }
+
+/// For `sh -c` as root of a fresh user namespace: it lets that namespace hold one
+/// user namespace (`max_user_namespaces`), and runs its arguments as uid 1000 in that
+/// one, which can then make no other. There the server is not root, and no user
+/// namespace of its can mount a tmpfs.
+const NO_MORE_USER_NAMESPACES: &str = "echo 1 > /proc/sys/user/max_user_namespaces && \
+     exec unshare --user --map-user=1000 --map-group=1000 \"$@\"";
+
+/// `argv`, run where [`NO_MORE_USER_NAMESPACES`] leaves it.
+fn without_user_namespaces<S: AsRef<std::ffi::OsStr>>(
+    argv: impl IntoIterator<Item = S>,
+) -> Command {
+    let mut command = Command::new("unshare");
+    command
+        .args(["--user", "--map-root-user", "sh", "-c"])
+        .args([NO_MORE_USER_NAMESPACES, "sh"])
+        .args(argv)
+        .env("LC_ALL", "C");
+    command
+}
+
+/// Fails, saying what this host lacks, unless [`without_user_namespaces`] runs a
+/// program as a user who is not root and can make no user namespace.
+fn assert_user_namespaces_can_be_used_up() {
+    let probe = without_user_namespaces(["sh", "-c", "id -u; unshare --user true"])
+        .output()
+        .unwrap_or_else(|err| panic!("this test needs util-linux's `unshare` on PATH: {err}"));
+    let stdout = String::from_utf8_lossy(&probe.stdout);
+    let stderr = String::from_utf8_lossy(&probe.stderr);
+    assert!(
+        stdout == "1000\n" && stderr.contains("No space left on device"),
+        "this test needs user namespaces, util-linux's `unshare` with --map-user (2.38 or \
+         later), and /proc/sys/user/max_user_namespaces writable in a user namespace; the \
+         probe printed {stdout:?} and {stderr:?}"
+    );
+}
+
+/// A server that is not root and cannot mount a tmpfs for its sandboxes' files.
+fn server_without_user_namespaces(state_dir: &std::path::Path, extra: &[&str]) -> Command {
+    let mut command = without_user_namespaces([env!("CARGO_BIN_EXE_aviato-lsp")]);
+    command
+        .args(["sandbox-server", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        // It may make no cgroup there either; the files are what these tests are about.
+        .arg("--allow-per-process-limits")
+        .args(extra);
+    command
+}
+
+/// How `child` exited, if it does within `limit`; else it is killed.
+fn exit_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_server_that_cannot_bound_the_files_inodes_refuses_to_start() {
+    assert_user_namespaces_can_be_used_up();
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut server = server_without_user_namespaces(state_dir.path(), &[])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut server, Duration::from_secs(30));
+    let mut stderr = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = status.unwrap_or_else(|| panic!("the server served: {stderr}"));
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no user namespace can mount a tmpfs")
+            && stderr.contains("--allow-measured-files"),
+        "{stderr}"
+    );
+    assert_eq!(names(state_dir.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn allowed_to_measure_the_files_a_server_without_a_tmpfs_serves() {
+    assert_user_namespaces_can_be_used_up();
+    let state_dir = tempfile::Builder::new()
+        .prefix("aviato-measured-")
+        .tempdir()
+        .unwrap();
+    let command = server_without_user_namespaces(state_dir.path(), &["--allow-measured-files"]);
+    let server = Server::spawn(command, state_dir);
+    let url = &server.url;
+    let id = running_sandbox(url).await;
+    assert!(
+        server.log().contains("the sandboxes' files are measured"),
+        "{}",
+        server.log()
+    );
+    let add = json!({"sandboxId": id, "filepath": "given",
+                     "fileContents": crate::protocol::base64("measured")});
+    assert_eq!(
+        post(url, "AddFile", add).await.body,
+        json!({"success": true})
+    );
+    let read = post(
+        url,
+        "RetrieveFile",
+        json!({"sandboxId": id, "filepath": "/tmp/given"}),
+    )
+    .await;
+    assert_eq!(
+        read.body["fileContents"],
+        crate::protocol::base64("measured"),
+        "{}",
+        read.body
+    );
+    let stopped = post(url, "Stop", json!({"sandboxId": id})).await;
+    assert_eq!(stopped.body, json!({"success": true}), "{}", server.log());
+    server.assert_nothing_left();
+}
