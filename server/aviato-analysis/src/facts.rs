@@ -1,6 +1,8 @@
 //! What the SDK would send for each sandbox function, as far as the file says:
 //! the facts "Run in sandbox" prepares a payload from and hover shows.
 
+use std::cell::OnceCell;
+
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
@@ -150,10 +152,12 @@ pub(crate) fn collect_while<'a>(
             .map(|function| function.def.range)
             .collect(),
     );
+    let lines = OnceCell::new();
     let emitter = |function: &SandboxFunction| Emitter {
         model,
         flow: &flow,
         source,
+        lines: &lines,
         json: function.serialization == Serialization::Json,
         pickle: function.serialization == Serialization::Pickle,
         seeded: std::cell::Cell::new(false),
@@ -708,10 +712,12 @@ pub fn evaluate_arguments(source: &str, arguments: &str) -> Result<String, Strin
         .map(|function| function.def.range)
         .collect();
     let flow = Flow::build(&model, body, sandboxed);
+    let lines = OnceCell::new();
     let emitter = Emitter {
         model: &model,
         flow: &flow,
         source: text,
+        lines: &lines,
         json: false,
         pickle: false,
         seeded: std::cell::Cell::new(false),

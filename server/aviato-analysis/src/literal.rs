@@ -7,8 +7,12 @@
 //! (no clock, no randomness, no environment, no file system). The sandbox's runner
 //! evaluates the result, so that the value it builds is the one the client built.
 
+use std::cell::OnceCell;
+
 use ruff_python_ast::{self as ast, Expr};
+use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange, TextSize};
+use rustc_hash::FxHashMap;
 
 use crate::sandbox::Finder;
 use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
@@ -292,6 +296,9 @@ pub(crate) struct Emitter<'m, 'a> {
     pub(crate) model: &'m SemanticModel<'a>,
     pub(crate) flow: &'m Flow<'a>,
     pub(crate) source: &'a str,
+    /// Where the lines of `source` start, found on the first message that names a
+    /// line and shared by the emitters of one file.
+    pub(crate) lines: &'m OnceCell<LineIndex>,
     /// aviato's JSON mode: an enum member the analysis cannot rebuild whole may be
     /// sent as its value, which is what pydantic sends.
     pub(crate) json: bool,
@@ -1372,9 +1379,8 @@ impl<'a> Emitter<'_, 'a> {
         bound: TextSize,
         read: TextSize,
     ) -> Option<&Mutation> {
-        self.flow.mutations.iter().find(|mutation| {
-            mutation.name == name
-                && !self.flow.in_sandbox(mutation.range)
+        self.flow.mutations.get(name)?.iter().find(|mutation| {
+            !self.flow.in_sandbox(mutation.range)
                 && self.model.resolve(mutation.scope, name) == Resolution::Scope(scope)
                 && (mutation.scope != scope
                     || (mutation.range.start() > bound && mutation.range.start() < read))
@@ -1383,10 +1389,11 @@ impl<'a> Emitter<'_, 'a> {
 
     /// The 1-based line of an offset.
     pub(crate) fn line(&self, offset: TextSize) -> usize {
-        self.source[..offset.to_usize().min(self.source.len())]
-            .matches('\n')
-            .count()
-            + 1
+        let offset = offset.min(TextSize::of(self.source));
+        self.lines
+            .get_or_init(|| LineIndex::from_source_text(self.source))
+            .line_index(offset)
+            .get()
     }
 
     fn script_class(&self, expr: &Expr, scope: ScopeId) -> Option<&'a ast::StmtClassDef> {
@@ -2007,7 +2014,6 @@ const MUTATING_FUNCTIONS: &[&str] = &[
 /// A place where the file changes a value in place: `d[k] = v`, `items.append(x)`.
 #[derive(Clone, Debug)]
 pub(crate) struct Mutation {
-    pub(crate) name: String,
     /// The scope the statement runs in.
     pub(crate) scope: ScopeId,
     pub(crate) range: TextRange,
@@ -2018,12 +2024,15 @@ pub(crate) struct Mutation {
 /// times, the writes through `globals()`.
 #[derive(Default)]
 pub(crate) struct Flow<'a> {
-    pub(crate) mutations: Vec<Mutation>,
-    /// `if`, loops, `except`/`else`/`finally` clauses, `match`, by scope: whether
-    /// their statements run is decided at run time.
-    conditional: Vec<(ScopeId, TextRange, &'static str)>,
+    /// By the name they change, in source order. (The flow is asked by name or by
+    /// scope, for every value a call site reads: a large file has thousands of
+    /// each.)
+    mutations: FxHashMap<&'a str, Vec<Mutation>>,
+    /// `if`, loops, `except`/`else`/`finally` clauses, `match`, by scope, in source
+    /// order: whether their statements run is decided at run time.
+    conditional: FxHashMap<ScopeId, Vec<(TextRange, &'static str)>>,
     /// Loop statements, by scope, and whether they `break`.
-    loops: Vec<(ScopeId, TextRange, bool)>,
+    loops: FxHashMap<ScopeId, Vec<(TextRange, bool)>>,
     /// The first `globals()` of the file.
     pub(crate) dynamic_globals: Option<TextRange>,
     /// Sandbox functions' statements: what their bodies do happens in the sandbox.
@@ -2082,20 +2091,20 @@ impl<'a> Flow<'a> {
         read: TextSize,
     ) -> Option<(TextRange, &'static str)> {
         self.conditional
+            .get(&scope)?
             .iter()
-            .find(|(at, range, _)| {
-                *at == scope && range.contains_range(inner) && !range.contains(read)
-            })
-            .map(|(_, range, what)| (*range, *what))
+            .find(|(range, _)| range.contains_range(inner) && !range.contains(read))
+            .copied()
     }
 
     /// The innermost loop of `scope` that holds `inner`.
     fn enclosing_loop(&self, scope: ScopeId, inner: TextRange) -> Option<(TextRange, bool)> {
         self.loops
+            .get(&scope)?
             .iter()
-            .filter(|(at, range, _)| *at == scope && range.contains_range(inner))
-            .min_by_key(|(_, range, _)| range.len())
-            .map(|(_, range, breaks)| (*range, *breaks))
+            .filter(|(range, _)| range.contains_range(inner))
+            .min_by_key(|(range, _)| range.len())
+            .copied()
     }
 }
 
@@ -2107,19 +2116,26 @@ struct FlowWalker<'m, 'a> {
     statement: Option<TextRange>,
 }
 
-impl FlowWalker<'_, '_> {
-    fn mutate(&mut self, target: &Expr, range: TextRange) {
+impl<'a> FlowWalker<'_, 'a> {
+    fn mutate(&mut self, target: &'a Expr, range: TextRange) {
         if let Some(name) = root_name(target) {
-            self.flow.mutations.push(Mutation {
-                name: name.to_owned(),
+            let mutation = Mutation {
                 scope: self.scope,
                 range,
-            });
+            };
+            self.flow.mutations.entry(name).or_default().push(mutation);
         }
     }
 
     fn conditional(&mut self, range: TextRange, what: &'static str) {
-        self.flow.conditional.push((self.scope, range, what));
+        let conditional = self.flow.conditional.entry(self.scope).or_default();
+        conditional.push((range, what));
+    }
+
+    fn enter_loop(&mut self, range: TextRange, breaks: bool) {
+        self.conditional(range, "a loop");
+        let loops = self.flow.loops.entry(self.scope).or_default();
+        loops.push((range, breaks));
     }
 
     fn class_scope(&self, class: &ast::StmtClassDef) -> Option<ScopeId> {
@@ -2190,14 +2206,10 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for FlowWalker<'_, 'a> {
                 self.conditional(stmt.range(), "an `if`");
             }
             ast::Stmt::For(for_stmt) => {
-                self.conditional(stmt.range(), "a loop");
-                let breaks = for_stmt.body.iter().any(has_break);
-                self.flow.loops.push((self.scope, stmt.range(), breaks));
+                self.enter_loop(stmt.range(), for_stmt.body.iter().any(has_break));
             }
             ast::Stmt::While(while_stmt) => {
-                self.conditional(stmt.range(), "a loop");
-                let breaks = while_stmt.body.iter().any(has_break);
-                self.flow.loops.push((self.scope, stmt.range(), breaks));
+                self.enter_loop(stmt.range(), while_stmt.body.iter().any(has_break));
             }
             ast::Stmt::Match(_) => self.conditional(stmt.range(), "a `match`"),
             ast::Stmt::Try(try_stmt) => {
