@@ -38,8 +38,8 @@ pub fn run_stdio() -> Result<(), String> {
         .build()
         .map_err(|err| format!("cannot start the async runtime: {err}"))?;
     let outcome = runtime.block_on(server::serve_stdio());
-    // Stdin is read on a blocking thread that only returns when the client closes
-    // it; after `exit` the client may keep it open, so don't wait for that thread.
+    // What runs on the blocking threads is the server's to end; it does not wait
+    // for them (nor for the thread reading stdin, which the client may keep open).
     runtime.shutdown_background();
     outcome
 }

@@ -1,5 +1,7 @@
 //! The protocol surface: each method hands its params to its handler.
 
+use std::fs::File;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -33,7 +35,12 @@ pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
     .custom_method(SANDBOX_FUNCTIONS_METHOD, Server::sandbox_functions)
     .finish();
     let session = service.inner().session.clone();
-    transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+    // Unbuffered: each message goes out in one write.
+    let stdout = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|err| format!("cannot write to stdout: {err}"))?;
+    transport::serve(std::io::stdin(), File::from(stdout), service, socket).await;
     // No sandbox outlives the server, however the client left.
     session.runs().cancel_all().await;
     if session.shutdown_requested() {
