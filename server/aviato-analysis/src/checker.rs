@@ -23,7 +23,6 @@ pub(crate) struct Checker<'m, 'a> {
     /// Each sandbox function's index in `functions`, by the start of its `def`.
     by_def: FxHashMap<TextSize, usize>,
     /// The module's `environment_variables=` values.
-    environment_keywords: Vec<&'a Expr>,
     /// Whether names may be bound where no statement shows it: a star import, or
     /// `globals()[name] = value`.
     pub(crate) binds_unseen_names: bool,
@@ -103,11 +102,6 @@ impl<'m, 'a> Checker<'m, 'a> {
                 .filter(|name_use| name_use.ctx == ExprContext::Del)
                 .map(|name_use| (name_use.name, name_use.range.start()))
                 .collect(),
-            environment_keywords: if functions.is_empty() {
-                Vec::new()
-            } else {
-                rules::av408_client_environment::environment_keywords(model.module_body)
-            },
         }
     }
 
@@ -330,7 +324,7 @@ impl<'m, 'a> Checker<'m, 'a> {
 
     /// Every `environment_variables=` value in the module.
     pub(crate) fn environment_keywords(&self) -> &[&'a Expr] {
-        &self.environment_keywords
+        &self.model.environment_keywords
     }
 
     /// Whether code in `scope` is part of a sandbox function, so it runs in the sandbox.

@@ -179,6 +179,8 @@ pub(crate) struct SemanticModel<'a> {
     pub(crate) bindings: Vec<Binding<'a>>,
     pub(crate) uses: Vec<NameUse<'a>>,
     pub(crate) calls: Vec<CallRecord<'a>>,
+    /// Every `environment_variables=` value in the module, in source order.
+    pub(crate) environment_keywords: Vec<&'a Expr>,
     /// The scope each function definition opens, by the definition's range start.
     function_scopes: FxHashMap<ruff_text_size::TextSize, ScopeId>,
 }
@@ -200,6 +202,7 @@ impl<'a> SemanticModel<'a> {
                 bindings: Vec::with_capacity(bytes / 30),
                 uses: Vec::with_capacity(bytes / 10),
                 calls: Vec::with_capacity(bytes / 60),
+                environment_keywords: Vec::new(),
                 function_scopes: FxHashMap::default(),
             },
             current: MODULE_SCOPE,
@@ -208,6 +211,10 @@ impl<'a> SemanticModel<'a> {
         };
         builder.visit_body(body);
         builder.model.scopes[MODULE_SCOPE].end = builder.model.scopes.len();
+        builder
+            .model
+            .environment_keywords
+            .sort_by_key(|value| value.start());
         builder.model
     }
 
@@ -542,7 +549,25 @@ impl<'a> Builder<'a> {
     }
 }
 
+impl<'a> Builder<'a> {
+    fn record_keyword(&mut self, keyword: &'a ast::Keyword) {
+        if keyword
+            .arg
+            .as_ref()
+            .is_some_and(|arg| arg.id.as_str() == "environment_variables")
+        {
+            self.model.environment_keywords.push(&keyword.value);
+        }
+    }
+}
+
 impl<'a> Visitor<'a> for Builder<'a> {
+    /// A class's keywords (a call's are seen where the call is).
+    fn visit_keyword(&mut self, keyword: &'a ast::Keyword) {
+        self.record_keyword(keyword);
+        visitor::walk_keyword(self, keyword);
+    }
+
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         let outer_statement = self.statement;
         self.statement = stmt.range();
@@ -806,6 +831,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     self.visit_expr_in(argument, CallContext::Argument(&call.func));
                 }
                 for keyword in &call.arguments.keywords {
+                    self.record_keyword(keyword);
                     self.visit_expr_in(&keyword.value, CallContext::Argument(&call.func));
                 }
             }

@@ -203,6 +203,9 @@ impl DocumentAnalysis {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// What the analysis thread drops once the work at hand is done.
+type Retired = Arc<Mutex<Vec<Box<dyn Send>>>>;
+
 /// How long the analysis thread waits for more work before it gives the memory
 /// the allocator keeps free back to the system.
 const IDLE: Duration = Duration::from_millis(300);
@@ -218,19 +221,23 @@ pub(crate) struct Analyst {
     /// `None` when the thread could not be started: the work then runs on the
     /// runtime's blocking threads.
     jobs: Option<Mutex<mpsc::Sender<Job>>>,
+    retired: Retired,
 }
 
 impl Default for Analyst {
     fn default() -> Analyst {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let retired = Retired::default();
+        let dropped = retired.clone();
         let started = std::thread::Builder::new()
             .name("aviato-analysis".to_string())
-            .spawn(move || serve(&queue));
+            .spawn(move || serve(&queue, &dropped));
         if let Err(err) = &started {
             tracing::error!("cannot start the analysis thread: {err}");
         }
         Analyst {
             jobs: started.ok().map(|_| Mutex::new(jobs)),
+            retired,
         }
     }
 }
@@ -271,6 +278,17 @@ impl Analyst {
         tokio::task::spawn_blocking(unqueued);
     }
 
+    /// Drops `value` on the analysis thread after the work queued so far: the
+    /// analysis of a revision an edit replaced holds thousands of allocations,
+    /// which are freed after the new revision's diagnostics, not before its
+    /// analysis starts.
+    pub(crate) fn retire(&self, value: impl Send + 'static) {
+        if self.jobs.is_some() {
+            let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+            retired.push(Box::new(value));
+        }
+    }
+
     /// Restarts the wait before free memory is given back: work elsewhere (the
     /// publication of an analysis's diagnostics) has just freed a lot of it.
     pub(crate) fn freed_memory(&self) {
@@ -283,7 +301,11 @@ impl Analyst {
     }
 }
 
-fn serve(queue: &mpsc::Receiver<Job>) {
+fn serve(queue: &mpsc::Receiver<Job>, retired: &Retired) {
+    let drop_retired = || {
+        let values = std::mem::take(&mut *retired.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(values);
+    };
     let mut released = true;
     loop {
         let job = if released {
@@ -294,9 +316,11 @@ fn serve(queue: &mpsc::Receiver<Job>) {
         match job {
             Ok(job) => {
                 job();
+                drop_retired();
                 released = false;
             }
             Err(RecvTimeoutError::Timeout) => {
+                drop_retired();
                 release_free_memory();
                 released = true;
             }

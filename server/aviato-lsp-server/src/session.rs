@@ -220,7 +220,7 @@ impl Session {
         open.history.record(open.revision, revision, changes);
         open.revision = revision;
         open.newest_revision.store(revision, Ordering::Relaxed);
-        open.analysis = AnalysisCell::default();
+        self.analyst.retire(std::mem::take(&mut open.analysis));
         true
     }
 

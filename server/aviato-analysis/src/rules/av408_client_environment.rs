@@ -1,5 +1,5 @@
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{self as ast, Expr, ExprContext};
+use ruff_python_ast::{Expr, ExprContext};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::Checker;
@@ -56,6 +56,9 @@ fn given_variables<'a>(
     function: &SandboxFunction<'a>,
 ) -> Option<Vec<&'a str>> {
     let mut given = Vec::new();
+    if checker.environment_keywords().is_empty() {
+        return Some(given);
+    }
     let other_decorators: Vec<TextRange> = checker
         .functions
         .iter()
@@ -79,27 +82,6 @@ fn given_variables<'a>(
         }
     }
     Some(given)
-}
-
-/// Every `environment_variables=` value in the module, in source order.
-pub(crate) fn environment_keywords(body: &[ruff_python_ast::Stmt]) -> Vec<&Expr> {
-    #[derive(Default)]
-    struct Keywords<'a>(Vec<&'a Expr>);
-    impl<'a> Visitor<'a> for Keywords<'a> {
-        fn visit_keyword(&mut self, keyword: &'a ast::Keyword) {
-            if keyword
-                .arg
-                .as_ref()
-                .is_some_and(|arg| arg.id.as_str() == "environment_variables")
-            {
-                self.0.push(&keyword.value);
-            }
-            visitor::walk_keyword(self, keyword);
-        }
-    }
-    let mut keywords = Keywords::default();
-    keywords.visit_body(body);
-    keywords.0
 }
 
 struct Read<'a> {
