@@ -9,6 +9,7 @@
 //! about a fifth of their time on a two-core machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::task::Poll;
 
 use futures::{SinkExt, StreamExt};
@@ -230,6 +231,38 @@ fn write_messages(mut output: impl Write, mut queue: UnboundedReceiver<Option<St
             tracing::error!("cannot write to the client: {err}");
             break;
         }
+        WRITES.count();
+    }
+}
+
+/// The messages written so far: work that should not compete with the next one
+/// for the CPU waits for it (see `session::Then::Publish`).
+pub(crate) static WRITES: Writes = Writes {
+    count: Mutex::new(0),
+    changed: Condvar::new(),
+};
+
+pub(crate) struct Writes {
+    count: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Writes {
+    pub(crate) fn so_far(&self) -> u64 {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until more than `seen` messages are written, or `timeout` passes.
+    pub(crate) fn wait_past(&self, seen: u64, timeout: std::time::Duration) {
+        let count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .changed
+            .wait_timeout_while(count, timeout, |count| *count <= seen);
+    }
+
+    fn count(&self) {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
     }
 }
 
