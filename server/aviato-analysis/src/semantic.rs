@@ -30,8 +30,6 @@ pub(crate) enum ScopeKind<'a> {
 pub(crate) struct Scope<'a> {
     pub(crate) kind: ScopeKind<'a>,
     pub(crate) parent: Option<ScopeId>,
-    /// Each bound name's last binding; earlier ones follow `Binding::previous`.
-    pub(crate) bindings: FxHashMap<&'a str, BindingId>,
     pub(crate) global_names: FxHashMap<&'a str, TextRange>,
     pub(crate) nonlocal_names: FxHashSet<&'a str>,
     /// The `yield` and `yield from` expressions directly in this scope.
@@ -177,6 +175,10 @@ pub(crate) struct SemanticModel<'a> {
     pub(crate) item_stores: Vec<ItemStore<'a>>,
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
+    /// Each scope's bound names and their last binding; earlier ones follow
+    /// `Binding::previous`. One map for the module, sized once: a map per scope
+    /// grew, and was rehashed, for each of a large file's functions.
+    last_bindings: FxHashMap<(ScopeId, &'a str), BindingId>,
     pub(crate) uses: Vec<NameUse<'a>>,
     pub(crate) calls: Vec<CallRecord<'a>>,
     /// Every `environment_variables=` value in the module, in source order.
@@ -200,6 +202,7 @@ impl<'a> SemanticModel<'a> {
                 item_stores: Vec::new(),
                 scopes,
                 bindings: Vec::with_capacity(bytes / 30),
+                last_bindings: FxHashMap::with_capacity_and_hasher(bytes / 30, Default::default()),
                 uses: Vec::with_capacity(bytes / 10),
                 calls: Vec::with_capacity(bytes / 60),
                 environment_keywords: Vec::new(),
@@ -236,7 +239,10 @@ impl<'a> SemanticModel<'a> {
                 return self.resolve_global(name);
             }
             let visible = current == scope || !matches!(this.kind, ScopeKind::Class(_));
-            if visible && !this.nonlocal_names.contains(name) && this.bindings.contains_key(name) {
+            if visible
+                && !this.nonlocal_names.contains(name)
+                && self.last_bindings.contains_key(&(current, name))
+            {
                 return Resolution::Scope(current);
             }
             match this.parent {
@@ -247,7 +253,7 @@ impl<'a> SemanticModel<'a> {
     }
 
     fn resolve_global(&self, name: &str) -> Resolution {
-        if self.scopes[MODULE_SCOPE].bindings.contains_key(name) {
+        if self.last_bindings.contains_key(&(MODULE_SCOPE, name)) {
             Resolution::Scope(MODULE_SCOPE)
         } else {
             self.builtin_or_unbound(name)
@@ -268,7 +274,7 @@ impl<'a> SemanticModel<'a> {
         scope: ScopeId,
         name: &str,
     ) -> impl Iterator<Item = &Binding<'a>> {
-        let last = self.scopes[scope].bindings.get(name).copied();
+        let last = self.last_bindings.get(&(scope, name)).copied();
         std::iter::successors(last.map(|id| &self.bindings[id]), |binding| {
             binding.previous.map(|id| &self.bindings[id])
         })
@@ -320,7 +326,6 @@ impl Scope<'_> {
         Scope {
             kind,
             parent,
-            bindings: FxHashMap::default(),
             global_names: FxHashMap::default(),
             nonlocal_names: FxHashSet::default(),
             yields: Vec::new(),
@@ -386,7 +391,7 @@ impl<'a> Builder<'a> {
         }
         let scope = if in_function { MODULE_SCOPE } else { scope };
         let id = self.model.bindings.len();
-        let previous = self.model.scopes[scope].bindings.insert(name, id);
+        let previous = self.model.last_bindings.insert((scope, name), id);
         self.model.bindings.push(Binding {
             range,
             statement: self.statement,
