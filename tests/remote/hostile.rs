@@ -841,12 +841,18 @@ fn a_server_that_cannot_bound_the_files_inodes_refuses_to_start() {
     let state_dir = tempfile::tempdir().unwrap();
     let mut server = server_without_user_namespaces(state_dir.path(), &[])
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let status = exit_within(&mut server, Duration::from_secs(30));
-    let mut stderr = String::new();
+    let [mut stdout, mut stderr] = [String::new(), String::new()];
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
     server
         .stderr
         .take()
@@ -855,6 +861,8 @@ fn a_server_that_cannot_bound_the_files_inodes_refuses_to_start() {
         .unwrap();
     let status = status.unwrap_or_else(|| panic!("the server served: {stderr}"));
     assert_eq!(status.code(), Some(2), "{stderr}");
+    // Refused before it ever listened: no address for a script to connect to.
+    assert!(!stdout.contains("listening"), "{stdout}");
     assert!(
         stderr.contains("no user namespace can mount a tmpfs")
             && stderr.contains("--allow-measured-files"),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aviato_exec::CancellationToken;
 use aviato_sandbox_server::{
-    Config, create_private_state_dir, is_loopback, prepare_state_dir, private_mounts, remove_tree,
-    serve,
+    Config, create_private_state_dir, is_loopback, prepare, prepare_state_dir, private_mounts,
+    remove_tree, serve,
 };
 
 #[derive(clap::Args)]
@@ -200,13 +200,16 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let served = runtime.block_on(async {
+        // Checked before the address is announced: a server that refuses to
+        // start has never listened.
+        let prepared = prepare(config).await?;
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let address = listener.local_addr()?;
         // Scripts and tests read the bound port from this line.
         println!("aviato sandbox server listening on http://{address}");
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
-        serve(listener, config, shutdown).await
+        serve(listener, prepared, shutdown).await
     });
     if owned {
         let _ = remove_tree(&state_dir);

@@ -136,12 +136,16 @@ impl Failure {
     }
 }
 
-/// Serves `listener` until `shutdown` is cancelled, then stops every sandbox.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// A server ready to serve: its state directory made and cleared of leftovers,
+/// and the kernel's means for its limits found.
+pub struct Prepared {
     config: Config,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
+    disk: files::Disk,
+}
+
+/// Prepares a server for `config`; an error when a limit it asks for cannot be
+/// enforced (and was not allowed to be bounded otherwise).
+pub async fn prepare(config: Config) -> std::io::Result<Prepared> {
     prepare_state_dir(&config.state_dir).map_err(std::io::Error::other)?;
     match aviato_sandbox::cgroup_support() {
         Ok(()) => tracing::info!(
@@ -169,6 +173,15 @@ pub async fn serve(
         .await
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
+    Ok(Prepared { config, disk })
+}
+
+/// Serves `listener` until `shutdown` is cancelled, then stops every sandbox.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    Prepared { config, disk }: Prepared,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     let idle_check = config.idle_ttl.min(Duration::from_secs(1));
     let token = config.token.clone();
     let budget = budget::Budget::new(config.bodies_in_flight);
