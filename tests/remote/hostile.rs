@@ -623,16 +623,7 @@ async fn an_unprivileged_server_has_the_kernel_bound_files_bytes_and_inodes() {
     assert_eq!(errno, "28", "{out}");
     assert!(mib.parse::<u64>().unwrap() <= 256, "{out}");
     // Past the quota, AddFile answers there is no room.
-    let add = json!({"sandboxId": id, "filepath": "/tmp/more",
-                     "fileContents": crate::protocol::base64(&"y".repeat(1024 * 1024))});
-    let added = post(url, "AddFile", add).await;
-    assert!(
-        added.body["errorMessage"]
-            .as_str()
-            .is_some_and(|message| message.contains("no room")),
-        "{}",
-        added.body
-    );
+    assert_no_room_for(url, &id, &"y".repeat(1024 * 1024)).await;
     // Room again: the files are reached through the holder, both ways.
     let free = post(
         url,
@@ -690,6 +681,20 @@ async fn an_unprivileged_server_has_the_kernel_bound_files_bytes_and_inodes() {
     got.assert_error(404, "not_found");
 }
 
+/// AddFile of `contents` to the sandbox's `/tmp` answers there is no room.
+async fn assert_no_room_for(url: &str, id: &str, contents: &str) {
+    let add = json!({"sandboxId": id, "filepath": "/tmp/more",
+                     "fileContents": crate::protocol::base64(contents)});
+    let added = post(url, "AddFile", add).await;
+    assert!(
+        added.body["errorMessage"]
+            .as_str()
+            .is_some_and(|message| message.contains("no room")),
+        "{}",
+        added.body
+    );
+}
+
 /// Floods a sandbox's `/dev/shm` with empty files: the kernel stops it at the inode
 /// cap of the sandbox's tmpfs, which its `/tmp` shares; the files stay for the next
 /// command, as on a machine; the server keeps answering; Stop leaves nothing.
@@ -715,16 +720,7 @@ async fn a_dev_shm_flood_stops_at_the_sandboxs_inodes(server: &Server) {
     assert_eq!(lines, ["131069 28", "0 28"], "{}", flooded.body);
     let got = post(url, "Get", json!({"sandboxId": id})).await;
     assert_eq!(got.status, 200, "{}", got.body);
-    let add = json!({"sandboxId": id, "filepath": "/tmp/more",
-                     "fileContents": crate::protocol::base64("x")});
-    let added = post(url, "AddFile", add).await;
-    assert!(
-        added.body["errorMessage"]
-            .as_str()
-            .is_some_and(|message| message.contains("no room")),
-        "{}",
-        added.body
-    );
+    assert_no_room_for(url, &id, "x").await;
     let count = post(
         url,
         "Exec",
