@@ -105,18 +105,95 @@ impl<'m, 'a> Checker<'m, 'a> {
         }
     }
 
-    pub(crate) fn run(mut self) -> Vec<Diagnostic> {
-        for function in self.functions {
+    pub(crate) fn run(self) -> Vec<Diagnostic> {
+        let (calls, by_function) = self.run_reusing(Vec::new());
+        by_function.into_iter().flatten().chain(calls).collect()
+    }
+
+    /// Runs the rules, taking a function's results from `carried` where it has
+    /// them. Returns the diagnostics of the module's calls, and those of each
+    /// function.
+    pub(crate) fn run_reusing(
+        mut self,
+        mut carried: Vec<Option<Vec<Diagnostic>>>,
+    ) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
+        carried.resize(self.functions.len(), None);
+        let mut by_function = Vec::with_capacity(self.functions.len());
+        for (function, carried) in self.functions.iter().zip(carried) {
+            if let Some(carried) = carried {
+                by_function.push(carried);
+                continue;
+            }
             self.current = Some(FunctionRef {
                 name: function.def.name.id.to_string(),
                 name_range: function.def.name.range,
             });
             let captures = self.captures(function);
             rules::check_function(&mut self, function, &captures);
+            by_function.push(std::mem::take(&mut self.diagnostics));
         }
         self.current = None;
         rules::check_calls(&mut self);
-        self.diagnostics
+        (self.diagnostics, by_function)
+    }
+
+    /// For each function, whether its body reaches out of itself: what it does
+    /// there can change the results of the other functions' rules (see
+    /// `reuse.rs`).
+    pub(crate) fn reaching_out(&self) -> Vec<bool> {
+        let model = self.model;
+        let mut owner: Vec<Option<usize>> = vec![None; model.scopes.len()];
+        for (index, function) in self.functions.iter().enumerate() {
+            for scope in model.scope_and_descendants(function.scope) {
+                owner[scope] = Some(index);
+            }
+        }
+        let mut out = vec![false; self.functions.len()];
+        let mut mark = |scope: ScopeId| {
+            if let Some(index) = owner[scope] {
+                out[index] = true;
+            }
+        };
+        for (id, scope) in model.scopes.iter().enumerate() {
+            if !scope.global_names.is_empty()
+                || !scope.nonlocal_names.is_empty()
+                || scope
+                    .uses
+                    .iter()
+                    .any(|&use_id| model.uses[use_id].name == "globals")
+            {
+                mark(id);
+            }
+        }
+        for store in &model.item_stores {
+            let local = owner[store.scope].is_some_and(|index| {
+                matches!(
+                    model.resolve(store.scope, store.name),
+                    Resolution::Scope(found) if model.is_within(found, self.functions[index].scope)
+                )
+            });
+            if !local {
+                mark(store.scope);
+            }
+        }
+        for record in &model.calls {
+            if self.called_by_record(record).is_some() {
+                mark(record.scope);
+            }
+        }
+        for (index, function) in self.functions.iter().enumerate() {
+            let def = function.def;
+            let body_start = def.body.first().map_or(def.end(), Ranged::start);
+            let body = TextRange::new(body_start, def.end());
+            if model
+                .environment_keywords
+                .iter()
+                .any(|value| body.contains_range(value.range()))
+            {
+                out[index] = true;
+            }
+        }
+        out
     }
 
     /// Adds a diagnostic about the function being checked.

@@ -13,6 +13,7 @@ mod noqa;
 pub mod pyproject;
 mod repair;
 pub mod resources;
+mod reuse;
 pub mod rules;
 mod sandbox;
 mod sdk;
@@ -22,6 +23,8 @@ mod shift;
 mod stdlib;
 mod stdlib_table;
 mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod text;
 mod value;
 
@@ -53,6 +56,7 @@ pub fn check(source: &str, settings: &Settings) -> Vec<Diagnostic> {
         source,
         &parse(source),
         settings.sdk(),
+        None,
         Facts::None,
         &mut |_| {},
     )
@@ -81,7 +85,7 @@ enum Facts<'a> {
 
 impl Analysis {
     pub fn new(source: &str, sdk: SdkChoice) -> Analysis {
-        Analysis::analyse(source, &parse(source), sdk, Facts::All, &mut |_| {})
+        Analysis::analyse(source, &parse(source), sdk, None, Facts::All, &mut |_| {})
     }
 
     /// The analysis of `source`, a new revision of the text `reparser` parsed
@@ -99,17 +103,12 @@ impl Analysis {
     ) -> Analysis {
         let wanted = Facts::While(&still_wanted);
         let mut diagnosed = Some(diagnosed);
-        Analysis::analyse(
-            source,
-            &reparser.parse(source),
-            sdk,
-            wanted,
-            &mut |analysis| {
-                if let Some(diagnosed) = diagnosed.take() {
-                    diagnosed(analysis);
-                }
-            },
-        )
+        let (parsed, kept) = reparser.parse_keeping_rules(source);
+        Analysis::analyse(source, &parsed, sdk, Some(kept), wanted, &mut |analysis| {
+            if let Some(diagnosed) = diagnosed.take() {
+                diagnosed(analysis);
+            }
+        })
     }
 
     /// The analysis of `source` parsed as `parsed`, showing `diagnosed` the
@@ -118,6 +117,7 @@ impl Analysis {
         source: &str,
         parsed: &Syntax,
         sdk: SdkChoice,
+        kept: Option<&mut reuse::KeptRules>,
         facts: Facts,
         diagnosed: &mut dyn FnMut(&Analysis),
     ) -> Analysis {
@@ -140,7 +140,27 @@ impl Analysis {
                     name_range: function.def.name.range,
                 });
         }
-        diagnostics.extend(checker::Checker::new(text, &model, &functions).run());
+        let checker = checker::Checker::new(text, &model, &functions);
+        match kept {
+            // A repaired text is not the document's: nothing carries over.
+            Some(kept) if repaired.is_none() => {
+                let shapes: Vec<reuse::Shape> = functions
+                    .iter()
+                    .zip(checker.reaching_out())
+                    .map(|(function, reaches_out)| reuse::Shape::of(text, function, reaches_out))
+                    .collect();
+                let carried = kept.reuse(text, sdk, &shapes);
+                let (calls, by_function) = checker.run_reusing(carried);
+                diagnostics.extend(by_function.iter().flatten().cloned());
+                diagnostics.extend(calls);
+                kept.keep(text, sdk, shapes, by_function);
+            }
+            Some(kept) => {
+                kept.forget();
+                diagnostics.extend(checker.run());
+            }
+            None => diagnostics.extend(checker.run()),
+        }
         let suppressions = noqa::Suppressions::new(parsed.trivia(), text);
         diagnostics.extend(suppressions.unknown_codes(text));
         let used = suppressions.remove_suppressed(&mut diagnostics, text);

@@ -122,6 +122,8 @@ pub(crate) fn parse(source: &str) -> Syntax {
 pub struct Reparser {
     /// The last text that parsed without errors, and its parse.
     base: Option<(String, Syntax)>,
+    /// The rules' results of the last revision analysed, by sandbox function.
+    pub(crate) rules: crate::reuse::KeptRules,
 }
 
 /// A parse: the reparser's own, or one of a text with errors.
@@ -142,23 +144,39 @@ impl Deref for Parse<'_> {
 }
 
 impl Reparser {
+    /// [`Reparser::parse`], and the rules' results kept from the last revision.
+    pub(crate) fn parse_keeping_rules(
+        &mut self,
+        source: &str,
+    ) -> (Parse<'_>, &mut crate::reuse::KeptRules) {
+        let Reparser { base, rules } = self;
+        (parse_with(base, source), rules)
+    }
+
     /// The parse of `source`: the kept one moved to `source` where that is exact,
     /// else a full parse (kept for next time when it has no errors).
+    #[cfg(test)]
     pub(crate) fn parse(&mut self, source: &str) -> Parse<'_> {
-        let reparsed = match &mut self.base {
-            Some((text, syntax)) => reparse(text, syntax, source),
-            None => false,
-        };
-        if !reparsed {
-            let syntax = parse(source);
-            if !syntax.is_valid() {
-                return Parse::Owned(syntax);
-            }
-            self.base = Some((source.to_string(), syntax));
-        }
-        let (_, syntax) = self.base.as_ref().expect("kept above");
-        Parse::Kept(syntax)
+        parse_with(&mut self.base, source)
     }
+}
+
+/// The parse of `source`: `base` moved to `source` where that is exact, else a
+/// full parse (kept in `base` when it has no errors).
+fn parse_with<'b>(base: &'b mut Option<(String, Syntax)>, source: &str) -> Parse<'b> {
+    let reparsed = match base {
+        Some((text, syntax)) => reparse(text, syntax, source),
+        None => false,
+    };
+    if !reparsed {
+        let syntax = parse(source);
+        if !syntax.is_valid() {
+            return Parse::Owned(syntax);
+        }
+        *base = Some((source.to_string(), syntax));
+    }
+    let (_, syntax) = base.as_ref().expect("kept above");
+    Parse::Kept(syntax)
 }
 
 /// Moves `syntax`, the parse of `old`, to `new` when the change lies inside one
@@ -279,6 +297,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::testing::Seed;
 
     /// Syntax the test corpus may not hold: every node kind with a range or a name.
     const EVERY_NODE: &str = r#"
@@ -344,22 +363,8 @@ x = 1; y = [
 "#;
 
     fn corpus() -> Vec<(PathBuf, String)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut files = vec![(PathBuf::from("EVERY_NODE"), EVERY_NODE.to_string())];
-        let mut dirs = vec![root.join("tests/fixtures"), root.join("examples")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|ext| ext == "py") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    files.push((path, text));
-                }
-            }
-        }
-        files.sort();
-        assert!(files.len() > 100, "the corpus is missing: {}", files.len());
+        files.extend(crate::testing::corpus());
         files
     }
 
@@ -404,18 +409,6 @@ x = 1; y = [
         }
     }
 
-    /// A small deterministic generator, so failures reproduce.
-    struct Seed(u64);
-
-    impl Seed {
-        fn below(&mut self, bound: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % bound as u64) as usize
-        }
-    }
-
     const INSERTIONS: &[&str] = &[
         "x",
         "1",
@@ -445,10 +438,7 @@ x = 1; y = [
             let mut current = text.clone();
             reparser.parse(&current);
             for _ in 0..12 {
-                let mut at = seed.below(current.len() + 1);
-                while !current.is_char_boundary(at) {
-                    at -= 1;
-                }
+                let at = seed.offset_in(&current);
                 let mut end = (at + seed.below(12)).min(current.len());
                 while !current.is_char_boundary(end) {
                     end -= 1;
