@@ -5,7 +5,7 @@ use crate::checker::Checker;
 use crate::diagnostic::Edit;
 use crate::rules::Rule;
 use crate::rules::av402_call_signature_mismatch::{self, PassedArguments};
-use crate::rules::check_argument_values;
+use crate::rules::{CapturedByFunction, check_argument_values};
 use crate::sandbox::SandboxFunction;
 use crate::semantic::{BindingKind, CallRecord, ScopeId};
 use crate::value::{ValueKind, kind_is_syntactic};
@@ -15,6 +15,7 @@ use crate::value::{ValueKind, kind_is_syntactic};
 /// each literal item.
 pub(crate) fn check<'a>(
     checker: &mut Checker<'_, 'a>,
+    captured: &mut CapturedByFunction<'a>,
     function: &SandboxFunction<'a>,
     record: &CallRecord<'a>,
 ) {
@@ -52,8 +53,12 @@ pub(crate) fn check<'a>(
             // A comprehension's element reads its loop variables: only its shape is known.
             Expr::Tuple(tuple) if comprehension => arity(checker, function, item, &tuple.elts),
             Expr::List(list) if comprehension => arity(checker, function, item, &list.elts),
-            Expr::Tuple(tuple) => item_arguments(checker, function, item, &tuple.elts, scope),
-            Expr::List(list) => item_arguments(checker, function, item, &list.elts, scope),
+            Expr::Tuple(tuple) => {
+                item_arguments(checker, captured, function, item, &tuple.elts, scope);
+            }
+            Expr::List(list) => {
+                item_arguments(checker, captured, function, item, &list.elts, scope);
+            }
             // A comprehension's element whose kind its syntax shows: `[f"x{i}" for ...]`.
             item if comprehension && !kind_is_syntactic(item) => {}
             Expr::Starred(_) => {}
@@ -85,6 +90,7 @@ pub(crate) fn check<'a>(
 
 fn item_arguments<'a>(
     checker: &mut Checker<'_, 'a>,
+    captured: &mut CapturedByFunction<'a>,
     function: &SandboxFunction<'a>,
     item: &'a Expr,
     args: &'a [Expr],
@@ -96,7 +102,7 @@ fn item_arguments<'a>(
         keywords: &[],
         range: item.range(),
     };
-    check_argument_values(checker, function, &arguments, scope);
+    check_argument_values(checker, captured, function, &arguments, scope);
 }
 
 /// AV402 for one item's positional arguments.

@@ -11,6 +11,7 @@ use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Severity;
+use crate::rules::CapturedByFunction;
 use crate::rules::Rule;
 use crate::rules::av402_call_signature_mismatch::PassedArguments;
 use crate::sandbox::{SandboxFunction, Serialization};
@@ -21,6 +22,7 @@ use crate::value::ValueKind;
 /// key of a `Counter`/`defaultdict` (captured or passed) whose keys do not hold it.
 pub(crate) fn check<'a>(
     checker: &mut Checker<'_, 'a>,
+    captured: &mut CapturedByFunction<'a>,
     function: &SandboxFunction<'a>,
     arguments: &PassedArguments<'a>,
     scope: ScopeId,
@@ -73,7 +75,7 @@ pub(crate) fn check<'a>(
     // The dicts the body may read: captured globals and closures, and parameters
     // given a `Counter`/`defaultdict` here, each with the keys it holds.
     let mut dicts: Vec<(&'a str, &'static str, BTreeSet<String>)> = Vec::new();
-    for capture in checker.captures(function) {
+    for capture in captured.of(checker, function) {
         if !capture.is_sent() {
             continue;
         }

@@ -175,6 +175,7 @@ pub(crate) fn check_function(
 /// signatures, arguments.
 pub(crate) fn check_calls(checker: &mut Checker) {
     let model = checker.model;
+    let mut captured = CapturedByFunction::default();
     for record in &model.calls {
         let Some(function) = checker.called_by_record(record) else {
             continue;
@@ -203,7 +204,7 @@ pub(crate) fn check_calls(checker: &mut Checker) {
                     av405_result_never_retrieved::check(checker, record);
                 }
                 av402_call_signature_mismatch::check(checker, function, &arguments);
-                check_argument_values(checker, function, &arguments, record.scope);
+                check_argument_values(checker, &mut captured, function, &arguments, record.scope);
             }
             (Sdk::Cwsandbox, CallKind::Direct) => {
                 av107_remote_function_called_directly::check(checker, record);
@@ -213,21 +214,44 @@ pub(crate) fn check_calls(checker: &mut Checker) {
             }
             (Sdk::Cwsandbox, CallKind::Map) => {
                 av405_result_never_retrieved::check(checker, record);
-                av406_map_items_not_argument_tuples::check(checker, function, record);
+                av406_map_items_not_argument_tuples::check(
+                    checker,
+                    &mut captured,
+                    function,
+                    record,
+                );
             }
             (Sdk::Aviato, _) | (Sdk::Cwsandbox, CallKind::SelfAttribute) => {}
         }
     }
 }
 
+/// The captures of the sandbox functions whose calls were checked: a function
+/// called from many places is looked at once.
+#[derive(Default)]
+pub(crate) struct CapturedByFunction<'a>(rustc_hash::FxHashMap<TextSize, Vec<Capture<'a>>>);
+
+impl<'a> CapturedByFunction<'a> {
+    pub(crate) fn of(
+        &mut self,
+        checker: &Checker<'_, 'a>,
+        function: &SandboxFunction<'a>,
+    ) -> &[Capture<'a>] {
+        self.0
+            .entry(function.def.range.start())
+            .or_insert_with(|| checker.captures(function))
+    }
+}
+
 /// AV301, AV302, AV304 and AV306 for the values passed at a call site.
 pub(crate) fn check_argument_values<'a>(
     checker: &mut Checker<'_, 'a>,
+    captured: &mut CapturedByFunction<'a>,
     function: &SandboxFunction<'a>,
     arguments: &PassedArguments<'a>,
     scope: ScopeId,
 ) {
-    default_keys::check(checker, function, arguments, scope);
+    default_keys::check(checker, captured, function, arguments, scope);
     let mode = function.serialization;
     let values = arguments
         .args
