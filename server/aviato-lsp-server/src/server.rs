@@ -17,7 +17,7 @@ use tower_lsp_server::{LanguageServer, LspService};
 use crate::handlers;
 use crate::proto::ext::{SANDBOX_FUNCTIONS_METHOD, SandboxFunctionInfo, SandboxFunctionsParams};
 use crate::session::Session;
-use crate::transport;
+use crate::transport::{self, ToClient};
 
 struct Server {
     session: Arc<Session>,
@@ -25,8 +25,10 @@ struct Server {
 
 /// Serves on stdin/stdout until `exit` or until the client closes stdin.
 pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
+    let (to_client, queue) = ToClient::new();
+    let notifications = to_client.clone();
     let (service, socket) = LspService::build(|client| Server {
-        session: Arc::new(Session::new(client)),
+        session: Arc::new(Session::new(client, notifications)),
     })
     .custom_method(
         "window/workDoneProgress/cancel",
@@ -40,7 +42,15 @@ pub(crate) async fn serve_stdio() -> std::result::Result<(), String> {
         .as_fd()
         .try_clone_to_owned()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;
-    transport::serve(std::io::stdin(), File::from(stdout), service, socket).await;
+    let to_client = (to_client, queue);
+    transport::serve(
+        std::io::stdin(),
+        File::from(stdout),
+        service,
+        socket,
+        to_client,
+    )
+    .await;
     // No sandbox outlives the server, however the client left.
     session.runs().cancel_all().await;
     if session.shutdown_requested() {

@@ -17,10 +17,12 @@ use crate::edit::{EditHistory, TextDocument, map_range};
 use crate::proto::to_proto;
 use crate::runs::{RunRecord, Runs};
 use crate::settings::EditorSettings;
-use crate::transport::WRITES;
+use crate::transport::{ToClient, WRITES};
 
 pub(crate) struct Session {
     client: Client,
+    /// For diagnostics, encoded once (see [`ToClient`]).
+    to_client: ToClient,
     negotiated: OnceLock<Negotiated>,
     documents: DashMap<Uri, OpenDocument>,
     /// Counts every open and edit, so a result can tell whether its document has
@@ -137,9 +139,10 @@ pub(crate) struct Snapshot {
 }
 
 impl Session {
-    pub(crate) fn new(client: Client) -> Session {
+    pub(crate) fn new(client: Client, to_client: ToClient) -> Session {
         Session {
             client,
+            to_client,
             negotiated: OnceLock::new(),
             documents: DashMap::new(),
             revisions: AtomicU64::new(0),
@@ -516,9 +519,7 @@ impl Session {
             uri.as_str(),
             snapshot.document.version()
         );
-        self.client
-            .publish_diagnostics(uri, diagnostics, Some(snapshot.document.version()))
-            .await;
+        self.publish(uri, diagnostics, Some(snapshot.document.version()));
         // Their encoding took a few megabytes on a large file, now free.
         self.analyst.freed_memory();
     }
@@ -526,7 +527,17 @@ impl Session {
     /// Clears the diagnostics of a closed document.
     pub(crate) async fn clear_diagnostics(&self, uri: Uri) {
         let _publishing = self.publish_lock.lock().await;
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.publish(uri, Vec::new(), None);
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<lsp::Diagnostic>, version: Option<i32>) {
+        let params = lsp::PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        use lsp::notification::{Notification, PublishDiagnostics};
+        self.to_client.notify(PublishDiagnostics::METHOD, params);
     }
 
     pub(crate) fn editor_settings(&self) -> Arc<EditorSettings> {
