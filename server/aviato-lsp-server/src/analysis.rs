@@ -215,7 +215,7 @@ const IDLE: Duration = Duration::from_millis(300);
 /// long-lived thread that memory is reused by the next analysis, where threads
 /// of a pool would each keep an allocator arena of their own, grown to the size
 /// of the largest analysis they ran. Once no work has come for a moment, the
-/// thread hands the free memory back (see [`release_free_memory`]), so a burst
+/// thread hands the free memory back (see [`crate::allocator::release_free_memory`]), so a burst
 /// of typing does not leave the server at its peak size.
 pub(crate) struct Analyst {
     /// `None` when the thread could not be started: the work then runs on the
@@ -321,46 +321,10 @@ fn serve(queue: &mpsc::Receiver<Job>, retired: &Retired) {
             }
             Err(RecvTimeoutError::Timeout) => {
                 drop_retired();
-                release_free_memory();
+                crate::allocator::release_free_memory();
                 released = true;
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }
-
-/// Gives the pages the allocator holds free back to the system. glibc's malloc
-/// keeps what a program frees for its next allocations, and returns only the end
-/// of each arena: the free pages between the chunks still in use (an analysis's
-/// results among its freed syntax tree) stay resident until `malloc_trim` walks
-/// the arenas and releases them.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
-    unsafe extern "C" {
-        safe fn malloc_trim(pad: usize) -> std::ffi::c_int;
-    }
-    malloc_trim(0);
-}
-
-/// Elsewhere the allocator is left to itself.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
-
-/// Caps glibc's malloc at two arenas. By default each thread that allocates
-/// while another holds an arena gets one of its own (up to eight per core): the
-/// runtime's workers encoding publications, the analysis thread, the blocking
-/// pool. Each keeps the free memory of its peak, so a busy server held two to
-/// three times what it needs (`bench/soak.py`: 100 MB while busy and 2.7x its
-/// size after the open at the end, against 45 MB and 1.6x with two arenas).
-/// Called before any thread starts.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) fn limit_allocator_arenas() {
-    const M_ARENA_MAX: std::ffi::c_int = -8;
-    unsafe extern "C" {
-        safe fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-    }
-    mallopt(M_ARENA_MAX, 2);
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn limit_allocator_arenas() {}

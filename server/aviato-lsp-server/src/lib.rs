@@ -13,6 +13,7 @@
 //! - [`runs`] runs sandbox functions for `aviato.run` and keeps their results.
 //! - [`transport`] frames JSON-RPC on stdio and survives malformed messages.
 
+mod allocator;
 mod analysis;
 mod diagnostics;
 mod edit;
@@ -31,7 +32,6 @@ mod transport;
 ///
 /// Returns an error when the client leaves without a `shutdown` request.
 pub fn run_stdio() -> Result<(), String> {
-    analysis::limit_allocator_arenas();
     logging::init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
