@@ -17,7 +17,7 @@ use crate::edit::{EditHistory, TextDocument, map_range};
 use crate::proto::to_proto;
 use crate::runs::{RunRecord, Runs};
 use crate::settings::EditorSettings;
-use crate::transport::{ToClient, WRITES};
+use crate::transport::ToClient;
 
 pub(crate) struct Session {
     client: Client,
@@ -306,6 +306,7 @@ impl Session {
         let target = uri.clone();
         let revision = snapshot.revision;
         let newest_revision = snapshot.newest_revision.clone();
+        let to_client = self.to_client.clone();
         let (diagnosed, diagnostics) = tokio::sync::oneshot::channel();
         // The analysis is kept in its revision's cell by the analysis thread
         // itself, so it is not lost when the caller stops waiting. The caller has
@@ -324,10 +325,11 @@ impl Session {
                 &editor,
                 &mut reparser,
                 |analysis| {
-                    let written = WRITES.so_far();
+                    let writes = to_client.writes();
+                    let written = writes.so_far();
                     let _ = diagnosed.send(cell.get_or_init(|| analysis).clone());
                     if then == Then::Publish {
-                        WRITES.wait_past(written, PUBLICATION_WAIT);
+                        writes.wait_past(written, PUBLICATION_WAIT);
                     }
                 },
                 || newest_revision.load(Ordering::Relaxed) == revision,

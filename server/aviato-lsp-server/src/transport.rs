@@ -9,7 +9,7 @@
 //! about a fifth of their time on a two-core machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::Poll;
 
 use futures::{SinkExt, StreamExt};
@@ -34,20 +34,37 @@ const FLUSH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// everything queued before it is written.
 type Outgoing = UnboundedSender<Option<String>>;
 
-/// What is written to the client, in order.
-pub(crate) type Queue = UnboundedReceiver<Option<String>>;
+/// What is written to the client, in order, and the count of what was.
+pub(crate) struct Queue {
+    messages: UnboundedReceiver<Option<String>>,
+    writes: Arc<Writes>,
+}
 
 /// Sends notifications to the client encoded once, straight into the queue of
 /// messages to write (tower-lsp's client first makes a JSON value of them, then
 /// its transport a string: a tenth of an edit's time for a large file's
 /// diagnostics).
 #[derive(Clone)]
-pub(crate) struct ToClient(Outgoing);
+pub(crate) struct ToClient {
+    outgoing: Outgoing,
+    writes: Arc<Writes>,
+}
 
 impl ToClient {
     pub(crate) fn new() -> (ToClient, Queue) {
-        let (outgoing, queue) = unbounded_channel();
-        (ToClient(outgoing), queue)
+        let (outgoing, messages) = unbounded_channel();
+        let writes = Arc::new(Writes::default());
+        let queue = Queue {
+            messages,
+            writes: writes.clone(),
+        };
+        (ToClient { outgoing, writes }, queue)
+    }
+
+    /// The messages written so far: work that should not compete with the next
+    /// one for the CPU waits for it (see `session::Then::Publish`).
+    pub(crate) fn writes(&self) -> &Writes {
+        &self.writes
     }
 
     pub(crate) fn notify(&self, method: &'static str, params: impl Serialize) {
@@ -62,7 +79,7 @@ impl ToClient {
             method,
             params,
         };
-        send(&self.0, &notification);
+        send(&self.outgoing, &notification);
     }
 }
 
@@ -73,7 +90,7 @@ pub(crate) async fn serve<S: LanguageServer>(
     output: impl Write + Send + 'static,
     mut service: LspService<S>,
     socket: ClientSocket,
-    (ToClient(outgoing), queue): (ToClient, Queue),
+    (ToClient { outgoing, .. }, queue): (ToClient, Queue),
 ) {
     let (written, writer) = tokio::sync::oneshot::channel();
     let (read, mut bodies) = tokio::sync::mpsc::channel(READ_AHEAD);
@@ -253,8 +270,8 @@ fn content_length(line: &[u8]) -> Option<Option<usize>> {
 }
 
 /// Writes the queued messages until the queue ends or holds `None`. Blocks.
-fn write_messages(mut output: impl Write, mut queue: UnboundedReceiver<Option<String>>) {
-    while let Some(Some(message)) = queue.blocking_recv() {
+fn write_messages(mut output: impl Write, mut queue: Queue) {
+    while let Some(Some(message)) = queue.messages.blocking_recv() {
         let frame = format!("Content-Length: {}\r\n\r\n{message}", message.len());
         drop(message);
         if let Err(err) = output
@@ -264,17 +281,12 @@ fn write_messages(mut output: impl Write, mut queue: UnboundedReceiver<Option<St
             tracing::error!("cannot write to the client: {err}");
             break;
         }
-        WRITES.count();
+        queue.writes.count();
     }
 }
 
-/// The messages written so far: work that should not compete with the next one
-/// for the CPU waits for it (see `session::Then::Publish`).
-pub(crate) static WRITES: Writes = Writes {
-    count: Mutex::new(0),
-    changed: Condvar::new(),
-};
-
+/// A count of the messages written.
+#[derive(Default)]
 pub(crate) struct Writes {
     count: Mutex<u64>,
     changed: Condvar,

@@ -47,18 +47,24 @@ pub struct AviatoConfig {
     pub start_timeout: Duration,
 }
 
+/// `given` (a setting or a flag) unless blank, else the environment's `variable`
+/// unless blank, else `default`; without a trailing `/`.
+pub(crate) fn chosen_base_url(given: Option<&str>, variable: &str, default: &str) -> String {
+    let from_env = std::env::var(variable).ok();
+    let base_url = given
+        .or(from_env.as_deref())
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .unwrap_or(default);
+    base_url.trim_end_matches('/').to_owned()
+}
+
 impl AviatoConfig {
     /// The base URL given (a setting or a flag), else `AVIATO_BASE_URL`, else the
     /// SDK's default; the key from `AVIATO_API_KEY`.
     pub fn from_env(base_url: Option<&str>) -> Self {
-        let from_env = std::env::var("AVIATO_BASE_URL").ok();
-        let base_url = base_url
-            .or(from_env.as_deref())
-            .map(str::trim)
-            .filter(|url| !url.is_empty())
-            .unwrap_or(DEFAULT_BASE_URL);
         Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: chosen_base_url(base_url, "AVIATO_BASE_URL", DEFAULT_BASE_URL),
             api_key: std::env::var("AVIATO_API_KEY").ok().and_then(ApiKey::new),
             ..Self::default()
         }

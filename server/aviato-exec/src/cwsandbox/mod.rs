@@ -20,8 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::client::{Client, RpcError};
 use crate::aviato::{
-    ApiKey, PRELUDE, Stopped, cancellable, capped, files_dir, judge_run, millis, version_note,
-    whole_seconds,
+    ApiKey, PRELUDE, Stopped, TAG, cancellable, capped, chosen_base_url, files_dir, judge_run,
+    millis, version_note, whole_seconds,
 };
 use crate::runner::{RUNNER_SOURCE, RunnerInput, RunnerReport, new_nonce};
 use crate::{
@@ -77,9 +77,6 @@ fn resource_requirements(
 /// The service the SDK talks to when nothing else is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.cwsandbox.com";
 
-/// The tag every sandbox created from here carries.
-pub const TAG: &str = "aviato-lsp";
-
 /// What the sandbox's main process runs, as the SDK starts it: nothing, until it is
 /// told to stop.
 const MAIN_ARGS: &str = "trap \"exit 0\" TERM INT; sleep infinity & wait";
@@ -109,14 +106,8 @@ impl CwsandboxConfig {
     /// The base URL given (a setting or a flag), else `CWSANDBOX_BASE_URL`, else the
     /// SDK's default; the key from `CWSANDBOX_API_KEY`.
     pub fn from_env(base_url: Option<&str>) -> Self {
-        let from_env = std::env::var("CWSANDBOX_BASE_URL").ok();
-        let base_url = base_url
-            .or(from_env.as_deref())
-            .map(str::trim)
-            .filter(|url| !url.is_empty())
-            .unwrap_or(DEFAULT_BASE_URL);
         Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: chosen_base_url(base_url, "CWSANDBOX_BASE_URL", DEFAULT_BASE_URL),
             api_key: std::env::var("CWSANDBOX_API_KEY")
                 .ok()
                 .and_then(ApiKey::new),
