@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
 import hashlib
 import json
@@ -62,7 +63,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 SDK_PIN = "cwsandbox==1.22.0"
@@ -224,13 +225,41 @@ def ensure_venv() -> Path:
     return python
 
 
-def run_oracle(corpus: Corpus, python: Path, jobs: int) -> list[dict[str, Any]]:
-    """Rows of the driver for the corpus, with `file` made relative to the repository."""
-    odir = oracle_dir()
+@contextlib.contextmanager
+def stand_in(python: Path) -> Iterator[str]:
+    """The oracle's stand-in service on a free loopback port; yields its URL.
+
+    Started here, not by the driver: the driver fails the whole run when the stand-in
+    takes more than 30 s to exit after SIGTERM (grpc's server sometimes does), though
+    every row is already written. Here it gets the same grace, then SIGKILL."""
+    process = subprocess.Popen([str(python), "stand_in_server.py", "--port", "0", "--hash-seed", "0"],
+                               cwd=oracle_dir(), stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("LISTENING "):
+            raise SystemExit(f"the oracle's stand-in server did not start: {line!r}")
+        yield "http://" + line.split(" ", 1)[1]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            print("note: the oracle's stand-in server ignored SIGTERM for 30 s and was killed", file=sys.stderr)
+
+
+def run_oracle(corpus: Corpus, python: Path, jobs: int, url: str | None = None) -> list[dict[str, Any]]:
+    """Rows of the driver for the corpus against the service at `url` (default: a fresh
+    stand-in), with `file` made relative to the repository."""
+    if url is None:
+        with stand_in(python) as fresh:
+            return run_oracle(corpus, python, jobs, fresh)
     with tempfile.TemporaryDirectory(prefix="cwsandbox-record-") as tmp:
         out = Path(tmp) / "oracle.jsonl"
-        subprocess.run([str(python), "driver.py", str(corpus.directory), "-o", str(out), "-j", str(jobs)],
-                       cwd=odir, check=True)
+        subprocess.run([str(python), "driver.py", str(corpus.directory), "-o", str(out), "-j", str(jobs),
+                        "--server-url", url], cwd=oracle_dir(), check=True)
         lines = out.read_text(encoding="utf-8").splitlines()
     prefix = corpus.directory.name + "/"
     rows = []

@@ -96,27 +96,6 @@ class Server:
         return left
 
 
-def run_corpus(corpus: oracle.Corpus, python: Path, url: str, jobs: int) -> list[dict]:
-    """The driver's rows for the corpus against `url`, `file` relative to the repository."""
-    with tempfile.TemporaryDirectory(prefix="aviato-real-sdk-rows-") as tmp:
-        out = Path(tmp) / "rows.jsonl"
-        subprocess.run(
-            [str(python), "driver.py", str(corpus.directory), "-o", str(out), "-j", str(jobs),
-             "--server-url", url],
-            cwd=oracle.oracle_dir(), check=True, stdout=subprocess.DEVNULL,
-        )
-        lines = out.read_text(encoding="utf-8").splitlines()
-    prefix = corpus.directory.name + "/"
-    rows = []
-    for line in lines:
-        row = json.loads(line)
-        if not row["file"].startswith(prefix):
-            raise SystemExit(f"unexpected file in the driver's output: {row['file']}")
-        row["file"] = corpus.rel + "/" + row["file"][len(prefix):]
-        rows.append(row)
-    return rows
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", action="append", choices=sorted(oracle.CORPORA),
@@ -137,7 +116,7 @@ def main() -> int:
         corpora += [oracle.corpus_from_dir(text) for text in args.dirs]
         for corpus in corpora:
             began = time.monotonic()
-            got = run_corpus(corpus, python, server.url, args.jobs)
+            got = oracle.run_oracle(corpus, python, args.jobs, server.url)
             expected = [json.loads(line) for line in
                         corpus.oracle_jsonl.read_text(encoding="utf-8").splitlines()]
             elapsed = time.monotonic() - began
