@@ -107,9 +107,9 @@ fn lock_reparser(reparser: &Mutex<Reparser>) -> std::sync::MutexGuard<'_, Repars
 
 struct OpenDocument {
     document: TextDocument,
-    revision: u64,
-    /// `revision`, for the analyses of older snapshots to see they are outdated.
-    newest_revision: Arc<AtomicU64>,
+    /// Shared with the snapshots, for the analyses of older ones to see they are
+    /// outdated.
+    revision: Arc<AtomicU64>,
     analysis: AnalysisCell,
     reparser: SharedReparser,
     history: EditHistory,
@@ -117,6 +117,12 @@ struct OpenDocument {
     runs: Arc<Vec<RunRecord>>,
     /// The diagnostics run waiting for this revision; an edit cancels it.
     diagnostics_task: Option<AbortHandle>,
+}
+
+impl OpenDocument {
+    fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for OpenDocument {
@@ -203,8 +209,7 @@ impl Session {
             uri,
             OpenDocument {
                 document,
-                revision,
-                newest_revision: Arc::new(AtomicU64::new(revision)),
+                revision: Arc::new(AtomicU64::new(revision)),
                 analysis: AnalysisCell::default(),
                 reparser: SharedReparser::default(),
                 history: EditHistory::default(),
@@ -237,9 +242,8 @@ impl Session {
                     .collect(),
             );
         }
-        open.history.record(open.revision, revision, changes);
-        open.revision = revision;
-        open.newest_revision.store(revision, Ordering::Relaxed);
+        open.history.record(open.revision(), revision, changes);
+        open.revision.store(revision, Ordering::Relaxed);
         self.analyst.retire(std::mem::take(&mut open.analysis));
         true
     }
@@ -253,8 +257,8 @@ impl Session {
     pub(crate) fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
         self.documents.get(uri).map(|open| Snapshot {
             document: open.document.clone(),
-            revision: open.revision,
-            newest_revision: open.newest_revision.clone(),
+            revision: open.revision(),
+            newest_revision: open.revision.clone(),
             runs: open.runs.clone(),
             analysis: open.analysis.clone(),
             reparser: open.reparser.clone(),
@@ -404,7 +408,7 @@ impl Session {
         range: TextRange,
     ) -> Option<TextRange> {
         let open = self.documents.get(uri)?;
-        map_range(range, &open.history.between(revision, open.revision)?)
+        map_range(range, &open.history.between(revision, open.revision())?)
     }
 
     /// Keeps `record`, computed on revision `revision`, as the last run of its
@@ -416,7 +420,7 @@ impl Session {
         };
         let Some(record) = open
             .history
-            .between(revision, open.revision)
+            .between(revision, open.revision())
             .and_then(|changes| record.map(&changes))
         else {
             return false;
@@ -446,7 +450,7 @@ impl Session {
         };
         let Some(range) = open
             .history
-            .between(revision, open.revision)
+            .between(revision, open.revision())
             .and_then(|changes| map_range(range, &changes))
         else {
             return false;
@@ -502,7 +506,7 @@ impl Session {
         let _publishing = self.publish_lock.lock().await;
         // The runs as they are now: one may have finished since the snapshot.
         let runs = match self.documents.get(&uri) {
-            Some(open) if open.revision == snapshot.revision => open.runs.clone(),
+            Some(open) if open.revision() == snapshot.revision => open.runs.clone(),
             _ => return,
         };
         let lines = snapshot.document.line_map(self.encoding());
