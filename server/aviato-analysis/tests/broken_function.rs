@@ -19,6 +19,8 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/heldout3/aviato",
     "tests/fixtures/heldout2/cwsandbox",
     "tests/fixtures/heldout3/cwsandbox",
+    "tests/fixtures/heldout4/aviato",
+    "tests/fixtures/heldout4/cwsandbox",
 ];
 
 fn repo_root() -> PathBuf {

@@ -261,6 +261,14 @@ impl Finder<'_> {
         }
     }
 
+    /// A tuple on the client, hashable and accepted where a tuple is asked for.
+    fn was_tuple(&self) -> bool {
+        matches!(
+            self.kind,
+            ValueKind::Tuple | ValueKind::NamedTupleInstance { .. }
+        )
+    }
+
     fn report(&mut self, range: TextRange, message: String) {
         if self.found.is_none() {
             self.found = Some((range, message));
@@ -529,6 +537,40 @@ impl<'a> Visitor<'a> for Finder<'_> {
                     ),
                 );
             }
+            // `path.startswith(PREFIXES)` on a tuple that arrived as a list: the str
+            // methods take a tuple of prefixes, never a list.
+            Expr::Call(call)
+                if self.arrives_as == "list"
+                    && self.was_tuple()
+                    && matches!(call.func.as_ref(), Expr::Attribute(method) if matches!(method.attr.id.as_str(), "startswith" | "endswith"))
+                    && call
+                        .arguments
+                        .args
+                        .first()
+                        .is_some_and(|arg| self.is_name(arg)) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError`: `startswith` and `endswith` take a str or a tuple of str, and the sandbox gets `{}` as a list",
+                        self.name
+                    ),
+                );
+            }
+            // `TABLE[KEY]` with a tuple key that arrived as a list.
+            Expr::Subscript(subscript)
+                if self.arrives_as == "list"
+                    && self.was_tuple()
+                    && self.is_name(&subscript.slice) =>
+            {
+                self.report(
+                    subscript.range(),
+                    format!(
+                        "this lookup then raises `TypeError`: the sandbox gets `{}` as a list, which is neither hashable nor an index",
+                        self.name
+                    ),
+                );
+            }
             // `LABELS[i]` on a dict whose int keys arrived as strings.
             Expr::Subscript(subscript)
                 if self.arrives_as == "dict with str keys"
@@ -581,6 +623,66 @@ mod tests {
              async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
              @session.function()\n        def f(x):\n{body}\n\n        print(await {call})\n"
         )
+    }
+
+    /// Recorded with the cwsandbox oracle: `TypeError: startswith first arg must be
+    /// str or a tuple of str, not list`, and `TypeError: unhashable type: 'list'`.
+    #[test]
+    fn a_tuple_that_arrives_as_a_list_is_no_prefix_tuple_and_no_key() {
+        let prefixes = program(
+            "PREFIXES = ('/static', '/health')",
+            "            return not x.startswith(PREFIXES)",
+            "f('/api')",
+        );
+        let errors = conversion_errors(&prefixes);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("as a list"), "{}", errors[0]);
+        let key = program(
+            "KEY = ('eu', 'prod')",
+            "            return {('eu', 'prod'): 5}[KEY]",
+            "f(1)",
+        );
+        assert_eq!(conversion_errors(&key).len(), 1);
+        // Iterated or tested with `in`, a list does what the tuple did.
+        let iterated = program(
+            "PREFIXES = ('/static', '/health')",
+            "            return any(x.startswith(p) for p in PREFIXES) or x in PREFIXES",
+            "f('/api')",
+        );
+        assert_eq!(conversion_errors(&iterated), Vec::<String>::new());
+    }
+
+    /// Recorded with the aviato oracle (heldout4 `password_audit.py`): `TypeError:
+    /// unsupported operand type(s) for &: 'list' and 'set'`.
+    #[test]
+    fn an_argument_passed_through_a_parameter_is_what_the_callers_pass() {
+        let source = "import asyncio\nfrom aviato import Sandbox, SandboxDefaults\n\n\
+             async def audit(digests, known_hashes):\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def breached(digests, known):\n            return sorted(known & set(digests))\n\n        \
+             print(await breached(digests, known_hashes))\n\n\
+             asyncio.run(audit(['a1'], {'a1', 'b2'}))\n";
+        let errors = conversion_errors(source);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("raises `TypeError`"), "{}", errors[0]);
+        let list = source.replace("{'a1', 'b2'}", "['a1', 'b2']");
+        assert_eq!(conversion_errors(&list), Vec::<String>::new());
+    }
+
+    /// Recorded with the aviato oracle: JSON turns the int keys into strings, and
+    /// the lookup by an int raises `KeyError: 2`.
+    #[test]
+    fn a_dict_filled_with_int_keys_after_it_is_bound_arrives_with_str_keys() {
+        let source = program(
+            "",
+            "            return x[2]",
+            "f(CODES)",
+        )
+        .replace(
+            "        print(await f(CODES))",
+            "        CODES = {}\n        for code, name in [(1, 'ops'), (2, 'eng')]:\n            CODES[code] = name\n        print(await f(CODES))",
+        );
+        let errors = conversion_errors(&source);
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     #[test]

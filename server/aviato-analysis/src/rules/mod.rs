@@ -265,13 +265,30 @@ pub(crate) fn check_argument_values<'a>(
                 &keyword.value,
             )
         }));
-    for (index, keyword, value) in values {
-        if value.is_starred_expr() || (keyword.is_none() && index >= arguments.args.len()) {
+    for (index, keyword, argument) in values {
+        if argument.is_starred_expr() || (keyword.is_none() && index >= arguments.args.len()) {
             continue;
         }
-        let (kind, range) = checker
-            .values
-            .worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
+        let (value, scope) = through_parameter(checker, argument, scope, mode);
+        let (mut kind, mut range) =
+            checker
+                .values
+                .worst_element(value, scope, value.start(), &|kind| severity(kind, mode));
+        if !std::ptr::eq(value, argument) {
+            range = argument.range();
+        }
+        // A dict filled after it is bound (`table[(a, b)] = x`) has the keys stored.
+        let mut own = checker.values.kind(value, scope, value.start());
+        if let Expr::Name(name) = value
+            && own == ValueKind::Dict
+            && let Resolution::Scope(found) = checker.model.resolve(scope, name.id.as_str())
+            && stores_non_str_key(checker, name.id.as_str(), found)
+        {
+            own = ValueKind::DictNonStrKeys;
+            if severity(&own, mode) >= severity(&kind, mode) {
+                kind = own.clone();
+            }
+        }
         if mode == Serialization::StrictJson && kind == ValueKind::DictNonStrKeys {
             checker.report(
                 Rule::NonStringDictKeys,
@@ -296,7 +313,7 @@ pub(crate) fn check_argument_values<'a>(
             // The argument itself binds the parameter; a list of such values gives
             // each of its elements.
             let misuse = parameter_for(function, index, keyword).and_then(|parameter| {
-                if checker.values.kind(value, scope, value.start()) == kind {
+                if own == kind {
                     converted_use::failing_use(&function.def.body, parameter, &kind, mode)
                 } else if checker.values.all_elements_are(value, scope, &kind) {
                     converted_use::failing_element_use(&function.def.body, parameter, &kind, mode)
@@ -320,6 +337,42 @@ pub(crate) fn check_argument_values<'a>(
             }
         }
     }
+}
+
+/// For an argument that is a parameter of the enclosing function, what that
+/// function's callers pass for it (the worst of them in `mode`), with the scope of
+/// the call; otherwise the argument itself.
+fn through_parameter<'a>(
+    checker: &Checker<'_, 'a>,
+    argument: &'a Expr,
+    scope: ScopeId,
+    mode: Serialization,
+) -> (&'a Expr, ScopeId) {
+    let Expr::Name(name) = argument else {
+        return (argument, scope);
+    };
+    let Resolution::Scope(found) = checker.model.resolve(scope, name.id.as_str()) else {
+        return (argument, scope);
+    };
+    let is_parameter = checker
+        .model
+        .binding_at(found, name.id.as_str(), argument.start())
+        .is_some_and(|binding| matches!(binding.kind, BindingKind::Parameter));
+    if !is_parameter {
+        return (argument, scope);
+    }
+    parameter_arguments(checker, name.id.as_str(), found)
+        .into_iter()
+        .max_by_key(|(passed, call_scope)| {
+            let (kind, _) =
+                checker
+                    .values
+                    .worst_element(passed, *call_scope, passed.start(), &|kind| {
+                        severity(kind, mode)
+                    });
+            severity(&kind, mode)
+        })
+        .unwrap_or((argument, scope))
 }
 
 /// The parameter the `index`-th positional argument, or the keyword argument
