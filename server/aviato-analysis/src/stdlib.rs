@@ -66,6 +66,9 @@ pub(crate) fn kind_of_type(name: &str) -> ValueKind {
 /// What calling a stdlib callable returns, by its qualified name (`re.compile`,
 /// `collections.deque`, `datetime.datetime.now`).
 pub(crate) fn returns(callable: &str) -> Option<ValueKind> {
+    if BINARY_BYTES.contains(&callable) {
+        return Some(ValueKind::Bytes { utf8: false });
+    }
     let index = RETURNS
         .binary_search_by(|(name, _)| (*name).cmp(callable))
         .ok()?;
@@ -74,11 +77,23 @@ pub(crate) fn returns(callable: &str) -> Option<ValueKind> {
 
 /// What `receiver.method(...)` returns, for a receiver of a measured type.
 pub(crate) fn method_returns(receiver: &str, method: &str) -> Option<ValueKind> {
+    if (receiver, method) == ("_hashlib.HASH", "digest") {
+        return Some(ValueKind::Bytes { utf8: false });
+    }
     let index = METHODS
         .binary_search_by(|(on, name, _)| (*on, *name).cmp(&(receiver, method)))
         .ok()?;
     Some(kind_of_type(METHODS[index].2))
 }
+
+/// Callables whose bytes are random or a digest: almost never valid UTF-8.
+const BINARY_BYTES: &[&str] = &[
+    "hashlib.pbkdf2_hmac",
+    "hashlib.scrypt",
+    "os.urandom",
+    "random.randbytes",
+    "secrets.token_bytes",
+];
 
 /// Whether `receiver.method` is a method of a measured type.
 pub(crate) fn has_method(receiver: &str, method: &str) -> bool {

@@ -38,7 +38,7 @@ fn counter_key(comp: &ast::ExprDictComp) -> bool {
 }
 
 /// Whether an expression's kind shows in its syntax, whatever its names hold: a
-/// literal, an f-string, a call of a class by name (`Sample(row)`).
+/// literal, an f-string, a call of a class by name (`Sample(row)`, `tuple(p)`).
 pub(crate) fn kind_is_syntactic(expr: &Expr) -> bool {
     match expr {
         Expr::StringLiteral(_)
@@ -53,6 +53,7 @@ pub(crate) fn kind_is_syntactic(expr: &Expr) -> bool {
         Expr::Call(call) => matches!(
             call.func.as_ref(),
             Expr::Name(name) if name.id.starts_with(|c: char| c.is_ascii_uppercase())
+                || matches!(name.id.as_str(), "tuple" | "set" | "frozenset" | "bytes")
         ),
         _ => false,
     }
@@ -543,6 +544,10 @@ impl<'a> Values<'_, 'a> {
         let elements = match container {
             Expr::List(list) => &list.elts,
             Expr::Tuple(tuple) => &tuple.elts,
+            // `[tuple(p) for p in ring]`: one element whose kind its syntax shows.
+            Expr::ListComp(comp) if kind_is_syntactic(&comp.elt) => {
+                return self.kind(&comp.elt, container_scope, TextSize::from(u32::MAX)) == *kind;
+            }
             _ => return false,
         };
         !elements.is_empty()
@@ -980,6 +985,16 @@ impl<'a> Values<'_, 'a> {
                     ValueKind::DictNonStrKeys
                 };
             }
+            // `bytes.fromhex("9f3a...")`: whether those bytes are text is in the literal.
+            if method.attr.id.as_str() == "fromhex"
+                && matches!(&receiver, ValueKind::Class { name, in_script: false } if name == "bytes")
+                && let [Expr::StringLiteral(hex)] = &*call.arguments.args
+                && let Some(bytes) = decode_hex(hex.value.to_str())
+            {
+                return ValueKind::Bytes {
+                    utf8: std::str::from_utf8(&bytes).is_ok(),
+                };
+            }
             if let Some(kind) = method_result(&receiver, method.attr.id.as_str()) {
                 return kind;
             }
@@ -1316,6 +1331,19 @@ fn method_result(receiver: &ValueKind, method: &str) -> Option<ValueKind> {
             .or_else(|| stdlib::returns(&format!("{}.{method}", qualified_class(name)))),
         (receiver, method) => stdlib::method_returns(receiver.type_name()?, method),
     }
+}
+
+/// The bytes `bytes.fromhex` makes of `text` (pairs of hex digits, spaces between
+/// pairs allowed); `None` where it would raise.
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.split_ascii_whitespace().flat_map(str::bytes).collect();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
 
 /// A class name as the table spells it: builtins are `builtins.<name>`.

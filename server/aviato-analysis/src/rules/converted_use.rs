@@ -557,6 +557,22 @@ impl<'a> Visitor<'a> for Finder<'_> {
                     ),
                 );
             }
+            // `set(POINTS)` of tuples that arrived as lists: a list is unhashable.
+            Expr::Call(call)
+                if self.element
+                    && self.arrives_as == "list"
+                    && self.was_tuple()
+                    && matches!(call.func.as_ref(), Expr::Name(function) if matches!(function.id.as_str(), "set" | "frozenset" | "Counter"))
+                    && matches!(call.arguments.args.first(), Some(Expr::Name(arg)) if arg.id.as_str() == self.name) =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError: unhashable type: 'list'`: the elements of `{}` arrive as lists",
+                        self.name
+                    ),
+                );
+            }
             // `TABLE[KEY]` with a tuple key that arrived as a list.
             Expr::Subscript(subscript)
                 if self.arrives_as == "list"
@@ -683,6 +699,22 @@ mod tests {
         );
         let errors = conversion_errors(&source);
         assert_eq!(errors.len(), 1, "{errors:?}");
+    }
+
+    /// Recorded with the aviato oracle (heldout4 `parcel_geometry.py`): `TypeError:
+    /// unhashable type: 'list'`.
+    #[test]
+    fn a_set_of_tuples_that_arrived_as_lists_cannot_be_made() {
+        let hull = program(
+            "RING = [[0, 0], [4, 0], [4, 3]]",
+            "            return sorted(set(x))",
+            "f([tuple(p) for p in RING])",
+        );
+        let errors = conversion_errors(&hull);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("unhashable"), "{}", errors[0]);
+        let sorted_only = hull.replace("sorted(set(x))", "sorted(x)");
+        assert_eq!(conversion_errors(&sorted_only), Vec::<String>::new());
     }
 
     #[test]
