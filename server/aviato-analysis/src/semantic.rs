@@ -169,10 +169,20 @@ pub(crate) struct ItemStore<'a> {
     pub(crate) scope: ScopeId,
 }
 
+/// `name.append(value)` or `name.add(value)` anywhere in the module: what a list or
+/// set is filled with after it is bound.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ElementStore<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) value: &'a Expr,
+    pub(crate) scope: ScopeId,
+}
+
 pub(crate) struct SemanticModel<'a> {
     /// The module's statements.
     pub(crate) module_body: &'a [Stmt],
     pub(crate) item_stores: Vec<ItemStore<'a>>,
+    pub(crate) element_stores: Vec<ElementStore<'a>>,
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
     /// Each scope's bound names and their last binding; earlier ones follow
@@ -200,6 +210,7 @@ impl<'a> SemanticModel<'a> {
             model: SemanticModel {
                 module_body: body,
                 item_stores: Vec::new(),
+                element_stores: Vec::new(),
                 scopes,
                 bindings: Vec::with_capacity(bytes / 30),
                 last_bindings: FxHashMap::with_capacity_and_hasher(bytes / 30, Default::default()),
@@ -695,7 +706,22 @@ impl<'a> Visitor<'a> for Builder<'a> {
                         .insert(name.id.as_str());
                 }
             }
-            Stmt::Expr(statement) => self.visit_expr_in(&statement.value, CallContext::Statement),
+            Stmt::Expr(statement) => {
+                if let Expr::Call(call) = statement.value.as_ref()
+                    && let Expr::Attribute(method) = call.func.as_ref()
+                    && matches!(method.attr.id.as_str(), "append" | "add")
+                    && let Expr::Name(name) = method.value.as_ref()
+                    && let [value] = &*call.arguments.args
+                    && call.arguments.keywords.is_empty()
+                {
+                    self.model.element_stores.push(ElementStore {
+                        name: name.id.as_str(),
+                        value,
+                        scope: self.current,
+                    });
+                }
+                self.visit_expr_in(&statement.value, CallContext::Statement);
+            }
             Stmt::Assign(assign) => {
                 let context = match assign.targets.as_slice() {
                     [Expr::Name(name)] => CallContext::Assigned(name.id.as_str()),

@@ -622,6 +622,26 @@ impl<'a> Values<'_, 'a> {
             if severity(&kind) > severity(&worst.0) {
                 worst.0 = kind;
             }
+            // What the code appends to it after binding it is sent too.
+            for store in self.model.element_stores.iter().filter(|store| {
+                store.name == name.id.as_str()
+                    && self.model.resolve(store.scope, store.name)
+                        == Resolution::Scope(binding.scope)
+            }) {
+                let kind =
+                    self.kind_at_depth(store.value, store.scope, store.value.start(), depth + 1);
+                if severity(&kind) > severity(&worst.0) {
+                    worst.0 = kind;
+                }
+            }
+            return worst;
+        }
+        // What a function of the file is annotated to return a list of (`-> list[Shift]`).
+        if let Some(class) = self.annotated_element_class(expr, scope, offset, depth) {
+            let kind = self.script_instance_kind(class, scope, depth + 1);
+            if severity(&kind) > severity(&worst.0) {
+                worst.0 = kind;
+            }
             return worst;
         }
         let elements: Vec<&'a Expr> = match expr {
@@ -1189,6 +1209,63 @@ impl<'a> Values<'_, 'a> {
         } else {
             ValueKind::Unknown
         }
+    }
+
+    /// For a call of a function the file defines, or a name bound to one, whose
+    /// return annotation is a collection of a class the file defines
+    /// (`list[Shift]`, `Sequence[Shift]`, `tuple[Shift, ...]`): that class.
+    fn annotated_element_class(
+        &self,
+        expr: &'a Expr,
+        scope: ScopeId,
+        offset: TextSize,
+        depth: u8,
+    ) -> Option<&'a StmtClassDef> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let call = match expr {
+            Expr::Call(call) => call,
+            Expr::Name(name) => {
+                let Resolution::Scope(found) = self.model.resolve(scope, name.id.as_str()) else {
+                    return None;
+                };
+                let offset = if found == scope {
+                    offset
+                } else {
+                    TextSize::from(u32::MAX)
+                };
+                let binding = self.model.binding_at(found, name.id.as_str(), offset)?;
+                let BindingKind::Assignment(value @ Expr::Call(_)) = binding.kind else {
+                    return None;
+                };
+                return self.annotated_element_class(value, found, value.start(), depth + 1);
+            }
+            _ => return None,
+        };
+        let function = self.script_function(&call.func, scope)?;
+        let Expr::Subscript(annotation) = function.returns.as_deref()? else {
+            return None;
+        };
+        let container = match annotation.value.as_ref() {
+            Expr::Name(name) => name.id.as_str(),
+            Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+            _ => return None,
+        };
+        let element = match (container, annotation.slice.as_ref()) {
+            ("tuple" | "Tuple", Expr::Tuple(elements))
+                if elements.elts.len() == 2 && elements.elts[1].is_ellipsis_literal_expr() =>
+            {
+                &elements.elts[0]
+            }
+            (
+                "list" | "List" | "set" | "Set" | "frozenset" | "Sequence" | "Iterable"
+                | "Collection",
+                element,
+            ) => element,
+            _ => return None,
+        };
+        self.script_class(element, scope)
     }
 
     /// The class statement a name refers to, when the file defines it.

