@@ -6,7 +6,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::builtins::{is_builtin, is_builtin_class};
 use crate::sdk::Sdk;
-use crate::semantic::{BindingKind, Resolution, ScopeId, SemanticModel};
+use crate::semantic::{BindingKind, CallKind, Resolution, ScopeId, ScopeKind, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
@@ -824,7 +824,9 @@ impl<'a> Values<'_, 'a> {
                 in_script: true,
             },
             BindingKind::Receiver { class, .. } => self.script_instance_kind(class, scope, depth),
-            BindingKind::Parameter | BindingKind::Unknown => ValueKind::Unknown,
+            // What every call passes, when they agree (`main(as_of=date(...))`).
+            BindingKind::Parameter => self.parameter_kind(scope, offset, depth),
+            BindingKind::Unknown => ValueKind::Unknown,
         }
     }
 
@@ -1266,6 +1268,96 @@ impl<'a> Values<'_, 'a> {
             _ => return None,
         };
         self.script_class(element, scope)
+    }
+
+    /// The values the calls of the function that opens `scope` give its parameter
+    /// `name`, each with the scope it is evaluated in: the argument passed, or the
+    /// default where a call passes none.
+    pub(crate) fn parameter_values(&self, name: &str, scope: ScopeId) -> Vec<(&'a Expr, ScopeId)> {
+        let model = self.model;
+        let ScopeKind::Function(function) = model.scopes[scope].kind else {
+            return Vec::new();
+        };
+        let parameters = &function.parameters;
+        let positional: Vec<_> = parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .collect();
+        let position = positional
+            .iter()
+            .position(|parameter| parameter.parameter.name.id.as_str() == name);
+        let default = positional
+            .iter()
+            .copied()
+            .chain(&parameters.kwonlyargs)
+            .find(|parameter| parameter.parameter.name.id.as_str() == name)
+            .and_then(|parameter| parameter.default.as_deref());
+        let definition_scope = model.scopes[scope].parent.unwrap_or(scope);
+        let mut values = Vec::new();
+        for record in &model.calls {
+            if record.kind != CallKind::Direct || record.name != function.name.id.as_str() {
+                continue;
+            }
+            let calls_it = matches!(
+                model.lookup(record.scope, record.name).map(|binding| binding.kind),
+                Some(BindingKind::Function(def)) if std::ptr::eq(def, function)
+            );
+            let arguments = &record.call.arguments;
+            if !calls_it
+                || arguments.args.iter().any(Expr::is_starred_expr)
+                || arguments
+                    .keywords
+                    .iter()
+                    .any(|keyword| keyword.arg.is_none())
+            {
+                continue;
+            }
+            let argument = arguments
+                .find_keyword(name)
+                .map(|keyword| &keyword.value)
+                .or_else(|| position.and_then(|index| arguments.args.get(index)));
+            match (argument, default) {
+                (Some(argument), _) => values.push((argument, record.scope)),
+                (None, Some(default)) => values.push((default, definition_scope)),
+                (None, None) => {}
+            }
+        }
+        values
+    }
+
+    /// The kind of the parameter bound at `offset` in `scope`: that of every value
+    /// the calls give it, when they agree.
+    fn parameter_kind(&self, scope: ScopeId, offset: TextSize, depth: u8) -> ValueKind {
+        let ScopeKind::Function(function) = self.model.scopes[scope].kind else {
+            return ValueKind::Unknown;
+        };
+        // A decorated function's calls may not reach it as written: a sandbox
+        // function's parameters hold what arrived through the serializer.
+        if !function.decorator_list.is_empty() {
+            return ValueKind::Unknown;
+        }
+        let Some(parameter) = function
+            .parameters
+            .iter_non_variadic_params()
+            .find(|parameter| parameter.parameter.name.range().start() == offset)
+        else {
+            return ValueKind::Unknown;
+        };
+        let mut kinds = self
+            .parameter_values(parameter.parameter.name.id.as_str(), scope)
+            .into_iter()
+            .map(|(value, value_scope)| {
+                self.kind_at_depth(value, value_scope, value.start(), depth + 1)
+            });
+        let Some(first) = kinds.next() else {
+            return ValueKind::Unknown;
+        };
+        if kinds.all(|kind| kind == first) {
+            first
+        } else {
+            ValueKind::Unknown
+        }
     }
 
     /// The class statement a name refers to, when the file defines it.

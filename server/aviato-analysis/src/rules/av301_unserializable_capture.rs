@@ -158,4 +158,30 @@ mod tests {
             0
         );
     }
+
+    fn refused_cutoffs(call_main: &str) -> usize {
+        let source = format!(
+            "from datetime import date, timedelta\nfrom cwsandbox import Session\n\n\
+             def main(as_of: date = date(2024, 11, 30)) -> None:\n    cutoff = as_of - timedelta(days=30)\n    \
+             with Session() as session:\n\n        @session.function()\n        def stale(due, cutoff):\n            return due < cutoff.isoformat()\n\n        \
+             print(stale.remote('2024-10-01', cutoff).result())\n\n{call_main}\n"
+        );
+        check(&source, &Settings::default())
+            .iter()
+            .filter(|d| {
+                d.rule == Rule::UnserializableCapture && d.message.starts_with("this argument")
+            })
+            .count()
+    }
+
+    /// Recorded with the cwsandbox oracle (heldout4 `invoice_reconciliation.py`):
+    /// `TypeError: Function arguments are not JSON-serializable: Object of type date
+    /// is not JSON serializable`.
+    #[test]
+    fn a_parameter_holds_its_default_or_what_every_call_passes() {
+        assert_eq!(refused_cutoffs("main()"), 1);
+        assert_eq!(refused_cutoffs("main(date(2025, 1, 31))"), 1);
+        // Calls that disagree leave the kind unknown: nothing is claimed.
+        assert_eq!(refused_cutoffs("main()\nmain(None)"), 0);
+    }
 }

@@ -3,9 +3,7 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Capture, Checker};
 use crate::diagnostic::Severity;
-use crate::rules::{
-    Rule, converted_use, own_returns, parameter_arguments, sent_value, stores_non_str_key,
-};
+use crate::rules::{Rule, converted_use, own_returns, sent_value, stores_non_str_key};
 use crate::sandbox::{SandboxFunction, Serialization};
 use crate::semantic::BindingKind;
 use crate::value::ValueKind;
@@ -42,7 +40,7 @@ pub(crate) fn check(checker: &mut Checker, function: &SandboxFunction, captures:
                 }))
             || capture.binding.is_some_and(|binding| {
                 matches!(binding.kind, BindingKind::Parameter) && {
-                    let arguments = parameter_arguments(checker, capture.name, binding.scope);
+                    let arguments = checker.values.parameter_values(capture.name, binding.scope);
                     !arguments.is_empty()
                         && arguments.iter().all(|(argument, scope)| {
                             checker.values.kind(argument, *scope, argument.start()) == kind

@@ -361,7 +361,9 @@ fn through_parameter<'a>(
     if !is_parameter {
         return (argument, scope);
     }
-    parameter_arguments(checker, name.id.as_str(), found)
+    checker
+        .values
+        .parameter_values(name.id.as_str(), found)
         .into_iter()
         .max_by_key(|(passed, call_scope)| {
             let (kind, _) =
@@ -455,7 +457,7 @@ pub(crate) fn sent_value(
         // A factory's parameter: whatever its callers pass.
         Some((BindingKind::Parameter, scope)) => {
             let mut worst = (capture.kind.clone(), capture.first_use);
-            for (argument, call_scope) in parameter_arguments(checker, capture.name, scope) {
+            for (argument, call_scope) in checker.values.parameter_values(capture.name, scope) {
                 let (kind, _) =
                     checker
                         .values
@@ -470,50 +472,6 @@ pub(crate) fn sent_value(
         }
         _ => (capture.kind.clone(), capture.first_use),
     }
-}
-
-/// The arguments the calls of the function that opens `scope` pass for its
-/// parameter `name`, each with the scope the call is in.
-fn parameter_arguments<'a>(
-    checker: &Checker<'_, 'a>,
-    name: &str,
-    scope: ScopeId,
-) -> Vec<(&'a Expr, ScopeId)> {
-    let model = checker.model;
-    let ScopeKind::Function(function) = model.scopes[scope].kind else {
-        return Vec::new();
-    };
-    let parameters = &function.parameters;
-    let position = parameters
-        .posonlyargs
-        .iter()
-        .chain(&parameters.args)
-        .position(|parameter| parameter.parameter.name.id.as_str() == name);
-    let mut arguments = Vec::new();
-    for record in &model.calls {
-        if record.kind != CallKind::Direct || record.name != function.name.id.as_str() {
-            continue;
-        }
-        let calls_it = matches!(
-            model.lookup(record.scope, record.name).map(|binding| binding.kind),
-            Some(BindingKind::Function(def)) if std::ptr::eq(def, function)
-        );
-        if !calls_it {
-            continue;
-        }
-        let call_arguments = &record.call.arguments;
-        if call_arguments.args.iter().any(Expr::is_starred_expr) {
-            continue;
-        }
-        let argument = call_arguments
-            .find_keyword(name)
-            .map(|keyword| &keyword.value)
-            .or_else(|| position.and_then(|index| call_arguments.args.get(index)));
-        if let Some(argument) = argument {
-            arguments.push((argument, record.scope));
-        }
-    }
-    arguments
 }
 
 /// Whether a `name[key] = value` statement gives the dict `name` of `scope` a key
