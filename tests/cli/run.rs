@@ -337,6 +337,139 @@ fn cwsandbox_arguments_from_earlier_calls_run_those_calls_first() {
     assert_eq!(outcome["value_json"], serde_json::json!({"1": 1, "2": 2}));
 }
 
+const CWSANDBOX_FALLBACK: &str = r#"from cwsandbox import SandboxDefaults, Session
+
+ORDERS = [{"variant": "A", "n": 3}, {"variant": "B", "n": 5}]
+STATUS_TEXT = {200: "ok"}
+
+with Session(SandboxDefaults()) as session:
+
+    @session.function()
+    def totals(rows):
+        return {r["variant"]: r["n"] for r in rows}
+
+    @session.function()
+    def labelled(rows):
+        return {STATUS_TEXT[200]: len(rows)}
+
+    @session.function()
+    def share(counts):
+        total = sum(counts.values())
+        return {k: round(v / total, 3) for k, v in counts.items()}
+
+    counts = {}
+    try:
+        counts = labelled.remote(ORDERS).result()
+    except Exception as exc:
+        print("labelled failed:", type(exc).__name__)
+    if "A" not in counts:
+        counts = totals.remote(ORDERS).result()
+    print(share.remote(counts).result())
+"#;
+
+/// An argument only running the file gives (a fallback after a call that fails):
+/// the file runs in the sandbox up to the call, its earlier calls made as the SDK
+/// makes them (`labelled` is refused on the client, `totals` returns), and the
+/// requested call is the run. The cwsandbox oracle recorded `{'A': 0.375, 'B':
+/// 0.625}` for `share`.
+#[test]
+fn cwsandbox_arguments_only_running_the_file_gives_come_from_running_it() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_FALLBACK);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "share",
+        "--call-site",
+        "28",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(
+        outcome["value_json"],
+        serde_json::json!({"A": 0.375, "B": 0.625})
+    );
+    let note = outcome["note"].as_str().unwrap_or_default();
+    assert!(note.contains("ran in the sandbox up to line 28"), "{note}");
+    // What the file printed before the call is not the function's output.
+    assert_eq!(outcome["stdout"], "", "{outcome}");
+    // A call the file never reaches is refused, and the note says why.
+    project.write(
+        "app.py",
+        CWSANDBOX_FALLBACK.replace(
+            "    print(share.remote(counts).result())",
+            "    if not ORDERS:\n        print(share.remote(counts).result())",
+        ),
+    );
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "share",
+        "--call-site",
+        "29",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "refused", "{outcome}");
+    let note = outcome["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("did not reach the call at line 29"),
+        "{outcome}"
+    );
+}
+
+const AVIATO_BUILT_IN_A_LOOP: &str = r#"import asyncio
+
+from aviato import Sandbox, SandboxDefaults
+
+
+async def main():
+    async with Sandbox.session(SandboxDefaults()) as session:
+
+        @session.function()
+        def parse(lines):
+            return [tuple(line.split(",")) for line in lines]
+
+        @session.function()
+        def widths(rows):
+            return sorted({len(row) for row in rows if isinstance(row, list)})
+
+        lines = []
+        for i in range(3):
+            lines.append(f"{i},{i * i}")
+        rows = await parse(lines)
+        print(await widths(rows))
+
+
+asyncio.run(main())
+"#;
+
+/// aviato: a list built in a loop, then parsed in a sandbox whose tuples come back
+/// as lists. The aviato oracle recorded `[2]` for `widths`.
+#[test]
+fn aviato_arguments_only_running_the_file_gives_come_from_running_it() {
+    let project = Project::new();
+    project.write("app.py", AVIATO_BUILT_IN_A_LOOP);
+    let run = project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        "widths",
+        "--call-site",
+        "21",
+    ]);
+    let outcome = json(&run);
+    assert_eq!(outcome["outcome"], "ok", "{outcome}");
+    assert_eq!(outcome["value_json"], serde_json::json!([2]));
+}
+
 const CWSANDBOX_LOOP: &str = r#"from cwsandbox import SandboxDefaults, Session
 
 AGES = ["31", "-4", "12"]

@@ -21,6 +21,7 @@
 pub mod aviato;
 mod backend;
 pub mod cwsandbox;
+mod file_run;
 mod local;
 mod outcome;
 mod payload;
@@ -39,7 +40,9 @@ pub use backend::{Backend, RunFuture};
 pub use cwsandbox::{CwsandboxBackend, CwsandboxConfig};
 pub use local::LocalBackend;
 pub use outcome::{Frame, Limit, Outcome, OutcomeKind};
-pub use payload::{DEFAULT_IMAGE, DEFAULT_TEMP_DIR, Payload, Serialization};
+pub use payload::{
+    DEFAULT_IMAGE, DEFAULT_TEMP_DIR, FileRun, FileRunFunction, Payload, Serialization,
+};
 pub use prepare::{
     NotRun, Prepared, RunRequest, blocking_diagnostic, function_source, prepare, run_prepared,
 };

@@ -81,6 +81,39 @@ pub struct Payload {
     pub working_dir: Option<String>,
     /// cwsandbox's `resources=`, as the SDK sends them.
     pub resources: Option<Resources>,
+    /// When set, the arguments and captured values are the file's own: the file runs
+    /// in the sandbox up to this call (`captures` and `args_source` are unused).
+    pub file_run: Option<FileRun>,
+}
+
+/// The whole file, run in the sandbox with stand-ins for the SDK's module up to one
+/// call of one of its sandbox functions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRun {
+    /// The file's text.
+    pub source: String,
+    /// Every sandbox function of the file.
+    pub functions: Vec<FileRunFunction>,
+    /// Which of `functions` is called.
+    pub target: usize,
+    /// The first and last line of the call.
+    pub call_lines: (u32, u32),
+}
+
+/// A sandbox function as the SDK sends it, the values of its captures aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRunFunction {
+    pub name: String,
+    /// The lines of its first decorator and of its `def`: `co_firstlineno` is one of them.
+    pub first_line: u32,
+    pub def_line: u32,
+    /// As [`Payload::source`].
+    pub source: String,
+    pub serialization: Serialization,
+    pub temp_dir: String,
+    pub environment: Vec<(String, String)>,
+    /// The names the SDK sends, each `global` or `closure`.
+    pub captures: Vec<(String, &'static str)>,
 }
 
 impl Payload {
@@ -103,6 +136,7 @@ impl Payload {
             environment: Vec::new(),
             working_dir: None,
             resources: None,
+            file_run: None,
         }
     }
 }

@@ -133,23 +133,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
         ));
     }
 
-    let serialization = match function.serialization {
-        aviato_analysis::Serialization::Json => Serialization::Json,
-        aviato_analysis::Serialization::Pickle => Serialization::Pickle,
-        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
-        aviato_analysis::Serialization::Unknown => {
-            return Err(NotRun::refused(
-                None,
-                format!(
-                    "the serialization mode of `{}` is not a `Serialization` member the file fixes",
-                    function.name
-                ),
-            ));
-        }
-    };
-    refuse_undedentable(request, &function, &line_of)?;
-    let environment = sandbox_environment(&request.source, &function)
-        .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;
+    let mut payload = sent_function(request, &function, &line_of)?;
     let chosen = arguments(request, &function, &diagnostics, &line_of)?;
     // A value the chosen call passes that the SDK's client refuses.
     if let Some(range) = chosen.range {
@@ -212,15 +196,46 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
             }
         }
     }
+    payload.captures = captures;
+    payload.args_source = chosen.source;
+    payload.map_item = chosen.map.then_some(0);
+    Ok(Prepared {
+        payload,
+        call_site: chosen.line,
+        iterations: chosen.iterations,
+    })
+}
+
+/// The payload's parts that no call changes: the function as the SDK sends it, how,
+/// and where; no captures and no arguments yet.
+pub(crate) fn sent_function(
+    request: &RunRequest,
+    function: &SandboxFunctionFacts,
+    line_of: &impl Fn(TextSize) -> u32,
+) -> Result<Payload, NotRun> {
+    let serialization = match function.serialization {
+        aviato_analysis::Serialization::Json => Serialization::Json,
+        aviato_analysis::Serialization::Pickle => Serialization::Pickle,
+        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
+        aviato_analysis::Serialization::Unknown => {
+            return Err(NotRun::refused(
+                None,
+                format!(
+                    "the serialization mode of `{}` is not a `Serialization` member the file fixes",
+                    function.name
+                ),
+            ));
+        }
+    };
+    refuse_undedentable(request, function, line_of)?;
+    let environment = sandbox_environment(&request.source, function)
+        .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;
     let mut payload = Payload::new(
         &request.file_name,
         &function.name,
-        function_source(&request.source, &function),
+        function_source(&request.source, function),
     );
-    payload.captures = captures;
     payload.environment = environment;
-    payload.args_source = chosen.source;
-    payload.map_item = chosen.map.then_some(0);
     payload.serialization = serialization;
     payload.image = function
         .container_image
@@ -232,11 +247,7 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
         .unwrap_or_else(|| DEFAULT_TEMP_DIR.to_owned());
     payload.working_dir = function.working_dir.clone();
     payload.resources = function.resources.clone();
-    Ok(Prepared {
-        payload,
-        call_site: chosen.line,
-        iterations: chosen.iterations,
-    })
+    Ok(payload)
 }
 
 /// `f.map(items)` runs at most this many items here.
@@ -367,7 +378,7 @@ fn python_string(text: &str) -> String {
     literal
 }
 
-fn find_function(
+pub(crate) fn find_function(
     request: &RunRequest,
     functions: &[SandboxFunctionFacts],
     line_of: &impl Fn(TextSize) -> u32,

@@ -64,6 +64,8 @@ def main():
 def run(request, main_pid):
     mode = request["serialization"]
     sys.argv = ["-c"]
+    if request.get("file_run"):
+        return run_file(request, main_pid)
 
     # The sandbox's environment variables (`environment_variables=`).
     for key, value in request.get("environment") or ():
@@ -612,8 +614,10 @@ def convert_json(value, origin):
         for key, item in value.items():
             converted[json_key(key, origin)] = convert_json(item, origin)
         return converted
-    if isinstance(value, (list, tuple, set, frozenset)) or is_instance(
-            value, "types", "GeneratorType"):
+    # pydantic writes any iterator as a list: a generator, `zip(...)`, a file, a
+    # `StringIO` (its lines).
+    if isinstance(value, (list, tuple, set, frozenset)) or (
+            hasattr(type(value), "__next__") and hasattr(type(value), "__iter__")):
         return [convert_json(item, origin) for item in value]
     if is_dataclass_instance(value):
         import dataclasses
@@ -771,7 +775,8 @@ def pickle_transport(captures, args, kwargs):
             raise pickle_refusal(captures, args, kwargs, error)
     # As in the SDK's sandbox: `AttributeError: Can't get attribute 'Point' on <module
     # '__main__' (built-in)>` for the script's classes.
-    payload = pickle.loads(data)
+    with SandboxMain():
+        payload = pickle.loads(data)
     return list(payload["closure_vars"].items()), payload["args"], payload["kwargs"]
 
 
@@ -819,6 +824,7 @@ def pickle_result(value):
 
 
 def ok(value):
+    CLIENT_VALUE[:] = [value]
     report = {"outcome": "ok", "value_type": type_name(type(value)), "value_repr": safe_repr(value),
               "sdk_returncode": 0}
     if is_plain_json(value, 0):
@@ -977,6 +983,337 @@ def send(report, nonce):
         written = os.write(RESULT_FD, data)
         data = data[written:]
     os.close(RESULT_FD)
+
+
+# --- Running the file up to the call ------------------------------------------------
+#
+# When a call's arguments are known only by running the file, the file itself runs
+# here, with stand-ins for the SDK's module: each earlier sandbox call runs in this
+# process as `run_aviato`/`run_strict` do, with the values the file computed, and
+# gives the file what the SDK's client would (its value, or the SDK's exception).
+# The requested call is the run: its report is sent and the process ends. Output
+# before it is discarded.
+
+# The value the client got from the last call that returned one.
+CLIENT_VALUE = []
+# The requested call runs at most this many times when the file makes it again.
+TARGET_CALL_LIMIT = 16
+# The runner's own `__main__` while the file runs as `__main__`.
+RUNNER_MAIN = []
+
+
+class SandboxMain:
+    """The sandbox's `__main__` (not the file's) while the sandbox's side unpickles."""
+
+    def __enter__(self):
+        self.saved = sys.modules["__main__"]
+        if RUNNER_MAIN:
+            sys.modules["__main__"] = RUNNER_MAIN[0]
+
+    def __exit__(self, *exc_info):
+        sys.modules["__main__"] = self.saved
+
+
+class Discard:
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def run_file(request, main_pid):
+    import types
+
+    program = request["file_run"]
+    file_name = request["file_name"]
+    first_line, last_line = program["call_lines"]
+    target = program["functions"][program["target"]]
+    module = types.ModuleType("__main__")
+    module.__file__ = file_name
+    RUNNER_MAIN[:] = [sys.modules["__main__"]]
+    sys.modules["__main__"] = module
+    streams = (sys.stdout, sys.stderr)
+
+    def run_call(entry, args, kwargs, live):
+        """The report of the call of `entry` as the SDK makes it."""
+        call = dict(request, function_name=entry["name"], source=entry["source"],
+                    serialization=entry["serialization"], temp_dir=entry["temp_dir"])
+        saved_environment = dict(os.environ)
+        for key, value in entry["environment"]:
+            os.environ[key] = value
+        CLIENT_VALUE[:] = []
+        try:
+            if entry["serialization"] == "strict_json":
+                return run_strict(call, main_pid, live, args, kwargs)
+            return run_aviato(call, main_pid, live, args, kwargs)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_environment)
+
+    def called(entry, function, args, kwargs):
+        """Makes the call of `entry`, which the file makes now: for the requested one,
+        the run, which ends the process; for another, returns a function that gives
+        what the SDK's client gives the file."""
+        caller = sys._getframe(1)
+        while caller is not None and caller.f_code.co_filename != file_name:
+            caller = caller.f_back
+        line = caller.f_lineno if caller is not None else 0
+        if entry is target and first_line <= line <= last_line:
+            saved = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = streams
+            report = run_call(entry, args, kwargs, captured_values(entry, function))
+            flush_standard_streams()
+            sys.stdout, sys.stderr = saved
+            # A call made again (in a loop) runs until one returns no value, as the
+            # items of `.map` do here.
+            returned.append(report)
+            if report["outcome"] != "ok" or len(returned) >= TARGET_CALL_LIMIT:
+                finish(returned)
+            value = CLIENT_VALUE[:]
+            return lambda: value[0]
+        return lambda: call_before(entry, function, args, kwargs)
+
+    def finish(reports):
+        report = reports[-1] if reports[-1]["outcome"] != "ok" else reports[0]
+        if len(reports) > 1:
+            report["note"] = "; ".join(filter(None, [report.get("note"), (
+                "call %d of the ones the file made at line %d; the ones before it returned a "
+                "value" % (len(reports), first_line)) if report is reports[-1] else (
+                "every one of the %d calls the file made at line %d returned a value; this "
+                "is the first one's" % (len(reports), first_line))]))
+        flush_standard_streams()
+        send(report, request["nonce"].encode("ascii"))
+        os._exit(0)
+
+    def call_before(entry, function, args, kwargs):
+        live = captured_values(entry, function)
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = Discard()
+        try:
+            report = run_call(entry, args, kwargs, live)
+        finally:
+            sys.stdout, sys.stderr = saved
+        return client_side(report, entry)
+
+    returned = []
+    stand_ins = sdk_stand_ins(program["functions"], called)
+    sys.modules.update(stand_ins)
+    sys.stdout = sys.stderr = Discard()
+    ended = "it ended"
+    try:
+        code = compile(program["source"], file_name, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    except SystemExit as error:
+        ended = "it exited (%s)" % safe_str(error.code)
+    except BaseException as error:
+        ended = "it raised %s" % describe(error)
+    finally:
+        sys.stdout, sys.stderr = streams
+    if returned:
+        finish(returned)
+    return {"outcome": "error", "message": "running the file did not reach the call at line "
+            "%d: %s first" % (first_line, ended)}
+
+
+def captured_values(entry, function):
+    """What the SDK sends for the names the analysis found, as the file holds them."""
+    values = []
+    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+    for name, origin in entry["captures"]:
+        try:
+            if origin == "closure" and name in closure:
+                values.append((name, closure[name].cell_contents))
+            elif name in function.__globals__:
+                values.append((name, function.__globals__[name]))
+        except ValueError:
+            pass
+    return values
+
+
+def client_side(report, entry):
+    """What the SDK's client gives the file for this report."""
+    outcome = report["outcome"]
+    if outcome == "ok" and CLIENT_VALUE:
+        return CLIENT_VALUE[0]
+    strict = entry["serialization"] == "strict_json"
+    errors = sys.modules["cwsandbox" if strict else "aviato"]
+    message = report.get("exception_message") or report.get("message") or ""
+    if outcome == "refused":
+        if strict:
+            import builtins
+
+            kind = getattr(builtins, report.get("exception_type") or "", TypeError)
+            raise kind(message)
+        raise errors.FunctionSerializationError(message)
+    if outcome == "raised":
+        raise errors.SandboxExecutionError(
+            "Function '%s' execution failed in sandbox: %s" % (entry["name"], message),
+            exception_type=report.get("exception_type"),
+            exception_message=report.get("exception_message"))
+    raise errors.SandboxError(message)
+
+
+def sdk_stand_ins(entries, called):
+    """Modules `aviato` and `cwsandbox` whose sessions' `.function()` decorate with
+    stand-ins that hand each call to `called`."""
+    import inspect
+    import types
+
+    def entry_of(function):
+        code = getattr(function, "__code__", None)
+        for entry in entries:
+            if code is not None and entry["name"] == function.__name__ and \
+                    entry["first_line"] <= code.co_firstlineno <= entry["def_line"]:
+                return entry
+        return None
+
+    def innermost(function):
+        while hasattr(function, "__wrapped__"):
+            function = function.__wrapped__
+        return function
+
+    def module(name, strict):
+        stand_in = types.ModuleType(name)
+
+        class SandboxError(Exception):
+            pass
+
+        class SandboxExecutionError(SandboxError):
+            def __init__(self, message="", exception_type=None, exception_message=None,
+                         exec_result=None):
+                super().__init__(message)
+                self.exception_type = exception_type
+                self.exception_message = exception_message
+                self.exec_result = exec_result
+
+        class FunctionSerializationError(SandboxError):
+            pass
+
+        class AsyncFunctionError(SandboxError if strict else TypeError):
+            pass
+
+        def refuse_async(function):
+            inner = innermost(function)
+            if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
+                raise AsyncFunctionError(
+                    "Function '%s' is async, but @session.function() only supports "
+                    "synchronous functions. The sandbox executes Python synchronously. If "
+                    "you need async behavior, run your async code inside the sync function "
+                    "using asyncio.run()." % function.__name__)
+
+        class OperationRef:
+            def __init__(self, run):
+                self.run = run
+
+            def result(self, timeout=None):
+                return self.run()
+
+            def __await__(self):
+                return self.run()
+                yield
+
+        class RemoteFunction:
+            def __init__(self, function):
+                self.function = function
+                self.entry = entry_of(function)
+                for key in ("__name__", "__doc__", "__module__", "__qualname__"):
+                    setattr(self, key, getattr(function, key, None))
+
+            def remote(self, *args, **kwargs):
+                if self.entry is None:
+                    return OperationRef(lambda: self.function(*args, **kwargs))
+                # The SDK starts the call at once; every error comes at `.result()`.
+                give = called(self.entry, self.function, args, kwargs)
+                try:
+                    value = give()
+                except Exception as error:
+                    failure = error
+
+                    def fail():
+                        raise failure
+                    return OperationRef(fail)
+                return OperationRef(lambda: value)
+
+            def map(self, items):
+                return [self.remote(*item) for item in items]
+
+            def local(self, *args, **kwargs):
+                return self.function(*args, **kwargs)
+
+        class AviatoFunction:
+            def __init__(self, function):
+                self.function = function
+                self.entry = entry_of(function)
+                for key in ("__name__", "__doc__", "__module__", "__qualname__"):
+                    setattr(self, key, getattr(function, key, None))
+
+            def __call__(self, *args, **kwargs):
+                if self.entry is None:
+                    give = lambda: self.function(*args, **kwargs)  # noqa: E731
+                else:
+                    give = called(self.entry, self.function, args, kwargs)
+
+                # The SDK's errors come where the coroutine is awaited.
+                async def result():
+                    return give()
+                return result()
+
+        class Session:
+            def __init__(self, *args, **kwargs):
+                pass
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc_info):
+                return False
+
+            async def __aenter__(self):
+                return self
+
+            async def __aexit__(self, *exc_info):
+                return False
+
+            def function(self, **options):
+                def decorate(function):
+                    refuse_async(function)
+                    return RemoteFunction(function) if strict else AviatoFunction(function)
+                return decorate
+
+        class Sandbox:
+            def __init__(self, *args, **kwargs):
+                pass
+
+            @staticmethod
+            def session(*args, **kwargs):
+                return Session()
+
+        class Anything:
+            """Any other name of the SDK: accepts any arguments and attribute."""
+
+            def __init__(self, *args, **kwargs):
+                pass
+
+            def __getattr__(self, name):
+                return Anything()
+
+            def __call__(self, *args, **kwargs):
+                return Anything()
+
+        class Serialization:
+            JSON = "json"
+            PICKLE = "pickle"
+
+        for value in (SandboxError, SandboxExecutionError, FunctionSerializationError,
+                      AsyncFunctionError, Session, Sandbox, Serialization):
+            setattr(stand_in, value.__name__, value)
+        stand_in.CWSandboxError = SandboxError
+        stand_in.SandboxDefaults = Anything
+        stand_in.__getattr__ = lambda name: Anything
+        return stand_in
+
+    return {"aviato": module("aviato", False), "cwsandbox": module("cwsandbox", True)}
 
 
 main()

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Frame, Outcome, OutcomeKind, Payload, Serialization};
+use crate::{FileRun, Frame, Outcome, OutcomeKind, Payload, Serialization};
 
 /// The runner, run as `python -c RUNNER_SOURCE FILE_NAME` inside the sandbox.
 pub(crate) const RUNNER_SOURCE: &str = include_str!("runner.py");
@@ -26,6 +26,8 @@ pub(crate) struct RunnerInput<'a> {
     pub serialization: Serialization,
     pub temp_dir: &'a str,
     pub environment: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_run: Option<&'a FileRun>,
 }
 
 impl<'a> RunnerInput<'a> {
@@ -41,6 +43,7 @@ impl<'a> RunnerInput<'a> {
             serialization: payload.serialization,
             temp_dir: &payload.temp_dir,
             environment: &payload.environment,
+            file_run: payload.file_run.as_ref(),
         }
     }
 }

@@ -21,6 +21,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::file_run::prepare_file_run;
 use crate::{
     Backend, CancellationToken, Limits, NotRun, Outcome, OutcomeKind, OutputSink, Payload,
     Prepared, RunRequest, prepare, run_prepared,
@@ -71,7 +72,10 @@ pub async fn run_request(
             }
             Err(message) => Outcome::error(message),
         },
-        Err(not_run) => not_run.into(),
+        Err(not_run) => match run_the_file(&request, &not_run, setup, output).await {
+            Some(outcome) => outcome,
+            None => not_run.into(),
+        },
     };
     if !chain.ran.is_empty() {
         outcome.add_note(format!(
@@ -80,6 +84,59 @@ pub async fn run_request(
         ));
     }
     outcome
+}
+
+/// When `refusal` is about values only running the file gives and the sandbox is
+/// the local one: the file runs there up to the call ([`crate::file_run`]). `None`
+/// leaves the refusal as it is.
+async fn run_the_file(
+    request: &RunRequest,
+    refusal: &NotRun,
+    setup: &RunSetup<'_>,
+    output: Option<OutputSink>,
+) -> Option<Outcome> {
+    let NotRun::Refused {
+        code: None,
+        message,
+    } = refusal
+    else {
+        return None;
+    };
+    let about_values = message.starts_with("the call at line")
+        || message.starts_with("cannot send `")
+        || message.contains(" takes arguments and the call at line");
+    if !about_values {
+        return None;
+    }
+    let prepared = prepare_file_run(request)?;
+    let backend = (setup.backend)(&prepared.payload).ok()?;
+    if backend.name() != "local" {
+        return None;
+    }
+    let line = prepared.call_site.unwrap_or_default();
+    let outcome = run_prepared(
+        backend.as_ref(),
+        &prepared,
+        setup.limits,
+        setup.cancel.clone(),
+        output,
+    )
+    .await;
+    if outcome.outcome == OutcomeKind::Error
+        && let Some(reason) = outcome
+            .message
+            .as_deref()
+            .filter(|message| message.starts_with("running the file did not reach"))
+    {
+        let mut refused: Outcome = refusal.clone().into();
+        refused.add_note(reason);
+        return Some(refused);
+    }
+    let mut outcome = outcome;
+    outcome.add_note(format!(
+        "the arguments and captured values are the file's own: the file ran in the sandbox up to line {line}, its earlier sandbox calls made as the SDK makes them"
+    ));
+    Some(outcome)
 }
 
 /// What following earlier calls has done so far in one run.
