@@ -987,3 +987,52 @@ fn a_cwsandbox_file_runs_from_its_remote_call_and_shows_the_value_at_result() {
         "{hints:#?}"
     );
 }
+
+const CWSANDBOX_FALLBACK: &str = r#"from cwsandbox import Session
+
+ORDERS = [{"variant": "A", "n": 3}, {"variant": "B", "n": 5}]
+
+with Session() as session:
+
+    @session.function()
+    def totals(rows):
+        return {r["variant"]: r["n"] for r in rows}
+
+    @session.function()
+    def share(counts):
+        total = sum(counts.values())
+        return {k: round(v / total, 3) for k, v in counts.items()}
+
+    counts = {}
+    try:
+        counts = totals.remote(ORDERS).result()
+    except Exception:
+        counts = {"A": 1}
+    print(share.remote(counts).result())
+"#;
+
+/// A call whose argument only running the file gives has a lens that says it runs
+/// the file up to the call; the run gives the value the SDK gives (the cwsandbox
+/// oracle records the same `share` for these values in tests/cli/run.rs).
+#[test]
+fn a_call_only_running_the_file_explains_has_a_lens_that_runs_the_file() {
+    let (mut server, _) = Server::start(&[], None);
+    server.open(URI, 1, CWSANDBOX_FALLBACK);
+    server.diagnostics(URI, 1);
+    let call = line_of(CWSANDBOX_FALLBACK, "share.remote(counts)");
+    let lenses = server.code_lenses(URI);
+    let lens = lenses
+        .iter()
+        .find(|lens| lens["range"]["start"]["line"] == call)
+        .unwrap_or_else(|| panic!("no lens on the share call: {lenses:#?}"));
+    assert_eq!(
+        lens["command"]["title"],
+        "▶ Run share.remote(counts) (runs the file up to here)"
+    );
+    let outcome = server.command("aviato.run", lens["command"]["arguments"][0].clone());
+    assert_eq!(
+        outcome["value_json"],
+        json!({"A": 0.375, "B": 0.625}),
+        "{outcome:#}"
+    );
+}

@@ -1,6 +1,7 @@
 //! "▶ Run in sandbox" above each sandbox function, the last outcome in its place
 //! after a run, the reason when it cannot run, and "▶ Run add(2, 3)" above each
-//! call site whose arguments are static.
+//! call site whose arguments are static, or, with the local sandbox, that it runs
+//! the file up to.
 
 use aviato_analysis::text::TextSize;
 use serde_json::json;
@@ -31,6 +32,12 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
         })
         .collect();
 
+    // Whether aviato's and cwsandbox's calls run in the local sandbox.
+    let run_settings = editor.run();
+    let local = (
+        run_settings.runs_locally(false),
+        run_settings.runs_locally(true),
+    );
     let mut lenses = Vec::new();
     for function in analysis.functions() {
         let facts = &function.facts;
@@ -70,10 +77,19 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
         if function.blocked_by.is_some() {
             continue;
         }
+        let runs_the_file = if facts.serialization == aviato_analysis::Serialization::StrictJson {
+            local.1
+        } else {
+            local.0
+        };
         for site in &facts.call_sites {
-            if site.arguments.is_err() {
-                continue;
-            }
+            // Arguments only running the file gives: the local sandbox runs it up to
+            // the call.
+            let suffix = match (&site.arguments, runs_the_file) {
+                (Ok(_), _) => "",
+                (Err(_), true) => " (runs the file up to here)",
+                (Err(_), false) => continue,
+            };
             let call = summary::clip(&document.text()[site.range]);
             let arguments = json!({
                 "uri": uri,
@@ -85,7 +101,7 @@ pub(crate) async fn code_lens(session: &Session, params: CodeLensParams) -> Opti
                 document,
                 lines,
                 site.range.start(),
-                format!("▶ Run {call}"),
+                format!("▶ Run {call}{suffix}"),
                 RUN_COMMAND,
                 arguments,
             ));

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aviato_exec::{
     Backend, BackendKind, BackendSettings, Limits, LocalBackend, LocalConfig, Payload,
+    Serialization,
 };
 use serde::Deserialize;
 
@@ -102,6 +103,19 @@ impl RunSettings {
                 usize::try_from(kb.saturating_mul(1024)).unwrap_or(usize::MAX)
             }),
         }
+    }
+
+    /// Whether calls of a function of that generation run in the local sandbox, the
+    /// one backend that runs a file up to a call whose arguments only it gives.
+    pub(crate) fn runs_locally(&self, strict_json: bool) -> bool {
+        let mut payload = Payload::new("", "", "");
+        if strict_json {
+            payload.serialization = Serialization::StrictJson;
+        }
+        matches!(
+            self.backend.unwrap_or_default().resolve(&payload),
+            BackendKind::Auto | BackendKind::Local
+        )
     }
 
     /// The backend that runs `payload`, or why there is none.
