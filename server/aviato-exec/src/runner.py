@@ -1035,13 +1035,23 @@ def run_file(request, main_pid):
     sys.modules["__main__"] = module
     streams = (sys.stdout, sys.stderr)
 
+    # A sandbox starts afresh: what the file changed in the process (its environment,
+    # its working directory) is not the sandbox's.
+    sandbox_environment = dict(os.environ)
+    sandbox_directory = os.getcwd()
+
     def run_call(entry, args, kwargs, live):
         """The report of the call of `entry` as the SDK makes it."""
         call = dict(request, function_name=entry["name"], source=entry["source"],
                     serialization=entry["serialization"], temp_dir=entry["temp_dir"])
-        saved_environment = dict(os.environ)
-        for key, value in entry["environment"]:
-            os.environ[key] = value
+        file_environment = dict(os.environ)
+        file_directory = os.getcwd()
+        os.environ.clear()
+        os.environ.update(sandbox_environment)
+        os.environ.update(entry["environment"])
+        os.chdir(sandbox_directory)
+        if "random" in sys.modules:
+            sys.modules["random"].seed()
         CLIENT_VALUE[:] = []
         try:
             if entry["serialization"] == "strict_json":
@@ -1049,7 +1059,11 @@ def run_file(request, main_pid):
             return run_aviato(call, main_pid, live, args, kwargs)
         finally:
             os.environ.clear()
-            os.environ.update(saved_environment)
+            os.environ.update(file_environment)
+            try:
+                os.chdir(file_directory)
+            except OSError:
+                pass
 
     def called(entry, function, args, kwargs):
         """Makes the call of `entry`, which the file makes now: for the requested one,
@@ -1147,10 +1161,16 @@ def client_side(report, entry):
             raise kind(message)
         raise errors.FunctionSerializationError(message)
     if outcome == "raised":
+        import types
+
+        # What the SDK keeps of the sandbox's command: its exit status and output.
+        exec_result = types.SimpleNamespace(
+            returncode=report.get("sdk_returncode", 1), stdout="",
+            stderr=report.get("sdk_stderr", ""))
         raise errors.SandboxExecutionError(
             "Function '%s' execution failed in sandbox: %s" % (entry["name"], message),
             exception_type=report.get("exception_type"),
-            exception_message=report.get("exception_message"))
+            exception_message=report.get("exception_message"), exec_result=exec_result)
     raise errors.SandboxError(message)
 
 
