@@ -46,6 +46,21 @@ fn project() -> Project {
     project
 }
 
+/// The JSON outcome of `run app.py` for the call of `function` at `call_site`.
+fn run_call(project: &Project, function: &str, call_site: u32) -> serde_json::Value {
+    let line = call_site.to_string();
+    json(&project.run(&[
+        "run",
+        "app.py",
+        "--output-format",
+        "json",
+        "--function",
+        function,
+        "--call-site",
+        &line,
+    ]))
+}
+
 fn json(run: &crate::project::Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("invalid JSON ({err}):\n{}", run.stdout))
@@ -376,17 +391,7 @@ with Session(SandboxDefaults()) as session:
 fn cwsandbox_arguments_only_running_the_file_gives_come_from_running_it() {
     let project = Project::new();
     project.write("app.py", CWSANDBOX_FALLBACK);
-    let run = project.run(&[
-        "run",
-        "app.py",
-        "--output-format",
-        "json",
-        "--function",
-        "share",
-        "--call-site",
-        "28",
-    ]);
-    let outcome = json(&run);
+    let outcome = run_call(&project, "share", 28);
     assert_eq!(outcome["outcome"], "ok", "{outcome}");
     assert_eq!(
         outcome["value_json"],
@@ -404,17 +409,7 @@ fn cwsandbox_arguments_only_running_the_file_gives_come_from_running_it() {
             "    if not ORDERS:\n        print(share.remote(counts).result())",
         ),
     );
-    let run = project.run(&[
-        "run",
-        "app.py",
-        "--output-format",
-        "json",
-        "--function",
-        "share",
-        "--call-site",
-        "29",
-    ]);
-    let outcome = json(&run);
+    let outcome = run_call(&project, "share", 29);
     assert_eq!(outcome["outcome"], "refused", "{outcome}");
     let note = outcome["note"].as_str().unwrap_or_default();
     assert!(
@@ -455,17 +450,7 @@ asyncio.run(main())
 fn aviato_arguments_only_running_the_file_gives_come_from_running_it() {
     let project = Project::new();
     project.write("app.py", AVIATO_BUILT_IN_A_LOOP);
-    let run = project.run(&[
-        "run",
-        "app.py",
-        "--output-format",
-        "json",
-        "--function",
-        "widths",
-        "--call-site",
-        "21",
-    ]);
-    let outcome = json(&run);
+    let outcome = run_call(&project, "widths", 21);
     assert_eq!(outcome["outcome"], "ok", "{outcome}");
     assert_eq!(outcome["value_json"], serde_json::json!([2]));
 }
@@ -496,17 +481,7 @@ with Session(SandboxDefaults()) as session:
 fn cwsandbox_a_call_in_a_loop_runs_each_iteration() {
     let project = Project::new();
     project.write("app.py", CWSANDBOX_LOOP);
-    let run = project.run(&[
-        "run",
-        "app.py",
-        "--output-format",
-        "json",
-        "--function",
-        "parse_age",
-        "--call-site",
-        "16",
-    ]);
-    let outcome = json(&run);
+    let outcome = run_call(&project, "parse_age", 16);
     assert_eq!(outcome["outcome"], "raised", "{outcome}");
     assert_eq!(outcome["exception_type"], "ValueError");
     assert_eq!(outcome["exception_message"], "negative age: -4");
@@ -539,17 +514,7 @@ with Session(SandboxDefaults()) as session:
 fn cwsandbox_a_function_kept_on_self_is_run_at_its_calls() {
     let project = Project::new();
     project.write("app.py", CWSANDBOX_INSTANCE);
-    let run = project.run(&[
-        "run",
-        "app.py",
-        "--output-format",
-        "json",
-        "--function",
-        "normalize",
-        "--call-site",
-        "13",
-    ]);
-    let outcome = json(&run);
+    let outcome = run_call(&project, "normalize", 13);
     assert_eq!(outcome["outcome"], "ok", "{outcome}");
     assert_eq!(outcome["value_repr"], "'the tower'");
 }

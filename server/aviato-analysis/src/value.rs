@@ -800,7 +800,7 @@ impl<'a> Values<'_, 'a> {
                 let Some(elements) = self.literal_elements(iterable, scope, 0) else {
                     return ValueKind::Unknown;
                 };
-                let mut kinds = elements.into_iter().map(|element| match (index, element) {
+                agreed(elements.into_iter().map(|element| match (index, element) {
                     (None, element) => self.kind_at_depth(element, scope, offset, depth + 1),
                     (Some(index), Expr::Tuple(ast::ExprTuple { elts, .. })) => {
                         elts.get(index).map_or(ValueKind::Unknown, |element| {
@@ -808,13 +808,7 @@ impl<'a> Values<'_, 'a> {
                         })
                     }
                     _ => ValueKind::Unknown,
-                });
-                let first = kinds.next().unwrap_or(ValueKind::Unknown);
-                if kinds.all(|kind| kind == first) {
-                    first
-                } else {
-                    ValueKind::Unknown
-                }
+                }))
             }
             BindingKind::Receiver {
                 class,
@@ -1196,21 +1190,15 @@ impl<'a> Values<'_, 'a> {
         let Some(scope) = self.model.function_scope(function) else {
             return ValueKind::Unknown;
         };
-        let mut kinds = crate::rules::own_returns(function)
-            .into_iter()
-            .map(|statement| {
-                statement.value.as_deref().map_or(ValueKind::None, |value| {
-                    self.kind_at_depth(value, scope, value.start(), depth + 1)
-                })
-            });
-        let Some(first) = kinds.next() else {
-            return ValueKind::Unknown;
-        };
-        if kinds.all(|kind| kind == first) {
-            first
-        } else {
-            ValueKind::Unknown
-        }
+        agreed(
+            crate::rules::own_returns(function)
+                .into_iter()
+                .map(|statement| {
+                    statement.value.as_deref().map_or(ValueKind::None, |value| {
+                        self.kind_at_depth(value, scope, value.start(), depth + 1)
+                    })
+                }),
+        )
     }
 
     /// For a call of a function the file defines, or a name bound to one, whose
@@ -1344,20 +1332,13 @@ impl<'a> Values<'_, 'a> {
         else {
             return ValueKind::Unknown;
         };
-        let mut kinds = self
-            .parameter_values(parameter.parameter.name.id.as_str(), scope)
-            .into_iter()
-            .map(|(value, value_scope)| {
-                self.kind_at_depth(value, value_scope, value.start(), depth + 1)
-            });
-        let Some(first) = kinds.next() else {
-            return ValueKind::Unknown;
-        };
-        if kinds.all(|kind| kind == first) {
-            first
-        } else {
-            ValueKind::Unknown
-        }
+        agreed(
+            self.parameter_values(parameter.parameter.name.id.as_str(), scope)
+                .into_iter()
+                .map(|(value, value_scope)| {
+                    self.kind_at_depth(value, value_scope, value.start(), depth + 1)
+                }),
+        )
     }
 
     /// The class statement a name refers to, when the file defines it.
@@ -1375,6 +1356,18 @@ impl<'a> Values<'_, 'a> {
             BindingKind::Function(function) => Some(function),
             _ => None,
         }
+    }
+}
+
+/// The kind all of `kinds` have; `Unknown` when they differ, or when there are none.
+fn agreed(mut kinds: impl Iterator<Item = ValueKind>) -> ValueKind {
+    let Some(first) = kinds.next() else {
+        return ValueKind::Unknown;
+    };
+    if kinds.all(|kind| kind == first) {
+        first
+    } else {
+        ValueKind::Unknown
     }
 }
 

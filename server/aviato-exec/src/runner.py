@@ -1233,13 +1233,14 @@ def sdk_stand_ins(entries, called):
                 return self.run()
                 yield
 
-        class RemoteFunction:
+        class Decorated:
             def __init__(self, function):
                 self.function = function
                 self.entry = entry_of(function)
                 for key in ("__name__", "__doc__", "__module__", "__qualname__"):
                     setattr(self, key, getattr(function, key, None))
 
+        class RemoteFunction(Decorated):
             def remote(self, *args, **kwargs):
                 if self.entry is None:
                     return OperationRef(lambda: self.function(*args, **kwargs))
@@ -1261,13 +1262,7 @@ def sdk_stand_ins(entries, called):
             def local(self, *args, **kwargs):
                 return self.function(*args, **kwargs)
 
-        class AviatoFunction:
-            def __init__(self, function):
-                self.function = function
-                self.entry = entry_of(function)
-                for key in ("__name__", "__doc__", "__module__", "__qualname__"):
-                    setattr(self, key, getattr(function, key, None))
-
+        class AviatoFunction(Decorated):
             def __call__(self, *args, **kwargs):
                 if self.entry is None:
                     give = lambda: self.function(*args, **kwargs)  # noqa: E731
