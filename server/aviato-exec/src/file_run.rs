@@ -10,7 +10,7 @@
 //! call is the run. Only the local backend runs a file this way.
 
 use aviato_analysis::text::{LineIndex, TextSize};
-use aviato_analysis::{CaptureOrigin, CapturedValue, SandboxFunctionFacts};
+use aviato_analysis::SandboxFunctionFacts;
 
 use crate::prepare::{find_function, sent_function};
 use crate::{FileRun, FileRunFunction, Prepared, RunRequest};
@@ -68,18 +68,6 @@ fn file_run_function(
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Option<FileRunFunction> {
     let payload = sent_function(request, function, line_of).ok()?;
-    let captures = function
-        .captures
-        .iter()
-        .filter(|capture| !matches!(capture.value, CapturedValue::Skipped(_)))
-        .map(|capture| {
-            let origin = match capture.origin {
-                CaptureOrigin::Closure => "closure",
-                CaptureOrigin::Global | CaptureOrigin::Undefined => "global",
-            };
-            (capture.name.clone(), origin)
-        })
-        .collect();
     Some(FileRunFunction {
         name: function.name.clone(),
         first_line: line_of(function.statement_range.start()),
@@ -88,6 +76,5 @@ fn file_run_function(
         serialization: payload.serialization,
         temp_dir: payload.temp_dir,
         environment: payload.environment,
-        captures,
     })
 }

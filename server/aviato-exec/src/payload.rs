@@ -100,7 +100,8 @@ pub struct FileRun {
     pub call_lines: (u32, u32),
 }
 
-/// A sandbox function as the SDK sends it, the values of its captures aside.
+/// A sandbox function as the SDK sends it; what it captures is looked up as the
+/// file runs, as the SDK's client does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRunFunction {
     pub name: String,
@@ -112,8 +113,6 @@ pub struct FileRunFunction {
     pub serialization: Serialization,
     pub temp_dir: String,
     pub environment: Vec<(String, String)>,
-    /// The names the SDK sends, each `global` or `closure`.
-    pub captures: Vec<(String, &'static str)>,
 }
 
 impl Payload {

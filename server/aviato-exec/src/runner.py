@@ -1076,7 +1076,12 @@ def run_file(request, main_pid):
         if entry is target and first_line <= line <= last_line:
             saved = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = streams
-            report = run_call(entry, args, kwargs, captured_values(entry, function))
+            try:
+                live = sdk_captures(function)
+            except ValueError as error:
+                report = client_refusal(error, ("a captured variable", None))
+            else:
+                report = run_call(entry, args, kwargs, live)
             flush_standard_streams()
             sys.stdout, sys.stderr = saved
             # A call made again (in a loop) runs until one returns no value, as the
@@ -1101,7 +1106,7 @@ def run_file(request, main_pid):
         os._exit(0)
 
     def call_before(entry, function, args, kwargs):
-        live = captured_values(entry, function)
+        live = sdk_captures(function)
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = Discard()
         try:
@@ -1130,18 +1135,39 @@ def run_file(request, main_pid):
             "%d: %s first" % (first_line, ended)}
 
 
-def captured_values(entry, function):
-    """What the SDK sends for the names the analysis found, as the file holds them."""
+def sdk_captures(function):
+    """What the SDK sends with a call of `function`, looked up as its client does: the
+    globals the bytecode of the unwrapped function names, but modules, classes and
+    builtins, then its closure cells (an empty one raises `ValueError: Cell is
+    empty`)."""
+    import dis
+    import types
+
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    names = []
+
+    def scan(code):
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL") \
+                    and instruction.argval not in names:
+                names.append(instruction.argval)
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                scan(constant)
+
+    scan(function.__code__)
     values = []
-    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
-    for name, origin in entry["captures"]:
-        try:
-            if origin == "closure" and name in closure:
-                values.append((name, closure[name].cell_contents))
-            elif name in function.__globals__:
-                values.append((name, function.__globals__[name]))
-        except ValueError:
-            pass
+    for name in names:
+        if name not in function.__globals__:
+            continue
+        value = function.__globals__[name]
+        skipped = isinstance(value, (types.ModuleType, type)) or (
+            hasattr(value, "__module__") and value.__module__ == "builtins")
+        if not skipped:
+            values.append((name, value))
+    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+        values.append((name, cell.cell_contents))
     return values
 
 
@@ -1188,11 +1214,6 @@ def sdk_stand_ins(entries, called):
                 return entry
         return None
 
-    def innermost(function):
-        while hasattr(function, "__wrapped__"):
-            function = function.__wrapped__
-        return function
-
     def module(name, strict):
         stand_in = types.ModuleType(name)
 
@@ -1214,7 +1235,9 @@ def sdk_stand_ins(entries, called):
             pass
 
         def refuse_async(function):
-            inner = innermost(function)
+            inner = function
+            while hasattr(inner, "__wrapped__"):
+                inner = inner.__wrapped__
             if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
                 raise AsyncFunctionError(
                     "Function '%s' is async, but @session.function() only supports "
