@@ -9,10 +9,10 @@
 //! the file computed, and gives the file what the SDK's client would; the requested
 //! call is the run. Only the local backend runs a file this way.
 
-use aviato_analysis::text::{LineIndex, TextSize};
 use aviato_analysis::SandboxFunctionFacts;
+use aviato_analysis::text::{LineIndex, TextSize};
 
-use crate::prepare::{find_function, sent_function};
+use crate::prepare::{find_function, sent_function_in, serialization_of};
 use crate::{FileRun, FileRunFunction, Prepared, RunRequest};
 
 /// The requested call as a run of the file up to it; `None` when the request names
@@ -31,7 +31,8 @@ pub(crate) fn prepare_file_run(request: &RunRequest) -> Option<Prepared> {
             .find(|site| line_of(site.range.start()) == wanted)?,
         None => target.call_sites.first()?,
     };
-    let mut payload = sent_function(request, &target, &line_of).ok()?;
+    let mode = serialization_of(&target).unwrap_or_default();
+    let mut payload = sent_function_in(request, &target, mode, &line_of).ok()?;
     let mut entries = Vec::new();
     let mut target_index = None;
     for function in functions {
@@ -67,7 +68,9 @@ fn file_run_function(
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Option<FileRunFunction> {
-    let payload = sent_function(request, function, line_of).ok()?;
+    // A mode the file computes is read from the decorator's options as it runs.
+    let fixed = serialization_of(function);
+    let payload = sent_function_in(request, function, fixed.unwrap_or_default(), line_of).ok()?;
     Some(FileRunFunction {
         name: function.name.clone(),
         first_line: line_of(function.statement_range.start()),
@@ -76,5 +79,6 @@ fn file_run_function(
         serialization: payload.serialization,
         temp_dir: payload.temp_dir,
         environment: payload.environment,
+        serialization_from_options: fixed.is_none(),
     })
 }

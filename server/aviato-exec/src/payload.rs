@@ -113,6 +113,9 @@ pub struct FileRunFunction {
     pub serialization: Serialization,
     pub temp_dir: String,
     pub environment: Vec<(String, String)>,
+    /// The file computes its `serialization=`: the stand-in reads it from the
+    /// decorator's options (`serialization` is then a placeholder).
+    pub serialization_from_options: bool,
 }
 
 impl Payload {

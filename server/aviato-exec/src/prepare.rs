@@ -213,20 +213,35 @@ pub(crate) fn sent_function(
     function: &SandboxFunctionFacts,
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<Payload, NotRun> {
-    let serialization = match function.serialization {
-        aviato_analysis::Serialization::Json => Serialization::Json,
-        aviato_analysis::Serialization::Pickle => Serialization::Pickle,
-        aviato_analysis::Serialization::StrictJson => Serialization::StrictJson,
-        aviato_analysis::Serialization::Unknown => {
-            return Err(NotRun::refused(
-                None,
-                format!(
-                    "the serialization mode of `{}` is not a `Serialization` member the file fixes",
-                    function.name
-                ),
-            ));
-        }
-    };
+    let serialization = serialization_of(function).ok_or_else(|| {
+        NotRun::refused(
+            None,
+            format!(
+                "the serialization mode of `{}` is not a `Serialization` member the file fixes",
+                function.name
+            ),
+        )
+    })?;
+    sent_function_in(request, function, serialization, line_of)
+}
+
+/// The function's serialization mode, when the file fixes it.
+pub(crate) fn serialization_of(function: &SandboxFunctionFacts) -> Option<Serialization> {
+    match function.serialization {
+        aviato_analysis::Serialization::Json => Some(Serialization::Json),
+        aviato_analysis::Serialization::Pickle => Some(Serialization::Pickle),
+        aviato_analysis::Serialization::StrictJson => Some(Serialization::StrictJson),
+        aviato_analysis::Serialization::Unknown => None,
+    }
+}
+
+/// [`sent_function`] in the mode `serialization`.
+pub(crate) fn sent_function_in(
+    request: &RunRequest,
+    function: &SandboxFunctionFacts,
+    serialization: Serialization,
+    line_of: &impl Fn(TextSize) -> u32,
+) -> Result<Payload, NotRun> {
     refuse_undedentable(request, function, line_of)?;
     let environment = sandbox_environment(&request.source, function)
         .map_err(|reason| NotRun::refused(None, format!("cannot prepare the sandbox: {reason}")))?;

@@ -1073,13 +1073,16 @@ def run_file(request, main_pid):
         while caller is not None and caller.f_code.co_filename != file_name:
             caller = caller.f_back
         line = caller.f_lineno if caller is not None else 0
-        if entry is target and first_line <= line <= last_line:
+        is_target = (entry["name"], entry["first_line"]) == (target["name"], target["first_line"])
+        if is_target and first_line <= line <= last_line:
             saved = sys.stdout, sys.stderr
             sys.stdout, sys.stderr = streams
             try:
+                if "refusal" in entry:
+                    raise entry["refusal"]
                 live = sdk_captures(function)
-            except ValueError as error:
-                report = client_refusal(error, ("a captured variable", None))
+            except (ValueError, AttributeError) as error:
+                report = client_refusal(error, ("the call", None))
             else:
                 report = run_call(entry, args, kwargs, live)
             flush_standard_streams()
@@ -1106,6 +1109,8 @@ def run_file(request, main_pid):
         os._exit(0)
 
     def call_before(entry, function, args, kwargs):
+        if "refusal" in entry:
+            raise entry["refusal"]
         live = sdk_captures(function)
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = Discard()
@@ -1203,16 +1208,30 @@ def client_side(report, entry):
 def sdk_stand_ins(entries, called):
     """Modules `aviato` and `cwsandbox` whose sessions' `.function()` decorate with
     stand-ins that hand each call to `called`."""
+    import enum
     import inspect
     import types
 
-    def entry_of(function):
+    def entry_of(function, options):
         code = getattr(function, "__code__", None)
         for entry in entries:
             if code is not None and entry["name"] == function.__name__ and \
                     entry["first_line"] <= code.co_firstlineno <= entry["def_line"]:
-                return entry
+                return with_options(entry, options)
         return None
+
+    def with_options(entry, options):
+        """The entry, with the mode the decorator's options give when the file
+        computes it: the SDK reads `serialization.value` when a call is made."""
+        if not entry["serialization_from_options"]:
+            return entry
+        mode = options.get("serialization")
+        if mode is None:
+            return dict(entry, serialization="json")
+        try:
+            return dict(entry, serialization=mode.value)
+        except AttributeError as error:
+            return dict(entry, refusal=error)
 
     def module(name, strict):
         stand_in = types.ModuleType(name)
@@ -1257,9 +1276,9 @@ def sdk_stand_ins(entries, called):
                 yield
 
         class Decorated:
-            def __init__(self, function):
+            def __init__(self, function, entry):
                 self.function = function
-                self.entry = entry_of(function)
+                self.entry = entry
                 for key in ("__name__", "__doc__", "__module__", "__qualname__"):
                     setattr(self, key, getattr(function, key, None))
 
@@ -1316,7 +1335,8 @@ def sdk_stand_ins(entries, called):
             def function(self, **options):
                 def decorate(function):
                     refuse_async(function)
-                    return RemoteFunction(function) if strict else AviatoFunction(function)
+                    decorated = RemoteFunction if strict else AviatoFunction
+                    return decorated(function, entry_of(function, options))
                 return decorate
 
         class Sandbox:
@@ -1339,9 +1359,9 @@ def sdk_stand_ins(entries, called):
             def __call__(self, *args, **kwargs):
                 return Anything()
 
-        class Serialization:
-            JSON = "json"
+        class Serialization(str, enum.Enum):
             PICKLE = "pickle"
+            JSON = "json"
 
         for value in (SandboxError, SandboxExecutionError, FunctionSerializationError,
                       AsyncFunctionError, Session, Sandbox, Serialization):

@@ -104,7 +104,8 @@ async fn run_the_file(
     };
     let about_values = message.starts_with("the call at line")
         || message.starts_with("cannot send `")
-        || message.contains(" takes arguments and the call at line");
+        || message.contains(" takes arguments and the call at line")
+        || message.starts_with("the serialization mode of `");
     if !about_values {
         return None;
     }
