@@ -163,6 +163,22 @@ impl<'a> Visitor<'a> for LoopTargets<'_, 'a> {
         visitor::walk_stmt(self, stmt);
     }
 
+    /// `max(readings, key=lambda r: r.value)`: the key function's parameter takes
+    /// each element in turn.
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && matches!(call.arguments.args.first(), Some(Expr::Name(iter)) if iter.id.as_str() == self.iterable)
+            && let Some(key) = call.arguments.find_keyword("key")
+            && let Expr::Lambda(lambda) = &key.value
+            && let Some(parameters) = &lambda.parameters
+            && let [parameter] = &*parameters.args
+            && parameters.posonlyargs.is_empty()
+        {
+            self.targets.push(parameter.parameter.name.id.as_str());
+        }
+        visitor::walk_expr(self, expr);
+    }
+
     fn visit_comprehension(&mut self, comprehension: &'a ast::Comprehension) {
         self.add(&comprehension.target, &comprehension.iter);
         visitor::walk_comprehension(self, comprehension);
@@ -465,6 +481,20 @@ impl<'a> Visitor<'a> for Finder<'_> {
             }
             Expr::BinOp(binary) => self.binary(binary),
             Expr::Compare(compare) => self.compare(compare),
+            // `start.replace(minute=0)` on a date or time that arrived as a str.
+            Expr::Call(call)
+                if self.arrives_as == "str"
+                    && matches!(call.func.as_ref(), Expr::Attribute(method) if method.attr.id.as_str() == "replace" && self.is_name(&method.value))
+                    && !call.arguments.keywords.is_empty() =>
+            {
+                self.report(
+                    call.range(),
+                    format!(
+                        "this call then raises `TypeError: str.replace() takes no keyword arguments`: the sandbox gets `{}` as a str",
+                        self.name
+                    ),
+                );
+            }
             // `header.startswith(b"...")` on bytes that arrived as a str.
             Expr::Call(call)
                 if self.arrives_as == "str"
@@ -715,6 +745,39 @@ mod tests {
         assert!(errors[0].contains("unhashable"), "{}", errors[0]);
         let sorted_only = hull.replace("sorted(set(x))", "sorted(x)");
         assert_eq!(conversion_errors(&sorted_only), Vec::<String>::new());
+    }
+
+    /// Recorded with the aviato oracle (heldout3 `timeseries_resample.py`):
+    /// `AttributeError: 'list' object has no attribute 'value'` and `TypeError:
+    /// str.replace() takes no keyword arguments`.
+    #[test]
+    fn key_functions_and_replace_with_keywords_use_the_converted_value() {
+        let globals = "from collections import namedtuple\nfrom datetime import datetime\n\nReading = namedtuple('Reading', ['ts', 'value'])\nREADINGS = [Reading(t, v) for t, v in [('a', 1), ('b', 2)]]\nT0 = datetime(2024, 1, 2, 3, 4)";
+        let key = program(
+            globals,
+            "            return max(x, key=lambda r: r.value).ts",
+            "f(READINGS)",
+        );
+        assert_eq!(
+            conversion_errors(&key).len(),
+            1,
+            "{:?}",
+            conversion_errors(&key)
+        );
+        let by_index = program(
+            globals,
+            "            return max(x, key=lambda r: r[1])[0]",
+            "f(READINGS)",
+        );
+        assert_eq!(conversion_errors(&by_index), Vec::<String>::new());
+        let replace = program(
+            globals,
+            "            return x.replace(minute=0).isoformat()",
+            "f(T0)",
+        );
+        assert_eq!(conversion_errors(&replace).len(), 1);
+        let text_replace = program(globals, "            return x.replace('-', '/')", "f(T0)");
+        assert_eq!(conversion_errors(&text_replace), Vec::<String>::new());
     }
 
     #[test]
