@@ -418,6 +418,72 @@ fn cwsandbox_arguments_only_running_the_file_gives_come_from_running_it() {
     );
 }
 
+const CWSANDBOX_CLIENT_FILE: &str = r#"import json
+
+from cwsandbox import Session
+
+PATH = "/tmp/flags.json"
+with open(PATH, "w") as fh:
+    json.dump({"beta": True}, fh)
+
+with Session() as session:
+
+    @session.function()
+    def write_copy(path):
+        with open(path + ".copy", "w") as fh:
+            fh.write("x")
+        return True
+
+    @session.function()
+    def load(path):
+        with open(path) as fh:
+            return json.load(fh)
+
+    for name in [PATH, PATH + ".copy"]:
+        try:
+            write_copy.remote(PATH).result()
+            print(load.remote(name).result())
+        except Exception as exc:
+            print(type(exc).__name__)
+"#;
+
+/// While the file runs up to a call, each side is a machine of its own: a file the
+/// client wrote, or an earlier sandbox call, is not there for the sandbox (as the
+/// cwsandbox oracle recorded for tests/fixtures/heldout/cwsandbox/
+/// feature_flag_config.py: `FileNotFoundError`).
+#[test]
+fn a_file_the_client_or_an_earlier_call_wrote_is_not_in_the_sandbox() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_CLIENT_FILE);
+    let outcome = run_call(&project, "load", 25);
+    assert_eq!(outcome["outcome"], "raised", "{outcome}");
+    assert_eq!(outcome["exception_type"], "FileNotFoundError", "{outcome}");
+    assert!(
+        outcome["exception_message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("'/tmp/flags.json'"),
+        "{outcome}"
+    );
+    // The function writing and reading its own file is another matter.
+    let outcome = run_call(&project, "write_copy", 24);
+    assert_eq!(outcome["value_json"], true, "{outcome}");
+    // The copy an earlier sandbox call wrote is not there for a later one.
+    project.write(
+        "app.py",
+        CWSANDBOX_CLIENT_FILE.replace("[PATH, PATH + \".copy\"]", "[PATH + \".copy\"]"),
+    );
+    let outcome = run_call(&project, "load", 25);
+    assert_eq!(outcome["exception_type"], "FileNotFoundError", "{outcome}");
+    assert!(
+        outcome["exception_message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("'/tmp/flags.json.copy'"),
+        "{outcome}"
+    );
+}
+
 const AVIATO_BUILT_IN_A_LOOP: &str = r#"import asyncio
 
 from aviato import Sandbox, SandboxDefaults

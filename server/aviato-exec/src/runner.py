@@ -996,6 +996,29 @@ def send(report, nonce):
 
 # The value the client got from the last call that returned one.
 CLIENT_VALUE = []
+# Who is running while the file runs: "client" (the file's own code) or the number
+# of a sandbox call; each is a machine of its own, with files of its own.
+SIDE = ["client"]
+# The files each side wrote, by absolute path.
+WRITTEN_BY = {}
+
+
+def keep_files_apart(event, args):
+    """Audit hook: a file one side wrote is not there for another (a sandbox does not
+    see the client's files, nor those of an earlier sandbox)."""
+    if event != "open" or not isinstance(args[0], (str, bytes)):
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    mode, flags = args[1], args[2] or 0
+    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
+        flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+    side = SIDE[0]
+    if writing:
+        WRITTEN_BY.setdefault(path, set()).add(side)
+    elif side not in WRITTEN_BY.get(path, (side,)):
+        import errno
+
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
 # The requested call runs at most this many times when the file makes it again.
 TARGET_CALL_LIMIT = 16
 # The runner's own `__main__` while the file runs as `__main__`.
@@ -1039,6 +1062,8 @@ def run_file(request, main_pid):
     # its working directory) is not the sandbox's.
     sandbox_environment = dict(os.environ)
     sandbox_directory = os.getcwd()
+    calls_made = [0]
+    sys.addaudithook(keep_files_apart)
 
     def run_call(entry, args, kwargs, live):
         """The report of the call of `entry` as the SDK makes it."""
@@ -1053,11 +1078,14 @@ def run_file(request, main_pid):
         if "random" in sys.modules:
             sys.modules["random"].seed()
         CLIENT_VALUE[:] = []
+        calls_made[0] += 1
+        SIDE[0] = calls_made[0]
         try:
             if entry["serialization"] == "strict_json":
                 return run_strict(call, main_pid, live, args, kwargs)
             return run_aviato(call, main_pid, live, args, kwargs)
         finally:
+            SIDE[0] = "client"
             os.environ.clear()
             os.environ.update(file_environment)
             try:
