@@ -484,6 +484,42 @@ fn a_file_the_client_or_an_earlier_call_wrote_is_not_in_the_sandbox() {
     );
 }
 
+const CWSANDBOX_MODULE_SESSION: &str = r#"from cwsandbox import SandboxDefaults, SandboxTimeoutError, Session
+
+session = Session(SandboxDefaults(max_lifetime_seconds=60))
+
+
+@session.function()
+def total(values):
+    return sum(values)
+
+
+def main():
+    values = []
+    for i in range(4):
+        values.append(i * 2)
+    try:
+        print(total.remote(values).result())
+    except SandboxTimeoutError:
+        print("timed out")
+    finally:
+        session.close()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+/// The rest of the SDK (a session closed by hand, an exception caught by name) does
+/// not stop the file on its way to the call. The cwsandbox oracle recorded `12`.
+#[test]
+fn the_file_runs_past_the_sdk_names_it_does_not_call() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_MODULE_SESSION);
+    let outcome = run_call(&project, "total", 16);
+    assert_eq!(outcome["value_json"], 12, "{outcome}");
+}
+
 const AVIATO_BUILT_IN_A_LOOP: &str = r#"import asyncio
 
 from aviato import Sandbox, SandboxDefaults

@@ -1360,6 +1360,13 @@ def sdk_stand_ins(entries, called):
             async def __aexit__(self, *exc_info):
                 return False
 
+            def __getattr__(self, name):
+                # `close()`, `list()`, `sandbox(...)`: the rest of the SDK's session
+                # does nothing here.
+                if name.startswith("__"):
+                    raise AttributeError(name)
+                return Anything()
+
             def function(self, **options):
                 def decorate(function):
                     refuse_async(function)
@@ -1382,6 +1389,8 @@ def sdk_stand_ins(entries, called):
                 pass
 
             def __getattr__(self, name):
+                if name.startswith("__"):
+                    raise AttributeError(name)
                 return Anything()
 
             def __call__(self, *args, **kwargs):
@@ -1396,7 +1405,16 @@ def sdk_stand_ins(entries, called):
             setattr(stand_in, value.__name__, value)
         stand_in.CWSandboxError = SandboxError
         stand_in.SandboxDefaults = Anything
-        stand_in.__getattr__ = lambda name: Anything
+
+        def other_name(name):
+            # The SDK's other exceptions, for `except SandboxTimeoutError:`.
+            if name.endswith(("Error", "Exception")):
+                error = type(name, (SandboxError,), {})
+                setattr(stand_in, name, error)
+                return error
+            return Anything
+
+        stand_in.__getattr__ = other_name
         return stand_in
 
     return {"aviato": module("aviato", False), "cwsandbox": module("cwsandbox", True)}
