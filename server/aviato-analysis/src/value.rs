@@ -649,6 +649,18 @@ impl<'a> Values<'_, 'a> {
             Expr::Tuple(tuple) => tuple.elts.iter().collect(),
             Expr::Set(set) => set.elts.iter().collect(),
             Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
+            // A filtered copy, `[p for p in PATIENTS if p.cohort == 2]`: the elements of
+            // the list it filters.
+            Expr::ListComp(ast::ExprListComp {
+                elt, generators, ..
+            }) if matches!(
+                (elt.as_ref(), generators.as_slice()),
+                (Expr::Name(element), [generator])
+                    if matches!(&generator.target, Expr::Name(target) if target.id == element.id)
+            ) =>
+            {
+                vec![&generators[0].iter]
+            }
             // A comprehension's element, where its kind does not depend on the loop's
             // variables: `[Sample(row) for row in rows]`, `[(x, 2 * x) for x in xs]`.
             Expr::ListComp(ast::ExprListComp { elt, .. })
@@ -1425,6 +1437,13 @@ fn binary_kind(left: &ValueKind, op: Operator, right: &ValueKind) -> ValueKind {
             List
         }
         (Tuple, Operator::Add, Tuple) | (Tuple, Operator::Mult, Int) => Tuple,
+        // Bytes joined are text only when every part is.
+        (ValueKind::Bytes { utf8: left }, Operator::Add, ValueKind::Bytes { utf8: right }) => {
+            ValueKind::Bytes {
+                utf8: *left && *right,
+            }
+        }
+        (bytes @ ValueKind::Bytes { .. }, Operator::Mult, Int) => bytes.clone(),
         _ => ValueKind::Unknown,
     }
 }

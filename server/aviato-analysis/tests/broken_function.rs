@@ -21,6 +21,8 @@ const CORPORA: &[&str] = &[
     "tests/fixtures/heldout3/cwsandbox",
     "tests/fixtures/heldout4/aviato",
     "tests/fixtures/heldout4/cwsandbox",
+    "tests/fixtures/heldout5/aviato",
+    "tests/fixtures/heldout5/cwsandbox",
 ];
 
 fn repo_root() -> PathBuf {

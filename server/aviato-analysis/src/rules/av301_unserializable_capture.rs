@@ -184,4 +184,31 @@ mod tests {
         // Calls that disagree leave the kind unknown: nothing is claimed.
         assert_eq!(refused_cutoffs("main()\nmain(None)"), 0);
     }
+
+    /// Bytes made by joining parts (heldout5 `firmware_manifests.py`, which the
+    /// cwsandbox oracle recorded refused): in aviato's JSON mode, refused when a part
+    /// is not UTF-8 (as recorded for heldout4 `password_audit.py`).
+    #[test]
+    fn bytes_joined_are_bytes() {
+        assert_eq!(
+            refused_arguments("bytes.fromhex('e9030220') + b'\\x00' * 12 + b'core'"),
+            1
+        );
+        assert_eq!(refused_arguments("b'abc' + b'def'"), 0);
+    }
+
+    /// Recorded with the aviato oracle (heldout5 `clinical_dosing.py`): a filtered
+    /// copy of a list of the file's dataclass instances fails in the sandbox under
+    /// PICKLE (`AttributeError: Can't get attribute 'Patient'`), and is refused by
+    /// strict JSON.
+    #[test]
+    fn a_filtered_copy_sends_the_elements_it_keeps() {
+        assert_eq!(
+            refused_shift_arguments(
+                "WEEK = [Shift(1, 9), Shift(2, 10)]",
+                "print(overlaps.remote([s for s in WEEK if s.start > 1]).result())"
+            ),
+            1
+        );
+    }
 }

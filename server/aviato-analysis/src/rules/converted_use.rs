@@ -85,11 +85,13 @@ pub(crate) fn failing_use(
     mode: Serialization,
 ) -> Option<(TextRange, String)> {
     let arrives_as = arrives_as(kind, mode)?;
+    let tuples = tuple_names(body);
     let mut finder = Finder {
         name,
         element: false,
         kind,
         arrives_as,
+        tuples: &tuples,
         found: None,
     };
     finder.visit_body(body);
@@ -106,6 +108,7 @@ pub(crate) fn failing_element_use(
     mode: Serialization,
 ) -> Option<(TextRange, String)> {
     let arrives_as = arrives_as(kind, mode)?;
+    let tuples = tuple_names(body);
     let mut loops = LoopTargets {
         iterable: name,
         targets: Vec::new(),
@@ -116,6 +119,7 @@ pub(crate) fn failing_element_use(
         element: true,
         kind,
         arrives_as,
+        tuples: &tuples,
         found: None,
     };
     finder.visit_body(body);
@@ -128,12 +132,45 @@ pub(crate) fn failing_element_use(
             element: false,
             kind,
             arrives_as,
+            tuples: &tuples,
             found: None,
         };
         alias.visit_body(body);
         finder.found = alias.found;
     }
     finder.found
+}
+
+/// The names `body` binds to a tuple display or a `tuple(...)` call, outside nested
+/// functions and classes.
+fn tuple_names(body: &[Stmt]) -> Vec<&str> {
+    #[derive(Default)]
+    struct Tuples<'a>(Vec<&'a str>);
+    impl<'a> Visitor<'a> for Tuples<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+                Stmt::Assign(assign) => {
+                    if let [Expr::Name(target)] = assign.targets.as_slice()
+                        && is_tuple(&assign.value)
+                    {
+                        self.0.push(target.id.as_str());
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut tuples = Tuples::default();
+    tuples.visit_body(body);
+    tuples.0
+}
+
+/// A tuple display or a `tuple(...)` call.
+fn is_tuple(expr: &Expr) -> bool {
+    expr.is_tuple_expr()
+        || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
 }
 
 /// The names bound to each element of `iterable` by a `for` loop or a comprehension.
@@ -235,6 +272,18 @@ fn is_number(expr: &Expr) -> bool {
     }
 }
 
+/// A call of `timedelta` (`timedelta(hours=2)`, `datetime.timedelta(days=1)`).
+fn is_timedelta(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str() == "timedelta",
+        Expr::Attribute(attribute) => attribute.attr.id.as_str() == "timedelta",
+        _ => false,
+    }
+}
+
 /// A float literal.
 fn is_float(expr: &Expr) -> bool {
     match expr {
@@ -261,6 +310,8 @@ struct Finder<'n> {
     element: bool,
     kind: &'n ValueKind,
     arrives_as: &'static str,
+    /// The names the body binds to a tuple (`parts = tuple(...)`).
+    tuples: &'n [&'n str],
     found: Option<(TextRange, String)>,
 }
 
@@ -321,10 +372,6 @@ impl Finder<'_> {
         if !operand_is_name {
             return;
         }
-        let is_tuple = |expr: &Expr| {
-            expr.is_tuple_expr()
-                || matches!(expr, Expr::Call(call) if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "tuple"))
-        };
         let fails = match (self.arrives_as, binary.op, self.kind) {
             // NaN arrives as `None`, which takes part in no arithmetic.
             ("None", _, _) => true,
@@ -346,10 +393,13 @@ impl Finder<'_> {
                 | Operator::RShift,
                 _,
             ) => true,
-            // ... and adding a number to a str, or multiplying it by a float, fails.
+            // ... and adding a number or a `timedelta(...)` to a str, or multiplying it
+            // by a float, fails.
             ("str", Operator::Add, _) => {
                 is_number(&binary.left)
                     || is_number(&binary.right)
+                    || is_timedelta(&binary.left)
+                    || is_timedelta(&binary.right)
                     || binary.left.is_bytes_literal_expr()
                     || binary.right.is_bytes_literal_expr()
             }
@@ -395,6 +445,10 @@ impl Finder<'_> {
             }
             return;
         }
+        if self.arrives_as == "list" && self.was_tuple() {
+            self.tuple_ordering(compare);
+            return;
+        }
         if self.arrives_as != "str" {
             return;
         }
@@ -429,6 +483,38 @@ impl Finder<'_> {
                     compare.range(),
                     format!(
                         "this comparison then raises `TypeError`: the sandbox gets `{}` as a str",
+                        self.name
+                    ),
+                );
+                return;
+            }
+        }
+    }
+
+    /// `parts >= MIN_VERSION` where the tuple arrived as a list and the other side
+    /// is a tuple: ordering a tuple against a list raises `TypeError`.
+    fn tuple_ordering(&mut self, compare: &ast::ExprCompare) {
+        let operands: Vec<&Expr> = std::iter::once(compare.left.as_ref())
+            .chain(compare.comparators.iter())
+            .collect();
+        let is_tuple = |expr: &Expr| {
+            is_tuple(expr)
+                || matches!(expr, Expr::Name(name) if self.tuples.contains(&name.id.as_str()))
+        };
+        for (pair, op) in operands.windows(2).zip(compare.ops.iter()) {
+            let ordered = matches!(
+                op,
+                ast::CmpOp::Lt | ast::CmpOp::LtE | ast::CmpOp::Gt | ast::CmpOp::GtE
+            );
+            let (left, right) = (pair[0], pair[1]);
+            if ordered
+                && ((self.is_name(left) && is_tuple(right))
+                    || (self.is_name(right) && is_tuple(left)))
+            {
+                self.report(
+                    compare.range(),
+                    format!(
+                        "this comparison then raises `TypeError`: the sandbox gets `{}` as a list, and a tuple does not order against a list",
                         self.name
                     ),
                 );
@@ -778,6 +864,28 @@ mod tests {
         assert_eq!(conversion_errors(&replace).len(), 1);
         let text_replace = program(globals, "            return x.replace('-', '/')", "f(T0)");
         assert_eq!(conversion_errors(&text_replace), Vec::<String>::new());
+    }
+
+    /// Recorded with the oracles (heldout5 `firmware_manifests.py`, cwsandbox:
+    /// `TypeError: '>=' not supported between instances of 'tuple' and 'list'`;
+    /// `clinical_dosing.py`, aviato: `TypeError: can only concatenate str (not
+    /// "datetime.timedelta") to str`).
+    #[test]
+    fn a_tuple_orders_against_no_list_and_a_str_takes_no_timedelta() {
+        let ordering = program(
+            "MIN_SUPPORTED = (2, 1, 0)",
+            "            parts = tuple(int(p) for p in x.split('.'))\n            return parts >= MIN_SUPPORTED",
+            "f('2.3.1')",
+        );
+        assert_eq!(conversion_errors(&ordering).len(), 1);
+        let equality = ordering.replace("parts >= MIN_SUPPORTED", "parts == MIN_SUPPORTED");
+        assert_eq!(conversion_errors(&equality), Vec::<String>::new());
+        let moved = program(
+            "from datetime import datetime\nLAST = datetime(2025, 1, 2, 8, 0)",
+            "            from datetime import timedelta\n            return (x + timedelta(hours=6)).isoformat()",
+            "f(LAST)",
+        );
+        assert_eq!(conversion_errors(&moved).len(), 1);
     }
 
     #[test]
