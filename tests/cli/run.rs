@@ -520,6 +520,44 @@ fn the_file_runs_past_the_sdk_names_it_does_not_call() {
     assert_eq!(outcome["value_json"], 12, "{outcome}");
 }
 
+const CWSANDBOX_TOOLS_DICT: &str = r#"from cwsandbox import Session
+
+
+def build_tools(session):
+    @session.function()
+    def double(x):
+        return [x * 2, (x, x)]
+
+    return {"double": double}
+
+
+with Session() as session:
+    tools = build_tools(session)
+    print(tools["double"].remote(21).result())
+"#;
+
+/// A call the analysis does not see (through a dict of functions) is found as the
+/// file runs, by its line. The cwsandbox oracle recorded `[42, [21, 21]]`.
+#[test]
+fn a_call_through_a_dict_of_functions_runs_from_its_line() {
+    let project = Project::new();
+    project.write("app.py", CWSANDBOX_TOOLS_DICT);
+    let outcome = run_call(&project, "double", 14);
+    assert_eq!(
+        outcome["value_json"],
+        serde_json::json!([42, [21, 21]]),
+        "{outcome}"
+    );
+    // A line the file makes no call of it on is still an error, with the reason.
+    let outcome = run_call(&project, "double", 13);
+    assert_eq!(outcome["outcome"], "error", "{outcome}");
+    let note = outcome["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("did not reach the call at line 13"),
+        "{outcome}"
+    );
+}
+
 const AVIATO_BUILT_IN_A_LOOP: &str = r#"import asyncio
 
 from aviato import Sandbox, SandboxDefaults

@@ -16,7 +16,7 @@ use crate::prepare::{find_function, sent_function_in, serialization_of};
 use crate::{FileRun, FileRunFunction, Prepared, RunRequest};
 
 /// The requested call as a run of the file up to it; `None` when the request names
-/// no call site of the file. The items of a `.map`, and a call the file makes again
+/// no call and the file has none. The items of a `.map`, and a call the file makes again
 /// in a loop, run in turn up to the first that returns no value.
 pub(crate) fn prepare_file_run(request: &RunRequest) -> Option<Prepared> {
     let index = LineIndex::from_source_text(&request.source);
@@ -24,12 +24,18 @@ pub(crate) fn prepare_file_run(request: &RunRequest) -> Option<Prepared> {
     let analysis = request.analysis();
     let functions = analysis.functions();
     let target = find_function(request, functions, &line_of).ok()?;
-    let site = match request.call_site {
+    // A call the analysis does not see (through a dict of functions, an attribute
+    // of another object) is found as the file runs, by its line.
+    let call_lines = match request.call_site {
         Some(wanted) => target
             .call_sites
             .iter()
-            .find(|site| line_of(site.range.start()) == wanted)?,
-        None => target.call_sites.first()?,
+            .find(|site| line_of(site.range.start()) == wanted)
+            .map_or((wanted, wanted), |site| (wanted, line_of(site.range.end()))),
+        None => {
+            let site = target.call_sites.first()?;
+            (line_of(site.range.start()), line_of(site.range.end()))
+        }
     };
     let mode = serialization_of(&target).unwrap_or_default();
     let mut payload = sent_function_in(request, &target, mode, &line_of).ok()?;
@@ -47,16 +53,15 @@ pub(crate) fn prepare_file_run(request: &RunRequest) -> Option<Prepared> {
         }
         entries.push(entry);
     }
-    let call_line = line_of(site.range.start());
     payload.file_run = Some(FileRun {
         source: request.source.clone(),
         functions: entries,
         target: target_index?,
-        call_lines: (call_line, line_of(site.range.end())),
+        call_lines,
     });
     Some(Prepared {
         payload,
-        call_site: Some(call_line),
+        call_site: Some(call_lines.0),
         iterations: false,
     })
 }

@@ -95,17 +95,22 @@ async fn run_the_file(
     setup: &RunSetup<'_>,
     output: Option<OutputSink>,
 ) -> Option<Outcome> {
-    let NotRun::Refused {
-        code: None,
-        message,
-    } = refusal
-    else {
-        return None;
+    let about_values = match refusal {
+        NotRun::Refused {
+            code: None,
+            message,
+        } => {
+            message.starts_with("the call at line")
+                || message.starts_with("cannot send `")
+                || message.contains(" takes arguments and the call at line")
+                || message.starts_with("the serialization mode of `")
+        }
+        // A call the analysis does not see: the file may still make it there.
+        NotRun::Invalid(message) => {
+            request.call_site.is_some() && message.starts_with("no call of `")
+        }
+        NotRun::Refused { .. } => false,
     };
-    let about_values = message.starts_with("the call at line")
-        || message.starts_with("cannot send `")
-        || message.contains(" takes arguments and the call at line")
-        || message.starts_with("the serialization mode of `");
     if !about_values {
         return None;
     }
