@@ -30,6 +30,8 @@ pub(crate) struct Checker<'m, 'a> {
     deleted: FxHashMap<&'a str, TextSize>,
     /// Where each sandbox function (by index) is first called, found once.
     first_calls: std::cell::OnceCell<Vec<Option<TextRange>>>,
+    /// Names bound to the sandbox functions factories return, found once.
+    factory_aliases: std::cell::OnceCell<Vec<(TextSize, usize)>>,
 }
 
 /// Where a name the body reads comes from.
@@ -93,6 +95,7 @@ impl<'m, 'a> Checker<'m, 'a> {
             current: None,
             by_def,
             first_calls: std::cell::OnceCell::new(),
+            factory_aliases: std::cell::OnceCell::new(),
             binds_unseen_names: model.has_star_import()
                 || model.uses.iter().any(|name_use| name_use.name == "globals"),
             deleted: model.scopes[MODULE_SCOPE]
@@ -419,7 +422,9 @@ impl<'m, 'a> Checker<'m, 'a> {
         record: &crate::semantic::CallRecord<'a>,
     ) -> Option<&'m SandboxFunction<'a>> {
         if record.kind != crate::semantic::CallKind::SelfAttribute {
-            return self.called_sandbox_function(record.name, record.scope);
+            return self
+                .called_sandbox_function(record.name, record.scope)
+                .or_else(|| self.factory_alias(record.name, record.scope));
         }
         let BindingKind::Receiver {
             class,
@@ -452,6 +457,19 @@ impl<'m, 'a> Checker<'m, 'a> {
             }
         }
         found
+    }
+
+    /// The sandbox function `name`, read in `scope`, is bound to through a factory
+    /// (`fit, score = build(session)`).
+    fn factory_alias(&self, name: &str, scope: ScopeId) -> Option<&'m SandboxFunction<'a>> {
+        let binding = self.model.lookup(scope, name)?;
+        let aliases = self
+            .factory_aliases
+            .get_or_init(|| crate::factories::factory_aliases(self.model, self.functions));
+        aliases
+            .iter()
+            .find(|(start, _)| *start == binding.range.start())
+            .map(|&(_, index)| &self.functions[index])
     }
 
     /// The sandbox function a call of `name` in `scope` calls, if any.

@@ -179,8 +179,7 @@ pub(crate) fn collect_while<'a>(
             Some(called) => functions
                 .iter()
                 .position(|function| std::ptr::eq(function, called))?,
-            None if record.kind == CallKind::SelfAttribute => return None,
-            None => reached.alias(model, record.name, record.scope)?,
+            None => return None,
         };
         Some((index, record.call, record.scope, record.kind, record.name))
     });
@@ -269,9 +268,6 @@ struct Record<'a, 'n> {
 /// attribute (`Model.predict.remote(x)`, `clf.predict.remote(x)`, aviato's
 /// `Jobs.head(rows)`).
 struct Reached<'a> {
-    /// Where a name is bound to a sandbox function a factory returns: the name's
-    /// range start, and the function's index.
-    aliases: Vec<(TextSize, usize)>,
     attribute_calls: Vec<(usize, &'a ExprCall, ScopeId, CallKind, &'a str)>,
     /// aviato calls through an instance (or of a classmethod): what they bind as the
     /// first argument.
@@ -287,7 +283,6 @@ impl<'a> Reached<'a> {
         let mut walker = SiteWalker {
             model,
             scope: crate::semantic::MODULE_SCOPE,
-            assigns: Vec::new(),
             stored: Vec::new(),
             calls: Vec::new(),
         };
@@ -299,46 +294,6 @@ impl<'a> Reached<'a> {
                 .iter()
                 .position(|function| function.def.range == def.range)
         };
-        let mut aliases = Vec::new();
-        for &(scope, assign) in &walker.assigns {
-            let Expr::Call(call) = assign.value.as_ref() else {
-                continue;
-            };
-            let Some(factory) = called_def(model, &call.func, scope) else {
-                continue;
-            };
-            let Some(returned) = returned_names(factory) else {
-                continue;
-            };
-            let Some(factory_scope) = model.function_scope(factory) else {
-                continue;
-            };
-            let sandbox = |name: &str| match model.lookup(factory_scope, name)?.kind {
-                BindingKind::Function(def) => index_of(def),
-                _ => None,
-            };
-            match (assign.targets.as_slice(), returned.as_slice()) {
-                ([Expr::Name(target)], [single]) => {
-                    if let Some(index) = sandbox(single) {
-                        aliases.push((target.range.start(), index));
-                    }
-                }
-                (
-                    [
-                        Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })
-                        | Expr::List(ruff_python_ast::ExprList { elts, .. }),
-                    ],
-                    many,
-                ) if elts.len() == many.len() => {
-                    for (target, name) in elts.iter().zip(many) {
-                        if let (Expr::Name(target), Some(index)) = (target, sandbox(name)) {
-                            aliases.push((target.range.start(), index));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
         let mut attribute_calls = Vec::new();
         let mut receivers = Vec::new();
         for &(scope, call) in &walker.calls {
@@ -409,103 +364,10 @@ impl<'a> Reached<'a> {
             }
         }
         Reached {
-            aliases,
             attribute_calls,
             receivers,
         }
     }
-
-    /// The sandbox function `name`, read in `scope`, is bound to through a factory.
-    fn alias(&self, model: &SemanticModel, name: &str, scope: ScopeId) -> Option<usize> {
-        let binding = model.lookup(scope, name)?;
-        self.aliases
-            .iter()
-            .find(|(start, _)| *start == binding.range.start())
-            .map(|(_, index)| *index)
-    }
-}
-
-/// The function a call's callee names: `build(...)`, `self.build(...)`.
-fn called_def<'a>(
-    model: &SemanticModel<'a>,
-    func: &Expr,
-    scope: ScopeId,
-) -> Option<&'a ruff_python_ast::StmtFunctionDef> {
-    match func {
-        Expr::Name(name) => match model.lookup(scope, name.id.as_str())?.kind {
-            BindingKind::Function(def) => Some(def),
-            _ => None,
-        },
-        Expr::Attribute(attribute) => {
-            let Expr::Name(owner) = attribute.value.as_ref() else {
-                return None;
-            };
-            let class = match model.lookup(scope, owner.id.as_str())?.kind {
-                BindingKind::Receiver { class, .. } | BindingKind::Class(class) => class,
-                _ => return None,
-            };
-            class.body.iter().find_map(|statement| match statement {
-                ruff_python_ast::Stmt::FunctionDef(def) if def.name.id == attribute.attr.id => {
-                    Some(def)
-                }
-                _ => None,
-            })
-        }
-        _ => None,
-    }
-}
-
-/// The names a function returns, when every `return` of its body (outside nested
-/// functions) returns the same name or tuple of names.
-fn returned_names(def: &ruff_python_ast::StmtFunctionDef) -> Option<Vec<String>> {
-    fn returns<'s>(body: &'s [ruff_python_ast::Stmt], found: &mut Vec<&'s Expr>) {
-        use ruff_python_ast::Stmt;
-        for statement in body {
-            match statement {
-                Stmt::Return(ret) => {
-                    if let Some(value) = &ret.value {
-                        found.push(value);
-                    }
-                }
-                Stmt::If(stmt) => {
-                    returns(&stmt.body, found);
-                    for clause in &stmt.elif_else_clauses {
-                        returns(&clause.body, found);
-                    }
-                }
-                Stmt::With(stmt) => returns(&stmt.body, found),
-                Stmt::Try(stmt) => {
-                    returns(&stmt.body, found);
-                    returns(&stmt.orelse, found);
-                    returns(&stmt.finalbody, found);
-                }
-                Stmt::For(stmt) => returns(&stmt.body, found),
-                Stmt::While(stmt) => returns(&stmt.body, found),
-                _ => {}
-            }
-        }
-    }
-    let mut found = Vec::new();
-    returns(&def.body, &mut found);
-    let names = |expr: &Expr| -> Option<Vec<String>> {
-        match expr {
-            Expr::Name(name) => Some(vec![name.id.to_string()]),
-            Expr::Tuple(tuple) => tuple
-                .elts
-                .iter()
-                .map(|element| match element {
-                    Expr::Name(name) => Some(name.id.to_string()),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        }
-    };
-    let (first, rest) = found.split_first()?;
-    let first = names(first)?;
-    rest.iter()
-        .all(|other| names(other).as_ref() == Some(&first))
-        .then_some(first)
 }
 
 /// The sandbox function `<owner>.<name>` reaches: the method of the owner's class,
@@ -616,7 +478,6 @@ fn method_named(
 struct SiteWalker<'m, 'a> {
     model: &'m SemanticModel<'a>,
     scope: ScopeId,
-    assigns: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
     /// `<x>.<attribute> = <name>` statements, with their scope.
     stored: Vec<(ScopeId, &'a ruff_python_ast::StmtAssign)>,
     calls: Vec<(ScopeId, &'a ExprCall)>,
@@ -639,9 +500,6 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for SiteWalker<'_, 'a> {
                 }
                 self.scope = outer;
                 return;
-            }
-            Stmt::Assign(assign) if assign.value.is_call_expr() => {
-                self.assigns.push((self.scope, assign));
             }
             // `self.score = score`: a function kept on an instance.
             Stmt::Assign(assign)

@@ -6,6 +6,7 @@
 mod builtins;
 mod checker;
 pub mod diagnostic;
+mod factories;
 pub mod facts;
 pub mod fix;
 mod literal;

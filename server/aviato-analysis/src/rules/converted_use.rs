@@ -888,6 +888,20 @@ mod tests {
         assert_eq!(conversion_errors(&moved).len(), 1);
     }
 
+    /// Recorded with the aviato oracle (heldout5 `fleet_fuel.py`, functions a factory
+    /// defines and returns): `KeyError: 101`.
+    #[test]
+    fn calls_of_functions_a_factory_returns_are_checked() {
+        let source = "import asyncio\nfrom aviato import Sandbox, SandboxDefaults\n\nCAPACITY = {101: 60, 102: 70}\n\n\
+             def build(session):\n    @session.function()\n    def limit(capacity, vehicle):\n        return capacity[vehicle]\n\n    \
+             @session.function()\n    def other(x):\n        return x\n\n    return limit, other\n\n\
+             async def main():\n    async with Sandbox.session(SandboxDefaults()) as session:\n        \
+             limit, other = build(session)\n        print(await limit(CAPACITY, 101))\n\nasyncio.run(main())\n";
+        let errors = conversion_errors(source);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("KeyError"), "{}", errors[0]);
+    }
+
     #[test]
     fn a_dict_subclass_instance_arrives_without_its_attributes() {
         let source = program(
