@@ -463,6 +463,13 @@ impl<'m, 'a> Checker<'m, 'a> {
     /// (`fit, score = build(session)`).
     fn factory_alias(&self, name: &str, scope: ScopeId) -> Option<&'m SandboxFunction<'a>> {
         let binding = self.model.lookup(scope, name)?;
+        // Only a name bound by an assignment of a call can hold what a factory returns.
+        if !matches!(
+            binding.kind,
+            BindingKind::Assignment(Expr::Call(_)) | BindingKind::Unknown
+        ) {
+            return None;
+        }
         let aliases = self
             .factory_aliases
             .get_or_init(|| crate::factories::factory_aliases(self.model, self.functions));

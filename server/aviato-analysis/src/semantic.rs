@@ -173,7 +173,6 @@ pub(crate) struct ItemStore<'a> {
 /// set is filled with after it is bound.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ElementStore<'a> {
-    pub(crate) name: &'a str,
     pub(crate) value: &'a Expr,
     pub(crate) scope: ScopeId,
 }
@@ -182,7 +181,8 @@ pub(crate) struct SemanticModel<'a> {
     /// The module's statements.
     pub(crate) module_body: &'a [Stmt],
     pub(crate) item_stores: Vec<ItemStore<'a>>,
-    pub(crate) element_stores: Vec<ElementStore<'a>>,
+    /// `name.append(value)` / `name.add(value)` statements, by name.
+    element_stores: FxHashMap<&'a str, Vec<ElementStore<'a>>>,
     pub(crate) scopes: Vec<Scope<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
     /// Each scope's bound names and their last binding; earlier ones follow
@@ -191,6 +191,8 @@ pub(crate) struct SemanticModel<'a> {
     last_bindings: FxHashMap<(ScopeId, &'a str), BindingId>,
     pub(crate) uses: Vec<NameUse<'a>>,
     pub(crate) calls: Vec<CallRecord<'a>>,
+    /// The indexes in `calls` of the direct calls (`name(...)`) of each name.
+    direct_calls: FxHashMap<&'a str, Vec<usize>>,
     /// Every `environment_variables=` value in the module, in source order.
     pub(crate) environment_keywords: Vec<&'a Expr>,
     /// The scope each function definition opens, by the definition's range start.
@@ -200,6 +202,21 @@ pub(crate) struct SemanticModel<'a> {
 pub(crate) const MODULE_SCOPE: ScopeId = 0;
 
 impl<'a> SemanticModel<'a> {
+    /// What `name.append(...)` and `name.add(...)` statements store, anywhere in the
+    /// module.
+    pub(crate) fn element_stores_of(&self, name: &str) -> &[ElementStore<'a>] {
+        self.element_stores.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The direct calls (`name(...)`) of `name`, anywhere in the module.
+    pub(crate) fn direct_calls_of(&self, name: &str) -> impl Iterator<Item = &CallRecord<'a>> {
+        self.direct_calls
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.calls[index])
+    }
+
     pub(crate) fn build(body: &'a [Stmt]) -> SemanticModel<'a> {
         // Sized from the text's length (about one use every 10 bytes of code, one
         // binding every 30): growing them copies a large file's model over and over.
@@ -210,12 +227,13 @@ impl<'a> SemanticModel<'a> {
             model: SemanticModel {
                 module_body: body,
                 item_stores: Vec::new(),
-                element_stores: Vec::new(),
+                element_stores: FxHashMap::default(),
                 scopes,
                 bindings: Vec::with_capacity(bytes / 30),
                 last_bindings: FxHashMap::with_capacity_and_hasher(bytes / 30, Default::default()),
                 uses: Vec::with_capacity(bytes / 10),
                 calls: Vec::with_capacity(bytes / 60),
+                direct_calls: FxHashMap::default(),
                 environment_keywords: Vec::new(),
                 function_scopes: FxHashMap::default(),
             },
@@ -225,6 +243,16 @@ impl<'a> SemanticModel<'a> {
         };
         builder.visit_body(body);
         builder.model.scopes[MODULE_SCOPE].end = builder.model.scopes.len();
+        for (index, record) in builder.model.calls.iter().enumerate() {
+            if record.kind == CallKind::Direct {
+                builder
+                    .model
+                    .direct_calls
+                    .entry(record.name)
+                    .or_default()
+                    .push(index);
+            }
+        }
         builder
             .model
             .environment_keywords
@@ -714,11 +742,14 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     && let [value] = &*call.arguments.args
                     && call.arguments.keywords.is_empty()
                 {
-                    self.model.element_stores.push(ElementStore {
-                        name: name.id.as_str(),
-                        value,
-                        scope: self.current,
-                    });
+                    self.model
+                        .element_stores
+                        .entry(name.id.as_str())
+                        .or_default()
+                        .push(ElementStore {
+                            value,
+                            scope: self.current,
+                        });
                 }
                 self.visit_expr_in(&statement.value, CallContext::Statement);
             }

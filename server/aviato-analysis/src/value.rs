@@ -6,7 +6,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::builtins::{is_builtin, is_builtin_class};
 use crate::sdk::Sdk;
-use crate::semantic::{BindingKind, CallKind, Resolution, ScopeId, ScopeKind, SemanticModel};
+use crate::semantic::{BindingKind, Resolution, ScopeId, ScopeKind, SemanticModel};
 use crate::stdlib::{self, Member};
 use crate::stdlib_table::{Fate, TypeFacts};
 
@@ -623,11 +623,15 @@ impl<'a> Values<'_, 'a> {
                 worst.0 = kind;
             }
             // What the code appends to it after binding it is sent too.
-            for store in self.model.element_stores.iter().filter(|store| {
-                store.name == name.id.as_str()
-                    && self.model.resolve(store.scope, store.name)
+            for store in self
+                .model
+                .element_stores_of(name.id.as_str())
+                .iter()
+                .filter(|store| {
+                    self.model.resolve(store.scope, name.id.as_str())
                         == Resolution::Scope(binding.scope)
-            }) {
+                })
+            {
                 let kind =
                     self.kind_at_depth(store.value, store.scope, store.value.start(), depth + 1);
                 if severity(&kind) > severity(&worst.0) {
@@ -1295,10 +1299,7 @@ impl<'a> Values<'_, 'a> {
             .and_then(|parameter| parameter.default.as_deref());
         let definition_scope = model.scopes[scope].parent.unwrap_or(scope);
         let mut values = Vec::new();
-        for record in &model.calls {
-            if record.kind != CallKind::Direct || record.name != function.name.id.as_str() {
-                continue;
-            }
+        for record in model.direct_calls_of(function.name.id.as_str()) {
             let calls_it = matches!(
                 model.lookup(record.scope, record.name).map(|binding| binding.kind),
                 Some(BindingKind::Function(def)) if std::ptr::eq(def, function)
