@@ -175,12 +175,10 @@ pub(crate) fn collect_while<'a>(
     let mut call_sites: Vec<Vec<CallSite>> = vec![Vec::new(); functions.len()];
     let reached = Reached::find(model, model.module_body, functions);
     let named = model.calls.iter().filter_map(|record| {
-        let index = match checker.called_by_record(record) {
-            Some(called) => functions
-                .iter()
-                .position(|function| std::ptr::eq(function, called))?,
-            None => return None,
-        };
+        let called = checker.called_by_record(record)?;
+        let index = functions
+            .iter()
+            .position(|function| std::ptr::eq(function, called))?;
         Some((index, record.call, record.scope, record.kind, record.name))
     });
     let through_attributes = reached

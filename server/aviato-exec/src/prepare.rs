@@ -50,12 +50,15 @@ impl RunRequest {
 /// Why a call is not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotRun {
-    /// The SDK would fail on the client, or a value is not static; `code` is the
-    /// rule that explains it, when one does.
+    /// The SDK would fail on the client; `code` is the rule that explains it, when
+    /// one does.
     Refused {
         code: Option<&'static str>,
         message: String,
     },
+    /// A value the call needs (an argument, a capture, the serialization mode) is
+    /// known only by running the file.
+    NotStatic(String),
     /// The request itself is wrong: no such function, unreadable arguments.
     Invalid(String),
 }
@@ -70,6 +73,7 @@ impl From<NotRun> for Outcome {
     fn from(not_run: NotRun) -> Outcome {
         match not_run {
             NotRun::Refused { code, message } => Outcome::refused(code, message),
+            NotRun::NotStatic(message) => Outcome::refused(None, message),
             NotRun::Invalid(message) => Outcome::error(message),
         }
     }
@@ -185,13 +189,10 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, NotRun> {
                         .map_or(line_of(capture.use_range.start()), |range| {
                             line_of(range.start())
                         });
-                    return Err(NotRun::refused(
-                        None,
-                        format!(
-                            "cannot send `{}` (line {line}) without running the file: {reason}; pass the value as an argument",
-                            capture.name
-                        ),
-                    ));
+                    return Err(NotRun::NotStatic(format!(
+                        "cannot send `{}` (line {line}) without running the file: {reason}; pass the value as an argument",
+                        capture.name
+                    )));
                 }
             }
         }
@@ -214,13 +215,10 @@ pub(crate) fn sent_function(
     line_of: &impl Fn(TextSize) -> u32,
 ) -> Result<Payload, NotRun> {
     let serialization = serialization_of(function).ok_or_else(|| {
-        NotRun::refused(
-            None,
-            format!(
-                "the serialization mode of `{}` is not a `Serialization` member the file fixes",
-                function.name
-            ),
-        )
+        NotRun::NotStatic(format!(
+            "the serialization mode of `{}` is not a `Serialization` member the file fixes",
+            function.name
+        ))
     })?;
     sent_function_in(request, function, serialization, line_of)
 }
@@ -588,10 +586,9 @@ fn arguments(
         }
         return match &site.arguments {
             Ok(source) => Ok(chosen(site, source)),
-            Err(reason) => Err(NotRun::refused(
-                None,
-                format!("the call at line {wanted}: {reason}"),
-            )),
+            Err(reason) => Err(NotRun::NotStatic(format!(
+                "the call at line {wanted}: {reason}"
+            ))),
         };
     }
     let runnable = function
@@ -614,24 +611,30 @@ fn arguments(
             iterations: false,
         });
     }
+    let mut not_static = false;
     let why = match function.call_sites.first() {
         Some(site) => {
             let line = line_of(site.range.start());
             match (failure(site), &site.arguments) {
                 (Some(NotRun::Refused { message, .. }), _) => message,
-                (_, Err(reason)) => format!("the call at line {line} is not static ({reason})"),
+                (_, Err(reason)) => {
+                    not_static = true;
+                    format!("the call at line {line} is not static ({reason})")
+                }
                 _ => format!("the call at line {line} cannot run"),
             }
         }
         None => "the file never calls it".to_owned(),
     };
-    Err(NotRun::refused(
-        None,
-        format!(
-            "`{}` takes arguments and {why}; give them with --args, e.g. --args '1, 2'",
-            function.name
-        ),
-    ))
+    let message = format!(
+        "`{}` takes arguments and {why}; give them with --args, e.g. --args '1, 2'",
+        function.name
+    );
+    Err(if not_static {
+        NotRun::NotStatic(message)
+    } else {
+        NotRun::refused(None, message)
+    })
 }
 
 /// The function's source as the SDK sends it: its `.function` decorators removed
@@ -760,7 +763,7 @@ mod tests {
 
     #[test]
     fn values_known_only_at_run_time_are_refused() {
-        let NotRun::Refused { message, .. } = prepare(&request("loaded")).unwrap_err() else {
+        let NotRun::NotStatic(message) = prepare(&request("loaded")).unwrap_err() else {
             panic!("not refused")
         };
         assert!(message.contains("`VALUE` (line 27)"), "{message}");

@@ -1168,6 +1168,13 @@ def run_file(request, main_pid):
             "%d: %s first" % (first_line, ended)}
 
 
+def unwrapped(function):
+    """The function under its decorators, as the SDK follows `__wrapped__`."""
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    return function
+
+
 def sdk_captures(function):
     """What the SDK sends with a call of `function`, looked up as its client does: the
     globals the bytecode of the unwrapped function names, but modules, classes and
@@ -1176,8 +1183,7 @@ def sdk_captures(function):
     import dis
     import types
 
-    while hasattr(function, "__wrapped__"):
-        function = function.__wrapped__
+    function = unwrapped(function)
     names = []
 
     def scan(code):
@@ -1282,9 +1288,7 @@ def sdk_stand_ins(entries, called):
             pass
 
         def refuse_async(function):
-            inner = function
-            while hasattr(inner, "__wrapped__"):
-                inner = inner.__wrapped__
+            inner = unwrapped(function)
             if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
                 raise AsyncFunctionError(
                     "Function '%s' is async, but @session.function() only supports "

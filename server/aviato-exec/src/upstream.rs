@@ -96,15 +96,7 @@ async fn run_the_file(
     output: Option<OutputSink>,
 ) -> Option<Outcome> {
     let about_values = match refusal {
-        NotRun::Refused {
-            code: None,
-            message,
-        } => {
-            message.starts_with("the call at line")
-                || message.starts_with("cannot send `")
-                || message.contains(" takes arguments and the call at line")
-                || message.starts_with("the serialization mode of `")
-        }
+        NotRun::NotStatic(_) => true,
         // A call the analysis does not see: the file may still make it there.
         NotRun::Invalid(message) => {
             request.call_site.is_some() && message.starts_with("no call of `")
@@ -120,7 +112,7 @@ async fn run_the_file(
         return None;
     }
     let line = prepared.call_site.unwrap_or_default();
-    let outcome = run_prepared(
+    let mut outcome = run_prepared(
         backend.as_ref(),
         &prepared,
         setup.limits,
@@ -138,7 +130,6 @@ async fn run_the_file(
         refused.add_note(reason);
         return Some(refused);
     }
-    let mut outcome = outcome;
     outcome.add_note(format!(
         "the arguments and captured values are the file's own: the file ran in the sandbox up to line {line}, its earlier sandbox calls made as the SDK makes them"
     ));
@@ -170,11 +161,7 @@ fn prepare_following<'a>(
                 Ok(prepared) => return Ok(prepared),
                 Err(refusal) => refusal,
             };
-            let NotRun::Refused {
-                code: None,
-                message,
-            } = &refusal
-            else {
+            let NotRun::NotStatic(message) = &refusal else {
                 return Err(refusal);
             };
             if depth >= MAX_DEPTH || !depends_on_a_result(message) {
